@@ -1,0 +1,85 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+
+/**
+ * Every environment variable the orchestrator reads, validated once at boot.
+ * Nothing else reads `process.env`; inject `AppConfig` instead.
+ */
+export class AppConfig {
+  @IsString()
+  NATS_URL: string = 'nats://127.0.0.1:4222';
+
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL!: string;
+
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @IsString()
+  WORKFLOWS_DIR: string = 'workflows';
+
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+
+  /** Largest TaskRequest accepted, in bytes of JSON (NATS message or HTTP body). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  MAX_MESSAGE_BYTES: number = 1_048_576;
+
+  /** An agent instance that has not announced itself for this long counts as gone. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  AGENT_HEARTBEAT_TTL_MS: number = 15_000;
+
+  /** Deadline of a dispatched step when its workflow does not set one. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DEFAULT_STEP_TIMEOUT_MS: number = 60_000;
+
+  /** Attempts of a step when its workflow does not set them. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DEFAULT_MAX_ATTEMPTS: number = 3;
+
+  /** How often the sweeper looks for due retries and passed deadlines. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  SWEEP_INTERVAL_MS: number = 500;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE: number = 10;
+
+  /** Name of this replica in logs and health output; defaults to host and pid. */
+  @IsOptional()
+  @IsString()
+  INSTANCE_ID?: string;
+}
+
+/** `ConfigModule.forRoot({ validate })`: fails fast, naming every bad variable. */
+export function validateConfig(env: Record<string, unknown>): AppConfig {
+  const config = plainToInstance(AppConfig, env, { exposeDefaultValues: true });
+  const errors = validateSync(config, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const details = errors
+      .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`)
+      .join('\n  ');
+    throw new Error(`Invalid configuration:\n  ${details}`);
+  }
+  return config;
+}

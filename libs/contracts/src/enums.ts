@@ -1,0 +1,32 @@
+export enum TaskStatus {
+  Pending = 'PENDING',
+  Running = 'RUNNING',
+  Completed = 'COMPLETED',
+  Failed = 'FAILED',
+  Cancelled = 'CANCELLED',
+}
+
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.Completed,
+  TaskStatus.Failed,
+  TaskStatus.Cancelled,
+]);
+
+export function isTerminalStatus(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+export enum TaskPriority {
+  Low = 'LOW',
+  Normal = 'NORMAL',
+  High = 'HIGH',
+  Critical = 'CRITICAL',
+}
+
+/** Higher runs first. */
+export const PRIORITY_RANK: Readonly<Record<TaskPriority, number>> = {
+  [TaskPriority.Low]: 0,
+  [TaskPriority.Normal]: 1,
+  [TaskPriority.High]: 2,
+  [TaskPriority.Critical]: 3,
+};

@@ -1,0 +1,7 @@
+export * from './agent-announcement.dto.js';
+export * from './enums.js';
+export * from './names.js';
+export * from './subjects.js';
+export * from './task-request.dto.js';
+export * from './task-response.js';
+export * from './validation.js';

@@ -1,0 +1,72 @@
+import {
+  IsEnum,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+import { TaskPriority } from './enums.js';
+import { AGENT_NAME_PATTERN, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from './names.js';
+import { isPlainObject, validateInto, type Validated } from './validation.js';
+
+/** A request to perform `task_type` (CONTRACT.md, TaskRequest). */
+export class TaskRequestDto {
+  @IsString({ message: 'must be a string' })
+  @Matches(TASK_ID_PATTERN, { message: 'must be 1 to 128 characters without whitespace' })
+  task_id!: string;
+
+  @IsString({ message: 'must be a string' })
+  @Matches(TASK_TYPE_PATTERN, { message: `must match ${TASK_TYPE_PATTERN.source}` })
+  task_type!: string;
+
+  @IsOptional()
+  @IsObject({ message: 'must be a JSON object' })
+  payload?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsEnum(TaskPriority, { message: `must be one of ${Object.values(TaskPriority).join(', ')}` })
+  priority?: TaskPriority;
+
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @Matches(AGENT_NAME_PATTERN, { message: `must be an agent name matching ${AGENT_NAME_PATTERN.source}` })
+  requester_id?: string;
+
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
+  @Min(0, { message: 'must not be negative' })
+  @Max(1e11, { message: 'must be seconds since the epoch, not milliseconds' })
+  created_at?: number;
+}
+
+/** A TaskRequest after validation, with its defaults applied. */
+export interface TaskRequest {
+  task_id: string;
+  task_type: string;
+  payload: Record<string, unknown>;
+  priority: TaskPriority;
+  requester_id?: string;
+  created_at?: number;
+}
+
+export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
+  const normalized =
+    isPlainObject(input) && typeof input['priority'] === 'string'
+      ? { ...input, priority: input['priority'].toUpperCase() }
+      : input;
+  const result = validateInto(TaskRequestDto, normalized, 'request');
+  if (!result.ok) return result;
+  const dto = result.value;
+  const request: TaskRequest = {
+    task_id: dto.task_id,
+    task_type: dto.task_type,
+    payload: dto.payload ?? {},
+    priority: dto.priority ?? TaskPriority.Normal,
+  };
+  if (dto.requester_id !== undefined) request.requester_id = dto.requester_id;
+  if (dto.created_at !== undefined) request.created_at = dto.created_at;
+  return { ok: true, value: request };
+}
