@@ -29,31 +29,31 @@ export interface AgentAnnouncement {
 }
 
 export class AgentLoadDto implements AgentLoad {
-  @IsInt({ message: 'must be an integer' })
   @Min(0, { message: 'must not be negative' })
+  @IsInt({ message: 'must be an integer' })
   in_flight!: number;
 
-  @IsInt({ message: 'must be an integer' })
   @Min(1, { message: 'must be at least 1' })
+  @IsInt({ message: 'must be an integer' })
   max_concurrency!: number;
 }
 
 export class AgentAnnouncementDto implements AgentAnnouncement {
-  @IsString({ message: 'must be a string' })
   @Matches(AGENT_NAME_PATTERN, { message: `must match ${AGENT_NAME_PATTERN.source}` })
+  @IsString({ message: 'must be a string' })
   name!: string;
 
-  @IsString({ message: 'must be a string' })
   @Length(1, 128, { message: 'must be 1 to 128 characters' })
+  @IsString({ message: 'must be a string' })
   instance_id!: string;
 
-  @IsString({ message: 'must be a string' })
   @Length(1, 64, { message: 'must be 1 to 64 characters' })
+  @IsString({ message: 'must be a string' })
   agent_type!: string;
 
-  @IsArray({ message: 'must be an array of task types' })
-  @ArrayMaxSize(256, { message: 'must list at most 256 capabilities' })
   @Matches(TASK_TYPE_PATTERN, { each: true, message: `each must match ${TASK_TYPE_PATTERN.source}` })
+  @ArrayMaxSize(256, { message: 'must list at most 256 capabilities' })
+  @IsArray({ message: 'must be an array of task types' })
   capabilities!: string[];
 
   @IsOptional()

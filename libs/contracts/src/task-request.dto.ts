@@ -1,4 +1,5 @@
 import {
+  IsDefined,
   IsEnum,
   IsNumber,
   IsObject,
@@ -14,12 +15,14 @@ import { isPlainObject, validateInto, type Validated } from './validation.js';
 
 /** A request to perform `task_type` (CONTRACT.md, TaskRequest). */
 export class TaskRequestDto {
-  @IsString({ message: 'must be a string' })
   @Matches(TASK_ID_PATTERN, { message: 'must be 1 to 128 characters without whitespace' })
+  @IsString({ message: 'must be a string' })
+  @IsDefined({ message: 'is required' })
   task_id!: string;
 
-  @IsString({ message: 'must be a string' })
   @Matches(TASK_TYPE_PATTERN, { message: `must match ${TASK_TYPE_PATTERN.source}` })
+  @IsString({ message: 'must be a string' })
+  @IsDefined({ message: 'is required' })
   task_type!: string;
 
   @IsOptional()
@@ -31,14 +34,14 @@ export class TaskRequestDto {
   priority?: TaskPriority;
 
   @IsOptional()
-  @IsString({ message: 'must be a string' })
   @Matches(AGENT_NAME_PATTERN, { message: `must be an agent name matching ${AGENT_NAME_PATTERN.source}` })
+  @IsString({ message: 'must be a string' })
   requester_id?: string;
 
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
-  @Min(0, { message: 'must not be negative' })
   @Max(1e11, { message: 'must be seconds since the epoch, not milliseconds' })
+  @Min(0, { message: 'must not be negative' })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
   created_at?: number;
 }
 
