@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AppConfigModule } from './config/config.module.js';
+import { HealthModule } from './health/health.module.js';
+import { IntakeModule } from './intake/intake.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { RegistryModule } from './registry/registry.module.js';
+import { StatusModule } from './status/status.module.js';
+import { NatsModule } from './transport/nats.module.js';
+
+@Module({
+  imports: [AppConfigModule, NatsModule, RedisModule, IntakeModule, StatusModule, RegistryModule, HealthModule],
+})
+export class AppModule {}

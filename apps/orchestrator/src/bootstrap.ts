@@ -1,0 +1,38 @@
+import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_QUEUE_GROUP } from '@orchestrator/contracts';
+import { AppModule } from './app.module.js';
+import { AppConfig } from './config/app-config.js';
+import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { RawJsonNatsServer } from './transport/raw-json-nats.server.js';
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Builds and starts the hybrid app (HTTP + NATS microservice) exactly as `main.ts` runs it. */
+export async function bootstrap(): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
+  const config = app.get(AppConfig);
+  app.useLogger(LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1));
+  app.useBodyParser('json', { limit: config.MAX_MESSAGE_BYTES });
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.enableShutdownHooks();
+  app.connectMicroservice(
+    {
+      strategy: new RawJsonNatsServer(
+        {
+          servers: config.NATS_URL.split(','),
+          queue: ORCHESTRATOR_QUEUE_GROUP,
+          name: `${ORCHESTRATOR_AGENT_NAME}-intake`,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+        },
+        config.MAX_MESSAGE_BYTES,
+      ),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.listen(config.PORT);
+  return app;
+}

@@ -1,0 +1,65 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { TasksRepository } from '../persistence/tasks.repository.js';
+import { WorkflowEngine } from './workflow-engine.service.js';
+
+/** How long a committed final response may stay unsent before the sweeper sends it. */
+const UNSENT_RESPONSE_GRACE_MS = 5_000;
+const BATCH = 200;
+
+/**
+ * Finds what time has made due — retries, passed deadlines, final responses a dead process did
+ * not send — and hands it to the engine. Every replica runs one; the engine's SKIP LOCKED keeps
+ * them off each other's work, and since all of it is in the database a restart loses nothing.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SweeperService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly engine: WorkflowEngine,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(this.config.SWEEP_INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass; returns how many workflows it looked at. */
+  async sweepOnce(): Promise<number> {
+    const rootIds = await this.tasks.findDueRootIds(new Date(), BATCH);
+    for (const rootId of rootIds) {
+      try {
+        await this.engine.sweepWorkflow(rootId);
+      } catch (error) {
+        this.logger.error(`sweeping workflow ${rootId} failed: ${(error as Error).message}`);
+      }
+    }
+    await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
+    return rootIds.length;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.sweepOnce()
+        // A full batch means more is due: go again at once.
+        .then((count) => (count >= BATCH ? 0 : this.config.SWEEP_INTERVAL_MS))
+        .catch((error: unknown) => {
+          this.logger.warn(`sweep failed: ${(error as Error).message}`);
+          return this.config.SWEEP_INTERVAL_MS;
+        })
+        .then((next) => this.schedule(next));
+    }, delayMs);
+  }
+}

@@ -1,0 +1,402 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  isPlainObject,
+  isTerminalStatus,
+  nowSeconds,
+  ORCHESTRATOR_AGENT_NAME,
+  TaskEvent,
+  taskEventSubject,
+  TaskStatus,
+  type TaskRequest,
+  type TaskResponse,
+} from '@orchestrator/contracts';
+import { AggregationService, templateContext } from '../aggregation/aggregation.service.js';
+import { DelegationService } from '../delegation/delegation.service.js';
+import type { TaskEntity } from '../persistence/task.entity.js';
+import { TasksRepository, type NewTask, type TasksTransaction } from '../persistence/tasks.repository.js';
+import { resolveTemplate, type Plan, type PlannedStep } from '../planning/plan.js';
+import { PlanningService } from '../planning/planning.service.js';
+import { MessagePublisher } from '../transport/message-publisher.js';
+import { retryDelayMs } from './backoff.js';
+import type { Effect } from './effects.js';
+import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
+
+export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
+
+/** One workflow, locked, as a transition sees it. */
+interface Workflow {
+  tx: TasksTransaction;
+  root: TaskEntity;
+  plan: Plan;
+  steps: TaskEntity[];
+  now: Date;
+  effects: Effect[];
+}
+
+/**
+ * The state machine of workflows. Every transition runs in one transaction under the root row's
+ * lock, so replicas never race on a workflow; messages are published after the commit.
+ */
+@Injectable()
+export class WorkflowEngine {
+  private readonly logger = new Logger(WorkflowEngine.name);
+
+  constructor(
+    private readonly tasks: TasksRepository,
+    private readonly planning: PlanningService,
+    private readonly delegation: DelegationService,
+    private readonly aggregation: AggregationService,
+    private readonly publisher: MessagePublisher,
+  ) {}
+
+  /** Plans and starts a workflow, or returns the existing one with the same `task_id`. Throws PlanningError. */
+  async submit(request: TaskRequest, replyTo: string | undefined): Promise<SubmitResult> {
+    const plan = this.planning.plan(request);
+    const now = new Date();
+    const rootId = randomUUID();
+    const root: TaskEntity = {
+      ...this.newRow(rootId, null, rootId, request.task_type, request),
+      task_id: request.task_id,
+      status: TaskStatus.Running,
+      payload: request.payload,
+      requester_id: request.requester_id ?? null,
+      reply_to: replyTo ?? null,
+      plan,
+      started_at: now,
+      deadline_at: plan.timeout_ms === null ? null : new Date(now.getTime() + plan.timeout_ms),
+      created_at: now,
+      updated_at: now,
+      response_sent_at: null,
+    };
+    const steps: TaskEntity[] = plan.steps.map((planned) => {
+      const id = randomUUID();
+      return {
+        ...this.newRow(id, rootId, rootId, planned.task_type, request),
+        step_key: planned.id,
+        agent_name: planned.agent,
+        max_attempts: planned.max_attempts,
+        requester_id: ORCHESTRATOR_AGENT_NAME,
+        created_at: now,
+        updated_at: now,
+        response_sent_at: null,
+      };
+    });
+    const effects: Effect[] = [];
+    const created = await this.tasks.transaction(async (tx) => {
+      if (!(await tx.insertRootIfAbsent(root))) return false;
+      await tx.insertSteps(steps);
+      await this.advance({ tx, root, plan, steps, now, effects });
+      return true;
+    });
+    if (!created) {
+      const existing = await this.tasks.findRootByTaskId(request.task_id);
+      if (!existing) throw new Error(`task ${request.task_id} vanished while being submitted`);
+      return { created: false, root: existing };
+    }
+    const event = { task_id: root.task_id, task_type: root.task_type, status: TaskStatus.Running, ts: nowSeconds() };
+    this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
+    this.publisher.publish(taskEventSubject(TaskEvent.Started), event);
+    await this.runEffects(effects);
+    return { created: true, root };
+  }
+
+  /** Applies an agent's answer to a sub-task attempt. Unknown, late and duplicate answers are dropped. */
+  async applyResponse(response: TaskResponse, via: string): Promise<void> {
+    const ref = parseSubtaskWireId(response.task_id);
+    if (!ref) {
+      this.logger.debug(`dropped a response on ${via} for ${JSON.stringify(response.task_id)}: not a sub-task id`);
+      return;
+    }
+    const rootId = await this.tasks.findRootIdOfStep(ref.stepId);
+    if (!rootId) {
+      this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
+      return;
+    }
+    const effects = await this.inWorkflow(rootId, false, async (wf) => {
+      const step = wf.steps.find((s) => s.id === ref.stepId);
+      if (!step || step.status !== TaskStatus.Running || step.attempts !== ref.attempt) {
+        this.logger.log(
+          `dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (step is ${step?.status ?? 'unknown'}, attempt ${step?.attempts ?? '-'})`,
+        );
+        return;
+      }
+      switch (response.status) {
+        case TaskStatus.Pending:
+        case TaskStatus.Running:
+          return;
+        case TaskStatus.Completed:
+          await this.patch(wf, step, {
+            status: TaskStatus.Completed,
+            result: response.result ?? {},
+            error: null,
+            deadline_at: null,
+            completed_at: wf.now,
+          });
+          this.progress(wf, step);
+          break;
+        case TaskStatus.Failed:
+        case TaskStatus.Cancelled:
+          await this.failAttempt(wf, step, response.error ?? `agent answered ${response.status} without an error`);
+          break;
+      }
+      await this.advance(wf);
+    });
+    if (effects) await this.runEffects(effects);
+  }
+
+  /**
+   * Handles what time has made due in one workflow: passed deadlines and due retries. Skips a
+   * workflow another replica holds; it stays due and comes round again.
+   */
+  async sweepWorkflow(rootId: string): Promise<void> {
+    const effects = await this.inWorkflow(rootId, true, async (wf) => {
+      if (wf.root.deadline_at && wf.root.deadline_at <= wf.now) {
+        await this.failWorkflow(wf, `workflow timed out after ${wf.plan.timeout_ms ?? 0} ms`);
+        return;
+      }
+      for (const step of wf.steps) {
+        if (step.status === TaskStatus.Running && step.deadline_at && step.deadline_at <= wf.now) {
+          const planned = this.plannedStep(wf.plan, step);
+          await this.failAttempt(wf, step, `agent ${step.agent_name ?? '?'} did not answer within ${planned.timeout_ms} ms`);
+        }
+      }
+      for (const step of wf.steps) {
+        if (step.status === TaskStatus.Pending && step.next_attempt_at && step.next_attempt_at <= wf.now) {
+          await this.dispatchStep(wf, step);
+        }
+      }
+      await this.advance(wf);
+    });
+    if (effects) await this.runEffects(effects);
+  }
+
+  /** Sends the final responses that were committed but never marked sent (the sender died). */
+  async resendUnsentResponses(olderThanMs: number, limit: number): Promise<number> {
+    return this.tasks.transaction(async (tx) => {
+      const roots = await tx.lockUnsentResponses(new Date(Date.now() - olderThanMs), limit);
+      for (const root of roots) this.aggregation.sendFinal(root);
+      await this.publisher.flush();
+      await tx.markResponsesSent(roots.map((root) => root.id));
+      return roots.length;
+    });
+  }
+
+  private async inWorkflow(
+    rootId: string,
+    skipLocked: boolean,
+    work: (wf: Workflow) => Promise<void>,
+  ): Promise<Effect[] | null> {
+    return this.tasks.transaction(async (tx) => {
+      const root = await tx.lockRoot(rootId, skipLocked);
+      if (!root || isTerminalStatus(root.status) || !root.plan) return null;
+      const wf: Workflow = { tx, root, plan: root.plan, steps: await tx.findSteps(rootId), now: new Date(), effects: [] };
+      await work(wf);
+      return wf.effects;
+    });
+  }
+
+  /** Dispatches the steps that became ready, or ends the workflow when nothing is left to do. */
+  private async advance(wf: Workflow): Promise<void> {
+    for (;;) {
+      const decision = decide(wf.plan, wf.steps);
+      switch (decision.outcome.kind) {
+        case 'failed': {
+          const step = decision.outcome.step;
+          const attempts = step.attempts === 1 ? '1 attempt' : `${step.attempts} attempts`;
+          await this.failWorkflow(
+            wf,
+            `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed after ${attempts}: ${step.error ?? 'no error given'}`,
+            step,
+          );
+          return;
+        }
+        case 'completed':
+          await this.completeWorkflow(wf);
+          return;
+        case 'running':
+          if (decision.ready.length === 0) return;
+          for (const step of decision.ready) await this.dispatchStep(wf, step);
+      }
+    }
+  }
+
+  private async dispatchStep(wf: Workflow, step: TaskEntity): Promise<void> {
+    const planned = this.plannedStep(wf.plan, step);
+    let input: unknown;
+    try {
+      input = resolveTemplate(planned.input, templateContext(wf.root, wf.steps));
+      if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
+    } catch (error) {
+      // A step whose input cannot be built fails at once: retrying would build the same input.
+      await this.patch(wf, step, {
+        status: TaskStatus.Failed,
+        error: `input: ${(error as Error).message}`,
+        next_attempt_at: null,
+        completed_at: wf.now,
+      });
+      return;
+    }
+    const attempt = step.attempts + 1;
+    const agent = this.delegation.chooseAgent(planned, attempt);
+    await this.patch(wf, step, {
+      status: TaskStatus.Running,
+      attempts: attempt,
+      agent_name: agent,
+      payload: input,
+      next_attempt_at: null,
+      deadline_at: new Date(wf.now.getTime() + planned.timeout_ms),
+      started_at: step.started_at ?? wf.now,
+    });
+    wf.effects.push({
+      kind: 'dispatch',
+      agent,
+      attempt,
+      rootTaskId: wf.root.task_id,
+      stepKey: planned.id,
+      request: {
+        task_id: subtaskWireId(step.id, attempt),
+        task_type: planned.task_type,
+        payload: input,
+        priority: wf.root.priority,
+        requester_id: ORCHESTRATOR_AGENT_NAME,
+        created_at: wf.now.getTime() / 1000,
+      },
+    });
+  }
+
+  /** Records a failed attempt: a retry at a due time while attempts remain, else the step fails. */
+  private async failAttempt(wf: Workflow, step: TaskEntity, error: string): Promise<void> {
+    const planned = this.plannedStep(wf.plan, step);
+    if (step.attempts < planned.max_attempts) {
+      const delay = retryDelayMs(planned.backoff, step.attempts);
+      this.logger.log(`step ${planned.id} of ${wf.root.task_id} failed attempt ${step.attempts}, retry in ${delay} ms: ${error}`);
+      await this.patch(wf, step, {
+        status: TaskStatus.Pending,
+        error,
+        deadline_at: null,
+        next_attempt_at: new Date(wf.now.getTime() + delay),
+      });
+    } else {
+      await this.patch(wf, step, { status: TaskStatus.Failed, error, deadline_at: null, completed_at: wf.now });
+      this.progress(wf, step);
+    }
+  }
+
+  private async completeWorkflow(wf: Workflow): Promise<void> {
+    let result: Record<string, unknown>;
+    try {
+      result = this.aggregation.finalResult(wf.plan, wf.root, wf.steps);
+    } catch (error) {
+      await this.failWorkflow(wf, `output: ${(error as Error).message}`);
+      return;
+    }
+    await this.finish(wf, { status: TaskStatus.Completed, result, error: null });
+  }
+
+  /** Fails the workflow: steps still running are cancelled and told so, steps not started never will be. */
+  private async failWorkflow(wf: Workflow, error: string, failedStep?: TaskEntity): Promise<void> {
+    await this.stopUnfinishedSteps(wf, `workflow failed: ${error}`);
+    const result = this.aggregation.partialResult(wf.steps, failedStep);
+    await this.finish(wf, { status: TaskStatus.Failed, result, error });
+  }
+
+  private async stopUnfinishedSteps(wf: Workflow, reason: string): Promise<void> {
+    for (const step of wf.steps) {
+      if (step.status === TaskStatus.Running && step.agent_name) {
+        wf.effects.push({ kind: 'cancel', agent: step.agent_name, subtaskId: subtaskWireId(step.id, step.attempts) });
+      }
+      if (step.status === TaskStatus.Running || step.status === TaskStatus.Pending) {
+        await this.patch(wf, step, {
+          status: TaskStatus.Cancelled,
+          error: step.status === TaskStatus.Running ? reason : step.error,
+          next_attempt_at: null,
+          deadline_at: null,
+          completed_at: wf.now,
+        });
+      }
+    }
+  }
+
+  private async finish(
+    wf: Workflow,
+    outcome: Pick<TaskEntity, 'status' | 'result' | 'error'>,
+  ): Promise<void> {
+    await wf.tx.update(wf.root.id, { ...outcome, deadline_at: null, completed_at: wf.now });
+    Object.assign(wf.root, outcome, { deadline_at: null, completed_at: wf.now });
+    wf.effects.push({ kind: 'finish', root: wf.root });
+  }
+
+  private async patch(wf: Workflow, step: TaskEntity, patch: Partial<TaskEntity>): Promise<void> {
+    await wf.tx.update(step.id, patch);
+    Object.assign(step, patch);
+  }
+
+  private progress(wf: Workflow, step: TaskEntity): void {
+    wf.effects.push({ kind: 'progress', root: wf.root, stepKey: step.step_key ?? '', status: step.status, ...countProgress(wf.steps) });
+  }
+
+  private plannedStep(plan: Plan, step: TaskEntity): PlannedStep {
+    const planned = plan.steps.find((s) => s.id === step.step_key);
+    if (!planned) throw new Error(`plan of workflow ${step.root_id} has no step "${step.step_key ?? ''}"`);
+    return planned;
+  }
+
+  private newRow(id: string, parentId: string | null, rootId: string, taskType: string, request: TaskRequest): NewTask {
+    return {
+      id,
+      task_id: id,
+      parent_id: parentId,
+      root_id: rootId,
+      task_type: taskType,
+      step_key: null,
+      agent_name: null,
+      status: TaskStatus.Pending,
+      priority: request.priority,
+      attempts: 0,
+      max_attempts: 1,
+      next_attempt_at: null,
+      deadline_at: null,
+      payload: {},
+      result: null,
+      error: null,
+      requester_id: null,
+      reply_to: null,
+      plan: null,
+      started_at: null,
+      completed_at: null,
+    };
+  }
+
+  private async runEffects(effects: Effect[]): Promise<void> {
+    const finished: TaskEntity[] = [];
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'dispatch':
+          this.delegation.dispatch(effect);
+          break;
+        case 'cancel':
+          this.delegation.cancel(effect.agent, effect.subtaskId);
+          break;
+        case 'progress':
+          this.publisher.publish(taskEventSubject(TaskEvent.Progress), {
+            task_id: effect.root.task_id,
+            step: effect.stepKey,
+            status: effect.status,
+            done: effect.done,
+            total: effect.total,
+            ts: nowSeconds(),
+          });
+          break;
+        case 'finish':
+          this.aggregation.sendFinal(effect.root);
+          finished.push(effect.root);
+          break;
+      }
+    }
+    if (finished.length > 0) {
+      await this.publisher.flush();
+      await this.tasks.markResponsesSent(finished.map((root) => root.id));
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+interface HttpError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  message?: string;
+}
+
+/**
+ * The one place HTTP errors are shaped: `{ code, message }` with a 4xx for what the caller can fix
+ * (including bodies the JSON parser refused), and a generic 500 with a correlation id otherwise.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const { status, body } = this.toReply(exception, req);
+    res.status(status).json(body);
+  }
+
+  private toReply(exception: unknown, req: Request): { status: number; body: Record<string, unknown> } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && response !== null && 'code' in response) return { status, body: response as Record<string, unknown> };
+      const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+      return { status, body: { code: HttpStatus[status] ?? 'ERROR', message: Array.isArray(message) ? message.join('; ') : message } };
+    }
+    const httpError = exception as HttpError;
+    const parserStatus = httpError?.status ?? httpError?.statusCode;
+    if (parserStatus && parserStatus >= 400 && parserStatus < 500) {
+      const code = httpError.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
+      const message =
+        httpError.type === 'entity.parse.failed' ? `body: is not valid JSON (${httpError.message ?? ''})` : (httpError.message ?? 'bad request');
+      return { status: parserStatus, body: { code, message } };
+    }
+    const correlationId = randomUUID();
+    this.logger.error(`${req.method} ${req.url} failed [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`);
+    return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'internal error', correlation_id: correlationId } };
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AggregationModule } from '../aggregation/aggregation.module.js';
+import { EngineModule } from '../engine/engine.module.js';
+import { SubmitTaskUseCase } from './submit-task.usecase.js';
+import { TaskIntakeMessageController } from './task-intake.message.controller.js';
+import { TasksHttpController } from './tasks.http.controller.js';
+
+@Module({
+  imports: [EngineModule, AggregationModule],
+  controllers: [TaskIntakeMessageController, TasksHttpController],
+  providers: [SubmitTaskUseCase],
+})
+export class IntakeModule {}

@@ -1,0 +1,46 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { isAgentName, isPlainObject, validateTaskRequest } from '@orchestrator/contracts';
+import type { TaskEntity } from '../persistence/task.entity.js';
+import { PlanningError } from '../planning/planning.errors.js';
+import { WorkflowEngine } from '../engine/workflow-engine.service.js';
+
+export type RejectionCode = 'INVALID_REQUEST' | 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD';
+
+export type SubmitOutcome =
+  | { kind: 'accepted'; root: TaskEntity }
+  | { kind: 'existing'; root: TaskEntity }
+  | { kind: 'rejected'; code: RejectionCode; error: string; taskId: string; requesterId: string | null };
+
+/**
+ * Takes a TaskRequest from any transport: validates it, plans it and starts its workflow, or
+ * returns the existing task for a repeated `task_id`. Nothing is written for a rejected request.
+ */
+@Injectable()
+export class SubmitTaskUseCase {
+  private readonly logger = new Logger(SubmitTaskUseCase.name);
+
+  constructor(private readonly engine: WorkflowEngine) {}
+
+  async execute(body: unknown, replyTo?: string): Promise<SubmitOutcome> {
+    const validated = validateTaskRequest(body);
+    if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
+    try {
+      const result = await this.engine.submit(validated.value, replyTo);
+      if (!result.created) {
+        this.logger.log(`task ${validated.value.task_id} was submitted again: returning its state`);
+        return { kind: 'existing', root: result.root };
+      }
+      return { kind: 'accepted', root: result.root };
+    } catch (error) {
+      if (error instanceof PlanningError) return this.reject(error.code, error.message, body);
+      throw error;
+    }
+  }
+
+  private reject(code: RejectionCode, error: string, body: unknown): SubmitOutcome {
+    const fields = isPlainObject(body) ? body : {};
+    const taskId = typeof fields['task_id'] === 'string' ? fields['task_id'].slice(0, 128) : '';
+    const requester = fields['requester_id'];
+    return { kind: 'rejected', code, error, taskId, requesterId: isAgentName(requester) ? requester : null };
+  }
+}

@@ -1,0 +1,63 @@
+import { Controller, Logger } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  agentResponseSubject,
+  failedResponse,
+  isAgentName,
+  isPlainObject,
+  ORCHESTRATOR_TASK_SUBJECT,
+  type TaskResponse,
+} from '@orchestrator/contracts';
+import { AggregationService } from '../aggregation/aggregation.service.js';
+import { InboundMessage } from '../transport/inbound-message.js';
+import { MessagePublisher } from '../transport/message-publisher.js';
+import { SubmitTaskUseCase } from './submit-task.usecase.js';
+
+/**
+ * `agent.orchestrator_agent.task` over NATS. A request (with a reply subject) gets its final
+ * response there later, from whichever replica finishes the workflow; a rejection or a repeated
+ * `task_id` is answered at once. A message without a reply subject is answered on
+ * `agent.<requester_id>.response`.
+ */
+@Controller()
+export class TaskIntakeMessageController {
+  private readonly logger = new Logger(TaskIntakeMessageController.name);
+
+  constructor(
+    private readonly submitTask: SubmitTaskUseCase,
+    private readonly aggregation: AggregationService,
+    private readonly publisher: MessagePublisher,
+  ) {}
+
+  @MessagePattern<string>(ORCHESTRATOR_TASK_SUBJECT)
+  async onTask(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
+    const answer = await this.answerFor(message);
+    if (answer === undefined || message.reply !== undefined) return answer?.response;
+    if (answer.requesterId) this.publisher.publish(agentResponseSubject(answer.requesterId), answer.response);
+    else this.logger.warn(`dropped an answer nobody can receive for task ${JSON.stringify(answer.response.task_id)}: ${answer.response.error ?? answer.response.status}`);
+    return undefined;
+  }
+
+  private async answerFor(message: InboundMessage): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
+    if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
+    try {
+      const outcome = await this.submitTask.execute(message.body.value, message.reply);
+      switch (outcome.kind) {
+        case 'accepted':
+          return undefined;
+        case 'existing':
+          return { response: this.aggregation.responseOf(outcome.root), requesterId: outcome.root.requester_id };
+        case 'rejected':
+          return { response: failedResponse(outcome.taskId, outcome.error), requesterId: outcome.requesterId };
+      }
+    } catch (error) {
+      const body = isPlainObject(message.body.value) ? message.body.value : {};
+      const taskId = typeof body['task_id'] === 'string' ? body['task_id'] : '';
+      this.logger.error(`accepting task ${taskId} failed: ${(error as Error).message}`);
+      return {
+        response: failedResponse(taskId, 'the orchestrator could not accept the task right now; submit it again'),
+        requesterId: isAgentName(body['requester_id']) ? body['requester_id'] : null,
+      };
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { DataSourceOptions } from 'typeorm';
+import { TaskEntity } from './task.entity.js';
+import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
+
+/** The one description of the database connection, shared by the app and the migration CLI. */
+export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: [TaskEntity],
+    migrations: [CreateTasks1764000000000],
+    migrationsRun: false,
+    synchronize: false,
+    poolSize,
+    extra: { connectionTimeoutMillis: 5_000 },
+  };
+}

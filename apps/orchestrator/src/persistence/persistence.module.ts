@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { dataSourceOptions } from './data-source-options.js';
+import { TasksRepository } from './tasks.repository.js';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.DATABASE_URL, config.DB_POOL_SIZE),
+        retryAttempts: 10,
+        retryDelay: 1_000,
+      }),
+    }),
+  ],
+  providers: [TasksRepository],
+  exports: [TasksRepository],
+})
+export class PersistenceModule {}

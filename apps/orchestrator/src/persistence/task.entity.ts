@@ -1,0 +1,93 @@
+import { TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Plan } from '../planning/plan.js';
+
+/**
+ * One row per task: top-level tasks (workflows) and their sub-tasks (steps) alike.
+ * A root row has `parent_id` null and `root_id = id`; its steps point at it with both.
+ */
+@Entity({ name: 'tasks' })
+@Index('tasks_root_task_id_key', ['task_id'], { unique: true, where: 'parent_id IS NULL' })
+@Index('tasks_root_id_idx', ['root_id'])
+@Index('tasks_due_retry_idx', ['next_attempt_at'], { where: `status = 'PENDING' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_due_deadline_idx', ['deadline_at'], { where: `status = 'RUNNING' AND deadline_at IS NOT NULL` })
+@Index('tasks_unsent_response_idx', ['completed_at'], {
+  where: `parent_id IS NULL AND completed_at IS NOT NULL AND response_sent_at IS NULL`,
+})
+@Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at'], { where: 'parent_id IS NULL' })
+export class TaskEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** The id on the wire: the request's `task_id` for a root, the row id for a step. */
+  @Column('text')
+  task_id!: string;
+
+  @Column('uuid', { nullable: true })
+  parent_id!: string | null;
+
+  @Column('uuid')
+  root_id!: string;
+
+  @Column('text')
+  task_type!: string;
+
+  @Column('text', { nullable: true })
+  step_key!: string | null;
+
+  @Column('text', { nullable: true })
+  agent_name!: string | null;
+
+  @Column('text')
+  status!: TaskStatus;
+
+  @Column('text', { default: TaskPriority.Normal })
+  priority!: TaskPriority;
+
+  @Column('integer', { default: 0 })
+  attempts!: number;
+
+  @Column('integer', { default: 1 })
+  max_attempts!: number;
+
+  @Column('timestamptz', { nullable: true })
+  next_attempt_at!: Date | null;
+
+  @Column('timestamptz', { nullable: true })
+  deadline_at!: Date | null;
+
+  @Column('jsonb', { default: () => `'{}'::jsonb` })
+  payload!: Record<string, unknown>;
+
+  @Column('jsonb', { nullable: true })
+  result!: Record<string, unknown> | null;
+
+  @Column('text', { nullable: true })
+  error!: string | null;
+
+  @Column('text', { nullable: true })
+  requester_id!: string | null;
+
+  @Column('text', { nullable: true })
+  reply_to!: string | null;
+
+  /** The plan the workflow runs, stored when it starts (root rows only). */
+  @Column('jsonb', { nullable: true })
+  plan!: Plan | null;
+
+  /** When the final TaskResponse was published (root rows only): it is sent again until set. */
+  @Column('timestamptz', { nullable: true })
+  response_sent_at!: Date | null;
+
+  @Column('timestamptz', { default: () => 'now()' })
+  created_at!: Date;
+
+  @Column('timestamptz', { default: () => 'now()' })
+  updated_at!: Date;
+
+  @Column('timestamptz', { nullable: true })
+  started_at!: Date | null;
+
+  @Column('timestamptz', { nullable: true })
+  completed_at!: Date | null;
+}

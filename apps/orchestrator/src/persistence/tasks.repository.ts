@@ -1,0 +1,193 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { TaskStatus } from '@orchestrator/contracts';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { TaskEntity } from './task.entity.js';
+
+export type NewTask = Omit<TaskEntity, 'created_at' | 'updated_at' | 'response_sent_at'>;
+export type TaskPatch = Partial<Omit<TaskEntity, 'id' | 'task_id' | 'parent_id' | 'root_id' | 'created_at'>>;
+
+export interface RootListFilter {
+  status?: TaskStatus;
+  task_type?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface StepCounts {
+  total: number;
+  done: number;
+}
+
+const INSERT_COLUMNS = [
+  'id', 'task_id', 'parent_id', 'root_id', 'task_type', 'step_key', 'agent_name', 'status', 'priority',
+  'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at', 'payload', 'result', 'error',
+  'requester_id', 'reply_to', 'plan', 'started_at', 'completed_at',
+] as const satisfies readonly (keyof NewTask)[];
+
+const JSONB_COLUMNS = new Set<string>(['payload', 'result', 'plan']);
+
+/** jsonb values go as JSON text: the driver would turn a JS array into a PostgreSQL array. */
+function toParam(column: string, value: unknown): unknown {
+  return JSONB_COLUMNS.has(column) && value !== null && value !== undefined ? JSON.stringify(value) : value;
+}
+
+function insertSql(rows: readonly NewTask[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const placeholders = INSERT_COLUMNS.map((column) => {
+      params.push(toParam(column, row[column]));
+      return `$${params.length}`;
+    });
+    return `(${placeholders.join(', ')})`;
+  });
+  return { sql: `INSERT INTO tasks (${INSERT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params };
+}
+
+/** The queries of one transaction. Obtained from `TasksRepository.transaction`. */
+export class TasksTransaction {
+  constructor(private readonly em: EntityManager) {}
+
+  /** Inserts a root task unless one with the same `task_id` exists; true when inserted. */
+  async insertRootIfAbsent(root: NewTask): Promise<boolean> {
+    const { sql, params } = insertSql([root]);
+    const rows: unknown[] = await this.em.query(
+      `${sql} ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
+      params,
+    );
+    return rows.length > 0;
+  }
+
+  async insertSteps(steps: NewTask[]): Promise<void> {
+    if (steps.length === 0) return;
+    const { sql, params } = insertSql(steps);
+    await this.em.query(sql, params);
+  }
+
+  /** Locks a root row for this transaction. With `skipLocked`, null when another holds it. */
+  async lockRoot(rootId: string, skipLocked = false): Promise<TaskEntity | null> {
+    const rows: TaskEntity[] = await this.em.query(
+      `SELECT * FROM tasks WHERE id = $1 AND parent_id IS NULL FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+      [rootId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findSteps(rootId: string): Promise<TaskEntity[]> {
+    return this.em.query(`SELECT * FROM tasks WHERE root_id = $1 AND parent_id IS NOT NULL ORDER BY created_at, step_key`, [
+      rootId,
+    ]);
+  }
+
+  async update(id: string, patch: TaskPatch): Promise<void> {
+    const columns = (Object.keys(patch) as (keyof TaskPatch)[]).filter((column) => column !== 'updated_at');
+    const params = columns.map((column) => toParam(column, patch[column]));
+    const assignments = columns.map((column, index) => `"${column}" = $${index + 2}`);
+    await this.em.query(`UPDATE tasks SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = $1`, [id, ...params]);
+  }
+
+  /** Roots whose final response has not been sent, locked, skipping ones another replica holds. */
+  async lockUnsentResponses(completedBefore: Date, limit: number): Promise<TaskEntity[]> {
+    return this.em.query(
+      `SELECT * FROM tasks
+        WHERE parent_id IS NULL AND completed_at IS NOT NULL AND response_sent_at IS NULL AND completed_at <= $1
+        ORDER BY completed_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED`,
+      [completedBefore, limit],
+    );
+  }
+
+  async markResponsesSent(rootIds: string[]): Promise<void> {
+    if (rootIds.length > 0) {
+      await this.em.query(`UPDATE tasks SET response_sent_at = now() WHERE id = ANY($1::uuid[])`, [rootIds]);
+    }
+  }
+}
+
+/** Every query of the `tasks` table. Services decide; this class only reads and writes. */
+@Injectable()
+export class TasksRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (tx: TasksTransaction) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((em) => work(new TasksTransaction(em)));
+  }
+
+  async findRootByTaskId(taskId: string): Promise<TaskEntity | null> {
+    const rows: TaskEntity[] = await this.dataSource.query(
+      `SELECT * FROM tasks WHERE task_id = $1 AND parent_id IS NULL`,
+      [taskId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findSteps(rootId: string): Promise<TaskEntity[]> {
+    return new TasksTransaction(this.dataSource.manager).findSteps(rootId);
+  }
+
+  async findRootIdOfStep(stepId: string): Promise<string | null> {
+    const rows: { root_id: string }[] = await this.dataSource.query(
+      `SELECT root_id FROM tasks WHERE id = $1 AND parent_id IS NOT NULL`,
+      [stepId],
+    );
+    return rows[0]?.root_id ?? null;
+  }
+
+  /** Roots with a step due for dispatch, a step past its deadline, or a workflow past its deadline. */
+  async findDueRootIds(now: Date, limit: number): Promise<string[]> {
+    const rows: { root_id: string }[] = await this.dataSource.query(
+      `SELECT root_id FROM (
+         (SELECT root_id FROM tasks WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2)
+         UNION
+         (SELECT root_id FROM tasks WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2)
+       ) due
+       LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((row) => row.root_id);
+  }
+
+  async listRoots(filter: RootListFilter): Promise<{ items: TaskEntity[]; total: number }> {
+    const conditions = ['parent_id IS NULL'];
+    const params: unknown[] = [];
+    if (filter.status) {
+      params.push(filter.status);
+      conditions.push(`status = $${params.length}`);
+    }
+    if (filter.task_type) {
+      params.push(filter.task_type);
+      conditions.push(`task_type = $${params.length}`);
+    }
+    const where = conditions.join(' AND ');
+    const [{ count }] = (await this.dataSource.query(`SELECT count(*)::int AS count FROM tasks WHERE ${where}`, params)) as [
+      { count: number },
+    ];
+    const items: TaskEntity[] = await this.dataSource.query(
+      `SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, filter.limit, filter.offset],
+    );
+    return { items, total: count };
+  }
+
+  async stepCounts(rootIds: string[]): Promise<Map<string, StepCounts>> {
+    const counts = new Map<string, StepCounts>();
+    if (rootIds.length === 0) return counts;
+    const rows: { root_id: string; total: number; done: number }[] = await this.dataSource.query(
+      `SELECT root_id, count(*)::int AS total,
+              count(*) FILTER (WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED'))::int AS done
+         FROM tasks WHERE root_id = ANY($1::uuid[]) AND parent_id IS NOT NULL GROUP BY root_id`,
+      [rootIds],
+    );
+    for (const row of rows) counts.set(row.root_id, { total: row.total, done: row.done });
+    return counts;
+  }
+
+  async markResponsesSent(rootIds: string[]): Promise<void> {
+    await new TasksTransaction(this.dataSource.manager).markResponsesSent(rootIds);
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+}

@@ -1,0 +1,69 @@
+import { Type } from 'class-transformer';
+import { IsEnum, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
+
+export class ListTasksQuery {
+  @IsOptional()
+  @IsEnum(TaskStatus, { message: `status must be one of ${Object.values(TaskStatus).join(', ')}` })
+  status?: TaskStatus;
+
+  @IsOptional()
+  @Matches(TASK_TYPE_PATTERN, { message: `task_type must match ${TASK_TYPE_PATTERN.source}` })
+  task_type?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+}
+
+export interface SubTaskView {
+  step: string;
+  task_type: string;
+  agent: string | null;
+  status: TaskStatus;
+  depends_on: string[];
+  attempts: number;
+  max_attempts: number;
+  started_at: string | null;
+  completed_at: string | null;
+  next_attempt_at: string | null;
+  deadline_at: string | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+}
+
+export interface TaskSummaryView {
+  task_id: string;
+  task_type: string;
+  status: TaskStatus;
+  priority: string;
+  requester_id: string | null;
+  progress: { done: number; total: number };
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  error: string | null;
+}
+
+export interface TaskDetailView extends TaskSummaryView {
+  payload: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  workflow: { task_type: string; version: number } | null;
+  steps: SubTaskView[];
+}
+
+export interface TaskListView {
+  items: TaskSummaryView[];
+  total: number;
+  limit: number;
+  offset: number;
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { TaskEntity } from '../persistence/task.entity.js';
+import { TasksRepository, type StepCounts } from '../persistence/tasks.repository.js';
+import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+/** Read-only views of tasks for the status endpoints. */
+@Injectable()
+export class TaskStatusService {
+  constructor(private readonly tasks: TasksRepository) {}
+
+  async get(taskId: string): Promise<TaskDetailView | null> {
+    const root = await this.tasks.findRootByTaskId(taskId);
+    if (!root) return null;
+    const steps = await this.tasks.findSteps(root.id);
+    const done = steps.filter((s) => s.completed_at !== null).length;
+    const planned = new Map((root.plan?.steps ?? []).map((s, index) => [s.id, { s, index }]));
+    steps.sort((a, b) => (planned.get(a.step_key ?? '')?.index ?? 0) - (planned.get(b.step_key ?? '')?.index ?? 0));
+    return {
+      ...this.summary(root, { done, total: steps.length }),
+      payload: root.payload,
+      result: root.result,
+      workflow: root.plan ? { task_type: root.plan.task_type, version: root.plan.version } : null,
+      steps: steps.map((step) => ({
+        step: step.step_key ?? '',
+        task_type: step.task_type,
+        agent: step.agent_name,
+        status: step.status,
+        depends_on: planned.get(step.step_key ?? '')?.s.depends_on ?? [],
+        attempts: step.attempts,
+        max_attempts: step.max_attempts,
+        started_at: iso(step.started_at),
+        completed_at: iso(step.completed_at),
+        next_attempt_at: iso(step.next_attempt_at),
+        deadline_at: iso(step.deadline_at),
+        result: step.result,
+        error: step.error,
+      })),
+    };
+  }
+
+  async list(query: ListTasksQuery): Promise<TaskListView> {
+    const { items, total } = await this.tasks.listRoots(query);
+    const counts = await this.tasks.stepCounts(items.map((root) => root.id));
+    return {
+      items: items.map((root) => this.summary(root, counts.get(root.id) ?? { done: 0, total: 0 })),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+    };
+  }
+
+  private summary(root: TaskEntity, progress: StepCounts): TaskSummaryView {
+    return {
+      task_id: root.task_id,
+      task_type: root.task_type,
+      status: root.status,
+      priority: root.priority,
+      requester_id: root.requester_id,
+      progress,
+      created_at: root.created_at.toISOString(),
+      started_at: iso(root.started_at),
+      completed_at: iso(root.completed_at),
+      error: root.error,
+    };
+  }
+}

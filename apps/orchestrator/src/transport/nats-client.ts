@@ -1,0 +1,63 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { MessagePublisher, type PublishOptions } from './message-publisher.js';
+
+/**
+ * The orchestrator's own NATS connection for publishing (sub-tasks, final responses, events).
+ * The microservice transport has a second one for subscriptions, so a slow consumer on one side
+ * does not hold up the other. Reconnects forever; `connected` feeds the readiness check.
+ */
+export class NatsClient extends MessagePublisher implements OnApplicationShutdown {
+  private readonly logger = new Logger(NatsClient.name);
+  private readonly encoder = new TextEncoder();
+  private isConnected = true;
+
+  private constructor(readonly connection: NatsConnection) {
+    super();
+    void this.watchStatus();
+  }
+
+  static async connect(url: string, name: string): Promise<NatsClient> {
+    const connection = await connect({
+      servers: url.split(','),
+      name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+    return new NatsClient(connection);
+  }
+
+  get connected(): boolean {
+    return this.isConnected && !this.connection.isClosed();
+  }
+
+  publish(subject: string, body: unknown, options: PublishOptions = {}): void {
+    const h = options.headers && Object.keys(options.headers).length > 0 ? natsHeaders() : undefined;
+    if (h && options.headers) for (const [key, value] of Object.entries(options.headers)) h.set(key, value);
+    this.connection.publish(subject, this.encoder.encode(JSON.stringify(body)), {
+      ...(options.reply ? { reply: options.reply } : {}),
+      ...(h ? { headers: h } : {}),
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.connection.flush();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.isConnected = false;
+        this.logger.warn('NATS disconnected; publishing is buffered until it reconnects');
+      } else if (status.type === 'reconnect') {
+        this.isConnected = true;
+        this.logger.log('NATS reconnected');
+      }
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Global, Module } from '@nestjs/common';
+import { ORCHESTRATOR_AGENT_NAME } from '@orchestrator/contracts';
+import { AppConfig } from '../config/app-config.js';
+import { MessagePublisher } from './message-publisher.js';
+import { NatsClient } from './nats-client.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: NatsClient,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => NatsClient.connect(config.NATS_URL, `${ORCHESTRATOR_AGENT_NAME}-publisher`),
+    },
+    { provide: MessagePublisher, useExisting: NatsClient },
+  ],
+  exports: [NatsClient, MessagePublisher],
+})
+export class NatsModule {}

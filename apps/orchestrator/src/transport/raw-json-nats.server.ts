@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { ServerNats, type ConsumerDeserializer, type IncomingRequest, type NatsOptions } from '@nestjs/microservices';
+import { InboundMessage } from './inbound-message.js';
+
+type NatsServerOptions = Required<NatsOptions>['options'];
+
+interface ResponsePacket {
+  response?: unknown;
+  err?: unknown;
+}
+
+/** Reads every message as plain JSON, never as Nest's envelope; a reply subject makes it a request. */
+class RawJsonDeserializer implements ConsumerDeserializer {
+  constructor(private readonly maxMessageBytes: number) {}
+
+  deserialize(natsMsg: Msg, options?: { channel?: string }): IncomingRequest | { pattern: string; data: InboundMessage } {
+    const data = InboundMessage.fromNats(natsMsg, this.maxMessageBytes);
+    const pattern = options?.channel ?? natsMsg.subject;
+    return data.reply === undefined ? { pattern, data } : { pattern, data, id: randomUUID() };
+  }
+}
+
+/**
+ * The NATS transport for plain JSON peers (CONTRACT.md). Nest's own NATS transport expects its
+ * `{pattern, data, id}` envelope, mistakes a body with a top-level `data` key for one, treats a
+ * request without `id` as an event, wraps replies, and closes without draining. Here:
+ * - every body is the message itself, handed to handlers as an `InboundMessage`;
+ * - a message with a reply subject is a request (handlers return its answer, or `undefined`
+ *   to answer later from elsewhere); one without is an event;
+ * - a reply is the bare JSON the handler returned, and nothing at all when it returned nothing;
+ * - closing drains the connection so in-flight handlers finish first.
+ */
+export class RawJsonNatsServer extends ServerNats {
+  constructor(options: NatsServerOptions, maxMessageBytes: number) {
+    super({ ...options, deserializer: new RawJsonDeserializer(maxMessageBytes) });
+  }
+
+  override getPublisher(natsMsg: Msg, _id: string, _ctx: unknown): (packet: ResponsePacket) => unknown {
+    if (!natsMsg.reply) return () => undefined;
+    return (packet: ResponsePacket) => {
+      if (packet.err !== undefined) {
+        this.logger.error(`handler for ${natsMsg.subject} failed: ${String(packet.err)}`);
+        return undefined;
+      }
+      if (packet.response === undefined || packet.response === null) return undefined;
+      return natsMsg.respond(JSON.stringify(packet.response));
+    };
+  }
+
+  override async close(): Promise<void> {
+    const client = (this as unknown as { natsClient: NatsConnection | null }).natsClient;
+    if (client && !client.isClosed()) {
+      await client.drain().catch((error: unknown) => this.logger.warn(`NATS drain failed: ${String(error)}`));
+    }
+    await super.close();
+  }
+}

@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { testEnv } from './test-env.js';
+
+const run = promisify(execFile);
+
+/** A plain PostgreSQL client for assertions on the rows the orchestrator wrote. */
+export class TestDatabase {
+  private constructor(readonly client: pg.Client) {}
+
+  static async connect(): Promise<TestDatabase> {
+    const client = new pg.Client({ connectionString: testEnv().databaseUrl });
+    await client.connect();
+    return new TestDatabase(client);
+  }
+
+  /** Drops everything and applies the migrations with the same command an operator runs. */
+  async reset(): Promise<void> {
+    await this.client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+    await run('npm', ['run', '--silent', 'migration:run'], { env: process.env });
+  }
+
+  async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.client.query<T>(sql, params)).rows;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}

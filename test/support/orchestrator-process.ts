@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { testEnv } from './test-env.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const LOG_DIR = join(ROOT, '.data', 'test', 'logs');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** A process started from the compiled output, exactly as `npm run start:*` starts it. */
+export class AppProcess {
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly logFile: string,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static start(name: string, script: string, env: Record<string, string>, port = 0): AppProcess {
+    mkdirSync(LOG_DIR, { recursive: true });
+    const logFile = join(LOG_DIR, `${name}-${Date.now()}.log`);
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, [join(ROOT, script)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return new AppProcess(name, child, port, logFile);
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<number | null> {
+    if (!this.running) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export interface OrchestratorOptions {
+  workflowsDir?: string;
+  env?: Record<string, string>;
+}
+
+/** Starts `node apps/orchestrator/dist/main.js` and waits until it is ready. */
+export async function startOrchestrator(options: OrchestratorOptions = {}): Promise<AppProcess> {
+  const env = testEnv();
+  const port = await freePort();
+  const app = AppProcess.start('orchestrator', 'apps/orchestrator/dist/main.js', {
+    NATS_URL: env.natsUrl,
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    PORT: String(port),
+    WORKFLOWS_DIR: options.workflowsDir ?? join(ROOT, 'workflows'),
+    SWEEP_INTERVAL_MS: '200',
+    LOG_LEVEL: 'log',
+    ...options.env,
+  }, port);
+  await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
+    if (!app.running) throw new Error(`the orchestrator exited with ${String(app.child.exitCode)}; see ${app.logFile}`);
+    const res = await fetch(`${app.baseUrl}/health/ready`);
+    return res.status === 200 ? true : undefined;
+  });
+  return app;
+}
+
+/** Starts `node apps/demo-agents/dist/main.js` (all five agents, or those in `agents`). */
+export function startDemoAgents(publishDir: string, agents?: string[]): AppProcess {
+  const env = testEnv();
+  return AppProcess.start('demo-agents', 'apps/demo-agents/dist/main.js', {
+    NATS_URL: env.natsUrl,
+    PUBLISH_DIR: publishDir,
+    HEARTBEAT_INTERVAL_MS: '1000',
+    ...(agents ? { AGENTS: agents.join(',') } : {}),
+  });
+}
