@@ -1,0 +1,68 @@
+import { isPlainObject } from '@orchestrator/contracts';
+import { TemplateError } from './planning.errors.js';
+import type { BackoffPolicy } from './workflow-definition.js';
+
+/** A step as it runs: the definition with every default resolved. */
+export interface PlannedStep {
+  id: string;
+  agent: string;
+  task_type: string;
+  depends_on: string[];
+  input: unknown;
+  timeout_ms: number;
+  max_attempts: number;
+  backoff: BackoffPolicy;
+  fallbacks: string[];
+  optional: boolean;
+}
+
+/** The snapshot stored with a workflow when it starts. JSON only. */
+export interface Plan {
+  task_type: string;
+  version: number;
+  steps: PlannedStep[];
+  output: unknown;
+  timeout_ms: number | null;
+}
+
+export interface TemplateContext {
+  request: { task_id: string; task_type: string; priority: string; payload: Record<string, unknown> };
+  steps: Record<string, { result: unknown }>;
+}
+
+/** Steps not yet started whose prerequisites are all complete, in plan order. */
+export function readySteps(plan: Plan, completed: ReadonlySet<string>, started: ReadonlySet<string>): PlannedStep[] {
+  return plan.steps.filter((step) => !started.has(step.id) && step.depends_on.every((dep) => completed.has(dep)));
+}
+
+/** `{ $ref: 'a.b', default?: v }`: the only special form in a template. */
+export function isReference(value: unknown): value is { $ref: string; default?: unknown } {
+  return isPlainObject(value) && typeof value['$ref'] === 'string';
+}
+
+export function lookupPath(root: unknown, path: readonly string[]): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
+    else if (isPlainObject(current) && Object.hasOwn(current, segment)) current = current[segment];
+    else return undefined;
+  }
+  return current;
+}
+
+/** Builds a value from a template: references replaced by what they point at. No code runs. */
+export function resolveTemplate(template: unknown, context: TemplateContext): unknown {
+  if (isReference(template)) {
+    const value = lookupPath(context, template.$ref.split('.'));
+    if (value !== undefined) return value;
+    if ('default' in template) return template.default;
+    throw new TemplateError(`${template.$ref} is not there`);
+  }
+  if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, context));
+  if (isPlainObject(template)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(template)) out[key] = resolveTemplate(value, context);
+    return out;
+  }
+  return template;
+}

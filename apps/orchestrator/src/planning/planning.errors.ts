@@ -1,0 +1,28 @@
+export type PlanningErrorCode = 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD';
+
+/** A request that cannot be planned: the caller answers it with a FAILED response. */
+export class PlanningError extends Error {
+  constructor(
+    readonly code: PlanningErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PlanningError';
+  }
+}
+
+/** Definition files that cannot be used: the service refuses to start, naming every problem. */
+export class WorkflowDefinitionError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid workflow definitions:\n  ${problems.join('\n  ')}`);
+    this.name = 'WorkflowDefinitionError';
+  }
+}
+
+export class TemplateError extends Error {
+  readonly code = 'UNRESOLVED_REFERENCE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}

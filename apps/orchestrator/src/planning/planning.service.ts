@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import type { TaskRequest } from '@orchestrator/contracts';
+import { AppConfig } from '../config/app-config.js';
+import type { Plan } from './plan.js';
+import { PlanningError } from './planning.errors.js';
+import { WorkflowCatalog } from './workflow-catalog.service.js';
+import type { PayloadField, WorkflowDefinition } from './workflow-definition.js';
+
+export const DEFAULT_BACKOFF = { initial_ms: 500, max_ms: 30_000 } as const;
+
+/** Turns a request into the plan its workflow will run, checking the payload the workflow declares. */
+@Injectable()
+export class PlanningService {
+  constructor(
+    private readonly catalog: WorkflowCatalog,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Throws PlanningError for an unknown task_type or a payload the workflow refuses. */
+  plan(request: TaskRequest): Plan {
+    const definition = this.catalog.get(request.task_type);
+    if (!definition) {
+      throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}"`);
+    }
+    const problems = checkPayload(definition.payload, request.payload);
+    if (problems.length > 0) throw new PlanningError('INVALID_PAYLOAD', problems.join('; '));
+    return this.snapshot(definition);
+  }
+
+  snapshot(definition: WorkflowDefinition): Plan {
+    const defaults = definition.defaults;
+    return {
+      task_type: definition.task_type,
+      version: definition.version,
+      timeout_ms: definition.timeout_ms ?? null,
+      output: definition.output ?? null,
+      steps: definition.steps.map((step) => ({
+        id: step.id,
+        agent: step.agent,
+        task_type: step.task_type,
+        depends_on: step.depends_on,
+        input: step.input,
+        timeout_ms: step.timeout_ms ?? defaults.timeout_ms ?? this.config.DEFAULT_STEP_TIMEOUT_MS,
+        max_attempts: step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS,
+        backoff: step.backoff ?? defaults.backoff ?? { ...DEFAULT_BACKOFF },
+        fallbacks: step.fallbacks,
+        optional: step.optional,
+      })),
+    };
+  }
+}
+
+function typeOf(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  return typeof value;
+}
+
+/** Checks the declared fields only; agents may use fields the workflow does not declare. */
+export function checkPayload(fields: Record<string, PayloadField>, payload: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [name, field] of Object.entries(fields)) {
+    const value = payload[name];
+    const where = `payload.${name}`;
+    if (value === undefined || value === null) {
+      if (field.required) problems.push(`${where}: is required`);
+      continue;
+    }
+    const actual = typeOf(value);
+    const matches = field.type === 'integer' ? Number.isInteger(value) : actual === field.type;
+    if (!matches) {
+      problems.push(`${where}: must be ${field.type === 'integer' || field.type === 'array' || field.type === 'object' ? 'an' : 'a'} ${field.type}`);
+      continue;
+    }
+    if (field.max_length !== undefined && (typeof value === 'string' || Array.isArray(value)) && value.length > field.max_length) {
+      problems.push(`${where}: must be at most ${field.max_length} ${typeof value === 'string' ? 'characters' : 'items'}`);
+    }
+    if (field.type === 'string' && field.required && typeof value === 'string' && value.trim() === '') {
+      problems.push(`${where}: must not be empty`);
+    }
+  }
+  return problems;
+}
