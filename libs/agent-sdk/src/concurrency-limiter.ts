@@ -1,0 +1,45 @@
+export class JobDroppedError extends Error {
+  constructor(readonly key: string) {
+    super(`${key} was dropped before it started`);
+  }
+}
+
+/** Runs at most `limit` jobs at once; the rest wait in arrival order. */
+export class ConcurrencyLimiter {
+  private running = 0;
+  private readonly waiting: { key: string; start: () => void; cancel: () => void }[] = [];
+
+  constructor(readonly limit: number) {}
+
+  get active(): number {
+    return this.running;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  run<T>(key: string, job: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        this.running += 1;
+        job()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running -= 1;
+            this.waiting.shift()?.start();
+          });
+      };
+      if (this.running < this.limit) start();
+      else this.waiting.push({ key, start, cancel: () => reject(new JobDroppedError(key)) });
+    });
+  }
+
+  /** Removes a job that has not started (its promise rejects with JobDroppedError); true when it was waiting. */
+  drop(key: string): boolean {
+    const index = this.waiting.findIndex((entry) => entry.key === key);
+    if (index < 0) return false;
+    this.waiting.splice(index, 1)[0]?.cancel();
+    return true;
+  }
+}
