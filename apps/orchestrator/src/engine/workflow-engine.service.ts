@@ -114,6 +114,10 @@ export class WorkflowEngine {
       return;
     }
     const effects = await this.inWorkflow(rootId, false, async (wf) => {
+      if (isTerminalStatus(wf.root.status)) {
+        this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (workflow is ${wf.root.status})`);
+        return;
+      }
       const step = wf.steps.find((s) => s.id === ref.stepId);
       if (!step || step.status !== TaskStatus.Running || step.attempts !== ref.attempt) {
         this.logger.log(
@@ -151,6 +155,7 @@ export class WorkflowEngine {
    */
   async sweepWorkflow(rootId: string): Promise<void> {
     const effects = await this.inWorkflow(rootId, true, async (wf) => {
+      if (isTerminalStatus(wf.root.status)) return;
       if (wf.root.deadline_at && wf.root.deadline_at <= wf.now) {
         await this.failWorkflow(wf, `workflow timed out after ${wf.plan.timeout_ms ?? 0} ms`);
         return;
@@ -182,6 +187,7 @@ export class WorkflowEngine {
     });
   }
 
+  /** Runs `work` on a locked workflow. Null when the row is gone or locked (skipLocked); `work` sees finished workflows too. */
   private async inWorkflow(
     rootId: string,
     skipLocked: boolean,
@@ -189,7 +195,7 @@ export class WorkflowEngine {
   ): Promise<Effect[] | null> {
     return this.tasks.transaction(async (tx) => {
       const root = await tx.lockRoot(rootId, skipLocked);
-      if (!root || isTerminalStatus(root.status) || !root.plan) return null;
+      if (!root?.plan) return null;
       const wf: Workflow = { tx, root, plan: root.plan, steps: await tx.findSteps(rootId), now: new Date(), effects: [] };
       await work(wf);
       return wf.effects;

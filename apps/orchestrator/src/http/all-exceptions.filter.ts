@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
-interface HttpError {
-  status?: number;
-  statusCode?: number;
+/** What body-parser puts in the errors Nest maps to 400 and 413. */
+interface BodyParserError {
   type?: string;
   message?: string;
+  limit?: number;
 }
 
 /**
@@ -29,18 +29,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private toReply(exception: unknown, req: Request): { status: number; body: Record<string, unknown> } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      const cause = exception.cause as BodyParserError | undefined;
+      if (cause?.type === 'entity.parse.failed') {
+        return { status, body: { code: 'INVALID_REQUEST', message: `body: is not valid JSON (${cause.message ?? ''})` } };
+      }
+      if (cause?.type === 'entity.too.large') {
+        return { status, body: { code: 'PAYLOAD_TOO_LARGE', message: `body: exceeds the limit of ${cause.limit ?? '?'} bytes` } };
+      }
       const response = exception.getResponse();
       if (typeof response === 'object' && response !== null && 'code' in response) return { status, body: response as Record<string, unknown> };
       const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
       return { status, body: { code: HttpStatus[status] ?? 'ERROR', message: Array.isArray(message) ? message.join('; ') : message } };
-    }
-    const httpError = exception as HttpError;
-    const parserStatus = httpError?.status ?? httpError?.statusCode;
-    if (parserStatus && parserStatus >= 400 && parserStatus < 500) {
-      const code = httpError.type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST';
-      const message =
-        httpError.type === 'entity.parse.failed' ? `body: is not valid JSON (${httpError.message ?? ''})` : (httpError.message ?? 'bad request');
-      return { status: parserStatus, body: { code, message } };
     }
     const correlationId = randomUUID();
     this.logger.error(`${req.method} ${req.url} failed [${correlationId}]: ${(exception as Error)?.stack ?? String(exception)}`);

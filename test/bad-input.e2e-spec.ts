@@ -1,0 +1,96 @@
+import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDatabase } from './support/database.js';
+import { PlainNatsClient } from './support/nats-client.js';
+import { startOrchestrator, type AppProcess } from './support/orchestrator-process.js';
+
+const LIMIT = 4096;
+
+const CASES: [string, unknown, string][] = [
+  ['a body that is not JSON', '{"task_id": "x", ', 'message: is not valid JSON'],
+  ['a JSON array', [1, 2, 3], 'request: must be a JSON object'],
+  ['a JSON string', '"create_blog_post"', 'request: must be a JSON object'],
+  ['a missing task_id', { task_type: 'create_blog_post', payload: { topic: 't' } }, 'task_id: is required'],
+  ['a task_id with whitespace', { task_id: 'a b', task_type: 'create_blog_post' }, 'task_id: must be 1 to 128 characters without whitespace'],
+  ['a mistyped task_type', { task_id: 'bad-1', task_type: 42 }, 'task_type: must be a string'],
+  ['an unknown priority', { task_id: 'bad-2', task_type: 'create_blog_post', priority: 'urgent' }, 'priority: must be one of LOW, NORMAL, HIGH, CRITICAL'],
+  ['a payload that is a list', { task_id: 'bad-3', task_type: 'create_blog_post', payload: ['topic'] }, 'payload: must be a JSON object'],
+  ['an unknown task_type', { task_id: 'bad-4', task_type: 'no_such_workflow' }, 'task_type: no workflow is defined for "no_such_workflow"'],
+  ['a payload without its required field', { task_id: 'bad-5', task_type: 'create_blog_post', payload: {} }, 'payload.topic: is required'],
+  ['a payload field of the wrong type', { task_id: 'bad-6', task_type: 'create_blog_post', payload: { topic: 7 } }, 'payload.topic: must be a string'],
+  ['a hostile requester_id', { task_id: 'bad-7', task_type: 'create_blog_post', payload: { topic: 't' }, requester_id: 'a.>' }, 'requester_id: must be an agent name'],
+  ['an unknown field', { task_id: 'bad-8', task_type: 'create_blog_post', payload: { topic: 't' }, callback: 'x' }, 'callback: property callback should not exist'],
+  ["Nest's own envelope", { pattern: ORCHESTRATOR_TASK_SUBJECT, data: { task_id: 'bad-9', task_type: 'create_blog_post' }, id: '1' }, 'task_id: is required'],
+  ['a payload over the size limit', { task_id: 'bad-10', task_type: 'create_blog_post', payload: { topic: 'x'.repeat(LIMIT) } }, `exceeds the limit of ${LIMIT} bytes`],
+];
+
+describe('bad input', () => {
+  let db: TestDatabase;
+  let nats: PlainNatsClient;
+  let orchestrator: AppProcess;
+
+  beforeAll(async () => {
+    db = await TestDatabase.connect();
+    await db.reset();
+    orchestrator = await startOrchestrator({ env: { MAX_MESSAGE_BYTES: String(LIMIT) } });
+    nats = await PlainNatsClient.connect();
+  });
+
+  afterAll(async () => {
+    await nats?.close();
+    await orchestrator?.stop();
+    await db?.close();
+  });
+
+  it.each(CASES)('answers %s over NATS with a FAILED response naming the field', async (_name, body, error) => {
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, typeof body === 'string' ? body : JSON.stringify(body));
+    expect(response).toMatchObject({ status: 'FAILED', success: false, result: null });
+    expect(response['error']).toContain(error);
+  });
+
+  it('answers a bad fire-and-forget request on agent.<requester_id>.response', async () => {
+    const answers = nats.collect(agentResponseSubject('e2e_bad_requester'));
+    await nats.flush();
+    nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'bad-ff', task_type: 'no_such_workflow', requester_id: 'e2e_bad_requester' });
+    const [answer] = await answers.waitForCount(1);
+    expect(answer).toMatchObject({ task_id: 'bad-ff', status: 'FAILED', success: false });
+    expect(answer?.['error']).toContain('task_type: no workflow is defined');
+    answers.stop();
+  });
+
+  it.each(CASES.filter(([, body]) => typeof body === 'object' && !Array.isArray(body)))(
+    'answers %s over HTTP with a 4xx naming the field',
+    async (_name, body, error) => {
+      const res = await fetch(`${orchestrator.baseUrl}/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const reply = (await res.json()) as { code: string; message: string };
+      if (error.includes('exceeds the limit')) {
+        expect(res.status).toBe(413);
+        expect(reply.code).toBe('PAYLOAD_TOO_LARGE');
+      } else {
+        expect(res.status).toBe(400);
+        expect(reply.message).toContain(error);
+      }
+    },
+  );
+
+  it('answers a body that is not JSON over HTTP with 400', async () => {
+    const res = await fetch(`${orchestrator.baseUrl}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"task_id": ',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain('body: is not valid JSON');
+  });
+
+  it('wrote no task and is still healthy', async () => {
+    const [{ count }] = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM tasks');
+    expect(count).toBe(0);
+    expect(orchestrator.running).toBe(true);
+    expect((await fetch(`${orchestrator.baseUrl}/health/ready`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,183 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  agentResponseSubject,
+  ORCHESTRATOR_TASK_SUBJECT,
+  TaskEvent,
+  taskEventSubject,
+} from '@orchestrator/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDatabase } from './support/database.js';
+import { PlainNatsClient } from './support/nats-client.js';
+import { startDemoAgents, startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+
+const STEPS = ['draft', 'enhance', 'review', 'export', 'publish'];
+const AGENTS = ['communication_agent', 'drafting_agent', 'enhancement_agent', 'examination_agent', 'llm_agent'];
+
+describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
+  let db: TestDatabase;
+  let nats: PlainNatsClient;
+  let orchestrator: AppProcess;
+  let agents: AppProcess;
+  const publishDir = mkdtempSync(join(tmpdir(), 'published-'));
+  const run = Date.now().toString(36);
+
+  beforeAll(async () => {
+    db = await TestDatabase.connect();
+    await db.reset();
+    orchestrator = await startOrchestrator();
+    agents = startDemoAgents(publishDir);
+    nats = await PlainNatsClient.connect();
+    await waitFor('the five demo agents to be registered', async () => {
+      const res = await fetch(`${orchestrator.baseUrl}/agents`);
+      const body = (await res.json()) as { items: { name: string }[] };
+      return body.items.length === AGENTS.length ? body.items : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    await nats?.close();
+    await agents?.stop();
+    await orchestrator?.stop();
+    await db?.close();
+  });
+
+  it('lists the live agents with their capabilities', async () => {
+    const res = await fetch(`${orchestrator.baseUrl}/agents`);
+    const body = (await res.json()) as { items: { name: string; capabilities: string[]; instances: unknown[] }[] };
+    expect(body.items.map((a) => a.name)).toEqual(AGENTS);
+    expect(body.items.find((a) => a.name === 'llm_agent')?.capabilities).toContain('generate_content');
+    expect(body.items.every((a) => a.instances.length === 1)).toBe(true);
+  });
+
+  it('answers 20 concurrent requests with 20 raw COMPLETED responses holding every step', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `blog-${run}-${i}`);
+    const responses = await Promise.all(
+      ids.map((task_id, i) =>
+        nats.request(
+          ORCHESTRATOR_TASK_SUBJECT,
+          { task_id, task_type: 'create_blog_post', payload: { topic: `Topic number ${i}` }, priority: 'high' },
+          60_000,
+        ),
+      ),
+    );
+    for (const [i, response] of responses.entries()) {
+      expect(Object.keys(response).sort()).toEqual(['completed_at', 'error', 'result', 'status', 'success', 'task_id']);
+      expect(response).toMatchObject({ task_id: ids[i], status: 'COMPLETED', success: true, error: null });
+      const result = response['result'] as { output: { location: string }; steps: Record<string, unknown> };
+      expect(Object.keys(result.steps).sort()).toEqual([...STEPS].sort());
+      expect(existsSync(result.output.location)).toBe(true);
+      expect(readFileSync(result.output.location, 'utf8')).toContain(`Topic number ${i}`);
+    }
+
+    const roots = await db.query<{ task_id: string; status: string; response_sent_at: Date | null; priority: string }>(
+      `SELECT task_id, status, response_sent_at, priority FROM tasks WHERE parent_id IS NULL AND task_id = ANY($1)`,
+      [ids],
+    );
+    expect(roots).toHaveLength(20);
+    expect(roots.every((r) => r.status === 'COMPLETED' && r.response_sent_at !== null && r.priority === 'HIGH')).toBe(true);
+    const steps = await db.query<{ step_key: string; status: string; attempts: number; agent_name: string }>(
+      `SELECT s.step_key, s.status, s.attempts, s.agent_name FROM tasks s JOIN tasks r ON s.root_id = r.id
+        WHERE r.parent_id IS NULL AND s.parent_id IS NOT NULL AND r.task_id = ANY($1)`,
+      [ids],
+    );
+    expect(steps).toHaveLength(100);
+    expect(steps.every((s) => s.status === 'COMPLETED' && s.attempts === 1)).toBe(true);
+  });
+
+  it('shows a workflow with its progress and every sub-task over HTTP', async () => {
+    const task_id = `blog-${run}-status`;
+    await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id, task_type: 'create_blog_post', payload: { topic: 'Status' } }, 60_000);
+    const res = await fetch(`${orchestrator.baseUrl}/tasks/${task_id}`);
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as {
+      status: string;
+      progress: { done: number; total: number };
+      steps: { step: string; agent: string; status: string; attempts: number; started_at: string; completed_at: string; result: unknown }[];
+    };
+    expect(view.status).toBe('COMPLETED');
+    expect(view.progress).toEqual({ done: 5, total: 5 });
+    expect(view.steps.map((s) => s.step)).toEqual(STEPS);
+    expect(view.steps.map((s) => s.agent)).toEqual(['llm_agent', 'enhancement_agent', 'examination_agent', 'drafting_agent', 'communication_agent']);
+    for (const step of view.steps) {
+      expect(step).toMatchObject({ status: 'COMPLETED', attempts: 1 });
+      expect(Date.parse(step.completed_at)).toBeGreaterThanOrEqual(Date.parse(step.started_at));
+      expect(step.result).toBeTypeOf('object');
+    }
+    const missing = await fetch(`${orchestrator.baseUrl}/tasks/no-such-task`);
+    expect(missing.status).toBe(404);
+
+    const list = (await (await fetch(`${orchestrator.baseUrl}/tasks?status=COMPLETED&task_type=create_blog_post&limit=5&offset=0`)).json()) as {
+      items: { status: string }[];
+      total: number;
+      limit: number;
+    };
+    expect(list.items).toHaveLength(5);
+    expect(list.total).toBeGreaterThanOrEqual(21);
+    expect(list.items.every((t) => t.status === 'COMPLETED')).toBe(true);
+    expect((await fetch(`${orchestrator.baseUrl}/tasks?limit=1000`)).status).toBe(400);
+  });
+
+  it('runs a repeated task_id once and answers the repeat with the existing state', async () => {
+    const task_id = `blog-${run}-dup`;
+    const request = { task_id, task_type: 'create_blog_post', payload: { topic: 'Once only' } };
+    const [first, second] = await Promise.all([
+      nats.request(ORCHESTRATOR_TASK_SUBJECT, request, 60_000),
+      nats.request(ORCHESTRATOR_TASK_SUBJECT, request, 60_000),
+    ]);
+    // One of the two is the final answer; the other the state at the time of the repeat.
+    expect([first['status'], second['status']]).toContain('COMPLETED');
+    const again = await nats.request(ORCHESTRATOR_TASK_SUBJECT, request);
+    expect(again).toMatchObject({ task_id, status: 'COMPLETED', success: true });
+    const rows = await db.query(`SELECT id FROM tasks WHERE task_id = $1 AND parent_id IS NULL`, [task_id]);
+    expect(rows).toHaveLength(1);
+    const [{ count }] = await db.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = $1 AND s.parent_id IS NOT NULL`,
+      [task_id],
+    );
+    expect(count).toBe(5);
+  });
+
+  it('answers a fire-and-forget publish on agent.<requester_id>.response and emits lifecycle events', async () => {
+    const task_id = `blog-${run}-publish`;
+    const answers = nats.collect(agentResponseSubject('e2e_requester'));
+    const completed = nats.collect(taskEventSubject(TaskEvent.Completed));
+    const progress = nats.collect(taskEventSubject(TaskEvent.Progress));
+    await nats.flush();
+    nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id, task_type: 'create_blog_post', payload: { topic: 'Published' }, requester_id: 'e2e_requester' });
+    const [answer] = await answers.waitForCount(1, 60_000);
+    expect(answer).toMatchObject({ task_id, status: 'COMPLETED', success: true });
+    await waitFor('the completed event', async () => completed.messages.find((m) => m['task_id'] === task_id));
+    await waitFor('five progress events', async () =>
+      progress.messages.filter((m) => m['task_id'] === task_id).length === 5 ? true : undefined,
+    );
+    answers.stop();
+    completed.stop();
+    progress.stop();
+  });
+
+  it('accepts the same request over HTTP with 202 and the task id', async () => {
+    const task_id = `blog-${run}-http`;
+    const res = await fetch(`${orchestrator.baseUrl}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task_id, task_type: 'create_blog_post', payload: { topic: 'Over HTTP' } }),
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ task_id, status: 'RUNNING' });
+    const done = await waitFor('the HTTP task to complete', async () => {
+      const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/${task_id}`)).json()) as { status: string };
+      return view.status === 'COMPLETED' ? view : undefined;
+    });
+    expect(done.status).toBe('COMPLETED');
+  });
+
+  it('reports readiness and liveness', async () => {
+    const ready = await fetch(`${orchestrator.baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { info: Record<string, { status: string }> };
+    expect(Object.keys(body.info).sort()).toEqual(['database', 'nats', 'redis']);
+    expect((await fetch(`${orchestrator.baseUrl}/health/live`)).status).toBe(200);
+  });
+});
