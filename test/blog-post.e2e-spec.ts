@@ -148,8 +148,8 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id, task_type: 'create_blog_post', payload: { topic: 'Published' }, requester_id: 'e2e_requester' });
     const [answer] = await answers.waitForCount(1, 60_000);
     expect(answer).toMatchObject({ task_id, status: 'COMPLETED', success: true });
-    await waitFor('the completed event', async () => completed.messages.find((m) => m['task_id'] === task_id));
-    await waitFor('five progress events', async () =>
+    await waitFor('the completed event', () => completed.messages.find((m) => m['task_id'] === task_id));
+    await waitFor('five progress events', () =>
       progress.messages.filter((m) => m['task_id'] === task_id).length === 5 ? true : undefined,
     );
     answers.stop();

@@ -218,7 +218,7 @@ export class Agent {
   private onCancel(msg: Msg): void {
     let taskId: unknown;
     try {
-      taskId = (msg.json() as { task_id?: unknown }).task_id;
+      taskId = msg.json<{ task_id?: unknown }>().task_id;
     } catch {
       return;
     }

@@ -56,8 +56,8 @@ export function parseTaskResponse(input: unknown): { ok: true; value: TaskRespon
       task_id,
       status: typedStatus,
       success: typeof success === 'boolean' ? success && typedStatus === TaskStatus.Completed : typedStatus === TaskStatus.Completed,
-      result: (result as Record<string, unknown> | null | undefined) ?? null,
-      error: (error as string | null | undefined) ?? null,
+      result: (result) ?? null,
+      error: (error) ?? null,
       completed_at: typeof completed_at === 'number' && Number.isFinite(completed_at) ? completed_at : null,
     },
   };

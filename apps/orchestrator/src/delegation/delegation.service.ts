@@ -34,7 +34,7 @@ export class DelegationService {
    */
   chooseAgent(step: PlannedStep, attempt: number): string {
     const candidates = [step.agent, ...step.fallbacks];
-    return candidates[(attempt - 1) % candidates.length] as string;
+    return candidates[(attempt - 1) % candidates.length];
   }
 
   /** Publishes a sub-task; the reply subject is one every replica listens on. */

@@ -37,7 +37,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { status, body: { code: 'PAYLOAD_TOO_LARGE', message: `body: exceeds the limit of ${cause.limit ?? '?'} bytes` } };
       }
       const response = exception.getResponse();
-      if (typeof response === 'object' && response !== null && 'code' in response) return { status, body: response as Record<string, unknown> };
+      if (typeof response === 'object' && response !== null && 'code' in response) return { status, body: response };
       const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
       return { status, body: { code: HttpStatus[status] ?? 'ERROR', message: Array.isArray(message) ? message.join('; ') : message } };
     }

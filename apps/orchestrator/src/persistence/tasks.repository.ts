@@ -160,9 +160,7 @@ export class TasksRepository {
       conditions.push(`task_type = $${params.length}`);
     }
     const where = conditions.join(' AND ');
-    const [{ count }] = (await this.dataSource.query(`SELECT count(*)::int AS count FROM tasks WHERE ${where}`, params)) as [
-      { count: number },
-    ];
+    const [{ count }] = await this.dataSource.query<[{ count: number }]>(`SELECT count(*)::int AS count FROM tasks WHERE ${where}`, params);
     const items: TaskEntity[] = await this.dataSource.query(
       `SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, filter.limit, filter.offset],

@@ -98,7 +98,7 @@ function stringList(problems: Problems, where: string, value: unknown): string[]
     problems.add(where, 'must be a list of strings');
     return [];
   }
-  return value as string[];
+  return value;
 }
 
 function parsePayload(problems: Problems, value: unknown): Record<string, PayloadField> {

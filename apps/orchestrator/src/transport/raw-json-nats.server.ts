@@ -40,7 +40,7 @@ export class RawJsonNatsServer extends ServerNats {
     if (!natsMsg.reply) return () => undefined;
     return (packet: ResponsePacket) => {
       if (packet.err !== undefined) {
-        this.logger.error(`handler for ${natsMsg.subject} failed: ${String(packet.err)}`);
+        this.logger.error(`handler for ${natsMsg.subject} failed: ${packet.err instanceof Error ? packet.err.message : JSON.stringify(packet.err)}`);
         return undefined;
       }
       if (packet.response === undefined || packet.response === null) return undefined;
@@ -51,7 +51,9 @@ export class RawJsonNatsServer extends ServerNats {
   override async close(): Promise<void> {
     const client = (this as unknown as { natsClient: NatsConnection | null }).natsClient;
     if (client && !client.isClosed()) {
-      await client.drain().catch((error: unknown) => this.logger.warn(`NATS drain failed: ${String(error)}`));
+      await client.drain().catch((error: unknown) => {
+        this.logger.warn(`NATS drain failed: ${(error as Error).message}`);
+      });
     }
     await super.close();
   }
