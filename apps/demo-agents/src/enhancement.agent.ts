@@ -11,7 +11,7 @@ export interface Enhanced {
 export function enhanceContent(title: string, content: string): Enhanced {
   const changes: string[] = [];
   let lines = content.split('\n').map((line) => line.replace(/\s+$/, ''));
-  const normalised = lines.map((line) => line.replace(/^(#{1,6})(\S)/, '$1 $2'));
+  const normalised = lines.map((line) => line.replace(/^(#{1,6})([^#\s])/, '$1 $2'));
   if (normalised.some((line, i) => line !== lines[i])) changes.push('normalised heading spacing');
   lines = normalised;
   const headings = lines.filter((line) => line.startsWith('## ')).map((line) => line.slice(3));

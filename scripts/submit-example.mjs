@@ -1,0 +1,42 @@
+// Submits one create_blog_post task the way any NATS client would (plain JSON request/reply)
+// and prints the raw TaskResponse. Usage: node scripts/submit-example.mjs "topic"
+import { connect } from '@nats-io/transport-node';
+
+const topic = process.argv[2] ?? 'How orchestration works';
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const port = process.env.PORT ?? '3000';
+const taskId = `blog-${Date.now().toString(36)}`;
+const request = {
+  task_id: taskId,
+  task_type: 'create_blog_post',
+  payload: { topic },
+  priority: 'NORMAL',
+  requester_id: 'demo_cli',
+  created_at: Date.now() / 1000,
+};
+
+const nc = await connect({ servers: natsUrl, name: 'demo-cli' });
+console.log(`> agent.orchestrator_agent.task ${JSON.stringify(request)}`);
+const started = Date.now();
+try {
+  const reply = await nc.request('agent.orchestrator_agent.task', JSON.stringify(request), { timeout: 60_000 });
+  const response = reply.json();
+  const file = process.env.RESPONSE_FILE;
+  if (file) (await import('node:fs')).writeFileSync(file, JSON.stringify(response, null, 2));
+  // The whole response holds every step's result; show its shape and the workflow's output.
+  const steps = response.result?.steps ?? {};
+  const brief = {
+    ...response,
+    result: response.result && {
+      output: response.result.output,
+      steps: Object.fromEntries(Object.entries(steps).map(([id, r]) => [id, `{ ${Object.keys(r ?? {}).join(', ')} }`])),
+    },
+  };
+  console.log(`< TaskResponse after ${Date.now() - started} ms${file ? ` (in full: ${file})` : ''}:`);
+  console.log(JSON.stringify(brief, null, 2));
+  console.log(`\nThe workflow, step by step:  curl http://127.0.0.1:${port}/tasks/${taskId}`);
+  if (response.result?.output?.location) console.log(`The published post:          ${response.result.output.location}`);
+  process.exitCode = response.status === 'COMPLETED' ? 0 : 1;
+} finally {
+  await nc.close();
+}
