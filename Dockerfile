@@ -1,0 +1,27 @@
+# One image for the orchestrator and the demo agents; the command picks which.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs/contracts/package.json libs/contracts/
+COPY libs/agent-sdk/package.json libs/agent-sdk/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.base.json tsconfig.json ./
+COPY libs libs
+COPY apps apps
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs/contracts/package.json libs/contracts/
+COPY libs/agent-sdk/package.json libs/agent-sdk/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/libs/contracts/dist libs/contracts/dist
+COPY --from=build /app/libs/agent-sdk/dist libs/agent-sdk/dist
+COPY --from=build /app/apps/orchestrator/dist apps/orchestrator/dist
+COPY --from=build /app/apps/demo-agents/dist apps/demo-agents/dist
+COPY workflows workflows
+USER node
+EXPOSE 3000
+CMD ["node", "apps/orchestrator/dist/main.js"]
