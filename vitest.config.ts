@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          setupFiles: ['reflect-metadata'],
           include: ['apps/*/src/**/*.spec.ts', 'libs/*/src/**/*.spec.ts'],
           environment: 'node',
         },

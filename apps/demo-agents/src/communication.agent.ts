@@ -9,6 +9,7 @@ import { requireObject, requireString } from './payload.js';
 export function slugify(title: string): string {
   const slug = title
     .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
