@@ -113,7 +113,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    this.nc = this.options.connection ?? (await connect({ servers: this.options.natsUrl ?? 'nats://127.0.0.1:4222', name: this.name }));
+    this.nc = this.options.connection ?? (await connect({ servers: this.options.natsUrl ?? 'nats://127.0.0.1:4222', name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 250 }));
     const tasks = this.nc.subscribe(agentTaskSubject(this.name), { queue: this.name, callback: (err, msg) => err ? this.logger.error(err.message) : this.track(this.onTask(msg)) });
     const cancels = this.nc.subscribe(agentCancelSubject(this.name), { callback: (err, msg) => err ? this.logger.error(err.message) : this.onCancel(msg) });
     this.subscriptions = [tasks, cancels];

@@ -5,8 +5,24 @@ export const ORCHESTRATOR_AGENT_NAME = 'orchestrator_agent';
 
 export const ORCHESTRATOR_TASK_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.task`;
 export const ORCHESTRATOR_CANCEL_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.cancel`;
-/** Reply subject of every sub-task: all replicas listen on it (queue group), unlike a private inbox. */
-export const ORCHESTRATOR_REPLY_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.reply`;
+/**
+ * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<sub-task id>`. Every
+ * replica listens on all of them (queue group), so an answer outlives the replica that asked; the
+ * replica part lets NATS tell the asking replica at once when no agent is subscribed.
+ */
+export const ORCHESTRATOR_REPLY_PREFIX = `agent.${ORCHESTRATOR_AGENT_NAME}.reply`;
+export const ORCHESTRATOR_REPLY_WILDCARD = `${ORCHESTRATOR_REPLY_PREFIX}.>`;
+
+export function orchestratorReplySubject(replicaId: string, subtaskId: string): string {
+  return `${ORCHESTRATOR_REPLY_PREFIX}.${replicaId}.${subtaskId}`;
+}
+
+/** The sub-task id at the end of a reply subject, or null when the subject is not one. */
+export function subtaskIdFromReplySubject(subject: string): string | null {
+  if (!subject.startsWith(`${ORCHESTRATOR_REPLY_PREFIX}.`)) return null;
+  const parts = subject.slice(ORCHESTRATOR_REPLY_PREFIX.length + 1).split('.');
+  return parts.length === 2 && parts[1] ? parts[1] : null;
+}
 export const ORCHESTRATOR_QUEUE_GROUP = ORCHESTRATOR_AGENT_NAME;
 
 export const AGENT_RESPONSE_WILDCARD = 'agent.*.response';

@@ -1,6 +1,7 @@
 import {
   IsDefined,
   IsEnum,
+  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
@@ -43,6 +44,13 @@ export class TaskRequestDto {
   @Min(0, { message: 'must not be negative' })
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
   created_at?: number;
+
+  /** Optional: the whole task must finish within this time, or it fails. */
+  @IsOptional()
+  @Max(86_400_000, { message: 'must be at most 86400000 (one day)' })
+  @Min(100, { message: 'must be at least 100' })
+  @IsInt({ message: 'must be an integer number of milliseconds' })
+  timeout_ms?: number;
 }
 
 /** A TaskRequest after validation, with its defaults applied. */
@@ -53,6 +61,7 @@ export interface TaskRequest {
   priority: TaskPriority;
   requester_id?: string;
   created_at?: number;
+  timeout_ms?: number;
 }
 
 export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
@@ -71,5 +80,6 @@ export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
   };
   if (dto.requester_id !== undefined) request.requester_id = dto.requester_id;
   if (dto.created_at !== undefined) request.created_at = dto.created_at;
+  if (dto.timeout_ms !== undefined) request.timeout_ms = dto.timeout_ms;
   return { ok: true, value: request };
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   agentCancelSubject,
   agentTaskSubject,
-  ORCHESTRATOR_REPLY_SUBJECT,
+  orchestratorReplySubject,
   type TaskRequest,
 } from '@orchestrator/contracts';
 import type { PlannedStep } from '../planning/plan.js';
@@ -37,10 +37,10 @@ export class DelegationService {
     return candidates[(attempt - 1) % candidates.length];
   }
 
-  /** Publishes a sub-task; the reply subject is one every replica listens on. */
+  /** Publishes a sub-task; every replica listens on its reply subject. */
   dispatch({ agent, request, rootTaskId, stepKey, attempt }: Dispatch): void {
     this.publisher.publish(agentTaskSubject(agent), request, {
-      reply: ORCHESTRATOR_REPLY_SUBJECT,
+      reply: orchestratorReplySubject(this.publisher.replicaId, request.task_id),
       headers: {
         [SUBTASK_HEADERS.rootTaskId]: rootTaskId,
         [SUBTASK_HEADERS.step]: stepKey,

@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { AGENT_RESPONSE_WILDCARD, ORCHESTRATOR_REPLY_SUBJECT, parseTaskResponse } from '@orchestrator/contracts';
+import { AGENT_RESPONSE_WILDCARD, ORCHESTRATOR_REPLY_WILDCARD, parseTaskResponse } from '@orchestrator/contracts';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -11,7 +11,7 @@ export class AgentResponsesController {
 
   constructor(private readonly engine: WorkflowEngine) {}
 
-  @EventPattern<string>(ORCHESTRATOR_REPLY_SUBJECT)
+  @EventPattern<string>(ORCHESTRATOR_REPLY_WILDCARD)
   onReply(@Payload() message: InboundMessage): Promise<void> {
     return this.apply(message);
   }

@@ -4,13 +4,14 @@ import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { NoRespondersListener } from './no-responders.listener.js';
 import { SweeperService } from './sweeper.service.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
   controllers: [AgentResponsesController],
-  providers: [WorkflowEngine, SweeperService],
+  providers: [WorkflowEngine, SweeperService, NoRespondersListener],
   exports: [WorkflowEngine],
 })
 export class EngineModule {}

@@ -64,7 +64,7 @@ export class WorkflowEngine {
       reply_to: replyTo ?? null,
       plan,
       started_at: now,
-      deadline_at: plan.timeout_ms === null ? null : new Date(now.getTime() + plan.timeout_ms),
+      deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
       created_at: now,
       updated_at: now,
       response_sent_at: null,
@@ -157,7 +157,8 @@ export class WorkflowEngine {
     const effects = await this.inWorkflow(rootId, true, async (wf) => {
       if (isTerminalStatus(wf.root.status)) return;
       if (wf.root.deadline_at && wf.root.deadline_at <= wf.now) {
-        await this.failWorkflow(wf, `workflow timed out after ${wf.plan.timeout_ms ?? 0} ms`);
+        const allowed = wf.root.deadline_at.getTime() - (wf.root.started_at ?? wf.root.created_at).getTime();
+        await this.failWorkflow(wf, `workflow timed out after ${allowed} ms`);
         return;
       }
       for (const step of wf.steps) {
@@ -174,6 +175,24 @@ export class WorkflowEngine {
       await this.advance(wf);
     });
     if (effects) await this.runEffects(effects);
+  }
+
+  /**
+   * Cancels a workflow: running sub-tasks are told, steps not started never will be, and the
+   * requester gets a CANCELLED response. A finished workflow is left as it is.
+   */
+  async cancel(taskId: string): Promise<{ cancelled: boolean; root: TaskEntity } | null> {
+    const root = await this.tasks.findRootByTaskId(taskId);
+    if (!root) return null;
+    let cancelled = false;
+    const effects = await this.inWorkflow(root.id, false, async (wf) => {
+      if (isTerminalStatus(wf.root.status)) return;
+      await this.stopUnfinishedSteps(wf, 'workflow cancelled');
+      await this.finish(wf, { status: TaskStatus.Cancelled, result: this.aggregation.partialResult(wf.steps), error: 'cancelled by request' });
+      cancelled = true;
+    });
+    if (effects) await this.runEffects(effects);
+    return { cancelled, root: (await this.tasks.findRootByTaskId(taskId)) ?? root };
   }
 
   /** Sends the final responses that were committed but never marked sent (the sender died). */
@@ -405,4 +424,9 @@ export class WorkflowEngine {
       await this.tasks.markResponsesSent(finished.map((root) => root.id));
     }
   }
+}
+
+function workflowDeadline(now: Date, planTimeoutMs: number | null, requestTimeoutMs: number | undefined): Date | null {
+  const limits = [planTimeoutMs, requestTimeoutMs ?? null].filter((ms): ms is number => ms !== null);
+  return limits.length === 0 ? null : new Date(now.getTime() + Math.min(...limits));
 }

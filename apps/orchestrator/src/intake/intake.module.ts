@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AggregationModule } from '../aggregation/aggregation.module.js';
 import { EngineModule } from '../engine/engine.module.js';
+import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 import { TaskIntakeMessageController } from './task-intake.message.controller.js';
 import { TasksHttpController } from './tasks.http.controller.js';
@@ -8,6 +9,6 @@ import { TasksHttpController } from './tasks.http.controller.js';
 @Module({
   imports: [EngineModule, AggregationModule],
   controllers: [TaskIntakeMessageController, TasksHttpController],
-  providers: [SubmitTaskUseCase],
+  providers: [SubmitTaskUseCase, CancelTaskUseCase],
 })
 export class IntakeModule {}

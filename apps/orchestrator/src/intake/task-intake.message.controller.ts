@@ -5,12 +5,14 @@ import {
   failedResponse,
   isAgentName,
   isPlainObject,
+  ORCHESTRATOR_CANCEL_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
+import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 
 /**
@@ -25,6 +27,7 @@ export class TaskIntakeMessageController {
 
   constructor(
     private readonly submitTask: SubmitTaskUseCase,
+    private readonly cancelTask: CancelTaskUseCase,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
   ) {}
@@ -36,6 +39,22 @@ export class TaskIntakeMessageController {
     if (answer.requesterId) this.publisher.publish(agentResponseSubject(answer.requesterId), answer.response);
     else this.logger.warn(`dropped an answer nobody can receive for task ${JSON.stringify(answer.response.task_id)}: ${answer.response.error ?? answer.response.status}`);
     return undefined;
+  }
+
+  /** `{ "task_id": ... }` on `agent.orchestrator_agent.cancel`: answered with the task's state. */
+  @MessagePattern<string>(ORCHESTRATOR_CANCEL_SUBJECT)
+  async onCancel(@Payload() message: InboundMessage): Promise<TaskResponse> {
+    if (!message.body.ok) return failedResponse('', message.body.error);
+    const outcome = await this.cancelTask.execute(message.body.value);
+    switch (outcome.kind) {
+      case 'rejected':
+        return failedResponse('', outcome.error);
+      case 'unknown':
+        return failedResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`);
+      case 'cancelled':
+      case 'finished':
+        return this.aggregation.responseOf(outcome.root);
+    }
   }
 
   private async answerFor(message: InboundMessage): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {

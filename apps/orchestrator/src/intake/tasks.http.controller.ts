@@ -1,4 +1,16 @@
-import { BadRequestException, Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+} from '@nestjs/common';
+import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import type { Response } from 'express';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 
@@ -11,7 +23,31 @@ export interface SubmitTaskReply {
 /** `POST /tasks`: the same use case as the NATS intake, for the API gateway. */
 @Controller('tasks')
 export class TasksHttpController {
-  constructor(private readonly submitTask: SubmitTaskUseCase) {}
+  constructor(
+    private readonly submitTask: SubmitTaskUseCase,
+    private readonly cancelTask: CancelTaskUseCase,
+  ) {}
+
+  /** 200 once cancelled; 409 when the task had already finished; 404 when there is no such task. */
+  @Post(':taskId/cancel')
+  @HttpCode(HttpStatus.OK)
+  async cancel(@Param('taskId') taskId: string): Promise<{ task_id: string; status: string }> {
+    const outcome = await this.cancelTask.execute({ task_id: taskId });
+    switch (outcome.kind) {
+      case 'rejected':
+        throw new BadRequestException({ code: 'INVALID_REQUEST', message: outcome.error });
+      case 'unknown':
+        throw new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(taskId)}` });
+      case 'finished':
+        throw new ConflictException({
+          code: 'TASK_FINISHED',
+          message: `task ${taskId} has already finished as ${outcome.root.status}`,
+          status: outcome.root.status,
+        });
+      case 'cancelled':
+        return { task_id: outcome.root.task_id, status: outcome.root.status };
+    }
+  }
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)

@@ -5,6 +5,8 @@ export interface PublishOptions {
 
 /** Publishes raw JSON messages. The seam between the orchestrator's logic and NATS. */
 export abstract class MessagePublisher {
+  /** This replica's name in subjects: letters, digits, `_` and `-` only. */
+  abstract readonly replicaId: string;
   abstract publish(subject: string, body: unknown, options?: PublishOptions): void;
   /** Resolves once everything published so far has reached the server. */
   abstract flush(): Promise<void>;

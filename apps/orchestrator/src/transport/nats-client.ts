@@ -12,12 +12,15 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
   private readonly encoder = new TextEncoder();
   private isConnected = true;
 
-  private constructor(readonly connection: NatsConnection) {
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly replicaId: string,
+  ) {
     super();
     void this.watchStatus();
   }
 
-  static async connect(url: string, name: string): Promise<NatsClient> {
+  static async connect(url: string, name: string, replicaId: string): Promise<NatsClient> {
     const connection = await connect({
       servers: url.split(','),
       name,
@@ -25,7 +28,7 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
       reconnectTimeWait: 250,
       pingInterval: 10_000,
     });
-    return new NatsClient(connection);
+    return new NatsClient(connection, replicaId);
   }
 
   get connected(): boolean {

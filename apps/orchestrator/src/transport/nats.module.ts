@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Global, Module } from '@nestjs/common';
 import { ORCHESTRATOR_AGENT_NAME } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
@@ -10,7 +11,10 @@ import { NatsClient } from './nats-client.js';
     {
       provide: NatsClient,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => NatsClient.connect(config.NATS_URL, `${ORCHESTRATOR_AGENT_NAME}-publisher`),
+      useFactory: (config: AppConfig) => {
+        const replicaId = (config.INSTANCE_ID ?? `${hostname()}-${process.pid}`).toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+        return NatsClient.connect(config.NATS_URL, `${ORCHESTRATOR_AGENT_NAME}-${replicaId}`, replicaId);
+      },
     },
     { provide: MessagePublisher, useExisting: NatsClient },
   ],
