@@ -420,7 +420,10 @@ export class WorkflowEngine {
       }
     }
     if (finished.length > 0) {
-      await this.publisher.flush();
+      // Marked sent as soon as the bytes are on their way: while connected, the client writes them
+      // to the socket before the UPDATE's round trip ends, and a killed process's socket still
+      // delivers them. While disconnected they wait in memory, so wait until they reach the server.
+      if (!this.publisher.connected) await this.publisher.flush();
       await this.tasks.markResponsesSent(finished.map((root) => root.id));
     }
   }
