@@ -36,6 +36,10 @@ describe('chaos: the orchestrator killed at random moments', () => {
     orchestrator = await startOrchestrator({ workflowsDir });
     agents = startDemoAgents(mkdtempSync(join(tmpdir(), 'chaos-published-')));
     nats = await PlainNatsClient.connect();
+    await waitFor('the five demo agents to be registered', async () => {
+      const body = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: unknown[] };
+      return body.items.length === 5 ? true : undefined;
+    });
   });
 
   afterAll(async () => {

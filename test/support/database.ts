@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { testEnv } from './test-env.js';
 
@@ -15,10 +16,19 @@ export class TestDatabase {
     return new TestDatabase(client);
   }
 
-  /** Drops everything and applies the migrations with the same command an operator runs. */
+  /**
+   * Drops every table and applies the migrations with the same command an operator runs, and
+   * empties the test Redis (the agent registry), so that no test sees another's agents.
+   */
   async reset(): Promise<void> {
     await this.client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
     await run('npm', ['run', '--silent', 'migration:run'], { env: process.env });
+    const redis = new Redis(testEnv().redisUrl);
+    try {
+      await redis.flushdb();
+    } finally {
+      redis.disconnect();
+    }
   }
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
+import { isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 
 /**
  * Every environment variable the orchestrator reads, validated once at boot.
@@ -65,6 +66,29 @@ export class AppConfig {
   @Max(200)
   DB_POOL_SIZE: number = 10;
 
+  /** How often a step waiting for a free agent looks again. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  CAPACITY_POLL_MS: number = 200;
+
+  /**
+   * Agents that never announce themselves, always considered live, as JSON:
+   * `[{"name": "py_agent", "capabilities": ["summarize"], "max_concurrency": 8}]`.
+   */
+  @IsOptional()
+  @IsString()
+  STATIC_AGENTS?: string;
+
+  /** Consul agent's HTTP API, e.g. http://127.0.0.1:8500. Consul support is off when unset. */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  CONSUL_URL?: string;
+
+  /** The address Consul's health check uses to reach this replica. */
+  @IsString()
+  CONSUL_SERVICE_ADDRESS: string = '127.0.0.1';
+
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()
   @IsString()
@@ -74,12 +98,44 @@ export class AppConfig {
 /** `ConfigModule.forRoot({ validate })`: fails fast, naming every bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const config = plainToInstance(AppConfig, env, { exposeDefaultValues: true });
-  const errors = validateSync(config, { skipMissingProperties: false, whitelist: false });
-  if (errors.length > 0) {
-    const details = errors
-      .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`)
-      .join('\n  ');
-    throw new Error(`Invalid configuration:\n  ${details}`);
+  const errors = validateSync(config, { skipMissingProperties: false, whitelist: false }).map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+  );
+  if (config.STATIC_AGENTS !== undefined) {
+    const parsed = parseStaticAgents(config.STATIC_AGENTS);
+    if (typeof parsed === 'string') errors.push(`STATIC_AGENTS: ${parsed}`);
   }
+  if (errors.length > 0) throw new Error(`Invalid configuration:\n  ${errors.join('\n  ')}`);
   return config;
+}
+
+export interface StaticAgent {
+  name: string;
+  capabilities: string[];
+  max_concurrency: number | null;
+}
+
+/** The agents of STATIC_AGENTS, or what is wrong with it. */
+export function parseStaticAgents(json: string): StaticAgent[] | string {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return 'must be JSON';
+  }
+  if (!Array.isArray(raw)) return 'must be a JSON list of { name, capabilities, max_concurrency? }';
+  const agents: StaticAgent[] = [];
+  for (const [i, item] of raw.entries()) {
+    if (!isPlainObject(item) || !isAgentName(item['name'])) return `[${i}].name must be an agent name`;
+    const capabilities = item['capabilities'];
+    if (!Array.isArray(capabilities) || !capabilities.every((c) => typeof c === 'string' && TASK_TYPE_PATTERN.test(c))) {
+      return `[${i}].capabilities must be a list of task types`;
+    }
+    const max = item['max_concurrency'];
+    if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
+      return `[${i}].max_concurrency must be a positive integer`;
+    }
+    agents.push({ name: item['name'], capabilities: capabilities as string[], max_concurrency: (max) ?? null });
+  }
+  return agents;
 }

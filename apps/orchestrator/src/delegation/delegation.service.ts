@@ -5,7 +5,6 @@ import {
   orchestratorReplySubject,
   type TaskRequest,
 } from '@orchestrator/contracts';
-import type { PlannedStep } from '../planning/plan.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 
 /** Headers that tell an agent which workflow, step and attempt a sub-task belongs to. */
@@ -23,19 +22,10 @@ export interface Dispatch {
   attempt: number;
 }
 
-/** Chooses the agent for a step's attempt and delivers sub-task and cancel messages. */
+/** Delivers sub-task and cancel messages. */
 @Injectable()
 export class DelegationService {
   constructor(private readonly publisher: MessagePublisher) {}
-
-  /**
-   * The step's agent, then its fallbacks in turn: attempt n goes to candidate (n-1) mod count,
-   * so a retry goes to another agent than the one that just failed it, when there is one.
-   */
-  chooseAgent(step: PlannedStep, attempt: number): string {
-    const candidates = [step.agent, ...step.fallbacks];
-    return candidates[(attempt - 1) % candidates.length];
-  }
 
   /** Publishes a sub-task; every replica listens on its reply subject. */
   dispatch({ agent, request, rootTaskId, stepKey, attempt }: Dispatch): void {

@@ -5,5 +5,6 @@ import type { TaskEntity } from '../persistence/task.entity.js';
 export type Effect =
   | ({ kind: 'dispatch' } & Dispatch)
   | { kind: 'cancel'; agent: string; subtaskId: string }
+  | { kind: 'release'; agent: string; subtaskId: string }
   | { kind: 'finish'; root: TaskEntity }
   | { kind: 'progress'; root: TaskEntity; stepKey: string; status: string; done: number; total: number };

@@ -5,13 +5,14 @@ import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
 import { NoRespondersListener } from './no-responders.listener.js';
+import { SweepSignal } from './sweep-signal.js';
 import { SweeperService } from './sweeper.service.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
   controllers: [AgentResponsesController],
-  providers: [WorkflowEngine, SweeperService, NoRespondersListener],
+  providers: [WorkflowEngine, SweeperService, NoRespondersListener, SweepSignal],
   exports: [WorkflowEngine],
 })
 export class EngineModule {}

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
+import { SweepSignal } from './sweep-signal.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 /** How long a committed final response may stay unsent before the sweeper sends it. */
@@ -19,14 +20,30 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   private running: Promise<void> | undefined;
   private stopped = false;
 
+  private woken = false;
+
   constructor(
     private readonly tasks: TasksRepository,
     private readonly engine: WorkflowEngine,
     private readonly config: AppConfig,
-  ) {}
+    signal: SweepSignal,
+  ) {
+    signal.listen(() => this.wakeUp());
+  }
 
   onApplicationBootstrap(): void {
     this.schedule(this.config.SWEEP_INTERVAL_MS);
+  }
+
+  /** Runs the next sweep at once instead of at the next interval (or right after the one under way). */
+  private wakeUp(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.woken = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -51,15 +68,20 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.woken = false;
       this.running = this.sweepOnce()
         // A full batch means more is due: go again at once.
-        .then((count) => (count >= BATCH ? 0 : this.config.SWEEP_INTERVAL_MS))
+        .then((count) => (count >= BATCH || this.woken ? 0 : this.config.SWEEP_INTERVAL_MS))
         .catch((error: unknown) => {
           this.logger.warn(`sweep failed: ${(error as Error).message}`);
           return this.config.SWEEP_INTERVAL_MS;
         })
-        .then((next) => this.schedule(next));
+        .then((next) => {
+          this.running = undefined;
+          this.schedule(next);
+        });
     }, delayMs);
   }
 }

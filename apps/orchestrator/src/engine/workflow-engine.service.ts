@@ -12,6 +12,8 @@ import {
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService, templateContext } from '../aggregation/aggregation.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type NewTask, type TasksTransaction } from '../persistence/tasks.repository.js';
@@ -20,6 +22,7 @@ import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { retryDelayMs } from './backoff.js';
 import type { Effect } from './effects.js';
+import { SweepSignal } from './sweep-signal.js';
 import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
 
 export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
@@ -46,8 +49,11 @@ export class WorkflowEngine {
     private readonly tasks: TasksRepository,
     private readonly planning: PlanningService,
     private readonly delegation: DelegationService,
+    private readonly router: AgentRouter,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
+    private readonly config: AppConfig,
+    private readonly wake: SweepSignal,
   ) {}
 
   /** Plans and starts a workflow, or returns the existing one with the same `task_id`. Throws PlanningError. */
@@ -130,6 +136,7 @@ export class WorkflowEngine {
         case TaskStatus.Running:
           return;
         case TaskStatus.Completed:
+          this.releaseSlot(wf, step);
           await this.patch(wf, step, {
             status: TaskStatus.Completed,
             result: response.result ?? {},
@@ -263,14 +270,32 @@ export class WorkflowEngine {
       return;
     }
     const attempt = step.attempts + 1;
-    const agent = this.delegation.chooseAgent(planned, attempt);
+    const deadline = new Date(wf.now.getTime() + planned.timeout_ms);
+    const previous = step.attempts > 0 ? step.agent_name : null;
+    const route = await this.router.route(planned, attempt, previous, subtaskWireId(step.id, attempt), deadline.getTime());
+    if (route.kind === 'wait') {
+      // Waiting is not an attempt. For a slot on a busy agent it lasts as long as it takes (the
+      // workflow's deadline bounds it); with no agent able to do the step, at most its timeout.
+      const waitingUntil = route.why === 'no-candidate' ? (step.deadline_at ?? deadline) : null;
+      if (waitingUntil !== null && waitingUntil <= wf.now) {
+        await this.patch(wf, step, { status: TaskStatus.Failed, error: route.reason, next_attempt_at: null, deadline_at: null, completed_at: wf.now });
+        return;
+      }
+      await this.patch(wf, step, {
+        next_attempt_at: new Date(wf.now.getTime() + this.config.CAPACITY_POLL_MS),
+        deadline_at: waitingUntil,
+        error: route.reason,
+      });
+      return;
+    }
+    const agent = route.agent;
     await this.patch(wf, step, {
       status: TaskStatus.Running,
       attempts: attempt,
       agent_name: agent,
       payload: input,
       next_attempt_at: null,
-      deadline_at: new Date(wf.now.getTime() + planned.timeout_ms),
+      deadline_at: deadline,
       started_at: step.started_at ?? wf.now,
     });
     wf.effects.push({
@@ -293,6 +318,7 @@ export class WorkflowEngine {
   /** Records a failed attempt: a retry at a due time while attempts remain, else the step fails. */
   private async failAttempt(wf: Workflow, step: TaskEntity, error: string): Promise<void> {
     const planned = this.plannedStep(wf.plan, step);
+    this.releaseSlot(wf, step);
     if (step.attempts < planned.max_attempts) {
       const delay = retryDelayMs(planned.backoff, step.attempts);
       this.logger.log(`step ${planned.id} of ${wf.root.task_id} failed attempt ${step.attempts}, retry in ${delay} ms: ${error}`);
@@ -330,6 +356,7 @@ export class WorkflowEngine {
     for (const step of wf.steps) {
       if (step.status === TaskStatus.Running && step.agent_name) {
         wf.effects.push({ kind: 'cancel', agent: step.agent_name, subtaskId: subtaskWireId(step.id, step.attempts) });
+        this.releaseSlot(wf, step);
       }
       if (step.status === TaskStatus.Running || step.status === TaskStatus.Pending) {
         await this.patch(wf, step, {
@@ -355,6 +382,13 @@ export class WorkflowEngine {
   private async patch(wf: Workflow, step: TaskEntity, patch: Partial<TaskEntity>): Promise<void> {
     await wf.tx.update(step.id, patch);
     Object.assign(step, patch);
+  }
+
+  /** The attempt of a RUNNING step ends: its slot on the agent is freed after the commit. */
+  private releaseSlot(wf: Workflow, step: TaskEntity): void {
+    if (step.status === TaskStatus.Running && step.agent_name) {
+      wf.effects.push({ kind: 'release', agent: step.agent_name, subtaskId: subtaskWireId(step.id, step.attempts) });
+    }
   }
 
   private progress(wf: Workflow, step: TaskEntity): void {
@@ -395,8 +429,12 @@ export class WorkflowEngine {
 
   private async runEffects(effects: Effect[]): Promise<void> {
     const finished: TaskEntity[] = [];
+    const released: Promise<void>[] = [];
     for (const effect of effects) {
       switch (effect.kind) {
+        case 'release':
+          released.push(this.router.release(effect.agent, effect.subtaskId));
+          break;
         case 'dispatch':
           this.delegation.dispatch(effect);
           break;
@@ -418,6 +456,11 @@ export class WorkflowEngine {
           finished.push(effect.root);
           break;
       }
+    }
+    if (released.length > 0) {
+      await Promise.all(released);
+      // A slot came free: steps waiting for one need not wait for the next sweep.
+      this.wake.raise();
     }
     if (finished.length > 0) {
       // Marked sent as soon as the bytes are on their way: while connected, the client writes them

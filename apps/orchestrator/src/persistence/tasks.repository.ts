@@ -25,6 +25,9 @@ const INSERT_COLUMNS = [
   'requester_id', 'reply_to', 'plan', 'started_at', 'completed_at',
 ] as const satisfies readonly (keyof NewTask)[];
 
+/** Sorts CRITICAL first. */
+const PRIORITY_RANK_SQL = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END`;
+
 const JSONB_COLUMNS = new Set<string>(['payload', 'result', 'plan']);
 
 /** jsonb values go as JSON text: the driver would turn a JS array into a PostgreSQL array. */
@@ -134,14 +137,24 @@ export class TasksRepository {
     return rows[0]?.root_id ?? null;
   }
 
-  /** Roots with a step due for dispatch, a step past its deadline, or a workflow past its deadline. */
+  /**
+   * Roots with a step past its deadline, or due for dispatch, or past their own deadline. Passed
+   * deadlines come first (they free slots on agents); then CRITICAL before HIGH before NORMAL
+   * before LOW, oldest first.
+   */
   async findDueRootIds(now: Date, limit: number): Promise<string[]> {
     const rows: { root_id: string }[] = await this.dataSource.query(
       `SELECT root_id FROM (
-         (SELECT root_id FROM tasks WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2)
-         UNION
-         (SELECT root_id FROM tasks WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at LIMIT $2)
+         (SELECT root_id, ${PRIORITY_RANK_SQL} AS rank, created_at FROM tasks
+           WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+           ORDER BY rank, created_at LIMIT $2)
+         UNION ALL
+         (SELECT root_id, -1 AS rank, created_at FROM tasks
+           WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1
+           ORDER BY deadline_at LIMIT $2)
        ) due
+       GROUP BY root_id
+       ORDER BY min(rank), min(created_at)
        LIMIT $2`,
       [now, limit],
     );

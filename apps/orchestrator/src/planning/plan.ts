@@ -5,7 +5,8 @@ import type { BackoffPolicy } from './workflow-definition.js';
 /** A step as it runs: the definition with every default resolved. */
 export interface PlannedStep {
   id: string;
-  agent: string;
+  agent: string | null;
+  capability: string | null;
   task_type: string;
   depends_on: string[];
   input: unknown;

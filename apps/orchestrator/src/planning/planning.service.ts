@@ -37,6 +37,7 @@ export class PlanningService {
       steps: definition.steps.map((step) => ({
         id: step.id,
         agent: step.agent,
+        capability: step.capability,
         task_type: step.task_type,
         depends_on: step.depends_on,
         input: step.input,

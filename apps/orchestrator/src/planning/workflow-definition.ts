@@ -17,7 +17,9 @@ export interface PayloadField {
 
 export interface StepDefinition {
   id: string;
-  agent: string;
+  /** A named agent, or null when any live agent offering `capability` may do the step. */
+  agent: string | null;
+  capability: string | null;
   task_type: string;
   depends_on: string[];
   input: unknown;
@@ -137,16 +139,25 @@ function parseStep(problems: Problems, value: unknown, index: number): StepDefin
     return undefined;
   }
   problems.onlyKeys(label, value, [
-    'id', 'agent', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
+    'id', 'agent', 'capability', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
   ]);
-  const { id, agent, task_type } = value;
+  const { id, agent, capability } = value;
+  const task_type = value['task_type'] ?? capability;
   let valid = true;
   if (typeof id !== 'string' || !STEP_ID.test(id)) {
     problems.add(label, `id must match ${STEP_ID.source}`);
     valid = false;
   }
-  if (!isAgentName(agent)) {
+  if (agent === undefined && capability === undefined) {
+    problems.add(label, 'needs an agent, a capability, or both');
+    valid = false;
+  }
+  if (agent !== undefined && !isAgentName(agent)) {
     problems.add(label, `agent ${JSON.stringify(agent)} is not an agent name (must match ${AGENT_NAME_PATTERN.source})`);
+    valid = false;
+  }
+  if (capability !== undefined && (typeof capability !== 'string' || !TASK_TYPE_PATTERN.test(capability))) {
+    problems.add(label, `capability must match ${TASK_TYPE_PATTERN.source}`);
     valid = false;
   }
   if (typeof task_type !== 'string' || !TASK_TYPE_PATTERN.test(task_type)) {
@@ -161,7 +172,8 @@ function parseStep(problems: Problems, value: unknown, index: number): StepDefin
   if (!valid) return undefined;
   const step: StepDefinition = {
     id: id as string,
-    agent: agent as string,
+    agent: (agent as string | undefined) ?? null,
+    capability: (capability as string | undefined) ?? null,
     task_type: task_type as string,
     depends_on: stringList(problems, `${label}.depends_on`, value['depends_on']),
     input: value['input'] ?? {},

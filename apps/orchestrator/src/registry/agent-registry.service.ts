@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AgentAnnouncement, AgentLoad } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
-import { AppConfig } from '../config/app-config.js';
+import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
 
 const INSTANCES_SET = 'orchestrator:agents:instances';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
@@ -17,8 +17,22 @@ export interface AgentInstanceView {
 export interface AgentView {
   name: string;
   capabilities: string[];
+  /** Declared in STATIC_AGENTS (or discovered in Consul): considered live without heartbeats. */
+  static: boolean;
+  /** Sum of the live instances' max_concurrency; null when unknown (no limit is applied). */
+  capacity: number | null;
+  /** Sum of the live instances' reported in_flight. */
+  reported_in_flight: number;
   instances: AgentInstanceView[];
 }
+
+/** Where agents come from besides heartbeats (Consul's catalog, for one). */
+export abstract class AgentSource {
+  abstract agents(): Promise<{ name: string; capabilities: string[]; max_concurrency: number | null }[]>;
+}
+
+/** How long a read of the registry is reused: routing reads it for every dispatch. */
+const CACHE_MS = 250;
 
 interface StoredInstance {
   name: string;
@@ -35,10 +49,33 @@ interface StoredInstance {
  */
 @Injectable()
 export class AgentRegistryService {
+  private readonly staticAgents: StaticAgent[];
+  private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
+  private readonly sources: AgentSource[] = [];
+
   constructor(
     @Inject(Redis) private readonly redis: Redis,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    const parsed = config.STATIC_AGENTS ? parseStaticAgents(config.STATIC_AGENTS) : [];
+    this.staticAgents = typeof parsed === 'string' ? [] : parsed;
+  }
+
+  /** Adds agents from elsewhere (e.g. Consul) to every listing. */
+  addSource(source: AgentSource): void {
+    this.sources.push(source);
+  }
+
+  /** The live agents, heartbeats and static ones together, read at most every CACHE_MS. */
+  async live(): Promise<AgentView[]> {
+    const now = Date.now();
+    if (!this.cache || now - this.cache.at > CACHE_MS) {
+      const agents = this.list();
+      this.cache = { at: now, agents };
+      agents.catch(() => (this.cache = undefined));
+    }
+    return this.cache.agents;
+  }
 
   async record(announcement: AgentAnnouncement, now = Date.now()): Promise<void> {
     const member = `${announcement.name}/${announcement.instance_id}`;
@@ -59,15 +96,44 @@ export class AgentRegistryService {
 
   async list(): Promise<AgentView[]> {
     const members = await this.redis.smembers(INSTANCES_SET);
-    if (members.length === 0) return [];
-    const values = await this.redis.mget(members.map(instanceKey));
+    const values = members.length === 0 ? [] : await this.redis.mget(members.map(instanceKey));
     const gone = members.filter((_, index) => values[index] === null);
     if (gone.length > 0) await this.redis.srem(INSTANCES_SET, ...gone);
     const byName = new Map<string, AgentView>();
+    const declared = [...this.staticAgents];
+    for (const source of this.sources) {
+      try {
+        declared.push(...(await source.agents()));
+      } catch {
+        // A source that cannot be read leaves its agents out until it can.
+      }
+    }
+    for (const agent of declared) {
+      const known = byName.get(agent.name);
+      byName.set(agent.name, {
+        name: agent.name,
+        capabilities: [...new Set([...(known?.capabilities ?? []), ...agent.capabilities])].sort(),
+        static: true,
+        capacity: agent.max_concurrency,
+        reported_in_flight: 0,
+        instances: [],
+      });
+    }
     for (const value of values) {
       if (value === null) continue;
       const stored = JSON.parse(value) as StoredInstance;
-      const agent = byName.get(stored.name) ?? { name: stored.name, capabilities: [], instances: [] };
+      const agent = byName.get(stored.name) ?? {
+        name: stored.name,
+        capabilities: [],
+        static: false,
+        capacity: null,
+        reported_in_flight: 0,
+        instances: [],
+      };
+      if (!agent.static && stored.load) {
+        agent.capacity = (agent.capacity ?? 0) + stored.load.max_concurrency;
+        agent.reported_in_flight += stored.load.in_flight;
+      }
       agent.instances.push({
         instance_id: stored.instance_id,
         agent_type: stored.agent_type,

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AgentAnnouncementsMessageController } from './agent-announcements.message.controller.js';
+import { AgentLoadService } from './agent-load.service.js';
 import { AgentRegistryService } from './agent-registry.service.js';
 import { AgentsHttpController } from './agents.http.controller.js';
 
 @Module({
   controllers: [AgentAnnouncementsMessageController, AgentsHttpController],
-  providers: [AgentRegistryService],
-  exports: [AgentRegistryService],
+  providers: [AgentRegistryService, AgentLoadService],
+  exports: [AgentRegistryService, AgentLoadService],
 })
 export class RegistryModule {}

@@ -1,0 +1,86 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { PlannedStep } from '../planning/plan.js';
+import { AgentLoadService } from '../registry/agent-load.service.js';
+import { AgentRegistryService, type AgentView } from '../registry/agent-registry.service.js';
+
+/**
+ * `no-candidate`: nothing can do the step now (it waits up to its timeout);
+ * `at-capacity`: every candidate is busy (it waits for a slot, however long).
+ */
+export type Route = { kind: 'agent'; agent: string } | { kind: 'wait'; why: 'no-candidate' | 'at-capacity'; reason: string };
+
+/** Capacity assumed for an agent that reports none, to rank it against agents that do. */
+const NOMINAL_CAPACITY = 100;
+
+/**
+ * Picks the agent for one attempt of a step and takes a slot on it.
+ * - A step naming an agent goes to it, or to its fallbacks in turn on later attempts.
+ * - A step naming a capability goes to the least loaded live agent offering it: load is the larger
+ *   of the orchestrator's own count of sub-tasks in flight (shared in Redis) and the agent's
+ *   reported in_flight, over its max_concurrency; ties are broken at random.
+ * An agent at its capacity gets nothing more: the step waits. The agent that failed the previous
+ * attempt is tried last.
+ */
+@Injectable()
+export class AgentRouter {
+  private readonly logger = new Logger(AgentRouter.name);
+
+  constructor(
+    private readonly registry: AgentRegistryService,
+    private readonly load: AgentLoadService,
+  ) {}
+
+  async route(step: PlannedStep, attempt: number, previousAgent: string | null, subtaskId: string, deadlineMs: number): Promise<Route> {
+    const agents = await this.registry.live().catch((error: unknown) => {
+      this.logger.warn(`agent registry unavailable, routing without it: ${(error as Error).message}`);
+      return [] as AgentView[];
+    });
+    const byName = new Map(agents.map((agent) => [agent.name, agent]));
+    let ordered: string[];
+    if (step.capability !== null) {
+      const capability = step.capability;
+      const offering = agents.filter((agent) => agent.capabilities.includes(capability)).map((agent) => agent.name);
+      const candidates = [...new Set([...(step.agent ? [step.agent] : []), ...offering, ...step.fallbacks])];
+      if (candidates.length === 0) return { kind: 'wait', why: 'no-candidate', reason: `no live agent offers "${capability}"` };
+      const counts = await this.load.inFlight(candidates).catch(() => new Map<string, number>());
+      const score = (name: string): number => {
+        const agent = byName.get(name);
+        const capacity = agent?.capacity ?? NOMINAL_CAPACITY;
+        return Math.max(counts.get(name) ?? 0, agent?.reported_in_flight ?? 0) / capacity;
+      };
+      ordered = candidates
+        .map((name) => ({ name, score: score(name), tie: Math.random() }))
+        .sort((a, b) => a.score - b.score || a.tie - b.tie)
+        .map((c) => c.name);
+    } else {
+      const named = [step.agent as string, ...step.fallbacks];
+      const start = (attempt - 1) % named.length;
+      ordered = [...named.slice(start), ...named.slice(0, start)];
+    }
+    if (previousAgent !== null && ordered.length > 1 && ordered[0] === previousAgent) {
+      ordered = [...ordered.slice(1), previousAgent];
+    }
+    for (const name of ordered) {
+      if (await this.reserve(name, subtaskId, deadlineMs, byName.get(name)?.capacity ?? null)) return { kind: 'agent', agent: name };
+    }
+    return {
+      kind: 'wait',
+      why: 'at-capacity',
+      reason: ordered.length === 1 ? `agent ${ordered[0] ?? ''} is at capacity` : `agents ${ordered.join(', ')} are at capacity`,
+    };
+  }
+
+  release(agent: string, subtaskId: string): Promise<void> {
+    return this.load.release(agent, subtaskId);
+  }
+
+  private async reserve(agent: string, subtaskId: string, deadlineMs: number, capacity: number | null): Promise<boolean> {
+    try {
+      return await this.load.reserve(agent, subtaskId, deadlineMs, capacity);
+    } catch (error) {
+      // Without Redis there is no shared count: dispatch rather than stall every workflow.
+      this.logger.warn(`could not take a slot on ${agent}, dispatching anyway: ${(error as Error).message}`);
+      return true;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+const key = (agent: string): string => `orchestrator:agents:in-flight:${agent}`;
+
+/**
+ * Takes a slot only while the agent has fewer than `capacity` sub-tasks in flight. Members are
+ * scored by their deadline, so a slot whose release was lost (a crash) frees itself at the deadline.
+ */
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local expires = tonumber(ARGV[2])
+local capacity = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if capacity > 0 and redis.call('ZCARD', KEYS[1]) >= capacity then return 0 end
+redis.call('ZADD', KEYS[1], expires, ARGV[4])
+if redis.call('PTTL', KEYS[1]) < expires - now then redis.call('PEXPIRE', KEYS[1], expires - now) end
+return 1`;
+
+/**
+ * The orchestrator's own count of sub-tasks in flight per agent, shared by every replica in Redis.
+ * The router reserves a slot before dispatching and releases it when the attempt ends.
+ */
+@Injectable()
+export class AgentLoadService {
+  private readonly logger = new Logger(AgentLoadService.name);
+
+  constructor(@Inject(Redis) private readonly redis: Redis) {
+    this.redis.defineCommand('orchestratorReserve', { numberOfKeys: 1, lua: RESERVE });
+  }
+
+  /** True when a slot was taken; `capacity` null means no limit is known. Throws when Redis is unreachable. */
+  async reserve(agent: string, subtaskId: string, expiresAtMs: number, capacity: number | null): Promise<boolean> {
+    const reserve = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>)['orchestratorReserve'];
+    const taken = await reserve.call(this.redis, key(agent), Date.now(), expiresAtMs, capacity ?? 0, subtaskId);
+    return taken === 1;
+  }
+
+  async release(agent: string, subtaskId: string): Promise<void> {
+    try {
+      await this.redis.zrem(key(agent), subtaskId);
+    } catch (error) {
+      // The slot frees itself at its deadline.
+      this.logger.warn(`could not release ${subtaskId} of ${agent}: ${(error as Error).message}`);
+    }
+  }
+
+  async inFlight(agents: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (agents.length === 0) return counts;
+    const now = Date.now();
+    const pipeline = this.redis.pipeline();
+    for (const agent of agents) pipeline.zcount(key(agent), now, '+inf');
+    const results = (await pipeline.exec()) ?? [];
+    agents.forEach((agent, i) => counts.set(agent, Number(results[i]?.[1] ?? 0)));
+    return counts;
+  }
+}
