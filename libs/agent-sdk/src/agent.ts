@@ -64,8 +64,12 @@ export interface AgentStats {
   completed: number;
   failed: number;
   duplicates: number;
+  /** Handlers running now. */
   inFlight: number;
   maxInFlightSeen: number;
+  /** Sub-tasks taken and not yet answered (running or waiting for a free handler). */
+  held: number;
+  maxHeldSeen: number;
 }
 
 const TRACE_HEADERS = ['traceparent', 'tracestate'];
@@ -81,7 +85,7 @@ const encoder = new TextEncoder();
 export class Agent {
   readonly name: string;
   readonly instanceId: string;
-  readonly stats: AgentStats = { received: 0, completed: 0, failed: 0, duplicates: 0, inFlight: 0, maxInFlightSeen: 0 };
+  readonly stats: AgentStats = { received: 0, completed: 0, failed: 0, duplicates: 0, inFlight: 0, maxInFlightSeen: 0, held: 0, maxHeldSeen: 0 };
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly answers = new AnswerCache<TaskResponse>(10_000);
   private readonly running = new Map<string, AbortController>();
@@ -129,8 +133,10 @@ export class Agent {
     for (const sub of this.subscriptions) sub.unsubscribe();
     this.subscriptions = [];
     await Promise.allSettled([...this.pending]);
-    if (this.nc && !this.options.connection) await this.nc.drain();
-    else await this.nc?.flush();
+    if (this.nc && !this.nc.isClosed()) {
+      if (this.options.connection) await this.nc.flush();
+      else await this.nc.drain();
+    }
     this.nc = undefined;
   }
 
@@ -182,6 +188,8 @@ export class Agent {
     }
     const controller = new AbortController();
     this.running.set(taskId, controller);
+    this.stats.held += 1;
+    this.stats.maxHeldSeen = Math.max(this.stats.maxHeldSeen, this.stats.held);
     let response: TaskResponse;
     try {
       const result = await this.limiter.run(taskId, async () => {
@@ -210,6 +218,7 @@ export class Agent {
       this.stats.failed += 1;
     } finally {
       this.running.delete(taskId);
+      this.stats.held -= 1;
     }
     this.answers.set(taskId, response);
     this.answer(msg, response, headers);

@@ -66,12 +66,6 @@ export class AppConfig {
   @Max(200)
   DB_POOL_SIZE: number = 10;
 
-  /** How often a step waiting for a free agent looks again. */
-  @Type(() => Number)
-  @IsInt()
-  @Min(10)
-  CAPACITY_POLL_MS: number = 200;
-
   /**
    * Agents that never announce themselves, always considered live, as JSON:
    * `[{"name": "py_agent", "capabilities": ["summarize"], "max_concurrency": 8}]`.

@@ -1,13 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { PlannedStep } from '../planning/plan.js';
-import { AgentLoadService } from '../registry/agent-load.service.js';
+import { AgentLoadService, loadRatio } from '../registry/agent-load.service.js';
 import { AgentRegistryService, type AgentView } from '../registry/agent-registry.service.js';
 
 /**
  * `no-candidate`: nothing can do the step now (it waits up to its timeout);
  * `at-capacity`: every candidate is busy (it waits for a slot, however long).
  */
-export type Route = { kind: 'agent'; agent: string } | { kind: 'wait'; why: 'no-candidate' | 'at-capacity'; reason: string };
+export type Route =
+  | { kind: 'agent'; agent: string }
+  | { kind: 'wait'; why: 'no-candidate'; reason: string }
+  | { kind: 'wait'; why: 'at-capacity'; reason: string; agents: string[] };
 
 /** Capacity assumed for an agent that reports none, to rank it against agents that do. */
 const NOMINAL_CAPACITY = 100;
@@ -19,7 +22,7 @@ const NOMINAL_CAPACITY = 100;
  *   of the orchestrator's own count of sub-tasks in flight (shared in Redis) and the agent's
  *   reported in_flight, over its max_concurrency; ties are broken at random.
  * An agent at its capacity gets nothing more: the step waits. The agent that failed the previous
- * attempt is tried last.
+ * attempt is left out when there is another candidate.
  */
 @Injectable()
 export class AgentRouter {
@@ -45,8 +48,7 @@ export class AgentRouter {
       const counts = await this.load.inFlight(candidates).catch(() => new Map<string, number>());
       const score = (name: string): number => {
         const agent = byName.get(name);
-        const capacity = agent?.capacity ?? NOMINAL_CAPACITY;
-        return Math.max(counts.get(name) ?? 0, agent?.reported_in_flight ?? 0) / capacity;
+        return loadRatio(counts.get(name) ?? 0, agent?.reported_in_flight ?? 0, agent?.capacity ?? NOMINAL_CAPACITY);
       };
       ordered = candidates
         .map((name) => ({ name, score: score(name), tie: Math.random() }))
@@ -57,21 +59,26 @@ export class AgentRouter {
       const start = (attempt - 1) % named.length;
       ordered = [...named.slice(start), ...named.slice(0, start)];
     }
-    if (previousAgent !== null && ordered.length > 1 && ordered[0] === previousAgent) {
-      ordered = [...ordered.slice(1), previousAgent];
-    }
+    // A retry goes to another candidate than the one that just failed it, when there is one.
+    if (previousAgent !== null && ordered.length > 1) ordered = ordered.filter((name) => name !== previousAgent);
     for (const name of ordered) {
       if (await this.reserve(name, subtaskId, deadlineMs, byName.get(name)?.capacity ?? null)) return { kind: 'agent', agent: name };
     }
     return {
       kind: 'wait',
       why: 'at-capacity',
+      agents: ordered,
       reason: ordered.length === 1 ? `agent ${ordered[0] ?? ''} is at capacity` : `agents ${ordered.join(', ')} are at capacity`,
     };
   }
 
   release(agent: string, subtaskId: string): Promise<void> {
     return this.load.release(agent, subtaskId);
+  }
+
+  /** NATS said nobody listens for this agent: its instances are gone until they announce themselves again. */
+  forget(agent: string): Promise<void> {
+    return this.registry.forget(agent);
   }
 
   private async reserve(agent: string, subtaskId: string, deadlineMs: number, capacity: number | null): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { failedResponse, ORCHESTRATOR_REPLY_PREFIX, subtaskIdFromReplySubject } from '@orchestrator/contracts';
+import { ORCHESTRATOR_REPLY_PREFIX, subtaskIdFromReplySubject } from '@orchestrator/contracts';
 import { NatsClient } from '../transport/nats-client.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -28,7 +28,7 @@ export class NoRespondersListener implements OnApplicationBootstrap {
         const subtaskId = subtaskIdFromReplySubject(msg.subject);
         if (!subtaskId) return;
         this.engine
-          .applyResponse(failedResponse(subtaskId, 'no agent is subscribed to its task subject (no responders)'), 'no-responders')
+          .applyNoResponders(subtaskId)
           .catch((e: unknown) => this.logger.error(`applying no-responders for ${subtaskId} failed: ${(e as Error).message}`));
       },
     });

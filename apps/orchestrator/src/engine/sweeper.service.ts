@@ -54,16 +54,23 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
 
   /** One pass; returns how many workflows it looked at. */
   async sweepOnce(): Promise<number> {
-    const rootIds = await this.tasks.findDueRootIds(new Date(), BATCH);
-    for (const rootId of rootIds) {
+    const due = await this.tasks.findDueRootIds(new Date(), BATCH);
+    // Agents found at capacity in this pass: workflows whose only due work is for them are left for
+    // the next pass, which the next slot that comes free starts at once.
+    const full = new Set<string>();
+    let swept = 0;
+    for (const { rootId, agents } of due) {
+      if (agents.length > 0 && agents.every((agent) => agent !== null && full.has(agent))) continue;
       try {
-        await this.engine.sweepWorkflow(rootId);
+        for (const agent of await this.engine.sweepWorkflow(rootId)) full.add(agent);
+        swept += 1;
       } catch (error) {
         this.logger.error(`sweeping workflow ${rootId} failed: ${(error as Error).message}`);
       }
     }
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
-    return rootIds.length;
+    // A full batch of work that moved means more may be due: go again at once.
+    return due.length >= BATCH && full.size === 0 ? swept : 0;
   }
 
   private schedule(delayMs: number): void {

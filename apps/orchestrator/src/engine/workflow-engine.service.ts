@@ -8,11 +8,11 @@ import {
   TaskEvent,
   taskEventSubject,
   TaskStatus,
+  failedResponse,
   type TaskRequest,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService, templateContext } from '../aggregation/aggregation.service.js';
-import { AppConfig } from '../config/app-config.js';
 import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
@@ -22,6 +22,7 @@ import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { retryDelayMs } from './backoff.js';
 import type { Effect } from './effects.js';
+import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
 import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
 
@@ -35,6 +36,8 @@ interface Workflow {
   steps: TaskEntity[];
   now: Date;
   effects: Effect[];
+  /** Agents that were at capacity when a step of this workflow wanted one. */
+  blockedOn: Set<string>;
 }
 
 /**
@@ -52,8 +55,8 @@ export class WorkflowEngine {
     private readonly router: AgentRouter,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
-    private readonly config: AppConfig,
     private readonly wake: SweepSignal,
+    private readonly stats: EngineStats,
   ) {}
 
   /** Plans and starts a workflow, or returns the existing one with the same `task_id`. Throws PlanningError. */
@@ -92,7 +95,7 @@ export class WorkflowEngine {
     const created = await this.tasks.transaction(async (tx) => {
       if (!(await tx.insertRootIfAbsent(root))) return false;
       await tx.insertSteps(steps);
-      await this.advance({ tx, root, plan, steps, now, effects });
+      await this.advance({ tx, root, plan, steps, now, effects, blockedOn: new Set() });
       return true;
     });
     if (!created) {
@@ -100,6 +103,7 @@ export class WorkflowEngine {
       if (!existing) throw new Error(`task ${request.task_id} vanished while being submitted`);
       return { created: false, root: existing };
     }
+    this.stats.workflowsStarted += 1;
     const event = { task_id: root.task_id, task_type: root.task_type, status: TaskStatus.Running, ts: nowSeconds() };
     this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
     this.publisher.publish(taskEventSubject(TaskEvent.Started), event);
@@ -107,25 +111,40 @@ export class WorkflowEngine {
     return { created: true, root };
   }
 
-  /** Applies an agent's answer to a sub-task attempt. Unknown, late and duplicate answers are dropped. */
-  async applyResponse(response: TaskResponse, via: string): Promise<void> {
+  /**
+   * NATS had no subscriber for a sub-task: a failed attempt now rather than at its deadline, and
+   * the agent is taken out of routing until it announces itself again.
+   */
+  async applyNoResponders(subtaskId: string): Promise<void> {
+    const agent = await this.applyResponse(failedResponse(subtaskId, 'no agent is subscribed to its task subject (no responders)'), 'no-responders');
+    if (agent) await this.router.forget(agent);
+  }
+
+  /**
+   * Applies an agent's answer to a sub-task attempt; returns the agent of the attempt it applied to.
+   * Unknown, late and duplicate answers are dropped.
+   */
+  async applyResponse(response: TaskResponse, via: string): Promise<string | null> {
     const ref = parseSubtaskWireId(response.task_id);
     if (!ref) {
       this.logger.debug(`dropped a response on ${via} for ${JSON.stringify(response.task_id)}: not a sub-task id`);
-      return;
+      return null;
     }
     const rootId = await this.tasks.findRootIdOfStep(ref.stepId);
     if (!rootId) {
       this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
-      return;
+      return null;
     }
+    let agent: string | null = null;
     const effects = await this.inWorkflow(rootId, false, async (wf) => {
       if (isTerminalStatus(wf.root.status)) {
+        this.stats.responsesDropped += 1;
         this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (workflow is ${wf.root.status})`);
         return;
       }
       const step = wf.steps.find((s) => s.id === ref.stepId);
       if (!step || step.status !== TaskStatus.Running || step.attempts !== ref.attempt) {
+        this.stats.responsesDropped += 1;
         this.logger.log(
           `dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (step is ${step?.status ?? 'unknown'}, attempt ${step?.attempts ?? '-'})`,
         );
@@ -136,6 +155,8 @@ export class WorkflowEngine {
         case TaskStatus.Running:
           return;
         case TaskStatus.Completed:
+          agent = step.agent_name;
+          this.stats.responsesApplied += 1;
           this.releaseSlot(wf, step);
           await this.patch(wf, step, {
             status: TaskStatus.Completed,
@@ -148,19 +169,24 @@ export class WorkflowEngine {
           break;
         case TaskStatus.Failed:
         case TaskStatus.Cancelled:
+          agent = step.agent_name;
+          this.stats.responsesApplied += 1;
           await this.failAttempt(wf, step, response.error ?? `agent answered ${response.status} without an error`);
           break;
       }
       await this.advance(wf);
     });
     if (effects) await this.runEffects(effects);
+    return agent;
   }
 
   /**
    * Handles what time has made due in one workflow: passed deadlines and due retries. Skips a
    * workflow another replica holds; it stays due and comes round again.
    */
-  async sweepWorkflow(rootId: string): Promise<void> {
+  /** Returns the agents found at capacity while doing it. */
+  async sweepWorkflow(rootId: string): Promise<string[]> {
+    let blocked: string[] = [];
     const effects = await this.inWorkflow(rootId, true, async (wf) => {
       if (isTerminalStatus(wf.root.status)) return;
       if (wf.root.deadline_at && wf.root.deadline_at <= wf.now) {
@@ -180,8 +206,10 @@ export class WorkflowEngine {
         }
       }
       await this.advance(wf);
+      blocked = [...wf.blockedOn];
     });
     if (effects) await this.runEffects(effects);
+    return blocked;
   }
 
   /**
@@ -222,7 +250,7 @@ export class WorkflowEngine {
     return this.tasks.transaction(async (tx) => {
       const root = await tx.lockRoot(rootId, skipLocked);
       if (!root?.plan) return null;
-      const wf: Workflow = { tx, root, plan: root.plan, steps: await tx.findSteps(rootId), now: new Date(), effects: [] };
+      const wf: Workflow = { tx, root, plan: root.plan, steps: await tx.findSteps(rootId), now: new Date(), effects: [], blockedOn: new Set() };
       await work(wf);
       return wf.effects;
     });
@@ -281,11 +309,10 @@ export class WorkflowEngine {
         await this.patch(wf, step, { status: TaskStatus.Failed, error: route.reason, next_attempt_at: null, deadline_at: null, completed_at: wf.now });
         return;
       }
-      await this.patch(wf, step, {
-        next_attempt_at: new Date(wf.now.getTime() + this.config.CAPACITY_POLL_MS),
-        deadline_at: waitingUntil,
-        error: route.reason,
-      });
+      // Due at once: waiting steps are taken in priority order whenever the sweeper runs (at its
+      // interval, and as soon as a slot comes free), so a later CRITICAL step passes earlier LOW ones.
+      await this.patch(wf, step, { next_attempt_at: step.next_attempt_at ?? wf.now, deadline_at: waitingUntil });
+      if (route.why === 'at-capacity') for (const agent of route.agents) wf.blockedOn.add(agent);
       return;
     }
     const agent = route.agent;
@@ -436,6 +463,7 @@ export class WorkflowEngine {
           released.push(this.router.release(effect.agent, effect.subtaskId));
           break;
         case 'dispatch':
+          this.stats.subtasksDispatched += 1;
           this.delegation.dispatch(effect);
           break;
         case 'cancel':
@@ -452,6 +480,7 @@ export class WorkflowEngine {
           });
           break;
         case 'finish':
+          this.stats.workflowsFinished += 1;
           this.aggregation.sendFinal(effect.root);
           finished.push(effect.root);
           break;

@@ -14,6 +14,12 @@ export interface RootListFilter {
   offset: number;
 }
 
+/** A workflow with due work, and the agents its due steps are for (null: not known before routing). */
+export interface DueRoot {
+  rootId: string;
+  agents: (string | null)[];
+}
+
 export interface StepCounts {
   total: number;
   done: number;
@@ -142,14 +148,14 @@ export class TasksRepository {
    * deadlines come first (they free slots on agents); then CRITICAL before HIGH before NORMAL
    * before LOW, oldest first.
    */
-  async findDueRootIds(now: Date, limit: number): Promise<string[]> {
-    const rows: { root_id: string }[] = await this.dataSource.query(
-      `SELECT root_id FROM (
-         (SELECT root_id, ${PRIORITY_RANK_SQL} AS rank, created_at FROM tasks
+  async findDueRootIds(now: Date, limit: number): Promise<DueRoot[]> {
+    const rows: { root_id: string; agents: (string | null)[] }[] = await this.dataSource.query(
+      `SELECT root_id, array_agg(agent_name) AS agents FROM (
+         (SELECT root_id, agent_name, ${PRIORITY_RANK_SQL} AS rank, created_at FROM tasks
            WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
            ORDER BY rank, created_at LIMIT $2)
          UNION ALL
-         (SELECT root_id, -1 AS rank, created_at FROM tasks
+         (SELECT root_id, NULL AS agent_name, -1 AS rank, created_at FROM tasks
            WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1
            ORDER BY deadline_at LIMIT $2)
        ) due
@@ -158,7 +164,7 @@ export class TasksRepository {
        LIMIT $2`,
       [now, limit],
     );
-    return rows.map((row) => row.root_id);
+    return rows.map((row) => ({ rootId: row.root_id, agents: row.agents }));
   }
 
   async listRoots(filter: RootListFilter): Promise<{ items: TaskEntity[]; total: number }> {

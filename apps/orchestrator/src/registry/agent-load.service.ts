@@ -17,6 +17,11 @@ redis.call('ZADD', KEYS[1], expires, ARGV[4])
 if redis.call('PTTL', KEYS[1]) < expires - now then redis.call('PEXPIRE', KEYS[1], expires - now) end
 return 1`;
 
+/** How busy an agent is, 0 to 1 and beyond: the larger of two counts of its sub-tasks in flight over its capacity. */
+export function loadRatio(inFlight: number, reportedInFlight: number, capacity: number): number {
+  return Math.max(inFlight, reportedInFlight) / capacity;
+}
+
 /**
  * The orchestrator's own count of sub-tasks in flight per agent, shared by every replica in Redis.
  * The router reserves a slot before dispatching and releases it when the attempt ends.

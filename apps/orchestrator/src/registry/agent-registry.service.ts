@@ -52,6 +52,7 @@ export class AgentRegistryService {
   private readonly staticAgents: StaticAgent[];
   private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
   private readonly sources: AgentSource[] = [];
+  private readonly seen = new Set<string>();
 
   constructor(
     @Inject(Redis) private readonly redis: Redis,
@@ -79,6 +80,11 @@ export class AgentRegistryService {
 
   async record(announcement: AgentAnnouncement, now = Date.now()): Promise<void> {
     const member = `${announcement.name}/${announcement.instance_id}`;
+    // A new instance is routed to at once rather than when the cached view expires.
+    if (!this.seen.has(member)) {
+      this.seen.add(member);
+      this.cache = undefined;
+    }
     const stored: StoredInstance = {
       name: announcement.name,
       instance_id: announcement.instance_id,
@@ -92,6 +98,13 @@ export class AgentRegistryService {
       .set(instanceKey(member), JSON.stringify(stored), 'PX', this.config.AGENT_HEARTBEAT_TTL_MS)
       .sadd(INSTANCES_SET, member)
       .exec();
+  }
+
+  async forget(name: string): Promise<void> {
+    const members = (await this.redis.smembers(INSTANCES_SET)).filter((member) => member.startsWith(`${name}/`));
+    this.cache = undefined;
+    if (members.length === 0) return;
+    await this.redis.multi().del(...members.map(instanceKey)).srem(INSTANCES_SET, ...members).exec();
   }
 
   async list(): Promise<AgentView[]> {

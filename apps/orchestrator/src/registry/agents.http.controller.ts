@@ -1,12 +1,32 @@
 import { Controller, Get } from '@nestjs/common';
+import { AgentLoadService, loadRatio } from './agent-load.service.js';
 import { AgentRegistryService, type AgentView } from './agent-registry.service.js';
 
+export interface AgentLoadView extends AgentView {
+  /** Sub-tasks the orchestrator has in flight on this agent (all replicas). */
+  in_flight: number;
+  /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
+  load: number | null;
+}
+
+/** `GET /agents`: live agents and their load as the router sees it. */
 @Controller('agents')
 export class AgentsHttpController {
-  constructor(private readonly registry: AgentRegistryService) {}
+  constructor(
+    private readonly registry: AgentRegistryService,
+    private readonly load: AgentLoadService,
+  ) {}
 
   @Get()
-  async list(): Promise<{ items: AgentView[] }> {
-    return { items: await this.registry.list() };
+  async list(): Promise<{ items: AgentLoadView[] }> {
+    const agents = await this.registry.list();
+    const counts = await this.load.inFlight(agents.map((agent) => agent.name));
+    return {
+      items: agents.map((agent) => {
+        const inFlight = counts.get(agent.name) ?? 0;
+        const load = agent.capacity ? loadRatio(inFlight, agent.reported_in_flight, agent.capacity) : null;
+        return { ...agent, in_flight: inFlight, load };
+      }),
+    };
   }
 }

@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Agent } from '@orchestrator/agent-sdk';
+import { agentTaskSubject, completedResponse, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDatabase } from './support/database.js';
+import { PlainNatsClient } from './support/nats-client.js';
+import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { testEnv } from './support/test-env.js';
+
+const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
+const HEARTBEAT_TTL_MS = 2_000;
+const CAPACITIES = { e2e_small: 2, e2e_medium: 4, e2e_large: 8 } as const;
+type WorkerName = keyof typeof CAPACITIES;
+
+describe('routing by capability, load and priority', () => {
+  let db: TestDatabase;
+  let nats: PlainNatsClient;
+  let orchestrator: AppProcess;
+  const connections: NatsConnection[] = [];
+  let workers: Record<WorkerName, Agent>;
+  const handledBy = new Map<string, string>();
+
+  /** An agent on a connection of its own, so that the test can kill it by closing the connection. */
+  async function worker(name: WorkerName): Promise<Agent> {
+    const connection = await connect({ servers: testEnv().natsUrl, name });
+    connections.push(connection);
+    const agent = new Agent({ name, agentType: 'test', connection, maxConcurrency: CAPACITIES[name], heartbeatIntervalMs: 500 });
+    agent.handle('e2e_compute', async (_payload, ctx) => {
+      await sleep(40);
+      handledBy.set(ctx.taskId, name);
+      return { by: name };
+    });
+    await agent.start();
+    return agent;
+  }
+
+  async function listed(): Promise<string[]> {
+    const body = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: { name: string }[] };
+    return body.items.map((a) => a.name);
+  }
+
+  async function runAll(prefix: string, count: number, priority = 'NORMAL'): Promise<Record<string, unknown>[]> {
+    return Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `${prefix}-${i}`, task_type: 'e2e_capability', priority }, 120_000),
+      ),
+    );
+  }
+
+  beforeAll(async () => {
+    db = await TestDatabase.connect();
+    await db.reset();
+    orchestrator = await startOrchestrator({
+      workflowsDir: FIXTURES,
+      env: {
+        AGENT_HEARTBEAT_TTL_MS: String(HEARTBEAT_TTL_MS),
+        STATIC_AGENTS: JSON.stringify([{ name: 'e2e_static', capabilities: ['e2e_static_work'], max_concurrency: 2 }]),
+      },
+    });
+    workers = { e2e_small: await worker('e2e_small'), e2e_medium: await worker('e2e_medium'), e2e_large: await worker('e2e_large') };
+    nats = await PlainNatsClient.connect();
+    await waitFor('the workers to be registered', async () => ((await listed()).length === 4 ? true : undefined));
+  });
+
+  afterAll(async () => {
+    await nats?.close();
+    if (workers) await Promise.all(Object.values(workers).map((a) => a.stop()));
+    await Promise.all(connections.filter((c) => !c.isClosed()).map((c) => c.close()));
+    await orchestrator?.stop();
+    await db?.close();
+  });
+
+  it('splits 500 concurrent workflows in proportion to capacity without overloading any agent', async () => {
+    const responses = await runAll('split', 500);
+    expect(responses.every((r) => r['status'] === 'COMPLETED')).toBe(true);
+    const counts = { e2e_small: 0, e2e_medium: 0, e2e_large: 0 };
+    for (const response of responses) counts[(response['result'] as { steps: { compute: { by: WorkerName } } }).steps.compute.by] += 1;
+    const total = 2 + 4 + 8;
+    const shares = Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, n / 500]));
+    console.log(`split by capacity 2/4/8: ${JSON.stringify(counts)}; expected shares ${(2 / total).toFixed(2)}/${(4 / total).toFixed(2)}/${(8 / total).toFixed(2)}`);
+    for (const name of Object.keys(CAPACITIES) as WorkerName[]) {
+      expect(Math.abs((shares[name] ?? 0) - CAPACITIES[name] / total)).toBeLessThan(0.1);
+      // Held: taken and not yet answered, as the agent itself counts it.
+      expect(workers[name].stats.maxHeldSeen).toBeLessThanOrEqual(CAPACITIES[name]);
+    }
+  });
+
+  it('stops sending to a killed agent within one heartbeat window and retries its work elsewhere', async () => {
+    const running = runAll('kill', 200);
+    await waitFor('the medium worker to be busy', () => (workers.e2e_medium.stats.held > 0 ? true : undefined));
+    await connections[1]?.close(); // e2e_medium dies: no answers, no heartbeats
+    const killedAt = Date.now();
+    await waitFor('the killed agent to leave the registry', async () => (!(await listed()).includes('e2e_medium') ? true : undefined), HEARTBEAT_TTL_MS * 3);
+    const goneAfter = Date.now() - killedAt;
+    const responses = await running;
+    expect(responses.every((r) => r['status'] === 'COMPLETED')).toBe(true);
+    const retried = await db.query<{ agent_name: string; attempts: number }>(
+      `SELECT agent_name, attempts FROM tasks WHERE parent_id IS NOT NULL AND task_id IN (SELECT s.id::text FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id LIKE 'kill-%') AND attempts > 1`,
+    );
+    console.log(`killed agent gone from routing after ${goneAfter} ms (heartbeat window ${HEARTBEAT_TTL_MS} ms); ${retried.length} steps retried elsewhere`);
+    expect(goneAfter).toBeLessThanOrEqual(HEARTBEAT_TTL_MS + 1_000);
+    expect(retried.length).toBeGreaterThan(0);
+    expect(retried.every((r) => r.agent_name !== 'e2e_medium')).toBe(true);
+  });
+
+  it('starts CRITICAL work before earlier LOW work waiting for the same agent', async () => {
+    const single = new Agent({ name: 'e2e_single', agentType: 'test', natsUrl: testEnv().natsUrl, maxConcurrency: 1, heartbeatIntervalMs: 500 });
+    const order: string[] = [];
+    single.handle('e2e_slow_work', async (payload) => {
+      order.push(String(payload['label']));
+      await sleep(100);
+      return {};
+    });
+    await single.start();
+    await waitFor('the single agent to be registered', async () => ((await listed()).includes('e2e_single') ? true : undefined));
+    const submit = (label: string, priority: string) =>
+      nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `prio-${label}`, task_type: 'e2e_priority', priority, payload: { label } }, 60_000);
+    const low = Array.from({ length: 8 }, (_, i) => submit(`low-${i}`, 'LOW'));
+    await waitFor('the first LOW to start', () => (order.length > 0 ? true : undefined));
+    await sleep(50);
+    const critical = submit('critical', 'CRITICAL');
+    await Promise.all([...low, critical]);
+    await single.stop();
+    console.log(`order at the single agent: ${order.join(', ')}`);
+    // At most the LOW running and one already handed over may go before it.
+    expect(order).toHaveLength(9);
+    expect(order).toContain('critical');
+    expect(order.indexOf('critical')).toBeLessThanOrEqual(2);
+  });
+
+  it('routes to a static agent that never announces itself', async () => {
+    const raw = await connect({ servers: testEnv().natsUrl, name: 'e2e_static' });
+    const encoder = new TextEncoder();
+    raw.subscribe(agentTaskSubject('e2e_static'), {
+      queue: 'e2e_static',
+      callback: (_error, msg) => {
+        const request = msg.json<{ task_id: string }>();
+        msg.respond(encoder.encode(JSON.stringify(completedResponse(request.task_id, { legacy: true }))));
+      },
+    });
+    await raw.flush();
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'static-1', task_type: 'e2e_static' });
+    await raw.close();
+    expect(response).toMatchObject({ status: 'COMPLETED', result: { steps: { legacy: { legacy: true } } } });
+    const agents = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: { name: string; static: boolean; capacity: number }[] };
+    expect(agents.items.find((a) => a.name === 'e2e_static')).toMatchObject({ static: true, capacity: 2 });
+  });
+
+  it('fails a step no live agent offers once its timeout has passed', async () => {
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'nobody-1', task_type: 'e2e_nobody' });
+    expect(response).toMatchObject({ status: 'FAILED' });
+    expect(response['error']).toBe('step "lonely" (agent ?) failed after 0 attempts: no live agent offers "e2e_nobody_offers_this"');
+  });
+});
