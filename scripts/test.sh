@@ -15,7 +15,7 @@ trap 'bash scripts/infra.sh down --dir "$DIR" >/dev/null 2>&1 || true' EXIT
 PG_FSYNC=off PGDATABASE_NAME=orchestrator_test bash scripts/infra.sh up --dir "$DIR" >/dev/null
 source "$DIR/infra.env"
 
-phase "build";             npm run --silent build
+phase "build and type-check"; npm run --silent check
 phase "lint";              npm run --silent lint
 phase "unit tests";        npx vitest run --project unit
 phase "end-to-end tests";  npx vitest run --project e2e "$@"

@@ -2,22 +2,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ORCHESTRATOR_TASK_SUBJECT, TaskEvent, taskEventSubject } from '@orchestrator/contracts';
+import { TaskEvent, taskEventSubject } from '@orchestrator/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
 import { PlainNatsClient } from './support/nats-client.js';
+import { ResilientRequester } from './support/resilient-requester.js';
 import { startDemoAgents, startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
 
 const WORKFLOWS = 1_000;
 const KILLS = 3;
-const REPLIES = 'e2e.chaos.replies';
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
-/**
- * 1,000 create_blog_post workflows while the orchestrator is killed with SIGKILL and restarted.
- * The requester resubmits (same task_id) only what was never received: NATS said no one was
- * listening, or nothing came back for a while and the orchestrator does not know the task.
- */
+/** 1,000 create_blog_post workflows while the orchestrator is killed with SIGKILL and restarted. */
 describe('chaos: the orchestrator killed at random moments', () => {
   let db: TestDatabase;
   let nats: PlainNatsClient;
@@ -51,47 +46,14 @@ describe('chaos: the orchestrator killed at random moments', () => {
 
   it('completes all 1,000, each with one final outcome, and applies no step twice', async () => {
     const started = Date.now();
-    const terminal = new Map<string, Record<string, unknown>[]>();
-    const heard = new Set<string>();
-    const sentAt = new Map<string, number>();
-    let resubmitted = 0;
-    let noResponders = 0;
+    const requester = new ResilientRequester(nats, 'e2e.chaos.replies', () => orchestrator.baseUrl);
     const progress = nats.collect(taskEventSubject(TaskEvent.Progress));
-
-    const submit = (taskId: string): void => {
-      sentAt.set(taskId, Date.now());
-      nats.nc.publish(
-        ORCHESTRATOR_TASK_SUBJECT,
-        JSON.stringify({ task_id: taskId, task_type: 'create_blog_post', payload: { topic: `Chaos ${taskId}` } }),
-        { reply: `${REPLIES}.${taskId}` },
-      );
-    };
-
-    nats.nc.subscribe(`${REPLIES}.>`, {
-      callback: (_error, msg) => {
-        const taskId = msg.subject.slice(REPLIES.length + 1);
-        if (msg.headers?.code === 503) {
-          noResponders += 1;
-          setTimeout(() => {
-            resubmitted += 1;
-            submit(taskId);
-          }, 300);
-          return;
-        }
-        heard.add(taskId);
-        const response = msg.json<Record<string, unknown>>();
-        if (TERMINAL.has(String(response['status']))) terminal.set(taskId, [...(terminal.get(taskId) ?? []), response]);
-      },
-    });
-    await nats.flush();
-
-    const ids = Array.from({ length: WORKFLOWS }, (_, i) => `chaos-${i}`);
-    const submitting = (async () => {
-      for (let i = 0; i < ids.length; i += 20) {
-        ids.slice(i, i + 20).forEach(submit);
-        await sleep(100);
-      }
-    })();
+    await requester.start();
+    const submitting = requester.submitPaced(
+      Array.from({ length: WORKFLOWS }, (_, i) => ({ task_id: `chaos-${i}`, task_type: 'create_blog_post', payload: { topic: `Chaos ${i}` } })),
+      20,
+      100,
+    );
 
     let kills = 0;
     const killedAt: number[] = [];
@@ -105,34 +67,15 @@ describe('chaos: the orchestrator killed at random moments', () => {
       }
     })();
 
-    // Nothing heard for a while and the orchestrator does not know the task: the request died with
-    // the process that received it, before it was stored. A real client does the same check.
-    let checking = false;
-    const watchdog = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      void (async () => {
-        for (const [taskId, at] of sentAt) {
-          if (heard.has(taskId) || Date.now() - at < 10_000) continue;
-          const res = await fetch(`${orchestrator.baseUrl}/tasks/${taskId}`).catch(() => null);
-          if (res?.status === 404) {
-            resubmitted += 1;
-            submit(taskId);
-          } else if (res?.status === 200) {
-            sentAt.set(taskId, Date.now());
-          }
-        }
-      })().finally(() => (checking = false));
-    }, 1_000);
-
     try {
       await Promise.all([submitting, killing]);
-      await waitFor(`final responses for all ${WORKFLOWS}`, () => (terminal.size === WORKFLOWS ? true : undefined), 240_000, 200);
+      await waitFor(`final responses for all ${WORKFLOWS}`, () => (requester.finals.size === WORKFLOWS ? true : undefined), 240_000, 200);
       await sleep(2_000); // anything sent twice would arrive by now
     } finally {
-      clearInterval(watchdog);
+      requester.stop();
       progress.stop();
     }
+    const terminal = requester.finals;
 
     const seconds = (Date.now() - started) / 1000;
     const repeated = [...terminal.values()].filter((responses) => responses.length > 1);
@@ -159,7 +102,7 @@ describe('chaos: the orchestrator killed at random moments', () => {
     const appliedTwice = [...applied.values()].filter((n) => n > 1).length;
     console.log(
       `chaos: ${WORKFLOWS} workflows, ${kills} SIGKILLs, ${seconds.toFixed(1)} s; ` +
-        `${noResponders} submissions refused while down, ${resubmitted} resubmitted; ` +
+        `${requester.noResponders} submissions refused while down, ${requester.resubmitted} resubmitted; ` +
         `${roots} COMPLETED, ${steps} steps in ${attempts} attempts (${attempts - steps} retried); ` +
         `${duplicates} final responses sent twice (identical, sender killed after publishing); ${appliedTwice} steps applied twice`,
     );

@@ -8,6 +8,7 @@ function planned(id: string, depends_on: string[] = [], optional = false): Plann
   return {
     id,
     agent: 'agent',
+    capability: null,
     task_type: 'work',
     depends_on,
     input: {},
