@@ -7,11 +7,12 @@ import {
   type HealthCheckResult,
 } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
+import { ConsulService } from '../consul/consul.service.js';
 import { NatsClient } from '../transport/nats-client.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 
-/** Liveness (the process answers) and readiness (PostgreSQL, NATS and Redis reachable; 503 otherwise). */
+/** Liveness (the process answers) and readiness (PostgreSQL, NATS, Redis and, when configured, Consul reachable; 503 otherwise). */
 @Controller('health')
 export class HealthHttpController {
   constructor(
@@ -20,6 +21,7 @@ export class HealthHttpController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly nats: NatsClient,
     @Inject(Redis) private readonly redis: Redis,
+    private readonly consul: ConsulService,
   ) {}
 
   @Get('live')
@@ -31,7 +33,11 @@ export class HealthHttpController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
+    const consul = this.consul.enabled
+      ? [() => this.indicators.check('consul').attempt(() => this.consul.ping()).withTimeout(CHECK_TIMEOUT_MS)]
+      : [];
     return this.health.check([
+      ...consul,
       () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
       () => {
         const nats = this.indicators.check('nats');

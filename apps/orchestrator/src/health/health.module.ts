@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ConsulModule } from '../consul/consul.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { HealthHttpController } from './health.http.controller.js';
 
 @Module({
-  imports: [TerminusModule, PersistenceModule],
+  imports: [TerminusModule, PersistenceModule, ConsulModule],
   controllers: [HealthHttpController],
 })
 export class HealthModule {}

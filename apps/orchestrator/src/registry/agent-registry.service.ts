@@ -49,7 +49,7 @@ interface StoredInstance {
  */
 @Injectable()
 export class AgentRegistryService {
-  private readonly staticAgents: StaticAgent[];
+  private staticAgents: { source: string; agents: StaticAgent[] } = { source: '', agents: [] };
   private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
   private readonly sources: AgentSource[] = [];
   private readonly seen = new Set<string>();
@@ -57,9 +57,16 @@ export class AgentRegistryService {
   constructor(
     @Inject(Redis) private readonly redis: Redis,
     private readonly config: AppConfig,
-  ) {
-    const parsed = config.STATIC_AGENTS ? parseStaticAgents(config.STATIC_AGENTS) : [];
-    this.staticAgents = typeof parsed === 'string' ? [] : parsed;
+  ) {}
+
+  /** STATIC_AGENTS as it is now (Consul's settings may change it while the service runs). */
+  private declaredAgents(): StaticAgent[] {
+    const source = this.config.STATIC_AGENTS ?? '';
+    if (source !== this.staticAgents.source) {
+      const parsed = source ? parseStaticAgents(source) : [];
+      this.staticAgents = { source, agents: typeof parsed === 'string' ? [] : parsed };
+    }
+    return this.staticAgents.agents;
   }
 
   /** Adds agents from elsewhere (e.g. Consul) to every listing. */
@@ -113,7 +120,7 @@ export class AgentRegistryService {
     const gone = members.filter((_, index) => values[index] === null);
     if (gone.length > 0) await this.redis.srem(INSTANCES_SET, ...gone);
     const byName = new Map<string, AgentView>();
-    const declared = [...this.staticAgents];
+    const declared = [...this.declaredAgents()];
     for (const source of this.sources) {
       try {
         declared.push(...(await source.agents()));

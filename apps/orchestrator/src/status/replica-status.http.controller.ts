@@ -1,4 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { LIVE_SETTINGS } from '../consul/consul-settings.service.js';
 import { EngineStats } from '../engine/engine-stats.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 
@@ -10,6 +12,8 @@ export interface ReplicaStatusView {
   subtasks_dispatched: number;
   responses_applied: number;
   responses_dropped: number;
+  /** The settings Consul may change while the service runs, as in force now. */
+  settings: Partial<Record<(typeof LIVE_SETTINGS)[number], unknown>>;
 }
 
 /** `GET /status`: what this replica has done since it started. */
@@ -18,6 +22,7 @@ export class ReplicaStatusHttpController {
   constructor(
     private readonly stats: EngineStats,
     private readonly publisher: MessagePublisher,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -30,6 +35,7 @@ export class ReplicaStatusHttpController {
       subtasks_dispatched: this.stats.subtasksDispatched,
       responses_applied: this.stats.responsesApplied,
       responses_dropped: this.stats.responsesDropped,
+      settings: Object.fromEntries(LIVE_SETTINGS.map((key) => [key, this.config[key]])),
     };
   }
 }

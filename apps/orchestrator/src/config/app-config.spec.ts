@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseStaticAgents, validateConfig } from './app-config.js';
+
+const base = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' };
+
+describe('validateConfig', () => {
+  it('applies defaults and converts numbers', () => {
+    expect(validateConfig({ ...base, PORT: '8080' })).toMatchObject({ PORT: 8080, DEFAULT_MAX_ATTEMPTS: 3, NATS_URL: 'nats://127.0.0.1:4222' });
+  });
+
+  it('names every bad variable', () => {
+    expect(() => validateConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', STATIC_AGENTS: '[{"name":"a.>"}]' })).toThrow(
+      /PORT: .*\n\s+DATABASE_URL: .*\n\s+STATIC_AGENTS: \[0\]\.name must be an agent name/,
+    );
+  });
+});
+
+describe('parseStaticAgents', () => {
+  it('reads agents with their capabilities and optional capacity', () => {
+    expect(parseStaticAgents('[{"name":"py_agent","capabilities":["summarize"],"max_concurrency":4},{"name":"other","capabilities":[]}]')).toEqual([
+      { name: 'py_agent', capabilities: ['summarize'], max_concurrency: 4 },
+      { name: 'other', capabilities: [], max_concurrency: null },
+    ]);
+  });
+
+  it.each([
+    ['not json', 'must be JSON'],
+    ['{}', 'must be a JSON list'],
+    ['[{"name":"ok","capabilities":["Bad Type"]}]', '[0].capabilities must be a list of task types'],
+    ['[{"name":"ok","capabilities":[],"max_concurrency":0}]', '[0].max_concurrency must be a positive integer'],
+  ])('refuses %s', (json, message) => expect(parseStaticAgents(json)).toBe(message));
+});
