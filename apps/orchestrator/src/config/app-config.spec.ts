@@ -9,9 +9,16 @@ describe('validateConfig', () => {
   });
 
   it('names every bad variable', () => {
-    expect(() => validateConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', STATIC_AGENTS: '[{"name":"a.>"}]' })).toThrow(
-      /PORT: .*\n\s+DATABASE_URL: .*\n\s+STATIC_AGENTS: \[0\]\.name must be an agent name/,
-    );
+    let message = '';
+    try {
+      validateConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', STATIC_AGENTS: '[{"name":"a.>"}]' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid configuration:/);
+    expect(message).toMatch(/DATABASE_URL: /);
+    expect(message).toMatch(/PORT: /);
+    expect(message).toContain('STATIC_AGENTS: [0].name must be an agent name');
   });
 });
 
@@ -25,7 +32,7 @@ describe('parseStaticAgents', () => {
 
   it.each([
     ['not json', 'must be JSON'],
-    ['{}', 'must be a JSON list'],
+    ['{}', 'must be a JSON list of { name, capabilities, max_concurrency? }'],
     ['[{"name":"ok","capabilities":["Bad Type"]}]', '[0].capabilities must be a list of task types'],
     ['[{"name":"ok","capabilities":[],"max_concurrency":0}]', '[0].max_concurrency must be a positive integer'],
   ])('refuses %s', (json, message) => expect(parseStaticAgents(json)).toBe(message));
