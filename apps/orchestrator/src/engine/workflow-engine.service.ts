@@ -26,6 +26,10 @@ import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
 import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
 
+const ROOT_OF_STEP_ENTRIES = 100_000;
+/** Steps that waited on a busy agent within this time may still be waiting somewhere. */
+const RECENT_WAIT_MS = 30_000;
+
 export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
 
 /** One workflow, locked, as a transition sees it. */
@@ -47,6 +51,10 @@ interface Workflow {
 @Injectable()
 export class WorkflowEngine {
   private readonly logger = new Logger(WorkflowEngine.name);
+  /** The workflow of each sub-task this replica dispatched, to skip a query when its answer comes. */
+  private readonly rootOfStep = new Map<string, string>();
+  /** When a step last had to wait for a busy agent; freed slots wake the sweeper only while that is recent. */
+  private lastCapacityWait = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -130,7 +138,7 @@ export class WorkflowEngine {
       this.logger.debug(`dropped a response on ${via} for ${JSON.stringify(response.task_id)}: not a sub-task id`);
       return null;
     }
-    const rootId = await this.tasks.findRootIdOfStep(ref.stepId);
+    const rootId = this.rootOfStep.get(ref.stepId) ?? (await this.tasks.findRootIdOfStep(ref.stepId));
     if (!rootId) {
       this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
       return null;
@@ -248,9 +256,10 @@ export class WorkflowEngine {
     work: (wf: Workflow) => Promise<void>,
   ): Promise<Effect[] | null> {
     return this.tasks.transaction(async (tx) => {
-      const root = await tx.lockRoot(rootId, skipLocked);
-      if (!root?.plan) return null;
-      const wf: Workflow = { tx, root, plan: root.plan, steps: await tx.findSteps(rootId), now: new Date(), effects: [], blockedOn: new Set() };
+      const locked = await tx.lockWorkflow(rootId, skipLocked);
+      if (!locked?.root.plan) return null;
+      const { root, steps } = locked;
+      const wf: Workflow = { tx, root, plan: locked.root.plan, steps, now: new Date(), effects: [], blockedOn: new Set() };
       await work(wf);
       return wf.effects;
     });
@@ -312,10 +321,18 @@ export class WorkflowEngine {
       // Due at once: waiting steps are taken in priority order whenever the sweeper runs (at its
       // interval, and as soon as a slot comes free), so a later CRITICAL step passes earlier LOW ones.
       await this.patch(wf, step, { next_attempt_at: step.next_attempt_at ?? wf.now, deadline_at: waitingUntil });
-      if (route.why === 'at-capacity') for (const agent of route.agents) wf.blockedOn.add(agent);
+      if (route.why === 'at-capacity') {
+        for (const agent of route.agents) wf.blockedOn.add(agent);
+        this.lastCapacityWait = Date.now();
+      }
       return;
     }
     const agent = route.agent;
+    this.rootOfStep.set(step.id, wf.root.id);
+    if (this.rootOfStep.size > ROOT_OF_STEP_ENTRIES) {
+      const oldest = this.rootOfStep.keys().next();
+      if (!oldest.done) this.rootOfStep.delete(oldest.value);
+    }
     await this.patch(wf, step, {
       status: TaskStatus.Running,
       attempts: attempt,
@@ -401,6 +418,7 @@ export class WorkflowEngine {
     wf: Workflow,
     outcome: Pick<TaskEntity, 'status' | 'result' | 'error'>,
   ): Promise<void> {
+    for (const step of wf.steps) this.rootOfStep.delete(step.id);
     await wf.tx.update(wf.root.id, { ...outcome, deadline_at: null, completed_at: wf.now });
     Object.assign(wf.root, outcome, { deadline_at: null, completed_at: wf.now });
     wf.effects.push({ kind: 'finish', root: wf.root });
@@ -489,7 +507,7 @@ export class WorkflowEngine {
     if (released.length > 0) {
       await Promise.all(released);
       // A slot came free: steps waiting for one need not wait for the next sweep.
-      this.wake.raise();
+      if (Date.now() - this.lastCapacityWait < RECENT_WAIT_MS) this.wake.raise();
     }
     if (finished.length > 0) {
       // Marked sent as soon as the bytes are on their way: while connected, the client writes them

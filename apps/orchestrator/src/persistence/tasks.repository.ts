@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { TaskStatus } from '@orchestrator/contracts';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
 
 export type NewTask = Omit<TaskEntity, 'created_at' | 'updated_at' | 'response_sent_at'>;
@@ -73,19 +75,24 @@ export class TasksTransaction {
     await this.em.query(sql, params);
   }
 
-  /** Locks a root row for this transaction. With `skipLocked`, null when another holds it. */
-  async lockRoot(rootId: string, skipLocked = false): Promise<TaskEntity | null> {
-    const rows: TaskEntity[] = await this.em.query(
-      `SELECT * FROM tasks WHERE id = $1 AND parent_id IS NULL FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
-      [rootId],
-    );
-    return rows[0] ?? null;
-  }
-
   async findSteps(rootId: string): Promise<TaskEntity[]> {
     return this.em.query(`SELECT * FROM tasks WHERE root_id = $1 AND parent_id IS NOT NULL ORDER BY created_at, step_key`, [
       rootId,
     ]);
+  }
+
+  /**
+   * Locks a workflow, its root row first, and reads it whole in one round trip. With `skipLocked`,
+   * null when another transaction holds it.
+   */
+  async lockWorkflow(rootId: string, skipLocked = false): Promise<{ root: TaskEntity; steps: TaskEntity[] } | null> {
+    const rows: TaskEntity[] = await this.em.query(
+      `SELECT * FROM tasks WHERE root_id = $1 ORDER BY (parent_id IS NOT NULL), created_at, step_key, id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+      [rootId],
+    );
+    const [root, ...steps] = rows;
+    if (!root || root.parent_id !== null) return null;
+    return { root, steps };
   }
 
   async update(id: string, patch: TaskPatch): Promise<void> {
@@ -117,10 +124,26 @@ export class TasksTransaction {
 /** Every query of the `tasks` table. Services decide; this class only reads and writes. */
 @Injectable()
 export class TasksRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /**
+   * Transactions wait their turn here rather than for a pooled connection: a burst of thousands
+   * of messages would otherwise time out on the pool. Two connections stay free for single reads.
+   */
+  private readonly turn: LimitFunction;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    this.turn = pLimit(Math.max(1, config.DB_POOL_SIZE - 2));
+  }
 
   transaction<T>(work: (tx: TasksTransaction) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((em) => work(new TasksTransaction(em)));
+    return this.turn(() => this.dataSource.transaction((em) => work(new TasksTransaction(em))));
+  }
+
+  /** Transactions waiting for their turn. */
+  get queuedTransactions(): number {
+    return this.turn.pendingCount;
   }
 
   async findRootByTaskId(taskId: string): Promise<TaskEntity | null> {
