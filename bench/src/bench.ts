@@ -18,6 +18,8 @@ const smoke = process.env['BENCH_SMOKE'] === '1';
 const sizes = smoke
   ? { throughput: 20, perStep: 10, inFlight: 200, rounds: 1 }
   : { throughput: 2_000, perStep: 200, inFlight: 10_000, rounds: 2 };
+// BENCH_ONLY=throughput skips the rest (for profiling one part).
+const only = process.env['BENCH_ONLY'];
 
 function env(name: string): string {
   const value = process.env[name];
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     console.log(`round ${round}: throughput (${sizes.throughput} workflows at once)`);
     ours.throughput.push(await orchestratorThroughput(client, sizes.throughput, `t${round}`));
     theirs.throughput.push(await bull.throughput(sizes.throughput, `t${round}`));
+    if (only === 'throughput') continue;
     console.log(`round ${round}: per-step overhead (${sizes.perStep} workflows one at a time)`);
     ours.perStep.push(await orchestratorPerStep(client, sizes.perStep, `p${round}`));
     theirs.perStep.push(await bull.perStep(sizes.perStep, `p${round}`));

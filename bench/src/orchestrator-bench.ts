@@ -17,7 +17,9 @@ export class OrchestratorProcess {
   ) {}
 
   static async start(port: number, env: Record<string, string> = {}): Promise<OrchestratorProcess> {
-    const child = spawn(process.execPath, [join(ROOT, 'apps/orchestrator/dist/main.js')], {
+    // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=.data/profiles" profiles the orchestrator.
+    const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps/orchestrator/dist/main.js')], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), WORKFLOWS_DIR: join(ROOT, 'workflows'), LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -113,7 +115,7 @@ export async function orchestratorInFlight(
     await sleep(100);
   }
   return {
-    inFlight: heldCount(),
+    inFlight: Math.min(heldCount(), count),
     secondsToAccept: (performance.now() - started) / 1000,
     peakRssMb: orchestrator.peakRssMb(),
     rssMb: orchestrator.rssMb(),

@@ -42,6 +42,8 @@ interface Workflow {
   effects: Effect[];
   /** Agents that were at capacity when a step of this workflow wanted one. */
   blockedOn: Set<string>;
+  /** Rows changed by the transition, written back before it commits. */
+  dirty: Set<TaskEntity>;
 }
 
 /**
@@ -103,7 +105,9 @@ export class WorkflowEngine {
     const created = await this.tasks.transaction(async (tx) => {
       if (!(await tx.insertRootIfAbsent(root))) return false;
       await tx.insertSteps(steps);
-      await this.advance({ tx, root, plan, steps, now, effects, blockedOn: new Set() });
+      const wf: Workflow = { tx, root, plan, steps, now, effects, blockedOn: new Set(), dirty: new Set() };
+      await this.advance(wf);
+      await tx.writeBack([...wf.dirty]);
       return true;
     });
     if (!created) {
@@ -166,7 +170,7 @@ export class WorkflowEngine {
           agent = step.agent_name;
           this.stats.responsesApplied += 1;
           this.releaseSlot(wf, step);
-          await this.patch(wf, step, {
+          this.patch(wf, step, {
             status: TaskStatus.Completed,
             result: response.result ?? {},
             error: null,
@@ -179,7 +183,7 @@ export class WorkflowEngine {
         case TaskStatus.Cancelled:
           agent = step.agent_name;
           this.stats.responsesApplied += 1;
-          await this.failAttempt(wf, step, response.error ?? `agent answered ${response.status} without an error`);
+          this.failAttempt(wf, step, response.error ?? `agent answered ${response.status} without an error`);
           break;
       }
       await this.advance(wf);
@@ -199,13 +203,13 @@ export class WorkflowEngine {
       if (isTerminalStatus(wf.root.status)) return;
       if (wf.root.deadline_at && wf.root.deadline_at <= wf.now) {
         const allowed = wf.root.deadline_at.getTime() - (wf.root.started_at ?? wf.root.created_at).getTime();
-        await this.failWorkflow(wf, `workflow timed out after ${allowed} ms`);
+        this.failWorkflow(wf, `workflow timed out after ${allowed} ms`);
         return;
       }
       for (const step of wf.steps) {
         if (step.status === TaskStatus.Running && step.deadline_at && step.deadline_at <= wf.now) {
           const planned = this.plannedStep(wf.plan, step);
-          await this.failAttempt(wf, step, `agent ${step.agent_name ?? '?'} did not answer within ${planned.timeout_ms} ms`);
+          this.failAttempt(wf, step, `agent ${step.agent_name ?? '?'} did not answer within ${planned.timeout_ms} ms`);
         }
       }
       for (const step of wf.steps) {
@@ -228,10 +232,10 @@ export class WorkflowEngine {
     const root = await this.tasks.findRootByTaskId(taskId);
     if (!root) return null;
     let cancelled = false;
-    const effects = await this.inWorkflow(root.id, false, async (wf) => {
+    const effects = await this.inWorkflow(root.id, false, (wf) => {
       if (isTerminalStatus(wf.root.status)) return;
-      await this.stopUnfinishedSteps(wf, 'workflow cancelled');
-      await this.finish(wf, { status: TaskStatus.Cancelled, result: this.aggregation.partialResult(wf.steps), error: 'cancelled by request' });
+      this.stopUnfinishedSteps(wf, 'workflow cancelled');
+      this.finish(wf, { status: TaskStatus.Cancelled, result: this.aggregation.partialResult(wf.steps), error: 'cancelled by request' });
       cancelled = true;
     });
     if (effects) await this.runEffects(effects);
@@ -253,14 +257,15 @@ export class WorkflowEngine {
   private async inWorkflow(
     rootId: string,
     skipLocked: boolean,
-    work: (wf: Workflow) => Promise<void>,
+    work: (wf: Workflow) => Promise<void> | void,
   ): Promise<Effect[] | null> {
     return this.tasks.transaction(async (tx) => {
       const locked = await tx.lockWorkflow(rootId, skipLocked);
       if (!locked?.root.plan) return null;
       const { root, steps } = locked;
-      const wf: Workflow = { tx, root, plan: locked.root.plan, steps, now: new Date(), effects: [], blockedOn: new Set() };
+      const wf: Workflow = { tx, root, plan: locked.root.plan, steps, now: new Date(), effects: [], blockedOn: new Set(), dirty: new Set() };
       await work(wf);
+      await tx.writeBack([...wf.dirty]);
       return wf.effects;
     });
   }
@@ -273,7 +278,7 @@ export class WorkflowEngine {
         case 'failed': {
           const step = decision.outcome.step;
           const attempts = step.attempts === 1 ? '1 attempt' : `${step.attempts} attempts`;
-          await this.failWorkflow(
+          this.failWorkflow(
             wf,
             `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed after ${attempts}: ${step.error ?? 'no error given'}`,
             step,
@@ -281,7 +286,7 @@ export class WorkflowEngine {
           return;
         }
         case 'completed':
-          await this.completeWorkflow(wf);
+          this.completeWorkflow(wf);
           return;
         case 'running':
           if (decision.ready.length === 0) return;
@@ -298,7 +303,7 @@ export class WorkflowEngine {
       if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
     } catch (error) {
       // A step whose input cannot be built fails at once: retrying would build the same input.
-      await this.patch(wf, step, {
+      this.patch(wf, step, {
         status: TaskStatus.Failed,
         error: `input: ${(error as Error).message}`,
         next_attempt_at: null,
@@ -315,12 +320,12 @@ export class WorkflowEngine {
       // workflow's deadline bounds it); with no agent able to do the step, at most its timeout.
       const waitingUntil = route.why === 'no-candidate' ? (step.deadline_at ?? deadline) : null;
       if (waitingUntil !== null && waitingUntil <= wf.now) {
-        await this.patch(wf, step, { status: TaskStatus.Failed, error: route.reason, next_attempt_at: null, deadline_at: null, completed_at: wf.now });
+        this.patch(wf, step, { status: TaskStatus.Failed, error: route.reason, next_attempt_at: null, deadline_at: null, completed_at: wf.now });
         return;
       }
       // Due at once: waiting steps are taken in priority order whenever the sweeper runs (at its
       // interval, and as soon as a slot comes free), so a later CRITICAL step passes earlier LOW ones.
-      await this.patch(wf, step, { next_attempt_at: step.next_attempt_at ?? wf.now, deadline_at: waitingUntil });
+      this.patch(wf, step, { next_attempt_at: step.next_attempt_at ?? wf.now, deadline_at: waitingUntil });
       if (route.why === 'at-capacity') {
         for (const agent of route.agents) wf.blockedOn.add(agent);
         this.lastCapacityWait = Date.now();
@@ -333,7 +338,7 @@ export class WorkflowEngine {
       const oldest = this.rootOfStep.keys().next();
       if (!oldest.done) this.rootOfStep.delete(oldest.value);
     }
-    await this.patch(wf, step, {
+    this.patch(wf, step, {
       status: TaskStatus.Running,
       attempts: attempt,
       agent_name: agent,
@@ -360,50 +365,50 @@ export class WorkflowEngine {
   }
 
   /** Records a failed attempt: a retry at a due time while attempts remain, else the step fails. */
-  private async failAttempt(wf: Workflow, step: TaskEntity, error: string): Promise<void> {
+  private failAttempt(wf: Workflow, step: TaskEntity, error: string): void {
     const planned = this.plannedStep(wf.plan, step);
     this.releaseSlot(wf, step);
     if (step.attempts < planned.max_attempts) {
       const delay = retryDelayMs(planned.backoff, step.attempts);
       this.logger.log(`step ${planned.id} of ${wf.root.task_id} failed attempt ${step.attempts}, retry in ${delay} ms: ${error}`);
-      await this.patch(wf, step, {
+      this.patch(wf, step, {
         status: TaskStatus.Pending,
         error,
         deadline_at: null,
         next_attempt_at: new Date(wf.now.getTime() + delay),
       });
     } else {
-      await this.patch(wf, step, { status: TaskStatus.Failed, error, deadline_at: null, completed_at: wf.now });
+      this.patch(wf, step, { status: TaskStatus.Failed, error, deadline_at: null, completed_at: wf.now });
       this.progress(wf, step);
     }
   }
 
-  private async completeWorkflow(wf: Workflow): Promise<void> {
+  private completeWorkflow(wf: Workflow): void {
     let result: Record<string, unknown>;
     try {
       result = this.aggregation.finalResult(wf.plan, wf.root, wf.steps);
     } catch (error) {
-      await this.failWorkflow(wf, `output: ${(error as Error).message}`);
+      this.failWorkflow(wf, `output: ${(error as Error).message}`);
       return;
     }
-    await this.finish(wf, { status: TaskStatus.Completed, result, error: null });
+    this.finish(wf, { status: TaskStatus.Completed, result, error: null });
   }
 
   /** Fails the workflow: steps still running are cancelled and told so, steps not started never will be. */
-  private async failWorkflow(wf: Workflow, error: string, failedStep?: TaskEntity): Promise<void> {
-    await this.stopUnfinishedSteps(wf, `workflow failed: ${error}`);
+  private failWorkflow(wf: Workflow, error: string, failedStep?: TaskEntity): void {
+    this.stopUnfinishedSteps(wf, `workflow failed: ${error}`);
     const result = this.aggregation.partialResult(wf.steps, failedStep);
-    await this.finish(wf, { status: TaskStatus.Failed, result, error });
+    this.finish(wf, { status: TaskStatus.Failed, result, error });
   }
 
-  private async stopUnfinishedSteps(wf: Workflow, reason: string): Promise<void> {
+  private stopUnfinishedSteps(wf: Workflow, reason: string): void {
     for (const step of wf.steps) {
       if (step.status === TaskStatus.Running && step.agent_name) {
         wf.effects.push({ kind: 'cancel', agent: step.agent_name, subtaskId: subtaskWireId(step.id, step.attempts) });
         this.releaseSlot(wf, step);
       }
       if (step.status === TaskStatus.Running || step.status === TaskStatus.Pending) {
-        await this.patch(wf, step, {
+        this.patch(wf, step, {
           status: TaskStatus.Cancelled,
           error: step.status === TaskStatus.Running ? reason : step.error,
           next_attempt_at: null,
@@ -414,19 +419,19 @@ export class WorkflowEngine {
     }
   }
 
-  private async finish(
+  private finish(
     wf: Workflow,
     outcome: Pick<TaskEntity, 'status' | 'result' | 'error'>,
-  ): Promise<void> {
+  ): void {
     for (const step of wf.steps) this.rootOfStep.delete(step.id);
-    await wf.tx.update(wf.root.id, { ...outcome, deadline_at: null, completed_at: wf.now });
-    Object.assign(wf.root, outcome, { deadline_at: null, completed_at: wf.now });
+    this.patch(wf, wf.root, { ...outcome, deadline_at: null, completed_at: wf.now });
     wf.effects.push({ kind: 'finish', root: wf.root });
   }
 
-  private async patch(wf: Workflow, step: TaskEntity, patch: Partial<TaskEntity>): Promise<void> {
-    await wf.tx.update(step.id, patch);
+  /** Changes a row in memory; the transition writes every changed row back in one statement. */
+  private patch(wf: Workflow, step: TaskEntity, patch: Partial<TaskEntity>): void {
     Object.assign(step, patch);
+    wf.dirty.add(step);
   }
 
   /** The attempt of a RUNNING step ends: its slot on the agent is freed after the commit. */

@@ -7,7 +7,6 @@ import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
 
 export type NewTask = Omit<TaskEntity, 'created_at' | 'updated_at' | 'response_sent_at'>;
-export type TaskPatch = Partial<Omit<TaskEntity, 'id' | 'task_id' | 'parent_id' | 'root_id' | 'created_at'>>;
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -32,6 +31,20 @@ const INSERT_COLUMNS = [
   'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at', 'payload', 'result', 'error',
   'requester_id', 'reply_to', 'plan', 'started_at', 'completed_at',
 ] as const satisfies readonly (keyof NewTask)[];
+
+/** What a transition may change in a row, with the column's type. */
+const MUTABLE_COLUMNS = [
+  ['agent_name', 'text'],
+  ['status', 'text'],
+  ['attempts', 'int'],
+  ['next_attempt_at', 'timestamptz'],
+  ['deadline_at', 'timestamptz'],
+  ['payload', 'jsonb'],
+  ['result', 'jsonb'],
+  ['error', 'text'],
+  ['started_at', 'timestamptz'],
+  ['completed_at', 'timestamptz'],
+] as const satisfies readonly (readonly [keyof TaskEntity, string])[];
 
 /** Sorts CRITICAL first. */
 const PRIORITY_RANK_SQL = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END`;
@@ -95,11 +108,26 @@ export class TasksTransaction {
     return { root, steps };
   }
 
-  async update(id: string, patch: TaskPatch): Promise<void> {
-    const columns = (Object.keys(patch) as (keyof TaskPatch)[]).filter((column) => column !== 'updated_at');
-    const params = columns.map((column) => toParam(column, patch[column]));
-    const assignments = columns.map((column, index) => `"${column}" = $${index + 2}`);
-    await this.em.query(`UPDATE tasks SET ${[...assignments, 'updated_at = now()'].join(', ')} WHERE id = $1`, [id, ...params]);
+  /** Writes the mutable columns of `rows` back in one statement. */
+  async writeBack(rows: readonly TaskEntity[]): Promise<void> {
+    if (rows.length === 0) return;
+    const params: unknown[] = [];
+    const tuples = rows.map((row) => {
+      params.push(row.id);
+      const placeholders = [`$${params.length}::uuid`];
+      for (const [column, type] of MUTABLE_COLUMNS) {
+        params.push(toParam(column, row[column]));
+        placeholders.push(`$${params.length}::${type}`);
+      }
+      return `(${placeholders.join(', ')})`;
+    });
+    const columns = MUTABLE_COLUMNS.map(([column]) => column);
+    await this.em.query(
+      `UPDATE tasks AS t SET ${columns.map((c) => `"${c}" = v."${c}"`).join(', ')}, updated_at = now()
+         FROM (VALUES ${tuples.join(', ')}) AS v(id, ${columns.map((c) => `"${c}"`).join(', ')})
+        WHERE t.id = v.id`,
+      params,
+    );
   }
 
   /** Roots whose final response has not been sent, locked, skipping ones another replica holds. */
