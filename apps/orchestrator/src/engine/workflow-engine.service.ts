@@ -27,6 +27,14 @@ import { SweepSignal } from './sweep-signal.js';
 import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
 
 const ROOT_OF_STEP_ENTRIES = 100_000;
+const MAX_ANSWERS_PER_TRANSACTION = 200;
+
+interface InboxItem {
+  response: TaskResponse;
+  via: string;
+  resolve: (agent: string | null) => void;
+  reject: (error: unknown) => void;
+}
 /** Steps that waited on a busy agent within this time may still be waiting somewhere. */
 const RECENT_WAIT_MS = 30_000;
 
@@ -53,6 +61,8 @@ interface Workflow {
 @Injectable()
 export class WorkflowEngine {
   private readonly logger = new Logger(WorkflowEngine.name);
+  private readonly inbox: InboxItem[] = [];
+  private draining = false;
   /** The workflow of each sub-task this replica dispatched, to skip a query when its answer comes. */
   private readonly rootOfStep = new Map<string, string>();
   /** When a step last had to wait for a busy agent; freed slots wake the sweeper only while that is recent. */
@@ -136,61 +146,106 @@ export class WorkflowEngine {
    * Applies an agent's answer to a sub-task attempt; returns the agent of the attempt it applied to.
    * Unknown, late and duplicate answers are dropped.
    */
-  async applyResponse(response: TaskResponse, via: string): Promise<string | null> {
-    const ref = parseSubtaskWireId(response.task_id);
-    if (!ref) {
-      this.logger.debug(`dropped a response on ${via} for ${JSON.stringify(response.task_id)}: not a sub-task id`);
-      return null;
-    }
-    const rootId = this.rootOfStep.get(ref.stepId) ?? (await this.tasks.findRootIdOfStep(ref.stepId));
-    if (!rootId) {
-      this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
-      return null;
-    }
-    let agent: string | null = null;
-    const effects = await this.inWorkflow(rootId, false, async (wf) => {
-      if (isTerminalStatus(wf.root.status)) {
-        this.stats.responsesDropped += 1;
-        this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (workflow is ${wf.root.status})`);
-        return;
-      }
-      const step = wf.steps.find((s) => s.id === ref.stepId);
-      if (!step || step.status !== TaskStatus.Running || step.attempts !== ref.attempt) {
-        this.stats.responsesDropped += 1;
-        this.logger.log(
-          `dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (step is ${step?.status ?? 'unknown'}, attempt ${step?.attempts ?? '-'})`,
-        );
-        return;
-      }
-      switch (response.status) {
-        case TaskStatus.Pending:
-        case TaskStatus.Running:
-          return;
-        case TaskStatus.Completed:
-          agent = step.agent_name;
-          this.stats.responsesApplied += 1;
-          this.releaseSlot(wf, step);
-          this.patch(wf, step, {
-            status: TaskStatus.Completed,
-            result: response.result ?? {},
-            error: null,
-            deadline_at: null,
-            completed_at: wf.now,
-          });
-          this.progress(wf, step);
-          break;
-        case TaskStatus.Failed:
-        case TaskStatus.Cancelled:
-          agent = step.agent_name;
-          this.stats.responsesApplied += 1;
-          this.failAttempt(wf, step, response.error ?? `agent answered ${response.status} without an error`);
-          break;
-      }
-      await this.advance(wf);
+  applyResponse(response: TaskResponse, via: string): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      this.inbox.push({ response, via, resolve, reject });
+      void this.drainInbox();
     });
-    if (effects) await this.runEffects(effects);
+  }
+
+  /**
+   * Answers that arrive while a batch is being applied wait and go together in the next one: one
+   * transaction (and one commit) for many answers under load, and no added delay when idle.
+   */
+  private async drainInbox(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.inbox.length > 0) {
+        const batch = this.inbox.splice(0, MAX_ANSWERS_PER_TRANSACTION);
+        try {
+          const agents = await this.applyBatch(batch);
+          batch.forEach((item, i) => item.resolve(agents[i] ?? null));
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Applies answers in one transaction; returns, for each, the agent of the attempt it applied to. */
+  private async applyBatch(batch: readonly InboxItem[]): Promise<(string | null)[]> {
+    const refs = batch.map(({ response, via }) => {
+      const ref = parseSubtaskWireId(response.task_id);
+      if (!ref) this.logger.debug(`dropped a response on ${via} for ${JSON.stringify(response.task_id)}: not a sub-task id`);
+      return ref;
+    });
+    const unknown = refs.flatMap((ref) => (ref && !this.rootOfStep.has(ref.stepId) ? [ref.stepId] : []));
+    const found = unknown.length > 0 ? await this.tasks.findRootIdsOfSteps(unknown) : new Map<string, string>();
+    const rootIds = refs.map((ref) => (ref ? (this.rootOfStep.get(ref.stepId) ?? found.get(ref.stepId) ?? null) : null));
+    const agents: (string | null)[] = batch.map(() => null);
+    const effects = await this.tasks.transaction(async (tx) => {
+      const locked = await tx.lockWorkflows([...new Set(rootIds.filter((id): id is string => id !== null))]);
+      const now = new Date();
+      const workflows = new Map<string, Workflow>();
+      for (const { root, steps } of locked.values()) {
+        if (root.plan) workflows.set(root.id, { tx, root, plan: root.plan, steps, now, effects: [], blockedOn: new Set(), dirty: new Set() });
+      }
+      for (const [i, { response, via }] of batch.entries()) {
+        const ref = refs[i];
+        const wf = workflows.get(rootIds[i] ?? '');
+        if (!ref) continue;
+        if (!wf) {
+          this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
+          continue;
+        }
+        agents[i] = await this.applyOne(wf, ref, response, via);
+      }
+      const all = [...workflows.values()];
+      await tx.writeBack(all.flatMap((wf) => [...wf.dirty]));
+      return all.flatMap((wf) => wf.effects);
+    });
+    await this.runEffects(effects);
+    return agents;
+  }
+
+  private async applyOne(wf: Workflow, ref: { stepId: string; attempt: number }, response: TaskResponse, via: string): Promise<string | null> {
+    if (isTerminalStatus(wf.root.status)) {
+      this.stats.responsesDropped += 1;
+      this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (workflow is ${wf.root.status})`);
+      return null;
+    }
+    const step = wf.steps.find((s) => s.id === ref.stepId);
+    if (!step || step.status !== TaskStatus.Running || step.attempts !== ref.attempt) {
+      this.stats.responsesDropped += 1;
+      this.logger.log(
+        `dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (step is ${step?.status ?? 'unknown'}, attempt ${step?.attempts ?? '-'})`,
+      );
+      return null;
+    }
+    const agent = step.agent_name;
+    switch (response.status) {
+      case TaskStatus.Pending:
+      case TaskStatus.Running:
+        return null;
+      case TaskStatus.Completed:
+        this.stats.responsesApplied += 1;
+        this.releaseSlot(wf, step);
+        this.patch(wf, step, { status: TaskStatus.Completed, result: response.result ?? {}, error: null, deadline_at: null, completed_at: wf.now });
+        this.progress(wf, step);
+        break;
+      case TaskStatus.Failed:
+      case TaskStatus.Cancelled:
+        this.stats.responsesApplied += 1;
+        this.failAttempt(wf, step, response.error ?? `agent answered ${response.status} without an error`);
+        break;
+    }
+    await this.advance(wf);
     return agent;
   }
+
 
   /**
    * Handles what time has made due in one workflow: passed deadlines and due retries. Skips a

@@ -95,6 +95,25 @@ export class TasksTransaction {
   }
 
   /**
+   * Locks several workflows and reads them whole in one round trip. Rows are locked in the order
+   * of their workflow's id (a root's id), root first, the same order every transition uses, so
+   * transactions that lock several never deadlock on each other.
+   */
+  async lockWorkflows(rootIds: readonly string[]): Promise<Map<string, { root: TaskEntity; steps: TaskEntity[] }>> {
+    const workflows = new Map<string, { root: TaskEntity; steps: TaskEntity[] }>();
+    if (rootIds.length === 0) return workflows;
+    const rows: TaskEntity[] = await this.em.query(
+      `SELECT * FROM tasks WHERE root_id = ANY($1::uuid[]) ORDER BY root_id, (parent_id IS NOT NULL), created_at, step_key, id FOR UPDATE`,
+      [rootIds],
+    );
+    for (const row of rows) {
+      if (row.parent_id === null) workflows.set(row.id, { root: row, steps: [] });
+      else workflows.get(row.root_id)?.steps.push(row);
+    }
+    return workflows;
+  }
+
+  /**
    * Locks a workflow, its root row first, and reads it whole in one round trip. With `skipLocked`,
    * null when another transaction holds it.
    */
@@ -144,7 +163,12 @@ export class TasksTransaction {
 
   async markResponsesSent(rootIds: string[]): Promise<void> {
     if (rootIds.length > 0) {
-      await this.em.query(`UPDATE tasks SET response_sent_at = now() WHERE id = ANY($1::uuid[])`, [rootIds]);
+      // Locks in id order, as transitions do (lockWorkflows), so the two never deadlock.
+      await this.em.query(
+        `UPDATE tasks SET response_sent_at = now()
+          WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)`,
+        [rootIds],
+      );
     }
   }
 }
@@ -186,12 +210,12 @@ export class TasksRepository {
     return new TasksTransaction(this.dataSource.manager).findSteps(rootId);
   }
 
-  async findRootIdOfStep(stepId: string): Promise<string | null> {
-    const rows: { root_id: string }[] = await this.dataSource.query(
-      `SELECT root_id FROM tasks WHERE id = $1 AND parent_id IS NOT NULL`,
-      [stepId],
+  async findRootIdsOfSteps(stepIds: readonly string[]): Promise<Map<string, string>> {
+    const rows: { id: string; root_id: string }[] = await this.dataSource.query(
+      `SELECT id, root_id FROM tasks WHERE id = ANY($1::uuid[]) AND parent_id IS NOT NULL`,
+      [stepIds],
     );
-    return rows[0]?.root_id ?? null;
+    return new Map(rows.map((row) => [row.id, row.root_id]));
   }
 
   /**
