@@ -18,7 +18,7 @@ const smoke = process.env['BENCH_SMOKE'] === '1';
 const sizes = smoke
   ? { throughput: 20, perStep: 10, inFlight: 200, rounds: 1 }
   : { throughput: 2_000, perStep: 200, inFlight: 10_000, rounds: 2 };
-// BENCH_ONLY=throughput skips the rest (for profiling one part).
+// BENCH_ONLY=throughput or BENCH_ONLY=inflight runs only that part (to profile it).
 const only = process.env['BENCH_ONLY'];
 
 function env(name: string): string {
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
 
   const ours: { throughput: Throughput[]; perStep: PerStep[] } = { throughput: [], perStep: [] };
   const theirs: { throughput: Throughput[]; perStep: PerStep[] } = { throughput: [], perStep: [] };
-  for (let round = 1; round <= sizes.rounds; round++) {
+  for (let round = 1; round <= (only === 'inflight' ? 0 : sizes.rounds); round++) {
     console.log(`round ${round}: throughput (${sizes.throughput} workflows at once)`);
     ours.throughput.push(await orchestratorThroughput(client, sizes.throughput, `t${round}`));
     theirs.throughput.push(await bull.throughput(sizes.throughput, `t${round}`));

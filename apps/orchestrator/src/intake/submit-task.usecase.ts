@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isAgentName, isPlainObject, validateTaskRequest } from '@orchestrator/contracts';
+import { isAgentName, isPlainObject, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
+import pLimit from 'p-limit';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError } from '../planning/planning.errors.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
@@ -19,15 +20,25 @@ export type SubmitOutcome =
 export class SubmitTaskUseCase {
   private readonly logger = new Logger(SubmitTaskUseCase.name);
 
+  /**
+   * Requests past this many wait, still raw, before anything is built for them: a burst of
+   * thousands costs little memory and reaches the database at the pace it takes.
+   */
+  private readonly turn = pLimit(64);
+
   constructor(private readonly engine: WorkflowEngine) {}
 
   async execute(body: unknown, replyTo?: string): Promise<SubmitOutcome> {
     const validated = validateTaskRequest(body);
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
+    return this.turn(() => this.start(validated.value, body, replyTo));
+  }
+
+  private async start(request: TaskRequest, body: unknown, replyTo: string | undefined): Promise<SubmitOutcome> {
     try {
-      const result = await this.engine.submit(validated.value, replyTo);
+      const result = await this.engine.submit(request, replyTo);
       if (!result.created) {
-        this.logger.log(`task ${validated.value.task_id} was submitted again: returning its state`);
+        this.logger.log(`task ${request.task_id} was submitted again: returning its state`);
         return { kind: 'existing', root: result.root };
       }
       return { kind: 'accepted', root: result.root };
