@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
 import { PlainNatsClient } from './support/nats-client.js';
-import { startDemoAgents, startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { startDemoAgents, startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
 
 const STEPS = ['draft', 'enhance', 'review', 'export', 'publish'];
 const AGENTS = ['communication_agent', 'drafting_agent', 'enhancement_agent', 'examination_agent', 'llm_agent'];
@@ -29,11 +29,7 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     orchestrator = await startOrchestrator();
     agents = startDemoAgents(publishDir);
     nats = await PlainNatsClient.connect();
-    await waitFor('the five demo agents to be registered', async () => {
-      const res = await fetch(`${orchestrator.baseUrl}/agents`);
-      const body = (await res.json()) as { items: { name: string }[] };
-      return body.items.length === AGENTS.length ? body.items : undefined;
-    });
+    await waitForAgents(orchestrator.baseUrl, 5);
   });
 
   afterAll(async () => {

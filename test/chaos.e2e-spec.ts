@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
 import { PlainNatsClient } from './support/nats-client.js';
 import { ResilientRequester } from './support/resilient-requester.js';
-import { startDemoAgents, startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { startDemoAgents, startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
 
 const WORKFLOWS = 1_000;
 const KILLS = 3;
@@ -31,10 +31,7 @@ describe('chaos: the orchestrator killed at random moments', () => {
     orchestrator = await startOrchestrator({ workflowsDir });
     agents = startDemoAgents(mkdtempSync(join(tmpdir(), 'chaos-published-')));
     nats = await PlainNatsClient.connect();
-    await waitFor('the five demo agents to be registered', async () => {
-      const body = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: unknown[] };
-      return body.items.length === 5 ? true : undefined;
-    });
+    await waitForAgents(orchestrator.baseUrl, 5);
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
 import { PlainNatsClient } from './support/nats-client.js';
-import { startDemoAgents, startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { startDemoAgents, startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
 import { ResilientRequester } from './support/resilient-requester.js';
 
 const WORKFLOWS = 1_000;
@@ -33,10 +33,7 @@ describe('three replicas share the work', () => {
     replicas = await Promise.all([1, 2, 3].map((n) => startOrchestrator({ env: { INSTANCE_ID: `replica-${n}` } })));
     agents = startDemoAgents(mkdtempSync(join(tmpdir(), 'replicas-published-')), undefined);
     nats = await PlainNatsClient.connect();
-    await waitFor('the five demo agents to be registered', async () => {
-      const body = (await (await fetch(`${replicas[0]?.baseUrl ?? ''}/agents`)).json()) as { items: unknown[] };
-      return body.items.length === 5 ? true : undefined;
-    });
+    await waitForAgents(replicas[0]?.baseUrl ?? '', 5);
   });
 
   afterAll(async () => {

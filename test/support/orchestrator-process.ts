@@ -116,6 +116,14 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
   return app;
 }
 
+/** Waits until the orchestrator's registry lists `count` agents; returns their names. */
+export async function waitForAgents(baseUrl: string, count: number): Promise<string[]> {
+  return waitFor(`${count} agents to be registered`, async () => {
+    const body = (await (await fetch(`${baseUrl}/agents`)).json()) as { items: { name: string }[] };
+    return body.items.length === count ? body.items.map((agent) => agent.name) : undefined;
+  });
+}
+
 /** Starts `node apps/demo-agents/dist/main.js` (all five agents, or those in `agents`). */
 export function startDemoAgents(publishDir: string, agents?: string[]): AppProcess {
   const env = testEnv();

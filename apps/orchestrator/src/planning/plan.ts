@@ -1,20 +1,12 @@
 import { isPlainObject } from '@orchestrator/contracts';
 import { TemplateError } from './planning.errors.js';
-import type { BackoffPolicy } from './workflow-definition.js';
+import type { BackoffPolicy, StepDefinition } from './workflow-definition.js';
 
 /** A step as it runs: the definition with every default resolved. */
-export interface PlannedStep {
-  id: string;
-  agent: string | null;
-  capability: string | null;
-  task_type: string;
-  depends_on: string[];
-  input: unknown;
+export interface PlannedStep extends Omit<StepDefinition, 'timeout_ms' | 'max_attempts' | 'backoff' | 'description'> {
   timeout_ms: number;
   max_attempts: number;
   backoff: BackoffPolicy;
-  fallbacks: string[];
-  optional: boolean;
 }
 
 /** The snapshot stored with a workflow when it starts. JSON only. */
