@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     `${sizes.throughput} workflows at once, ${sizes.perStep} one at a time, ${sizes.rounds} rounds alternating (means shown), ` +
     `five steps per workflow, no-op agents and workers.`;
   console.log(`\n${header}\n\n${table}\n`);
-  if (!smoke) {
+  if (!smoke && !only) {
     const file = join(new URL('..', import.meta.url).pathname, 'RESULTS.md');
     writeFileSync(file, `# Benchmark results\n\n${header}\n\nReproduce: \`npm run bench\`.\n\n${table}\n`);
     console.log(`written to ${file}`);
