@@ -174,6 +174,18 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(done.status).toBe('COMPLETED');
   });
 
+  it('counts workflows and step latencies in /metrics', async () => {
+    const text = await (await fetch(`${orchestrator.baseUrl}/metrics`)).text();
+    const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    const started = value(/^orchestrator_workflows_started_total\{task_type="create_blog_post"\} (\d+)$/m);
+    const completed = value(/^orchestrator_workflows_finished_total\{task_type="create_blog_post",status="COMPLETED"\} (\d+)$/m);
+    const [{ roots }] = await db.query<{ roots: number }>(`SELECT count(*)::int AS roots FROM tasks WHERE parent_id IS NULL AND status = 'COMPLETED'`);
+    expect(started).toBe(roots);
+    expect(completed).toBe(roots);
+    expect(value(/^orchestrator_step_duration_seconds_count\{agent="llm_agent",outcome="COMPLETED"\} (\d+)$/m)).toBe(roots);
+    expect(text).toMatch(/^orchestrator_process_resident_memory_bytes \d+/m);
+  });
+
   it('reports readiness and liveness', async () => {
     const ready = await fetch(`${orchestrator.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);

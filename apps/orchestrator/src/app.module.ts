@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppConfigModule } from './config/config.module.js';
 import { ConsulModule } from './consul/consul.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { IntakeModule } from './intake/intake.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RegistryModule } from './registry/registry.module.js';
@@ -9,6 +10,6 @@ import { StatusModule } from './status/status.module.js';
 import { NatsModule } from './transport/nats.module.js';
 
 @Module({
-  imports: [AppConfigModule, NatsModule, RedisModule, IntakeModule, StatusModule, RegistryModule, ConsulModule, HealthModule],
+  imports: [AppConfigModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, RegistryModule, ConsulModule, HealthModule],
 })
 export class AppModule {}

@@ -1,6 +1,7 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AGENT_RESPONSE_WILDCARD, ORCHESTRATOR_REPLY_WILDCARD, parseTaskResponse } from '@orchestrator/contracts';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -9,7 +10,10 @@ import { WorkflowEngine } from './workflow-engine.service.js';
 export class AgentResponsesController {
   private readonly logger = new Logger(AgentResponsesController.name);
 
-  constructor(private readonly engine: WorkflowEngine) {}
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @EventPattern<string>(ORCHESTRATOR_REPLY_WILDCARD)
   onReply(@Payload() message: InboundMessage): Promise<void> {
@@ -34,6 +38,7 @@ export class AgentResponsesController {
     try {
       await this.engine.applyResponse(response.value, message.subject);
     } catch (error) {
+      this.metrics.errors.inc({ dependency: 'database' });
       // Not applied: the step's deadline brings it round again.
       this.logger.error(`applying response ${response.value.task_id} failed: ${(error as Error).message}`);
     }

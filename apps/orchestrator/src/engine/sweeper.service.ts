@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { SweepSignal } from './sweep-signal.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -27,6 +28,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly engine: WorkflowEngine,
     private readonly config: AppConfig,
     signal: SweepSignal,
+    private readonly metrics: MetricsService,
   ) {
     signal.listen(() => this.wakeUp());
   }
@@ -65,6 +67,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
         for (const agent of await this.engine.sweepWorkflow(rootId)) full.add(agent);
         swept += 1;
       } catch (error) {
+        this.metrics.errors.inc({ dependency: 'database' });
         this.logger.error(`sweeping workflow ${rootId} failed: ${(error as Error).message}`);
       }
     }
@@ -82,6 +85,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
         // A full batch means more is due: go again at once.
         .then((count) => (count >= BATCH || this.woken ? 0 : this.config.SWEEP_INTERVAL_MS))
         .catch((error: unknown) => {
+          this.metrics.errors.inc({ dependency: 'database' });
           this.logger.warn(`sweep failed: ${(error as Error).message}`);
           return this.config.SWEEP_INTERVAL_MS;
         })

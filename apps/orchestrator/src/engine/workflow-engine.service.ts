@@ -22,6 +22,7 @@ import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { retryDelayMs } from './backoff.js';
 import type { Effect } from './effects.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
 import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
@@ -77,6 +78,7 @@ export class WorkflowEngine {
     private readonly publisher: MessagePublisher,
     private readonly wake: SweepSignal,
     private readonly stats: EngineStats,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Plans and starts a workflow, or returns the existing one with the same `task_id`. Throws PlanningError. */
@@ -126,6 +128,7 @@ export class WorkflowEngine {
       return { created: false, root: existing };
     }
     this.stats.workflowsStarted += 1;
+    this.metrics.workflowsStarted.inc({ task_type: root.task_type });
     const event = { task_id: root.task_id, task_type: root.task_type, status: TaskStatus.Running, ts: nowSeconds() };
     this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
     this.publisher.publish(taskEventSubject(TaskEvent.Started), event);
@@ -214,18 +217,24 @@ export class WorkflowEngine {
   private async applyOne(wf: Workflow, ref: { stepId: string; attempt: number }, response: TaskResponse, via: string): Promise<string | null> {
     if (isTerminalStatus(wf.root.status)) {
       this.stats.responsesDropped += 1;
+      this.metrics.responsesDropped.inc();
       this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (workflow is ${wf.root.status})`);
       return null;
     }
     const step = wf.steps.find((s) => s.id === ref.stepId);
     if (!step || step.status !== TaskStatus.Running || step.attempts !== ref.attempt) {
       this.stats.responsesDropped += 1;
+      this.metrics.responsesDropped.inc();
       this.logger.log(
         `dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (step is ${step?.status ?? 'unknown'}, attempt ${step?.attempts ?? '-'})`,
       );
       return null;
     }
     const agent = step.agent_name;
+    if (response.status === TaskStatus.Completed || response.status === TaskStatus.Failed || response.status === TaskStatus.Cancelled) {
+      // The row was last written when this attempt was dispatched.
+      this.metrics.stepDuration.observe({ agent: agent ?? 'unknown', outcome: response.status }, (wf.now.getTime() - step.updated_at.getTime()) / 1000);
+    }
     switch (response.status) {
       case TaskStatus.Pending:
       case TaskStatus.Running:
@@ -264,6 +273,7 @@ export class WorkflowEngine {
       for (const step of wf.steps) {
         if (step.status === TaskStatus.Running && step.deadline_at && step.deadline_at <= wf.now) {
           const planned = this.plannedStep(wf.plan, step);
+          this.metrics.timeouts.inc({ agent: step.agent_name ?? 'unknown' });
           this.failAttempt(wf, step, `agent ${step.agent_name ?? '?'} did not answer within ${planned.timeout_ms} ms`);
         }
       }
@@ -384,6 +394,7 @@ export class WorkflowEngine {
       if (route.why === 'at-capacity') {
         for (const agent of route.agents) wf.blockedOn.add(agent);
         this.lastCapacityWait = Date.now();
+        this.metrics.capacityWaits.inc();
       }
       return;
     }
@@ -426,6 +437,7 @@ export class WorkflowEngine {
     if (step.attempts < planned.max_attempts) {
       const delay = retryDelayMs(planned.backoff, step.attempts);
       this.logger.log(`step ${planned.id} of ${wf.root.task_id} failed attempt ${step.attempts}, retry in ${delay} ms: ${error}`);
+      this.metrics.retries.inc({ agent: step.agent_name ?? 'unknown' });
       this.patch(wf, step, {
         status: TaskStatus.Pending,
         error,
@@ -559,6 +571,7 @@ export class WorkflowEngine {
           break;
         case 'finish':
           this.stats.workflowsFinished += 1;
+          this.metrics.workflowsFinished.inc({ task_type: effect.root.task_type, status: effect.root.status });
           this.aggregation.sendFinal(effect.root);
           finished.push(effect.root);
           break;

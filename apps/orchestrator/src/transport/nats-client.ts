@@ -15,12 +15,14 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
   private constructor(
     readonly connection: NatsConnection,
     readonly replicaId: string,
+    private readonly onTrouble: () => void,
   ) {
     super();
     void this.watchStatus();
   }
 
-  static async connect(url: string, name: string, replicaId: string): Promise<NatsClient> {
+  /** `onTrouble` is told of every disconnection and error (for metrics). */
+  static async connect(url: string, name: string, replicaId: string, onTrouble: () => void = () => undefined): Promise<NatsClient> {
     const connection = await connect({
       servers: url.split(','),
       name,
@@ -28,7 +30,7 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
       reconnectTimeWait: 250,
       pingInterval: 10_000,
     });
-    return new NatsClient(connection, replicaId);
+    return new NatsClient(connection, replicaId, onTrouble);
   }
 
   get connected(): boolean {
@@ -54,7 +56,9 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
 
   private async watchStatus(): Promise<void> {
     for await (const status of this.connection.status()) {
+      if (status.type === 'error') this.onTrouble();
       if (status.type === 'disconnect') {
+        this.onTrouble();
         this.isConnected = false;
         this.logger.warn('NATS disconnected; publishing is buffered until it reconnects');
       } else if (status.type === 'reconnect') {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Global, Module } from '@nestjs/common';
 import { ORCHESTRATOR_AGENT_NAME } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { MessagePublisher } from './message-publisher.js';
 import { NatsClient } from './nats-client.js';
 
@@ -10,10 +11,12 @@ import { NatsClient } from './nats-client.js';
   providers: [
     {
       provide: NatsClient,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => {
+      inject: [AppConfig, MetricsService],
+      useFactory: (config: AppConfig, metrics: MetricsService) => {
         const replicaId = (config.INSTANCE_ID ?? `${hostname()}-${process.pid}`).toLowerCase().replace(/[^a-z0-9_-]/g, '-');
-        return NatsClient.connect(config.NATS_URL, `${ORCHESTRATOR_AGENT_NAME}-${replicaId}`, replicaId);
+        return NatsClient.connect(config.NATS_URL, `${ORCHESTRATOR_AGENT_NAME}-${replicaId}`, replicaId, () =>
+          metrics.errors.inc({ dependency: 'nats' }),
+        );
       },
     },
     { provide: MessagePublisher, useExisting: NatsClient },

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The orchestrator's Prometheus metrics (GET /metrics), one registry per process. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly workflowsStarted = new Counter({
+    name: 'orchestrator_workflows_started_total',
+    help: 'Workflows started, by task_type',
+    labelNames: ['task_type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly workflowsFinished = new Counter({
+    name: 'orchestrator_workflows_finished_total',
+    help: 'Workflows finished, by task_type and status (COMPLETED, FAILED, CANCELLED)',
+    labelNames: ['task_type', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stepDuration = new Histogram({
+    name: 'orchestrator_step_duration_seconds',
+    help: 'From dispatching a sub-task attempt to applying its answer, by agent and outcome',
+    labelNames: ['agent', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: 'orchestrator_step_retries_total',
+    help: 'Failed attempts that were scheduled for another attempt, by agent',
+    labelNames: ['agent'] as const,
+    registers: [this.registry],
+  });
+
+  readonly timeouts = new Counter({
+    name: 'orchestrator_step_timeouts_total',
+    help: 'Attempts that passed their deadline without an answer, by agent',
+    labelNames: ['agent'] as const,
+    registers: [this.registry],
+  });
+
+  readonly capacityWaits = new Counter({
+    name: 'orchestrator_capacity_waits_total',
+    help: 'Times a step waited because every candidate agent was at capacity',
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'orchestrator_errors_total',
+    help: 'Errors talking to a dependency, by dependency (database, nats, redis)',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+
+  readonly responsesDropped = new Counter({
+    name: 'orchestrator_responses_dropped_total',
+    help: 'Late, duplicate, unknown or malformed answers dropped',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
+  }
+}
