@@ -6,10 +6,11 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { IntakeModule } from './intake/intake.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { RegistryModule } from './registry/registry.module.js';
+import { SecurityModule } from './security/security.module.js';
 import { StatusModule } from './status/status.module.js';
 import { NatsModule } from './transport/nats.module.js';
 
 @Module({
-  imports: [AppConfigModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, RegistryModule, ConsulModule, HealthModule],
+  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, RegistryModule, ConsulModule, HealthModule],
 })
 export class AppModule {}

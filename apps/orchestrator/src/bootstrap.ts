@@ -5,6 +5,7 @@ import { ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_QUEUE_GROUP } from '@orchestrator
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { natsConnectionOptions } from './transport/nats-options.js';
 import { RawJsonNatsServer } from './transport/raw-json-nats.server.js';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -20,13 +21,7 @@ export async function bootstrap(): Promise<INestApplication> {
   app.connectMicroservice(
     {
       strategy: new RawJsonNatsServer(
-        {
-          servers: config.NATS_URL.split(','),
-          queue: ORCHESTRATOR_QUEUE_GROUP,
-          name: `${ORCHESTRATOR_AGENT_NAME}-intake`,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-        },
+        { ...natsConnectionOptions(config, `${ORCHESTRATOR_AGENT_NAME}-intake`), queue: ORCHESTRATOR_QUEUE_GROUP },
         config.MAX_MESSAGE_BYTES,
       ),
     },

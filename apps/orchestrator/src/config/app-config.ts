@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 
@@ -82,6 +82,37 @@ export class AppConfig {
   /** The address Consul's health check uses to reach this replica. */
   @IsString()
   CONSUL_SERVICE_ADDRESS: string = '127.0.0.1';
+
+  /** When set, every HTTP route but /health/live and /health/ready requires it (X-API-Key or Bearer). */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'API_KEY must be at least 16 characters' })
+  API_KEY?: string;
+
+  /** NATS authentication: user and password, a token, an nkey seed, or a credentials file; TLS with a CA. */
+  @IsOptional()
+  @IsString()
+  NATS_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_NKEY_SEED?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_CREDS_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  NATS_TLS_CA_FILE?: string;
 
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()

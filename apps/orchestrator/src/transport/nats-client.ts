@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { MessagePublisher, type PublishOptions } from './message-publisher.js';
 
 /**
@@ -22,14 +22,8 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
   }
 
   /** `onTrouble` is told of every disconnection and error (for metrics). */
-  static async connect(url: string, name: string, replicaId: string, onTrouble: () => void = () => undefined): Promise<NatsClient> {
-    const connection = await connect({
-      servers: url.split(','),
-      name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      pingInterval: 10_000,
-    });
+  static async connect(options: ConnectionOptions, replicaId: string, onTrouble: () => void = () => undefined): Promise<NatsClient> {
+    const connection = await connect(options);
     return new NatsClient(connection, replicaId, onTrouble);
   }
 

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { MessagePublisher } from './message-publisher.js';
 import { NatsClient } from './nats-client.js';
+import { natsConnectionOptions } from './nats-options.js';
 
 @Global()
 @Module({
@@ -14,7 +15,7 @@ import { NatsClient } from './nats-client.js';
       inject: [AppConfig, MetricsService],
       useFactory: (config: AppConfig, metrics: MetricsService) => {
         const replicaId = (config.INSTANCE_ID ?? `${hostname()}-${process.pid}`).toLowerCase().replace(/[^a-z0-9_-]/g, '-');
-        return NatsClient.connect(config.NATS_URL, `${ORCHESTRATOR_AGENT_NAME}-${replicaId}`, replicaId, () =>
+        return NatsClient.connect(natsConnectionOptions(config, `${ORCHESTRATOR_AGENT_NAME}-${replicaId}`), replicaId, () =>
           metrics.errors.inc({ dependency: 'nats' }),
         );
       },

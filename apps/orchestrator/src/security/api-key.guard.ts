@@ -1,0 +1,34 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config.js';
+
+/** Liveness and readiness stay open for orchestrators of containers and load balancers. */
+const OPEN_PATHS = new Set(['/health/live', '/health/ready']);
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/**
+ * When API_KEY is set, every HTTP route but liveness and readiness needs it, as `X-API-Key` or
+ * `Authorization: Bearer`. Compared in constant time (digests of equal length). NATS handlers
+ * are not HTTP and are secured by the NATS server's own authorization.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly expected: Buffer | null;
+
+  constructor(config: AppConfig) {
+    this.expected = config.API_KEY ? digest(config.API_KEY) : null;
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.expected === null || context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    if (OPEN_PATHS.has(req.path)) return true;
+    const header = req.headers['x-api-key'];
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const given = typeof header === 'string' ? header : bearer;
+    if (given !== undefined && timingSafeEqual(digest(given), this.expected)) return true;
+    throw new UnauthorizedException({ code: 'UNAUTHORIZED', message: 'an API key is required: send it as X-API-Key or Authorization: Bearer' });
+  }
+}
