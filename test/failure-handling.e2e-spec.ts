@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '@orchestrator/agent-sdk';
 import { ORCHESTRATOR_CANCEL_SUBJECT, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
@@ -91,6 +92,11 @@ describe('failure handling', () => {
     console.log(`backoff gaps: ${second - first} ms (ceiling 300 + sweep), ${third - second} ms (ceiling 600 + sweep)`);
     expect(second - first).toBeLessThan(300 + slack);
     expect(third - second).toBeLessThan(600 + slack);
+    // Structured logs: JSON lines, those about the workflow carrying its task_id.
+    const lines = readFileSync(orchestrator.logFile, 'utf8').split('\n').filter((line) => line.startsWith('{'));
+    const retries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => String(l['msg']).includes('retry in'));
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries.every((l) => l['task_id'] === 'flaky-1' && l['level'] === 30 && l['context'] === 'WorkflowEngine')).toBe(true);
   });
 
   it('moves to the fallback agent when the first one never answers', async () => {

@@ -1,20 +1,20 @@
-import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_QUEUE_GROUP } from '@orchestrator/contracts';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { PinoLogger } from './logging/pino-logger.js';
+import { MessagePublisher } from './transport/message-publisher.js';
 import { natsConnectionOptions } from './transport/nats-options.js';
 import { RawJsonNatsServer } from './transport/raw-json-nats.server.js';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Builds and starts the hybrid app (HTTP + NATS microservice) exactly as `main.ts` runs it. */
 export async function bootstrap(): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
   const config = app.get(AppConfig);
-  app.useLogger(LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1));
+  app.useLogger(new PinoLogger(config.LOG_LEVEL, app.get(MessagePublisher).replicaId));
   app.useBodyParser('json', { limit: config.MAX_MESSAGE_BYTES });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();

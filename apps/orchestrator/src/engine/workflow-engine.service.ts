@@ -22,6 +22,7 @@ import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { retryDelayMs } from './backoff.js';
 import type { Effect } from './effects.js';
+import { inTaskContext } from '../logging/log-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
@@ -118,7 +119,7 @@ export class WorkflowEngine {
       if (!(await tx.insertRootIfAbsent(root))) return false;
       await tx.insertSteps(steps);
       const wf: Workflow = { tx, root, plan, steps, now, effects, blockedOn: new Set(), dirty: new Set() };
-      await this.advance(wf);
+      await inTaskContext(root.task_id, () => this.advance(wf));
       await tx.writeBack([...wf.dirty]);
       return true;
     });
@@ -204,7 +205,7 @@ export class WorkflowEngine {
           this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
           continue;
         }
-        agents[i] = await this.applyOne(wf, ref, response, via);
+        agents[i] = await inTaskContext(wf.root.task_id, () => this.applyOne(wf, ref, response, via));
       }
       const all = [...workflows.values()];
       await tx.writeBack(all.flatMap((wf) => [...wf.dirty]));
@@ -329,7 +330,7 @@ export class WorkflowEngine {
       if (!locked?.root.plan) return null;
       const { root, steps } = locked;
       const wf: Workflow = { tx, root, plan: locked.root.plan, steps, now: new Date(), effects: [], blockedOn: new Set(), dirty: new Set() };
-      await work(wf);
+      await inTaskContext(root.task_id, () => work(wf));
       await tx.writeBack([...wf.dirty]);
       return wf.effects;
     });

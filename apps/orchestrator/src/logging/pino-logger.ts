@@ -1,0 +1,74 @@
+import type { LoggerService, LogLevel } from '@nestjs/common';
+import { pino, type Level, type Logger } from 'pino';
+import { logContext } from './log-context.js';
+
+const LEVELS: Record<LogLevel, Level> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
+
+/** No message is logged whole past this: an agent's error text or an input could be anything. */
+const MAX_MESSAGE = 2_000;
+
+/**
+ * Nest's logger as JSON lines (pino): level, time, replica, the Nest context, the workflow's
+ * task_id when the line is about one, and the message. Payloads, results and secrets are redacted.
+ */
+export class PinoLogger implements LoggerService {
+  private readonly pino: Logger;
+
+  constructor(level: LogLevel, replicaId: string) {
+    this.pino = pino({
+      level: LEVELS[level],
+      base: { service: 'orchestrator_agent', replica: replicaId },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['payload', 'result', '*.payload', '*.result', 'authorization', '*.authorization', 'password', '*.password', 'token', '*.token', 'api_key'],
+        censor: '[redacted]',
+      },
+    });
+  }
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  /** Nest passes the context (the class name) last, and for errors a stack before it. */
+  private write(level: Level, message: unknown, rest: unknown[]): void {
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const stack = level === 'error' && rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
+    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    this.pino[level](
+      { context, ...logContext.getStore(), ...(stack ? { stack: truncate(stack) } : {}) },
+      truncate(text ?? ''),
+    );
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… (${text.length} characters)` : text;
+}
