@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { headers } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
 import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,33 @@ describe('how agents answer', () => {
       { step_key: 'first', status: 'COMPLETED', attempts: 1 },
       { step_key: 'second', status: 'FAILED', attempts: 2 },
     ]);
+  });
+
+  it('carries the W3C traceparent of the request to every sub-task and back to the requester', async () => {
+    const seen: string[] = [];
+    const first = new Agent({ name: 'e2e_first', agentType: 'test', natsUrl: testEnv().natsUrl });
+    first.handle('e2e_upper', (payload, ctx) => {
+      seen.push(ctx.headers['traceparent'] ?? 'none');
+      return Promise.resolve({ text: String(payload['text']).toUpperCase() });
+    });
+    const wrap = new Agent({ name: 'e2e_second', agentType: 'test', natsUrl: testEnv().natsUrl });
+    wrap.handle('e2e_wrap', (payload, ctx) => {
+      seen.push(ctx.headers['traceparent'] ?? 'none');
+      return Promise.resolve({ text: `[${String(payload['text'])}]` });
+    });
+    agents = [first, wrap];
+    await Promise.all(agents.map((agent) => agent.start()));
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const h = headers();
+    h.set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`);
+    const reply = await nats.nc.request(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'trace-1', task_type: 'e2e_pair', payload: { text: 't' } }), {
+      timeout: 10_000,
+      headers: h,
+    });
+    expect(reply.json()).toMatchObject({ status: 'COMPLETED' });
+    expect(seen).toHaveLength(2);
+    for (const traceparent of seen) expect(traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(reply.headers?.get('traceparent')).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
   });
 
   it('drops a late, duplicate or forged answer without changing the workflow', async () => {

@@ -68,9 +68,10 @@ export class AggregationService {
   /** Publishes the final response to the reply subject and to the requester, and the lifecycle event. */
   sendFinal(root: TaskEntity): void {
     const response = this.responseOf(root);
-    if (root.reply_to) this.publisher.publish(root.reply_to, response);
-    if (root.requester_id) this.publisher.publish(agentResponseSubject(root.requester_id), response);
-    this.publisher.publish(taskEventSubject(lifecycleEvent(root.status)), { ...response, task_type: root.task_type });
+    const options = root.trace_parent ? { headers: { traceparent: root.trace_parent } } : {};
+    if (root.reply_to) this.publisher.publish(root.reply_to, response, options);
+    if (root.requester_id) this.publisher.publish(agentResponseSubject(root.requester_id), response, options);
+    this.publisher.publish(taskEventSubject(lifecycleEvent(root.status)), { ...response, task_type: root.task_type }, options);
   }
 }
 

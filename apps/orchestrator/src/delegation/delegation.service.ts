@@ -20,6 +20,7 @@ export interface Dispatch {
   rootTaskId: string;
   stepKey: string;
   attempt: number;
+  traceparent: string | null;
 }
 
 /** Delivers sub-task and cancel messages. */
@@ -28,13 +29,14 @@ export class DelegationService {
   constructor(private readonly publisher: MessagePublisher) {}
 
   /** Publishes a sub-task; every replica listens on its reply subject. */
-  dispatch({ agent, request, rootTaskId, stepKey, attempt }: Dispatch): void {
+  dispatch({ agent, request, rootTaskId, stepKey, attempt, traceparent }: Dispatch): void {
     this.publisher.publish(agentTaskSubject(agent), request, {
       reply: orchestratorReplySubject(this.publisher.replicaId, request.task_id),
       headers: {
         [SUBTASK_HEADERS.rootTaskId]: rootTaskId,
         [SUBTASK_HEADERS.step]: stepKey,
         [SUBTASK_HEADERS.attempt]: String(attempt),
+        ...(traceparent ? { traceparent } : {}),
       },
     });
   }

@@ -23,6 +23,7 @@ import { MessagePublisher } from '../transport/message-publisher.js';
 import { retryDelayMs } from './backoff.js';
 import type { Effect } from './effects.js';
 import { inTaskContext } from '../logging/log-context.js';
+import { childTraceparent } from '../tracing/trace-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
@@ -83,7 +84,7 @@ export class WorkflowEngine {
   ) {}
 
   /** Plans and starts a workflow, or returns the existing one with the same `task_id`. Throws PlanningError. */
-  async submit(request: TaskRequest, replyTo: string | undefined): Promise<SubmitResult> {
+  async submit(request: TaskRequest, replyTo: string | undefined, traceparent: string | null = null): Promise<SubmitResult> {
     const plan = this.planning.plan(request);
     const now = new Date();
     const rootId = randomUUID();
@@ -95,6 +96,7 @@ export class WorkflowEngine {
       requester_id: request.requester_id ?? null,
       reply_to: replyTo ?? null,
       plan,
+      trace_parent: traceparent,
       started_at: now,
       deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
       created_at: now,
@@ -420,6 +422,7 @@ export class WorkflowEngine {
       attempt,
       rootTaskId: wf.root.task_id,
       stepKey: planned.id,
+      traceparent: childTraceparent(wf.root.trace_parent, `dispatch ${planned.id}`),
       request: {
         task_id: subtaskWireId(step.id, attempt),
         task_type: planned.task_type,
@@ -540,6 +543,7 @@ export class WorkflowEngine {
       requester_id: null,
       reply_to: null,
       plan: null,
+      trace_parent: null,
       started_at: null,
       completed_at: null,
     };

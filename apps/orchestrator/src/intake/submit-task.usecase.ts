@@ -3,6 +3,7 @@ import { isAgentName, isPlainObject, validateTaskRequest, type TaskRequest } fro
 import pLimit from 'p-limit';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError } from '../planning/planning.errors.js';
+import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 
 export type RejectionCode = 'INVALID_REQUEST' | 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD';
@@ -28,15 +29,16 @@ export class SubmitTaskUseCase {
 
   constructor(private readonly engine: WorkflowEngine) {}
 
-  async execute(body: unknown, replyTo?: string): Promise<SubmitOutcome> {
+  /** `traceparent`: the W3C trace context the request came with (a NATS or HTTP header), if any. */
+  async execute(body: unknown, replyTo?: string, traceparent?: string): Promise<SubmitOutcome> {
     const validated = validateTaskRequest(body);
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
-    return this.turn(() => this.start(validated.value, body, replyTo));
+    return this.turn(() => this.start(validated.value, body, replyTo, acceptTraceparent(traceparent)));
   }
 
-  private async start(request: TaskRequest, body: unknown, replyTo: string | undefined): Promise<SubmitOutcome> {
+  private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null): Promise<SubmitOutcome> {
     try {
-      const result = await this.engine.submit(request, replyTo);
+      const result = await this.engine.submit(request, replyTo, traceparent);
       if (!result.created) {
         this.logger.log(`task ${request.task_id} was submitted again: returning its state`);
         return { kind: 'existing', root: result.root };

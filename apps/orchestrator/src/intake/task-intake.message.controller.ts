@@ -60,7 +60,7 @@ export class TaskIntakeMessageController {
   private async answerFor(message: InboundMessage): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
     if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
     try {
-      const outcome = await this.submitTask.execute(message.body.value, message.reply);
+      const outcome = await this.submitTask.execute(message.body.value, message.reply, message.headers['traceparent']);
       switch (outcome.kind) {
         case 'accepted':
           return undefined;

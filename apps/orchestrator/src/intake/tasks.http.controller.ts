@@ -3,6 +3,7 @@ import {
   Body,
   ConflictException,
   Controller,
+  Headers,
   HttpCode,
   HttpStatus,
   NotFoundException,
@@ -51,8 +52,12 @@ export class TasksHttpController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  async submit(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<SubmitTaskReply> {
-    const outcome = await this.submitTask.execute(body);
+  async submit(
+    @Body() body: unknown,
+    @Headers('traceparent') traceparent: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SubmitTaskReply> {
+    const outcome = await this.submitTask.execute(body, undefined, traceparent);
     switch (outcome.kind) {
       case 'rejected':
         throw new BadRequestException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });

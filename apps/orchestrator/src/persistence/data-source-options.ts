@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { TaskEntity } from './task.entity.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
+import { AddTraceParent1764000000001 } from './migrations/1764000000001-add-trace-parent.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -8,7 +9,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
     type: 'postgres',
     url: databaseUrl,
     entities: [TaskEntity],
-    migrations: [CreateTasks1764000000000],
+    migrations: [CreateTasks1764000000000, AddTraceParent1764000000001],
     migrationsRun: false,
     synchronize: false,
     poolSize,

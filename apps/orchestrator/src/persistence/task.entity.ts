@@ -75,6 +75,10 @@ export class TaskEntity {
   @Column('jsonb', { nullable: true })
   plan!: Plan | null;
 
+  /** The W3C traceparent of the request (root rows only), carried to every sub-task and the final response. */
+  @Column('text', { nullable: true })
+  trace_parent!: string | null;
+
   /** When the final TaskResponse was published (root rows only): it is sent again until set. */
   @Column('timestamptz', { nullable: true })
   response_sent_at!: Date | null;

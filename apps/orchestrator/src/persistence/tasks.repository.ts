@@ -29,7 +29,7 @@ export interface StepCounts {
 const INSERT_COLUMNS = [
   'id', 'task_id', 'parent_id', 'root_id', 'task_type', 'step_key', 'agent_name', 'status', 'priority',
   'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at', 'payload', 'result', 'error',
-  'requester_id', 'reply_to', 'plan', 'started_at', 'completed_at',
+  'requester_id', 'reply_to', 'plan', 'trace_parent', 'started_at', 'completed_at',
 ] as const satisfies readonly (keyof NewTask)[];
 
 /** What a transition may change in a row, with the column's type. */
