@@ -186,6 +186,18 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(text).toMatch(/^orchestrator_process_resident_memory_bytes \d+/m);
   });
 
+  it('documents the HTTP API in OpenAPI at /docs', async () => {
+    const doc = (await (await fetch(`${orchestrator.baseUrl}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { required?: string[] }> };
+    };
+    expect(Object.keys(doc.paths['/tasks'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(doc.paths['/tasks/{taskId}']).toHaveProperty('get');
+    expect(doc.paths['/tasks/{taskId}/cancel']).toHaveProperty('post');
+    expect(doc.components.schemas['TaskRequestDoc']?.required).toEqual(['task_id', 'task_type']);
+    expect((await fetch(`${orchestrator.baseUrl}/docs`)).status).toBe(200);
+  });
+
   it('reports readiness and liveness', async () => {
     const ready = await fetch(`${orchestrator.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);

@@ -5,6 +5,7 @@ import { ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_QUEUE_GROUP } from '@orchestrator
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { setUpOpenApi } from './http/openapi.js';
 import { PinoLogger } from './logging/pino-logger.js';
 import { MessagePublisher } from './transport/message-publisher.js';
 import { natsConnectionOptions } from './transport/nats-options.js';
@@ -18,6 +19,7 @@ export async function bootstrap(): Promise<INestApplication> {
   app.useBodyParser('json', { limit: config.MAX_MESSAGE_BYTES });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
+  setUpOpenApi(app);
   app.connectMicroservice(
     {
       strategy: new RawJsonNatsServer(

@@ -11,6 +11,17 @@ import {
   Post,
   Res,
 } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import type { Response } from 'express';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
@@ -22,6 +33,7 @@ export interface SubmitTaskReply {
 }
 
 /** `POST /tasks`: the same use case as the NATS intake, for the API gateway. */
+@ApiTags('tasks')
 @Controller('tasks')
 export class TasksHttpController {
   constructor(
@@ -32,6 +44,10 @@ export class TasksHttpController {
   /** 200 once cancelled; 409 when the task had already finished; 404 when there is no such task. */
   @Post(':taskId/cancel')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Cancel a running task' })
+  @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'Cancelled' })
+  @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
+  @ApiConflictResponse({ type: ErrorDoc, description: 'The task had already finished' })
   async cancel(@Param('taskId') taskId: string): Promise<{ task_id: string; status: string }> {
     const outcome = await this.cancelTask.execute({ task_id: taskId });
     switch (outcome.kind) {
@@ -52,6 +68,11 @@ export class TasksHttpController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Submit a TaskRequest (the same as a request on agent.orchestrator_agent.task)' })
+  @ApiBody({ type: TaskRequestDoc })
+  @ApiAcceptedResponse({ type: SubmitTaskReplyDoc, description: 'Accepted: its workflow is running' })
+  @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'A task with this task_id exists: its state' })
+  @ApiBadRequestResponse({ type: ErrorDoc, description: 'The field that is wrong and why' })
   async submit(
     @Body() body: unknown,
     @Headers('traceparent') traceparent: string | undefined,

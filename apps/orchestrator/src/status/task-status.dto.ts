@@ -1,16 +1,20 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
 
 export class ListTasksQuery {
+  @ApiPropertyOptional({ enum: TaskStatus })
   @IsOptional()
   @IsEnum(TaskStatus, { message: `status must be one of ${Object.values(TaskStatus).join(', ')}` })
   status?: TaskStatus;
 
+  @ApiPropertyOptional({ pattern: TASK_TYPE_PATTERN.source })
   @IsOptional()
   @Matches(TASK_TYPE_PATTERN, { message: `task_type must match ${TASK_TYPE_PATTERN.source}` })
   task_type?: string;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -18,6 +22,7 @@ export class ListTasksQuery {
   @Max(100)
   limit: number = 20;
 
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,0 +1,99 @@
+import { type INestApplication } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AGENT_NAME_PATTERN, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
+
+/** The documented shapes of the HTTP API (the wire contract's TaskRequest and the status views). */
+export class TaskRequestDoc {
+  @ApiProperty({ description: 'Unique id; the same task_id again returns the existing task', minLength: 1, maxLength: 128, pattern: '^\\S+$', example: 'post-1' })
+  task_id!: string;
+
+  @ApiProperty({ description: 'The operation: a workflow file of the same name', pattern: TASK_TYPE_PATTERN.source, example: 'create_blog_post' })
+  task_type!: string;
+
+  @ApiPropertyOptional({ description: 'Input data, checked against the fields the workflow declares', type: 'object', additionalProperties: true, example: { topic: 'Graphs' } })
+  payload?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: TaskPriority, description: 'Case-insensitive; default NORMAL' })
+  priority?: TaskPriority;
+
+  @ApiPropertyOptional({ description: 'Agent name; the final response is also published on agent.<requester_id>.response', pattern: AGENT_NAME_PATTERN.source })
+  requester_id?: string;
+
+  @ApiPropertyOptional({ description: 'Seconds since the epoch' })
+  created_at?: number;
+
+  @ApiPropertyOptional({ description: 'The whole task must finish within this many milliseconds', minimum: 100, maximum: 86_400_000 })
+  timeout_ms?: number;
+}
+
+export class SubmitTaskReplyDoc {
+  @ApiProperty() task_id!: string;
+  @ApiProperty({ enum: TaskStatus }) status!: TaskStatus;
+  @ApiProperty({ example: { self: '/tasks/post-1' } }) links!: { self: string };
+}
+
+export class ErrorDoc {
+  @ApiProperty({ example: 'INVALID_REQUEST' }) code!: string;
+  @ApiProperty({ example: 'payload.topic: is required' }) message!: string;
+}
+
+export class SubTaskDoc {
+  @ApiProperty() step!: string;
+  @ApiProperty() task_type!: string;
+  @ApiProperty({ nullable: true, type: String }) agent!: string | null;
+  @ApiProperty({ enum: TaskStatus }) status!: TaskStatus;
+  @ApiProperty({ type: [String] }) depends_on!: string[];
+  @ApiProperty() attempts!: number;
+  @ApiProperty() max_attempts!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completed_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) next_attempt_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deadline_at!: string | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) result!: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+}
+
+export class ProgressDoc {
+  @ApiProperty() done!: number;
+  @ApiProperty() total!: number;
+}
+
+export class TaskSummaryDoc {
+  @ApiProperty() task_id!: string;
+  @ApiProperty() task_type!: string;
+  @ApiProperty({ enum: TaskStatus }) status!: TaskStatus;
+  @ApiProperty({ enum: TaskPriority }) priority!: TaskPriority;
+  @ApiProperty({ nullable: true, type: String }) requester_id!: string | null;
+  @ApiProperty({ type: ProgressDoc }) progress!: ProgressDoc;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completed_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+}
+
+export class TaskDetailDoc extends TaskSummaryDoc {
+  @ApiProperty({ type: 'object', additionalProperties: true }) payload!: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true, description: '{ output, steps } when completed' })
+  result!: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, example: { task_type: 'create_blog_post', version: 1 } }) workflow!: { task_type: string; version: number } | null;
+  @ApiProperty({ type: [SubTaskDoc] }) steps!: SubTaskDoc[];
+}
+
+export class TaskListDoc {
+  @ApiProperty({ type: [TaskSummaryDoc] }) items!: TaskSummaryDoc[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+/** Serves the OpenAPI document at /docs (and /docs-json). */
+export function setUpOpenApi(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('orchestrator_agent')
+    .setDescription('HTTP API of the orchestrator: submit tasks, follow them, cancel them; agents; health; metrics.')
+    .setVersion('0.1.0')
+    .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
+    .addSecurityRequirements('api-key')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
+}
