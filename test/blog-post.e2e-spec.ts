@@ -184,6 +184,8 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(completed).toBe(roots);
     expect(value(/^orchestrator_step_duration_seconds_count\{agent="llm_agent",outcome="COMPLETED"\} (\d+)$/m)).toBe(roots);
     expect(text).toMatch(/^orchestrator_process_resident_memory_bytes \d+/m);
+    expect(value(/^orchestrator_workflows_in_flight (\d+)$/m)).toBe(0);
+    expect(value(/^orchestrator_transactions_waiting (\d+)$/m)).toBe(0);
   });
 
   it('documents the HTTP API in OpenAPI at /docs', async () => {

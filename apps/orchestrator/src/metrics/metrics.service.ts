@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The orchestrator's Prometheus metrics (GET /metrics), one registry per process. */
 @Injectable()
@@ -63,5 +63,18 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
+  }
+
+  /** Gauges read when scraped: `read` returns the value, or undefined when it cannot be had now. */
+  gauge(name: string, help: string, read: () => Promise<number | undefined> | number | undefined): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        const value = await read();
+        if (value !== undefined) this.set(value);
+      },
+    });
   }
 }

@@ -279,6 +279,11 @@ export class TasksRepository {
     await new TasksTransaction(this.dataSource.manager).markResponsesSent(rootIds);
   }
 
+  async countRunningWorkflows(): Promise<number> {
+    const [row] = await this.dataSource.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM tasks WHERE parent_id IS NULL AND status = 'RUNNING'`);
+    return row.n;
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
