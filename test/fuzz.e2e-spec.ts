@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent } from '@orchestrator/agent-sdk';
+import type { Agent } from '@orchestrator/agent-sdk';
 import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
+import { startPairAgents } from './support/pair-agents.js';
 import { PlainNatsClient } from './support/nats-client.js';
 import { startOrchestrator, type AppProcess } from './support/orchestrator-process.js';
-import { testEnv } from './support/test-env.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const LIMIT = 64 * 1024;
@@ -65,12 +65,7 @@ describe('hostile input', () => {
     db = await TestDatabase.connect();
     await db.reset();
     orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env: { MAX_MESSAGE_BYTES: String(LIMIT) } });
-    const first = new Agent({ name: 'e2e_first', agentType: 'test', natsUrl: testEnv().natsUrl });
-    first.handle('e2e_upper', (payload) => Promise.resolve({ text: String(payload['text']).toUpperCase() }));
-    const second = new Agent({ name: 'e2e_second', agentType: 'test', natsUrl: testEnv().natsUrl });
-    second.handle('e2e_wrap', (payload) => Promise.resolve({ text: `[${String(payload['text'])}]` }));
-    agents = [first, second];
-    await Promise.all(agents.map((a) => a.start()));
+    agents = await startPairAgents();
     nats = await PlainNatsClient.connect();
   });
 

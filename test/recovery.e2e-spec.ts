@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { Agent } from '@orchestrator/agent-sdk';
+import type { Agent } from '@orchestrator/agent-sdk';
 import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
+import { startPairAgents } from './support/pair-agents.js';
 import { infra } from './support/infra.js';
 import { PlainNatsClient } from './support/nats-client.js';
 import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
-import { testEnv } from './support/test-env.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const WORKFLOWS = 60;
@@ -39,19 +39,7 @@ describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
   beforeAll(async () => {
     db = await TestDatabase.connect();
     await db.reset();
-    const slow = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-    const first = new Agent({ name: 'e2e_first', agentType: 'test', natsUrl: testEnv().natsUrl, maxConcurrency: 4 });
-    first.handle('e2e_upper', async (payload) => {
-      await slow(100);
-      return { text: String(payload['text']).toUpperCase() };
-    });
-    const second = new Agent({ name: 'e2e_second', agentType: 'test', natsUrl: testEnv().natsUrl, maxConcurrency: 4 });
-    second.handle('e2e_wrap', async (payload) => {
-      await slow(100);
-      return { text: `[${String(payload['text'])}]` };
-    });
-    agents = [first, second];
-    await Promise.all(agents.map((a) => a.start()));
+    agents = await startPairAgents({ delayMs: 100, maxConcurrency: 4 });
     orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
     nats = await PlainNatsClient.connect();
   });

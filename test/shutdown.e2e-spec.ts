@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent } from '@orchestrator/agent-sdk';
+import type { Agent } from '@orchestrator/agent-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
+import { startPairAgents } from './support/pair-agents.js';
 import { PlainNatsClient } from './support/nats-client.js';
 import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
 import { ResilientRequester } from './support/resilient-requester.js';
-import { testEnv } from './support/test-env.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const WORKFLOWS = 40;
@@ -20,19 +20,7 @@ describe('graceful shutdown with work in flight', () => {
   beforeAll(async () => {
     db = await TestDatabase.connect();
     await db.reset();
-    const slow = (ms: number) => sleep(ms);
-    const first = new Agent({ name: 'e2e_first', agentType: 'test', natsUrl: testEnv().natsUrl, maxConcurrency: 8 });
-    first.handle('e2e_upper', async (payload) => {
-      await slow(300);
-      return { text: String(payload['text']).toUpperCase() };
-    });
-    const second = new Agent({ name: 'e2e_second', agentType: 'test', natsUrl: testEnv().natsUrl, maxConcurrency: 8 });
-    second.handle('e2e_wrap', async (payload) => {
-      await slow(300);
-      return { text: `[${String(payload['text'])}]` };
-    });
-    agents = [first, second];
-    await Promise.all(agents.map((a) => a.start()));
+    agents = await startPairAgents({ delayMs: 300, maxConcurrency: 8 });
     orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
     nats = await PlainNatsClient.connect();
   });
