@@ -29,11 +29,21 @@ class RawJsonDeserializer implements ConsumerDeserializer {
  * - a message with a reply subject is a request (handlers return its answer, or `undefined`
  *   to answer later from elsewhere); one without is an event;
  * - a reply is the bare JSON the handler returned, and nothing at all when it returned nothing;
- * - closing drains the connection so in-flight handlers finish first.
+ * - closing drains the connection and waits for the handlers already running.
  */
 export class RawJsonNatsServer extends ServerNats {
+  private readonly inFlight = new Set<Promise<unknown>>();
+
   constructor(options: NatsServerOptions, maxMessageBytes: number) {
     super({ ...options, deserializer: new RawJsonDeserializer(maxMessageBytes) });
+  }
+
+  /** Keeps each message's handling, so that closing can wait for it to finish (its transaction to commit). */
+  override handleMessage(channel: string, natsMsg: Msg): Promise<unknown> {
+    const handling = super.handleMessage(channel, natsMsg);
+    this.inFlight.add(handling);
+    void handling.finally(() => this.inFlight.delete(handling)).catch(() => undefined);
+    return handling;
   }
 
   override getPublisher(natsMsg: Msg, _id: string, _ctx: unknown): (packet: ResponsePacket) => unknown {
@@ -55,6 +65,8 @@ export class RawJsonNatsServer extends ServerNats {
         this.logger.warn(`NATS drain failed: ${(error as Error).message}`);
       });
     }
+    // Draining stops delivery; the handlers already running finish before the database closes.
+    await Promise.allSettled([...this.inFlight]);
     await super.close();
   }
 }
