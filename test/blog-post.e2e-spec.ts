@@ -188,6 +188,15 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(value(/^orchestrator_transactions_waiting (\d+)$/m)).toBe(0);
   });
 
+  it('lists the workflow definitions and shows the plan a workflow runs', async () => {
+    const workflows = (await (await fetch(`${orchestrator.baseUrl}/workflows`)).json()) as { items: { task_type: string; version: number; steps: { id: string }[] }[] };
+    expect(workflows.items.map((w) => [w.task_type, w.version, w.steps.map((s) => s.id)])).toEqual([['create_blog_post', 1, STEPS]]);
+    const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/blog-${run}-status`)).json()) as { plan: { version: number; steps: { id: string; timeout_ms: number }[] } };
+    expect(view.plan.version).toBe(1);
+    expect(view.plan.steps.map((s) => s.id)).toEqual(STEPS);
+    expect(view.plan.steps[0]?.timeout_ms).toBe(30_000);
+  });
+
   it('documents the HTTP API in OpenAPI at /docs', async () => {
     const doc = (await (await fetch(`${orchestrator.baseUrl}/docs-json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;

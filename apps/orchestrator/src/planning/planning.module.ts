@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PlanningService } from './planning.service.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
+import { WorkflowsHttpController } from './workflows.http.controller.js';
 
-@Module({ providers: [WorkflowCatalog, PlanningService], exports: [WorkflowCatalog, PlanningService] })
+@Module({ controllers: [WorkflowsHttpController], providers: [WorkflowCatalog, PlanningService], exports: [WorkflowCatalog, PlanningService] })
 export class PlanningModule {}

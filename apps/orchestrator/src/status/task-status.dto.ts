@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
+import type { Plan } from '../planning/plan.js';
 
 export class ListTasksQuery {
   @ApiPropertyOptional({ enum: TaskStatus })
@@ -63,6 +64,8 @@ export interface TaskDetailView extends TaskSummaryView {
   payload: Record<string, unknown>;
   result: Record<string, unknown> | null;
   workflow: { task_type: string; version: number } | null;
+  /** The plan this workflow runs, as stored when it started. */
+  plan: Plan | null;
   steps: SubTaskView[];
 }
 

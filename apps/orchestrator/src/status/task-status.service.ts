@@ -22,6 +22,7 @@ export class TaskStatusService {
       payload: root.payload,
       result: root.result,
       workflow: root.plan ? { task_type: root.plan.task_type, version: root.plan.version } : null,
+      plan: root.plan,
       steps: steps.map((step) => ({
         step: step.step_key ?? '',
         task_type: step.task_type,

@@ -1,0 +1,19 @@
+/**
+ * `npm run workflows:validate [dir]`: checks workflow definition files without starting the
+ * service; prints every problem with its file, step and reason, and exits 1 when there is one.
+ */
+import { resolve } from 'node:path';
+import { WorkflowDefinitionError } from './planning.errors.js';
+import { WorkflowCatalog } from './workflow-catalog.service.js';
+
+const dir = resolve(process.argv[2] ?? 'workflows');
+try {
+  const definitions = WorkflowCatalog.loadDirectory(dir);
+  for (const d of definitions) console.log(`ok  ${d.source}: ${d.task_type} version ${d.version}, ${d.steps.length} steps`);
+  console.log(`${definitions.length} workflow(s) in ${dir}: no problems`);
+} catch (error) {
+  if (!(error instanceof WorkflowDefinitionError)) throw error;
+  for (const problem of error.problems) console.error(`error  ${problem}`);
+  console.error(`${error.problems.length} problem(s) in ${dir}`);
+  process.exitCode = 1;
+}

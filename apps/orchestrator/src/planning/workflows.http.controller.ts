@@ -1,0 +1,41 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { WorkflowCatalog } from './workflow-catalog.service.js';
+
+export interface WorkflowSummaryView {
+  task_type: string;
+  version: number;
+  description: string | null;
+  steps: { id: string; agent: string | null; capability: string | null; task_type: string; depends_on: string[] }[];
+  payload: Record<string, unknown>;
+}
+
+/** `GET /workflows`: the predefined workflows this replica loaded, with their versions. */
+@ApiTags('workflows')
+@Controller('workflows')
+export class WorkflowsHttpController {
+  constructor(private readonly catalog: WorkflowCatalog) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The workflow definitions loaded at start, with their versions' })
+  list(): { items: WorkflowSummaryView[] } {
+    return {
+      items: this.catalog
+        .list()
+        .sort((a, b) => a.task_type.localeCompare(b.task_type))
+        .map((definition) => ({
+          task_type: definition.task_type,
+          version: definition.version,
+          description: definition.description ?? null,
+          payload: definition.payload,
+          steps: definition.steps.map((step) => ({
+            id: step.id,
+            agent: step.agent,
+            capability: step.capability,
+            task_type: step.task_type,
+            depends_on: step.depends_on,
+          })),
+        })),
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'apps/orchestrator/dist/planning/validate-workflows.js');
+
+describe('npm run workflows:validate', () => {
+  it('accepts the repository workflows', async () => {
+    const { stdout } = await run(process.execPath, [CLI, join(ROOT, 'workflows')]);
+    expect(stdout).toContain('create_blog_post version 1, 5 steps');
+    expect(stdout).toContain('no problems');
+  });
+
+  it('prints each problem with file, step and reason, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'validate-'));
+    writeFileSync(join(dir, 'loop.yaml'), 'task_type: loop\nversion: 1\nsteps:\n  - { id: a, agent: x, task_type: w, depends_on: [b] }\n  - { id: b, agent: x, task_type: w, depends_on: [a] }\n');
+    writeFileSync(join(dir, 'hostile.yaml'), 'task_type: hostile\nversion: 1\nsteps:\n  - { id: a, agent: "a.>", task_type: w }\n');
+    const failure = await run(process.execPath, [CLI, dir]).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain(`${join(dir, 'loop.yaml')}: steps: depends_on forms a cycle: a -> b -> a`);
+    expect(failure?.stderr).toContain(`${join(dir, 'hostile.yaml')}: steps[0] (a): agent "a.>" is not an agent name`);
+  });
+});
