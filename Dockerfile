@@ -8,7 +8,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY libs libs
 COPY apps apps
-RUN npm run build
+RUN npx tsc -b apps/orchestrator apps/demo-agents
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
