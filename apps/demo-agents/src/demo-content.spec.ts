@@ -4,10 +4,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { publish, slugify } from './communication.agent.js';
 import { loadDemoConfig } from './demo-config.js';
-import { escapeHtml, exportDocument } from './drafting.agent.js';
+import { escapeHtml, exportDocument, mergeSections } from './drafting.agent.js';
 import { enhanceContent } from './enhancement.agent.js';
 import { reviewContent } from './examination.agent.js';
-import { generateDraft } from './llm.agent.js';
+import { generateDraft, planTask } from './llm.agent.js';
 import { requireString } from './payload.js';
 
 describe('the demo pipeline', () => {
@@ -53,6 +53,25 @@ describe('the demo pipeline', () => {
     expect(documents.html).toContain('&quot;quoted&quot; &amp; &#39;single&#39;');
     expect(documents.html).toContain('<footer>Review score: 70/100</footer>');
     expect(escapeHtml('<>')).toBe('&lt;&gt;');
+  });
+});
+
+describe('planning research_report', () => {
+  it('drafts each sub-topic in parallel and merges them in order', () => {
+    const plan = planTask({ task_type: 'research_report', payload: { topic: 'Caching', subtopics: ['One', 'Two'] } }) as {
+      steps: { id: string; depends_on?: string[]; input: unknown }[];
+    };
+    expect(plan.steps.map((s) => s.id)).toEqual(['part_1', 'part_2', 'merge']);
+    expect(plan.steps[2]).toMatchObject({ depends_on: ['part_1', 'part_2'], input: { sections: [{ $ref: 'steps.part_1.result' }, { $ref: 'steps.part_2.result' }] } });
+    expect(() => planTask({ task_type: 'other', payload: {} })).toThrow('llm_agent has no plan for task_type other');
+  });
+
+  it('merges sections into one document', () => {
+    const merged = mergeSections('Report', [generateDraft('first part'), generateDraft('second part')]);
+    expect(merged.sections).toBe(2);
+    expect(merged.content.startsWith('# Report\n\n## First Part\n\n')).toBe(true);
+    expect(merged.content).toContain('## Second Part');
+    expect(() => mergeSections('Report', [])).toThrow('payload.sections: must be a non-empty list');
   });
 });
 

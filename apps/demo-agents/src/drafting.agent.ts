@@ -35,10 +35,23 @@ export function exportDocument(title: string, content: string, review: Record<st
   return { title, documents: { markdown, html: renderHtml(title, content, score) } };
 }
 
+/** One Markdown document from drafted sections (`{ title, content }` each), in order. */
+export function mergeSections(title: string, sections: unknown): { title: string; content: string; sections: number } {
+  if (!Array.isArray(sections) || sections.length === 0) throw new Error('payload.sections: must be a non-empty list');
+  const parts = sections.map((section, i) => {
+    const s = (section ?? {}) as Record<string, unknown>;
+    if (typeof s['title'] !== 'string' || typeof s['content'] !== 'string') throw new Error(`payload.sections[${i}]: must have a title and a content`);
+    return `## ${s['title']}\n\n${s['content'].replace(/^# .*\n+/, '')}`;
+  });
+  return { title, content: [`# ${title}`, ...parts].join('\n\n'), sections: sections.length };
+}
+
 export function createDraftingAgent(options: Omit<AgentOptions, 'name' | 'agentType'>): Agent {
-  return new Agent({ ...options, name: 'drafting_agent', agentType: 'drafter' }).handle('export_document', (payload) =>
-    Promise.resolve(
-      exportDocument(requireString(payload, 'title', 1_000), requireString(payload, 'content'), requireObject(payload, 'review')),
-    ),
-  );
+  return new Agent({ ...options, name: 'drafting_agent', agentType: 'drafter' })
+    .handle('export_document', (payload) =>
+      Promise.resolve(
+        exportDocument(requireString(payload, 'title', 1_000), requireString(payload, 'content'), requireObject(payload, 'review')),
+      ),
+    )
+    .handle('merge_sections', (payload) => Promise.resolve(mergeSections(requireString(payload, 'title', 1_000), payload['sections'])));
 }

@@ -1,5 +1,5 @@
 import { Agent, type AgentOptions } from '@orchestrator/agent-sdk';
-import { optionalString, requireString } from './payload.js';
+import { optionalString, requireObject, requireString } from './payload.js';
 
 export interface Draft {
   title: string;
@@ -40,13 +40,49 @@ export function generateDraft(topic: string, audience = 'general readers', tone 
 }
 
 export function createLlmAgent(options: Omit<AgentOptions, 'name' | 'agentType'>): Agent {
-  return new Agent({ ...options, name: 'llm_agent', agentType: 'llm' }).handle('generate_content', (payload) =>
-    Promise.resolve({
-      ...generateDraft(
-        requireString(payload, 'topic', 500),
-        optionalString(payload, 'audience', 'general readers'),
-        optionalString(payload, 'tone', 'informative'),
-      ),
-    }),
-  );
+  return new Agent({ ...options, name: 'llm_agent', agentType: 'llm' })
+    .handle('generate_content', (payload) =>
+      Promise.resolve({
+        ...generateDraft(
+          requireString(payload, 'topic', 500),
+          optionalString(payload, 'audience', 'general readers'),
+          optionalString(payload, 'tone', 'informative'),
+        ),
+      }),
+    )
+    .handle('plan_task', (payload) => Promise.resolve({ plan: planTask(requireObject(payload, 'request')) }));
+}
+
+const RESEARCH_PARTS = ['Background', 'Current state', 'Open questions'];
+
+/**
+ * A rule-based planner: for `research_report` (payload `{ topic, subtopics? }`), one draft per
+ * sub-topic in parallel, then one step merging them. Other task types have no plan.
+ */
+export function planTask(request: Record<string, unknown>): Record<string, unknown> {
+  const taskType = request['task_type'];
+  const payload = (request['payload'] ?? {}) as Record<string, unknown>;
+  if (taskType !== 'research_report') throw new Error(`llm_agent has no plan for task_type ${String(taskType)}`);
+  const topic = requireString(payload, 'topic', 300);
+  const subtopics = Array.isArray(payload['subtopics']) && payload['subtopics'].every((s) => typeof s === 'string') ? (payload['subtopics']).slice(0, 8) : RESEARCH_PARTS;
+  const parts = subtopics.map((subtopic, i) => ({
+    id: `part_${i + 1}`,
+    agent: 'llm_agent',
+    task_type: 'generate_content',
+    input: { topic: `${topic}: ${subtopic}` },
+  }));
+  return {
+    description: `Research report on ${topic}, planned at run time`,
+    defaults: { timeout_ms: 20_000, max_attempts: 3 },
+    steps: [
+      ...parts,
+      {
+        id: 'merge',
+        capability: 'merge_sections',
+        depends_on: parts.map((part) => part.id),
+        input: { title: `Research report: ${topic}`, sections: parts.map((part) => ({ $ref: `steps.${part.id}.result` })) },
+      },
+    ],
+    output: { title: { $ref: 'steps.merge.result.title' }, content: { $ref: 'steps.merge.result.content' }, sections: { $ref: 'steps.merge.result.sections' } },
+  };
 }

@@ -83,6 +83,37 @@ export class AppConfig {
   @IsString()
   CONSUL_SERVICE_ADDRESS: string = '127.0.0.1';
 
+  /** The agent asked for a plan when no workflow file describes a task_type; empty turns dynamic planning off. */
+  @IsString()
+  PLANNER_AGENT: string = 'llm_agent';
+
+  @IsString()
+  PLANNER_TASK_TYPE: string = 'plan_task';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  PLANNER_TIMEOUT_MS: number = 10_000;
+
+  /** How many times an invalid plan is asked again, with its errors. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(5)
+  PLANNER_RETRIES: number = 1;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  PLAN_MAX_STEPS: number = 50;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  PLAN_MAX_DEPTH: number = 10;
+
   /** When set, every HTTP route but /health/live and /health/ready requires it (X-API-Key or Bearer). */
   @IsOptional()
   @IsString()
@@ -126,6 +157,9 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   const errors = validateSync(config, { skipMissingProperties: false, whitelist: false }).map(
     (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
   );
+  if (config.PLANNER_AGENT !== '' && !isAgentName(config.PLANNER_AGENT)) {
+    errors.push('PLANNER_AGENT: must be an agent name, or empty to turn dynamic planning off');
+  }
   if (config.STATIC_AGENTS !== undefined) {
     const parsed = parseStaticAgents(config.STATIC_AGENTS);
     if (typeof parsed === 'string') errors.push(`STATIC_AGENTS: ${parsed}`);

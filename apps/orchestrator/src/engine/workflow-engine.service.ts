@@ -85,7 +85,12 @@ export class WorkflowEngine {
 
   /** Plans and starts a workflow, or returns the existing one with the same `task_id`. Throws PlanningError. */
   async submit(request: TaskRequest, replyTo: string | undefined, traceparent: string | null = null): Promise<SubmitResult> {
-    const plan = this.planning.plan(request);
+    if (this.planning.isDynamic(request.task_type)) {
+      // Asking a planner costs time: a repeated task_id is answered before that.
+      const existing = await this.tasks.findRootByTaskId(request.task_id);
+      if (existing) return { created: false, root: existing };
+    }
+    const plan = await this.planning.plan(request);
     const now = new Date();
     const rootId = randomUUID();
     const root: TaskEntity = {

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isAgentName, isPlainObject, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import pLimit from 'p-limit';
 import type { TaskEntity } from '../persistence/task.entity.js';
-import { PlanningError } from '../planning/planning.errors.js';
+import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 
-export type RejectionCode = 'INVALID_REQUEST' | 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD';
+export type RejectionCode = 'INVALID_REQUEST' | PlanningErrorCode;
 
 export type SubmitOutcome =
   | { kind: 'accepted'; root: TaskEntity }

@@ -1,4 +1,4 @@
-export type PlanningErrorCode = 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD';
+export type PlanningErrorCode = 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD' | 'INVALID_PLAN' | 'PLANNER_UNAVAILABLE';
 
 /** A request that cannot be planned: the caller answers it with a FAILED response. */
 export class PlanningError extends Error {

@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
+import { RegistryModule } from '../registry/registry.module.js';
+import { DynamicPlanner } from './dynamic-planner.service.js';
 import { PlanningService } from './planning.service.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { WorkflowsHttpController } from './workflows.http.controller.js';
 
-@Module({ controllers: [WorkflowsHttpController], providers: [WorkflowCatalog, PlanningService], exports: [WorkflowCatalog, PlanningService] })
+@Module({
+  imports: [RegistryModule],
+  controllers: [WorkflowsHttpController],
+  providers: [WorkflowCatalog, PlanningService, DynamicPlanner],
+  exports: [WorkflowCatalog, PlanningService],
+})
 export class PlanningModule {}

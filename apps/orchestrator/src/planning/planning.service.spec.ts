@@ -17,9 +17,9 @@ function config(dir: string): AppConfig {
 const request = (task_type: string, payload: Record<string, unknown>) => ({ task_id: 't', task_type, payload, priority: TaskPriority.Normal });
 
 describe('the workflows folder of the repository', () => {
-  it('loads and plans create_blog_post as five steps in order', () => {
+  it('loads and plans create_blog_post as five steps in order', async () => {
     const planning = new PlanningService(new WorkflowCatalog(config(REPO_WORKFLOWS)), config(REPO_WORKFLOWS));
-    const plan = planning.plan(request('create_blog_post', { topic: 'Graphs' }));
+    const plan = await planning.plan(request('create_blog_post', { topic: 'Graphs' }));
     expect(plan.steps.map((s) => [s.id, s.agent, s.task_type])).toEqual([
       ['draft', 'llm_agent', 'generate_content'],
       ['enhance', 'enhancement_agent', 'enhance_content'],
@@ -51,13 +51,13 @@ steps:
     [{ topic: 3 }, 'payload.topic: must be a string'],
     [{ topic: 'toolong' }, 'payload.topic: must be at most 5 characters'],
     [{ topic: 'ok', count: 1.5 }, 'payload.count: must be an integer'],
-  ])('refuses the payload %j', (payload, message) => {
-    expect(() => planning.plan(request('flow', payload))).toThrow(message);
+  ])('refuses the payload %j', async (payload, message) => {
+    await expect(planning.plan(request('flow', payload))).rejects.toThrow(message);
   });
 
-  it('names an unknown task type, and lets undeclared payload fields through', () => {
-    expect(() => planning.plan(request('nope', {}))).toThrow('task_type: no workflow is defined for "nope"');
-    expect(planning.plan(request('flow', { topic: 'ok', extra: true })).steps[0]).toMatchObject({ timeout_ms: 900, max_attempts: 3 });
+  it('names an unknown task type, and lets undeclared payload fields through', async () => {
+    await expect(planning.plan(request('nope', {}))).rejects.toThrow('task_type: no workflow is defined for "nope"');
+    expect((await planning.plan(request('flow', { topic: 'ok', extra: true }))).steps[0]).toMatchObject({ timeout_ms: 900, max_attempts: 3 });
   });
 });
 

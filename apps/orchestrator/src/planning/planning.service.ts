@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { TaskRequest } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
+import { DynamicPlanner } from './dynamic-planner.service.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
@@ -14,10 +15,25 @@ export class PlanningService {
   constructor(
     private readonly catalog: WorkflowCatalog,
     private readonly config: AppConfig,
+    @Optional() private readonly planner?: DynamicPlanner,
   ) {}
 
-  /** Throws PlanningError for an unknown task_type or a payload the workflow refuses. */
-  plan(request: TaskRequest): Plan {
+  /** True when a task of this type is planned at run time (no workflow file describes it). */
+  isDynamic(taskType: string): boolean {
+    return !this.catalog.get(taskType) && this.config.PLANNER_AGENT !== '' && this.planner !== undefined;
+  }
+
+  /**
+   * The plan of a request: its workflow file's, or, without one, the planner agent's. Throws
+   * PlanningError for an unknown task_type, a payload the workflow refuses, or a plan refused.
+   */
+  async plan(request: TaskRequest): Promise<Plan> {
+    if (this.isDynamic(request.task_type) && this.planner) return this.snapshot(await this.planner.plan(request));
+    return this.planFromDefinition(request);
+  }
+
+  /** Plans from the workflow files only. */
+  planFromDefinition(request: TaskRequest): Plan {
     const definition = this.catalog.get(request.task_type);
     if (!definition) {
       throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}"`);

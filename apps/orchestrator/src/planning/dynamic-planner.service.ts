@@ -1,0 +1,118 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { agentTaskSubject, isPlainObject, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+import { AgentRegistryService } from '../registry/agent-registry.service.js';
+import { NatsClient } from '../transport/nats-client.js';
+import { PlanningError } from './planning.errors.js';
+import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * Plans a task no workflow file describes by asking a planner agent (PLANNER_AGENT, task type
+ * PLANNER_TASK_TYPE) with the request and the capabilities live agents offer. Its `result.plan`
+ * is a workflow in the files' format and is validated as strictly as a file, plus: every agent and
+ * capability must be known, and the plan must stay within PLAN_MAX_STEPS and PLAN_MAX_DEPTH. An
+ * invalid plan is asked again with its errors, PLANNER_RETRIES times.
+ */
+@Injectable()
+export class DynamicPlanner {
+  private readonly logger = new Logger(DynamicPlanner.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly nats: NatsClient,
+    private readonly registry: AgentRegistryService,
+  ) {}
+
+  async plan(request: TaskRequest): Promise<WorkflowDefinition> {
+    const agents = await this.registry.live().catch(() => []);
+    const capabilities: Record<string, string[]> = Object.fromEntries(agents.map((agent) => [agent.name, agent.capabilities]));
+    let problems: string[] = [];
+    for (let attempt = 0; attempt <= this.config.PLANNER_RETRIES; attempt++) {
+      const raw = await this.ask(request, capabilities, problems);
+      problems = this.check(raw, request.task_type, capabilities);
+      if (problems.length === 0) {
+        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source);
+        if (parsed.definition) return parsed.definition;
+      }
+      this.logger.warn(`plan for ${request.task_id} refused (${problems.length} problems)${attempt < this.config.PLANNER_RETRIES ? ', asking again' : ''}`);
+    }
+    throw new PlanningError('INVALID_PLAN', `plan: the planner's plan is invalid: ${problems.slice(0, 20).join('; ')}`);
+  }
+
+  private get source(): string {
+    return `plan from ${this.config.PLANNER_AGENT}`;
+  }
+
+  /** Every problem of a plan: the file rules, then agents and capabilities, size and depth. */
+  check(raw: unknown, taskType: string, capabilities: Readonly<Record<string, string[]>>): string[] {
+    if (!isPlainObject(raw)) return ['plan: must be an object with steps'];
+    const steps = raw['steps'];
+    if (Array.isArray(steps) && steps.length > this.config.PLAN_MAX_STEPS) {
+      return [`plan: has ${steps.length} steps; at most ${this.config.PLAN_MAX_STEPS} are allowed`];
+    }
+    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source);
+    if (!parsed.definition) return parsed.problems;
+    const problems: string[] = [];
+    const offered = new Set(Object.values(capabilities).flat());
+    for (const step of parsed.definition.steps) {
+      if (step.agent !== null && !(step.agent in capabilities)) problems.push(`${this.source}: step ${step.id}: no live agent is named "${step.agent}"`);
+      if (step.capability !== null && !offered.has(step.capability)) problems.push(`${this.source}: step ${step.id}: no live agent offers "${step.capability}"`);
+    }
+    const depth = longestChain(parsed.definition);
+    if (depth > this.config.PLAN_MAX_DEPTH) problems.push(`${this.source}: ${depth} steps deep; at most ${this.config.PLAN_MAX_DEPTH} are allowed`);
+    return problems;
+  }
+
+  private async ask(request: TaskRequest, capabilities: Record<string, string[]>, previousProblems: string[]): Promise<unknown> {
+    const question: TaskRequest = {
+      task_id: `plan-${randomUUID()}`,
+      task_type: this.config.PLANNER_TASK_TYPE,
+      payload: {
+        request: { task_id: request.task_id, task_type: request.task_type, payload: request.payload },
+        capabilities,
+        limits: { max_steps: this.config.PLAN_MAX_STEPS, max_depth: this.config.PLAN_MAX_DEPTH },
+        ...(previousProblems.length > 0 ? { previous_errors: previousProblems } : {}),
+      },
+      priority: request.priority,
+      requester_id: ORCHESTRATOR_AGENT_NAME,
+    };
+    let text: string;
+    try {
+      const reply = await this.nats.connection.request(agentTaskSubject(this.config.PLANNER_AGENT), encoder.encode(JSON.stringify(question)), {
+        timeout: this.config.PLANNER_TIMEOUT_MS,
+      });
+      text = reply.string();
+    } catch (error) {
+      throw new PlanningError('PLANNER_UNAVAILABLE', `task_type: no workflow is defined for "${request.task_type}" and the planner ${this.config.PLANNER_AGENT} did not answer (${(error as Error).message})`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new PlanningError('INVALID_PLAN', `plan: the planner ${this.config.PLANNER_AGENT} answered with something that is not JSON`);
+    }
+    const response = parseTaskResponse(body);
+    if (!response.ok) throw new PlanningError('INVALID_PLAN', `plan: the planner's answer is not a TaskResponse (${response.error})`);
+    if (response.value.status !== TaskStatus.Completed) {
+      throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${response.value.error ?? response.value.status}`);
+    }
+    return response.value.result?.['plan'];
+  }
+}
+
+/** The number of steps on the longest chain of dependencies (the definition is known to be acyclic). */
+function longestChain(definition: WorkflowDefinition): number {
+  const byId = new Map(definition.steps.map((step) => [step.id, step]));
+  const memo = new Map<string, number>();
+  const depth = (id: string): number => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const value = 1 + Math.max(0, ...(byId.get(id)?.depends_on ?? []).map(depth));
+    memo.set(id, value);
+    return value;
+  };
+  return Math.max(0, ...definition.steps.map((step) => depth(step.id)));
+}
