@@ -46,6 +46,9 @@ done
 say "Submitting create_blog_post over NATS"
 RESPONSE_FILE="$DIR/last-response.json" node scripts/submit-example.mjs "$TOPIC"
 
+say "Submitting research_report: no workflow file, so llm_agent plans it at run time"
+node scripts/submit-example.mjs --research "$TOPIC"
+
 say "Where to look"
 cat <<INFO
   GET http://127.0.0.1:$PORT/tasks            every task, newest first

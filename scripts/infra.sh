@@ -51,7 +51,7 @@ ensure_installed() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-pick_port() { # preferred port, or a free one
+pick_port() { # the preferred port (the one recorded, or a default) when free, else any free one
   local want="$1"
   if port_free "$want"; then echo "$want"; else free_port; fi
 }
@@ -73,7 +73,7 @@ load_ports() {
 start_nats() {
   local pid="$DIR/run/nats.pid"
   if alive "$pid"; then return 0; fi
-  NATS_PORT="${NATS_PORT:-$(pick_port 14222)}"
+  NATS_PORT="$(pick_port "${NATS_PORT:-14222}")"
   mkdir -p "$DIR/nats"
   nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$DIR/nats" >"$DIR/logs/nats.log" 2>&1 &
   echo $! >"$pid"
@@ -84,7 +84,7 @@ start_nats() {
 start_redis() {
   local pid="$DIR/run/redis.pid"
   if alive "$pid"; then return 0; fi
-  REDIS_PORT="${REDIS_PORT:-$(pick_port 16379)}"
+  REDIS_PORT="$(pick_port "${REDIS_PORT:-16379}")"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize no \
     >"$DIR/logs/redis.log" 2>&1 &
   echo $! >"$pid"
@@ -97,7 +97,7 @@ start_postgres() {
   if alive "$pidfile"; then return 0; fi
   bin="$(pg_bindir)"
   data="$DIR/postgres/data"; sock="$DIR/postgres/sock"
-  PG_PORT="${PG_PORT:-$(pick_port 15432)}"
+  PG_PORT="$(pick_port "${PG_PORT:-15432}")"
   mkdir -p "$DIR/postgres" "$sock"
   if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres "$DIR/postgres"; chown postgres "$DIR/logs"; fi
   if [[ ! -f "$data/PG_VERSION" ]]; then

@@ -2,13 +2,15 @@
 // and prints the raw TaskResponse. Usage: node scripts/submit-example.mjs "topic"
 import { connect } from '@nats-io/transport-node';
 
-const topic = process.argv[2] ?? 'How orchestration works';
+// --research: a research_report, which no workflow file describes: the planner agent plans it.
+const research = process.argv[2] === '--research';
+const topic = (research ? process.argv[3] : process.argv[2]) ?? 'How orchestration works';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const port = process.env.PORT ?? '3000';
-const taskId = `blog-${Date.now().toString(36)}`;
+const taskId = `${research ? 'research' : 'blog'}-${Date.now().toString(36)}`;
 const request = {
   task_id: taskId,
-  task_type: 'create_blog_post',
+  task_type: research ? 'research_report' : 'create_blog_post',
   payload: { topic },
   priority: 'NORMAL',
   requester_id: 'demo_cli',
@@ -25,10 +27,14 @@ try {
   if (file) (await import('node:fs')).writeFileSync(file, JSON.stringify(response, null, 2));
   // The whole response holds every step's result; show its shape and the workflow's output.
   const steps = response.result?.steps ?? {};
+  const output = response.result?.output;
   const brief = {
     ...response,
     result: response.result && {
-      output: response.result.output,
+      output:
+        typeof output?.content === 'string' && output.content.length > 300
+          ? { ...output, content: `${output.content.slice(0, 300)}…` }
+          : output,
       steps: Object.fromEntries(Object.entries(steps).map(([id, r]) => [id, `{ ${Object.keys(r ?? {}).join(', ')} }`])),
     },
   };
