@@ -4,6 +4,7 @@ import { Agent } from '@orchestrator/agent-sdk';
 import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
+import { startPairAgents } from './support/pair-agents.js';
 import { PlainNatsClient } from './support/nats-client.js';
 import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
@@ -102,6 +103,18 @@ describe('how agents answer', () => {
     expect(seen).toHaveLength(2);
     for (const traceparent of seen) expect(traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     expect(reply.headers?.get('traceparent')).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
+  });
+
+  it('runs another workflow as a step (a sub-workflow, as a sub-task to the orchestrator itself)', async () => {
+    agents = await startPairAgents();
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'nested-1', task_type: 'e2e_nested', payload: { text: 'deep' } });
+    expect(response).toMatchObject({ task_id: 'nested-1', status: 'COMPLETED', result: { output: { text: '[[DEEP]]' } } });
+    const children = await db.query<{ task_type: string; status: string }>(
+      `SELECT c.task_type, c.status FROM tasks c
+        WHERE c.parent_id IS NULL AND c.task_id IN (
+          SELECT s.id || ':' || s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = 'nested-1' AND s.step_key = 'inner')`,
+    );
+    expect(children).toEqual([{ task_type: 'e2e_pair', status: 'COMPLETED' }]);
   });
 
   it('drops a late, duplicate or forged answer without changing the workflow', async () => {

@@ -60,6 +60,12 @@ describe('parseWorkflowDefinition', () => {
     expect(problemsOf(raw).join('\n')).toContain(message);
   });
 
+  it('reads a sub-workflow step as a sub-task to the orchestrator itself', () => {
+    const { definition } = parseWorkflowDefinition({ task_type: 'flow', version: 1, steps: [{ id: 'inner', workflow: 'other_flow' }] }, 'flow.yaml', 'flow');
+    expect(definition?.steps[0]).toMatchObject({ agent: 'orchestrator_agent', task_type: 'other_flow', capability: null });
+    expect(problemsOf({ steps: [{ id: 'inner', workflow: 'other', agent: 'x' }] }).join('\n')).toContain('a step with a workflow names no agent, capability or task_type');
+  });
+
   it('requires task_type to match the file name', () => {
     expect(parseWorkflowDefinition({ task_type: 'other', version: 1, steps: [step('a')] }, 'flow.yaml', 'flow').problems).toEqual([
       'flow.yaml: task_type: "other" must equal the file name "flow"',

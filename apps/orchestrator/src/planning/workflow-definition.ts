@@ -1,4 +1,4 @@
-import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 import { isReference } from './plan.js';
 
 export interface BackoffPolicy {
@@ -139,10 +139,17 @@ function parseStep(problems: Problems, value: unknown, index: number): StepDefin
     return undefined;
   }
   problems.onlyKeys(label, value, [
-    'id', 'agent', 'capability', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
+    'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
   ]);
-  const { id, agent, capability } = value;
-  const task_type = value['task_type'] ?? capability;
+  const { id, capability } = value;
+  // `workflow: <task_type>` runs another workflow as this step: a sub-task to the orchestrator itself.
+  const workflow = value['workflow'];
+  if (workflow !== undefined && (value['agent'] !== undefined || capability !== undefined || value['task_type'] !== undefined)) {
+    problems.add(label, 'a step with a workflow names no agent, capability or task_type');
+    return undefined;
+  }
+  const agent = workflow !== undefined ? ORCHESTRATOR_AGENT_NAME : value['agent'];
+  const task_type = workflow ?? value['task_type'] ?? capability;
   let valid = true;
   if (typeof id !== 'string' || !STEP_ID.test(id)) {
     problems.add(label, `id must match ${STEP_ID.source}`);
