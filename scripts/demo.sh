@@ -8,21 +8,38 @@ cd "$ROOT"
 DIR="$ROOT/.data/demo"
 export PORT="${PORT:-3000}"
 TOPIC="${1:-How orchestration works}"
+BASE="http://127.0.0.1:$PORT"
 pids=()
 
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+# GET a URL of the orchestrator (with API_KEY when set); prints the body, fails unless 2xx.
+http_get() {
+  node -e 'const h = process.env.API_KEY ? { "x-api-key": process.env.API_KEY } : {};
+    fetch(process.argv[1], { headers: h, signal: AbortSignal.timeout(2000) })
+      .then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); }, () => process.exit(1));' "$1"
+}
+live_agents() { http_get "$BASE/agents" 2>/dev/null | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).items.length)}catch{console.log(0)}})'; }
 cleanup() {
+  local status=$?
   trap - INT TERM EXIT
   say "Stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   bash scripts/infra.sh down --dir "$DIR" || true
+  exit "$status"
 }
-trap cleanup INT TERM EXIT
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "port $PORT is already in use (another demo still running?); choose another: PORT=3001 npm run demo" >&2; exit 1
+fi
+# From here on, whatever happens, stop what this script started.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap cleanup EXIT
 
 [[ -d node_modules ]] || { say "Installing npm dependencies"; npm ci --no-audit --no-fund; }
 say "Starting NATS, Redis and PostgreSQL on 127.0.0.1"
 PGDATABASE_NAME=orchestrator bash scripts/infra.sh up --dir "$DIR" >/dev/null
+# shellcheck disable=SC1091
 source "$DIR/infra.env"
 say "Building";              npm run --silent build
 say "Migrating the database"; npm run --silent migration:run >/dev/null
@@ -31,16 +48,20 @@ export WORKFLOWS_DIR="${WORKFLOWS_DIR:-$ROOT/workflows}" PUBLISH_DIR="${PUBLISH_
 node apps/orchestrator/dist/main.js >"$DIR/logs/orchestrator.log" 2>&1 & pids+=($!)
 node apps/demo-agents/dist/main.js >"$DIR/logs/demo-agents.log" 2>&1 & pids+=($!)
 
-say "Waiting for the orchestrator on http://127.0.0.1:$PORT"
+say "Waiting for the orchestrator on $BASE"
 for i in $(seq 1 120); do
-  if curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null 2>&1; then break; fi
   if ! kill -0 "${pids[0]}" 2>/dev/null || [[ $i -eq 120 ]]; then
-    echo "the orchestrator did not become ready; its log:" >&2; tail -n 40 "$DIR/logs/orchestrator.log" >&2; exit 1
+    echo "the orchestrator did not become ready within 60 s; the end of its log ($DIR/logs/orchestrator.log):" >&2
+    tail -n 40 "$DIR/logs/orchestrator.log" >&2; exit 1
   fi
+  http_get "$BASE/health/ready" >/dev/null 2>&1 && break
   sleep 0.5
 done
-for i in $(seq 1 40); do
-  [[ "$(curl -fsS "http://127.0.0.1:$PORT/agents" | grep -o '"name"' | wc -l)" -ge 5 ]] && break; sleep 0.25
+# The workflow would wait for the agents anyway; waiting here keeps the first response quick.
+for _ in $(seq 1 40); do
+  [[ "$(live_agents)" -ge 5 ]] && break
+  kill -0 "${pids[1]}" 2>/dev/null || { echo "the demo agents stopped; their log:" >&2; tail -n 40 "$DIR/logs/demo-agents.log" >&2; exit 1; }
+  sleep 0.25
 done
 
 say "Submitting create_blog_post over NATS"
@@ -51,13 +72,13 @@ node scripts/submit-example.mjs --research "$TOPIC"
 
 say "Where to look"
 cat <<INFO
-  GET http://127.0.0.1:$PORT/tasks            every task, newest first
-  GET http://127.0.0.1:$PORT/tasks/<task_id>  one workflow with each step
-  GET http://127.0.0.1:$PORT/agents           live agents and their load
-  GET http://127.0.0.1:$PORT/health/ready     PostgreSQL, NATS and Redis
+  GET $BASE/tasks            every task, newest first
+  GET $BASE/tasks/<task_id>  one workflow with each step
+  GET $BASE/agents           live agents and their load
+  GET $BASE/health/ready     PostgreSQL, NATS and Redis
   Logs: $DIR/logs/    Published posts: $PUBLISH_DIR
   Submit another: NATS_URL=$NATS_URL node scripts/submit-example.mjs "another topic"
 INFO
-[[ "${DEMO_EXIT:-0}" == "1" ]] && exit 0
+if [[ "${DEMO_EXIT:-0}" == "1" ]]; then exit 0; fi
 say "Running; press Ctrl-C to stop"
 wait "${pids[0]}"

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# The whole test suite, as `npm test` and CI run it: local servers, build, lint, unit and
-# end-to-end tests. Extra arguments go to the end-to-end run (e.g. a file name).
+# The whole test suite, as `npm test` and CI run it: local servers, build and type-check, lint,
+# unit and end-to-end tests, stopping at the first failure with its exit status.
+# Extra arguments go to the end-to-end run (e.g. `npm test -- test/recovery.e2e-spec.ts`).
+# TEST_INFRA_DIR moves the servers' directory (default .data/test), e.g. for two runs at once.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-DIR="$ROOT/.data/test"
+DIR="${TEST_INFRA_DIR:-$ROOT/.data/test}"
+[[ "$DIR" = /* ]] || DIR="$ROOT/$DIR"
 
-phase() { printf '\n=== %s ===\n' "$*"; }
+phase() { printf '\n=== %s ===\n' "$1"; current="$1"; }
+current="set-up"
+finish() {
+  local status=$?
+  bash scripts/infra.sh down --dir "$DIR" >/dev/null 2>&1 || true
+  if [[ $status -eq 0 ]]; then printf '\n=== all passed ===\n'; else printf '\n=== FAILED: %s (exit %d) ===\n' "$current" "$status" >&2; fi
+  exit "$status"
+}
+trap finish EXIT
 
-[[ -d node_modules ]] || { phase "npm ci"; npm ci --no-audit --no-fund; }
+if [[ ! -d node_modules ]]; then phase "npm ci"; npm ci --no-audit --no-fund; fi
 
-phase "servers (NATS, Redis, PostgreSQL)"
-trap 'bash scripts/infra.sh down --dir "$DIR" >/dev/null 2>&1 || true' EXIT
+phase "servers: NATS, Redis, PostgreSQL ($DIR)"
 PG_FSYNC=off PGDATABASE_NAME=orchestrator_test bash scripts/infra.sh up --dir "$DIR" >/dev/null
+# shellcheck disable=SC1091
 source "$DIR/infra.env"
 
 phase "build and type-check"; npm run --silent check
-phase "lint";              npm run --silent lint
-phase "unit tests";        npx vitest run --project unit
-phase "end-to-end tests";  npx vitest run --project e2e "$@"
+phase "lint";                 npm run --silent lint
+phase "unit tests";           npx vitest run --project unit
+phase "end-to-end tests";     npx vitest run --project e2e "$@"
