@@ -1,22 +1,19 @@
 import { connect } from '@nats-io/transport-node';
-import { runAgents, type Agent } from '@orchestrator/agent-sdk';
-import { createCommunicationAgent } from './communication.agent.js';
-import { loadDemoConfig, type DemoAgentName } from './demo-config.js';
-import { createDraftingAgent } from './drafting.agent.js';
-import { createEnhancementAgent } from './enhancement.agent.js';
-import { createExaminationAgent } from './examination.agent.js';
-import { createLlmAgent } from './llm.agent.js';
+import { consoleLogger, runAgents } from '@orchestrator/agent-sdk';
+import { createDemoAgents } from './demo-agents.js';
+import { loadDemoConfig } from './demo-config.js';
 
-const config = loadDemoConfig();
-const connection = await connect({ servers: config.natsUrl.split(','), name: 'demo-agents', maxReconnectAttempts: -1 });
-const options = { connection, maxConcurrency: config.maxConcurrency, heartbeatIntervalMs: config.heartbeatIntervalMs };
+const logger = consoleLogger('demo-agents');
 
-const factories: Record<DemoAgentName, () => Agent> = {
-  llm_agent: () => createLlmAgent(options),
-  enhancement_agent: () => createEnhancementAgent(options),
-  examination_agent: () => createExaminationAgent(options),
-  drafting_agent: () => createDraftingAgent(options),
-  communication_agent: () => createCommunicationAgent(options, config.publishDir),
-};
-
-await runAgents(config.agents.map((name) => factories[name]()), (message) => console.log(`[demo-agents] ${message}`));
+try {
+  const config = loadDemoConfig();
+  const connection = await connect({ servers: config.natsServers, name: 'demo-agents', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  await runAgents(createDemoAgents(config, connection), {
+    logger,
+    afterStop: () => connection.drain(),
+  });
+  logger.log(`publishing into ${config.publishDir}`);
+} catch (error) {
+  logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

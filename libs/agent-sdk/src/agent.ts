@@ -14,248 +14,245 @@ import {
   agentResponseSubject,
   agentTaskSubject,
   assertAgentName,
-  completedResponse,
   failedResponse,
   isPlainObject,
   nowSeconds,
-  TaskStatus,
-  validateTaskRequest,
   type AgentAnnouncement,
-  type TaskResponse,
 } from '@orchestrator/contracts';
-import { AnswerCache } from './answer-cache.js';
-import { ConcurrencyLimiter, JobDroppedError } from './concurrency-limiter.js';
-
-export interface TaskContext {
-  taskId: string;
-  taskType: string;
-  requesterId: string | undefined;
-  /** Aborted when the orchestrator cancels this sub-task. */
-  signal: AbortSignal;
-  /** Trace headers of the incoming message (`traceparent`, `tracestate`). */
-  headers: Readonly<Record<string, string>>;
-}
-
-/** Does the work of one task_type: returns the result, or throws to fail the task. */
-export type TaskHandler = (payload: Record<string, unknown>, ctx: TaskContext) => Promise<Record<string, unknown>>;
-
-export interface AgentLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+import { consoleLogger, type AgentLogger } from './agent-logger.js';
+import { TaskRunner, type AgentStats, type Answer, type TaskHandler } from './task-runner.js';
 
 export interface AgentOptions {
   name: string;
   agentType: string;
+  /** Where to connect when no `connection` is given; default nats://127.0.0.1:4222. */
   natsUrl?: string;
   /** A connection to share; the agent then neither opens nor closes one. */
   connection?: NatsConnection;
+  /** Handlers running at once; more tasks wait in arrival order. Default 8. */
   maxConcurrency?: number;
   heartbeatIntervalMs?: number;
-  /** `reply`: to the message's reply subject when it has one; `publish`: always on agent.<name>.response. */
+  /** `reply` (default): to the message's reply subject when it has one; `publish`: always on agent.<name>.response. */
   answerBy?: 'reply' | 'publish';
   instanceId?: string;
   logger?: AgentLogger;
+  /** Answered task ids remembered to recognise repeated deliveries. Default 10,000. */
+  answerCacheSize?: number;
 }
 
-export interface AgentStats {
-  received: number;
-  completed: number;
-  failed: number;
-  duplicates: number;
-  /** Handlers running now. */
-  inFlight: number;
-  maxInFlightSeen: number;
-  /** Sub-tasks taken and not yet answered (running or waiting for a free handler). */
-  held: number;
-  maxHeldSeen: number;
-}
-
-const TRACE_HEADERS = ['traceparent', 'tracestate'];
 const encoder = new TextEncoder();
 
 /**
- * An agent of the platform: takes sub-tasks on `agent.<name>.task`, runs the handler of their
- * task_type, answers with a TaskResponse, announces itself and sends heartbeats with its load.
+ * An agent of the platform: takes sub-tasks on `agent.<name>.task` (one queue group per name),
+ * runs the handler of their task_type, answers with a TaskResponse, announces itself and sends
+ * heartbeats with its load.
  *
  * Delivery is at least once: a task id seen again gets the answer already given, and a repeat of
  * one still running is ignored.
  */
 export class Agent {
   readonly name: string;
+  readonly agentType: string;
   readonly instanceId: string;
-  readonly stats: AgentStats = { received: 0, completed: 0, failed: 0, duplicates: 0, inFlight: 0, maxInFlightSeen: 0, held: 0, maxHeldSeen: 0 };
-  private readonly handlers = new Map<string, TaskHandler>();
-  private readonly answers = new AnswerCache<TaskResponse>(10_000);
-  private readonly running = new Map<string, AbortController>();
-  private readonly limiter: ConcurrencyLimiter;
+  private readonly runner: TaskRunner;
   private readonly logger: AgentLogger;
   private nc: NatsConnection | undefined;
-  private subscriptions: Subscription[] = [];
+  private tasks: Subscription | undefined;
+  private cancels: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Promise<void>>();
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.name = assertAgentName(options.name);
+    this.agentType = options.agentType;
     this.instanceId = options.instanceId ?? randomUUID();
-    this.limiter = new ConcurrencyLimiter(options.maxConcurrency ?? 8);
-    this.logger = options.logger ?? {
-      log: (m) => console.log(`[${this.name}] ${m}`),
-      warn: (m) => console.warn(`[${this.name}] ${m}`),
-      error: (m) => console.error(`[${this.name}] ${m}`),
-    };
+    this.logger = options.logger ?? consoleLogger(this.name);
+    this.runner = new TaskRunner({
+      agentName: this.name,
+      maxConcurrency: options.maxConcurrency ?? 8,
+      logger: this.logger,
+      ...(options.answerCacheSize !== undefined ? { answerCacheSize: options.answerCacheSize } : {}),
+    });
   }
 
+  /** Registers the handler of a task_type; the task types handled are the agent's capabilities. */
   handle(taskType: string, handler: TaskHandler): this {
-    this.handlers.set(taskType, handler);
+    this.runner.handle(taskType, handler);
     return this;
   }
 
   get capabilities(): string[] {
-    return [...this.handlers.keys()];
+    return this.runner.capabilities;
   }
 
+  get stats(): Readonly<AgentStats> {
+    return this.runner.stats;
+  }
+
+  get started(): boolean {
+    return this.nc !== undefined;
+  }
+
+  /** Subscribes, announces the agent on platform.events.agent_registered and starts heartbeats. */
   async start(): Promise<void> {
-    this.nc = this.options.connection ?? (await connect({ servers: this.options.natsUrl ?? 'nats://127.0.0.1:4222', name: this.name, maxReconnectAttempts: -1, reconnectTimeWait: 250 }));
-    const tasks = this.nc.subscribe(agentTaskSubject(this.name), { queue: this.name, callback: (err, msg) => err ? this.logger.error(err.message) : this.track(this.onTask(msg)) });
-    const cancels = this.nc.subscribe(agentCancelSubject(this.name), { callback: (err, msg) => err ? this.logger.error(err.message) : this.onCancel(msg) });
-    this.subscriptions = [tasks, cancels];
-    await this.nc.flush();
+    if (this.nc) throw new Error(`agent ${this.name} is already started`);
+    if (this.capabilities.length === 0) this.logger.warn('starting with no handler registered');
+    const nc =
+      this.options.connection ??
+      (await connect({
+        servers: (this.options.natsUrl ?? 'nats://127.0.0.1:4222').split(','),
+        name: `${this.name}:${this.instanceId}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      }));
+    this.nc = nc;
+    this.stopping = undefined;
+    this.tasks = nc.subscribe(agentTaskSubject(this.name), {
+      queue: this.name,
+      callback: (err, msg) => (err ? this.logger.error(`task subscription: ${err.message}`) : this.onTask(msg)),
+    });
+    this.cancels = nc.subscribe(agentCancelSubject(this.name), {
+      callback: (err, msg) => (err ? this.logger.error(`cancel subscription: ${err.message}`) : this.onCancel(msg)),
+    });
+    if (!this.options.connection) this.watchStatus(nc);
+    await nc.flush();
     this.announce(AGENT_REGISTERED_SUBJECT);
     this.heartbeat = setInterval(() => this.announce(AGENT_HEARTBEAT_SUBJECT), this.options.heartbeatIntervalMs ?? 5_000);
     this.heartbeat.unref();
+    this.logger.log(`started (instance ${this.instanceId}, task types: ${this.capabilities.join(', ') || 'none'})`);
   }
 
-  /** Stops taking work, lets running handlers finish and answer, then disconnects. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking tasks, lets the ones already taken finish and answer (they can still be
+   * cancelled meanwhile), then closes the agent's own connection or flushes a shared one.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const nc = this.nc;
+    if (!nc) return;
     clearInterval(this.heartbeat);
-    for (const sub of this.subscriptions) sub.unsubscribe();
-    this.subscriptions = [];
-    await Promise.allSettled([...this.pending]);
-    if (this.nc && !this.nc.isClosed()) {
-      if (this.options.connection) await this.nc.flush();
-      else await this.nc.drain();
+    this.heartbeat = undefined;
+    await this.tasks?.drain().catch(() => undefined);
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    this.cancels?.unsubscribe();
+    this.tasks = this.cancels = undefined;
+    if (!nc.isClosed()) {
+      try {
+        if (this.options.connection) await nc.flush();
+        else await nc.drain();
+      } catch (error) {
+        this.logger.warn(`closing the connection: ${errorText(error)}`);
+      }
     }
     this.nc = undefined;
+    this.logger.log('stopped');
   }
 
-  private track(work: Promise<void>): void {
+  private onTask(msg: Msg): void {
+    const work = this.runner
+      .run(msg.data, headerRecord(msg))
+      .then((answer) => {
+        if (answer) this.send(msg, answer);
+      })
+      .catch((error: unknown) => this.logger.error(`task message on ${msg.subject}: ${errorText(error)}`))
+      .finally(() => this.pending.delete(work));
     this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
   }
 
-  private announce(subject: string): void {
-    if (!this.nc || this.nc.isClosed()) return;
-    const announcement: AgentAnnouncement = {
-      name: this.name,
-      instance_id: this.instanceId,
-      agent_type: this.options.agentType,
-      capabilities: this.capabilities,
-      load: { in_flight: this.stats.inFlight, max_concurrency: this.limiter.limit },
-      ts: nowSeconds(),
-    };
-    this.nc.publish(subject, encoder.encode(JSON.stringify(announcement)));
-  }
-
-  private async onTask(msg: Msg): Promise<void> {
-    this.stats.received += 1;
-    const headers = traceHeaders(msg.headers);
+  private onCancel(msg: Msg): void {
     let body: unknown;
     try {
       body = msg.json();
     } catch {
-      this.answer(msg, failedResponse('', 'message: is not valid JSON'), headers);
+      this.logger.warn('ignored a cancel message that is not JSON');
       return;
     }
-    const request = validateTaskRequest(body);
-    if (!request.ok) {
-      const taskId = isPlainObject(body) && typeof body['task_id'] === 'string' ? body['task_id'] : '';
-      this.answer(msg, failedResponse(taskId, request.error), headers);
+    const taskId = isPlainObject(body) ? body['task_id'] : undefined;
+    if (typeof taskId !== 'string' || taskId.length === 0) {
+      this.logger.warn('ignored a cancel message without a task_id');
       return;
     }
-    const { task_id: taskId, task_type: taskType } = request.value;
-    const earlier = this.answers.get(taskId);
-    if (earlier || this.running.has(taskId)) {
-      this.stats.duplicates += 1;
-      if (earlier) this.answer(msg, earlier, headers);
+    const found = this.runner.cancel(taskId);
+    if (found !== 'unknown') this.logger.log(`cancelled ${found} task ${taskId}`);
+  }
+
+  private send(msg: Msg, answer: Answer): void {
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) {
+      this.logger.warn(`connection closed, answer to task ${answer.response.task_id} not sent`);
       return;
     }
-    const handler = this.handlers.get(taskType);
-    if (!handler) {
-      this.answer(msg, failedResponse(taskId, `agent ${this.name} has no handler for task_type ${taskType}`), headers);
-      return;
+    let data = encoder.encode(answer.body);
+    const maxPayload = nc.info?.max_payload;
+    if (maxPayload && data.length > maxPayload) {
+      const error = `answer of ${data.length} bytes exceeds the server's max_payload of ${maxPayload} bytes`;
+      this.logger.error(`task ${answer.response.task_id}: ${error}`);
+      data = encoder.encode(JSON.stringify(failedResponse(answer.response.task_id, error)));
     }
-    const controller = new AbortController();
-    this.running.set(taskId, controller);
-    this.stats.held += 1;
-    this.stats.maxHeldSeen = Math.max(this.stats.maxHeldSeen, this.stats.held);
-    let response: TaskResponse;
+    const entries = Object.entries(answer.headers);
+    let options: { headers?: MsgHdrs } = {};
+    if (entries.length > 0) {
+      const h = natsHeaders();
+      for (const [key, value] of entries) h.set(key, value);
+      options = { headers: h };
+    }
     try {
-      const result = await this.limiter.run(taskId, async () => {
-        this.stats.inFlight += 1;
-        this.stats.maxInFlightSeen = Math.max(this.stats.maxInFlightSeen, this.stats.inFlight);
-        try {
-          return await handler(request.value.payload, {
-            taskId,
-            taskType,
-            requesterId: request.value.requester_id,
-            signal: controller.signal,
-            headers,
-          });
-        } finally {
-          this.stats.inFlight -= 1;
-        }
-      });
-      if (!isPlainObject(result)) throw new Error(`handler for ${taskType} returned ${typeof result}, not an object`);
-      response = controller.signal.aborted
-        ? failedResponse(taskId, 'cancelled', null, TaskStatus.Cancelled)
-        : completedResponse(taskId, result);
-      if (!controller.signal.aborted) this.stats.completed += 1;
+      if (msg.reply && this.options.answerBy !== 'publish') msg.respond(data, options);
+      else nc.publish(agentResponseSubject(this.name), data, options);
     } catch (error) {
-      const cancelled = controller.signal.aborted || error instanceof JobDroppedError;
-      response = failedResponse(taskId, cancelled ? 'cancelled' : errorMessage(error), null, cancelled ? TaskStatus.Cancelled : TaskStatus.Failed);
-      this.stats.failed += 1;
-    } finally {
-      this.running.delete(taskId);
-      this.stats.held -= 1;
+      this.logger.error(`answer to task ${answer.response.task_id} not sent: ${errorText(error)}`);
     }
-    this.answers.set(taskId, response);
-    this.answer(msg, response, headers);
   }
 
-  private onCancel(msg: Msg): void {
-    let taskId: unknown;
+  private announce(subject: string): void {
+    const nc = this.nc;
+    if (!nc || nc.isClosed() || nc.isDraining()) return;
+    const announcement: AgentAnnouncement = {
+      name: this.name,
+      instance_id: this.instanceId,
+      agent_type: this.agentType,
+      capabilities: this.capabilities,
+      load: { in_flight: this.stats.held, max_concurrency: this.runner.maxConcurrency },
+      ts: nowSeconds(),
+    };
     try {
-      taskId = msg.json<{ task_id?: unknown }>().task_id;
-    } catch {
-      return;
+      nc.publish(subject, encoder.encode(JSON.stringify(announcement)));
+    } catch (error) {
+      this.logger.warn(`announcement on ${subject} not sent: ${errorText(error)}`);
     }
-    if (typeof taskId !== 'string') return;
-    this.running.get(taskId)?.abort();
-    this.limiter.drop(taskId);
   }
 
-  private answer(msg: Msg, response: TaskResponse, headers: Record<string, string>): void {
-    if (!this.nc || this.nc.isClosed()) return;
-    const data = encoder.encode(JSON.stringify(response));
-    const h = Object.keys(headers).length > 0 ? natsHeaders() : undefined;
-    if (h) for (const [key, value] of Object.entries(headers)) h.set(key, value);
-    const options = h ? { headers: h } : {};
-    if (msg.reply && this.options.answerBy !== 'publish') msg.respond(data, options);
-    else this.nc.publish(agentResponseSubject(this.name), data, options);
+  private watchStatus(nc: NatsConnection): void {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.logger.warn('disconnected from NATS, reconnecting');
+        else if (status.type === 'reconnect') {
+          this.logger.log('reconnected to NATS');
+          this.announce(AGENT_REGISTERED_SUBJECT);
+        }
+      }
+    })().catch(() => undefined);
   }
 }
 
-function traceHeaders(hdrs: MsgHdrs | undefined): Record<string, string> {
+/** The first value of each header of a message (empty when it has none or they cannot be read). */
+function headerRecord(msg: Msg): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of TRACE_HEADERS) {
-    const value = hdrs?.get(key);
-    if (value) out[key] = value;
+  try {
+    const hdrs = msg.headers;
+    if (!hdrs) return out;
+    for (const [key, values] of hdrs) if (values[0] !== undefined) out[key] = values[0];
+  } catch {
+    // unreadable headers are treated as none: the body is what matters
   }
   return out;
 }
 
-function errorMessage(error: unknown): string {
+function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AnswerCache } from './answer-cache.js';
 import { ConcurrencyLimiter, JobDroppedError } from './concurrency-limiter.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -11,7 +10,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 describe('ConcurrencyLimiter', () => {
   it('runs at most `limit` jobs at once, the rest in arrival order', async () => {
     const limiter = new ConcurrencyLimiter(2);
-    const gates = [deferred(), deferred(), deferred()];
+    const gates = [deferred(), deferred(), deferred(), deferred()];
     const order: number[] = [];
     const jobs = gates.map((gate, i) =>
       limiter.run(`job-${i}`, async () => {
@@ -22,45 +21,51 @@ describe('ConcurrencyLimiter', () => {
     );
     await Promise.resolve();
     expect(limiter.active).toBe(2);
-    expect(limiter.queued).toBe(1);
+    expect(limiter.queued).toBe(2);
     expect(order).toEqual([0, 1]);
     gates[1]?.resolve();
     await jobs[1];
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(order).toEqual([0, 1, 2]);
-    gates[0]?.resolve();
-    gates[2]?.resolve();
-    expect(await Promise.all(jobs)).toEqual([0, 1, 2]);
+    expect(limiter.active).toBe(2);
+    for (const gate of gates) gate.resolve();
+    expect(await Promise.all(jobs)).toEqual([0, 1, 2, 3]);
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(limiter.active).toBe(0);
+  });
+
+  it('frees the slot of a job that throws, even synchronously, and rejects its promise', async () => {
+    const limiter = new ConcurrencyLimiter(1);
+    const sync = limiter.run('sync', () => {
+      throw new Error('sync boom');
+    });
+    const next = limiter.run('next', () => Promise.resolve('ran'));
+    await expect(sync).rejects.toThrow('sync boom');
+    await expect(next).resolves.toBe('ran');
     expect(limiter.active).toBe(0);
   });
 
   it('drops a waiting job, rejecting it, and leaves running ones alone', async () => {
     const limiter = new ConcurrencyLimiter(1);
     const gate = deferred();
+    let waitingRan = false;
     const running = limiter.run('a', () => gate.promise);
-    const waiting = limiter.run('b', () => Promise.resolve());
+    const waiting = limiter.run('b', () => {
+      waitingRan = true;
+      return Promise.resolve();
+    });
     expect(limiter.drop('a')).toBe(false);
     expect(limiter.drop('b')).toBe(true);
+    expect(limiter.drop('b')).toBe(false);
     await expect(waiting).rejects.toBeInstanceOf(JobDroppedError);
     gate.resolve();
     await running;
+    expect(waitingRan).toBe(false);
+    expect(limiter.queued).toBe(0);
   });
-});
 
-describe('AnswerCache', () => {
-  it('keeps the most recent answers, evicting the oldest', () => {
-    const cache = new AnswerCache<number>(2);
-    cache.set('a', 1);
-    cache.set('b', 2);
-    cache.get('a');
-    cache.set('c', 3);
-    expect(cache.get('a')).toBeUndefined();
-    expect(cache.get('b')).toBe(2);
-    expect(cache.get('c')).toBe(3);
-    cache.set('b', 20);
-    cache.set('d', 4);
-    expect(cache.get('c')).toBeUndefined();
-    expect(cache.get('b')).toBe(20);
-    expect(cache.size).toBe(2);
+  it('refuses a limit that is not a positive integer', () => {
+    expect(() => new ConcurrencyLimiter(0)).toThrow(RangeError);
+    expect(() => new ConcurrencyLimiter(1.5)).toThrow(RangeError);
   });
 });

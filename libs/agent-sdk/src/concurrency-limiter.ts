@@ -4,12 +4,20 @@ export class JobDroppedError extends Error {
   }
 }
 
+interface Waiting {
+  key: string;
+  start: () => void;
+  cancel: () => void;
+}
+
 /** Runs at most `limit` jobs at once; the rest wait in arrival order. */
 export class ConcurrencyLimiter {
   private running = 0;
-  private readonly waiting: { key: string; start: () => void; cancel: () => void }[] = [];
+  private readonly waiting: Waiting[] = [];
 
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be a positive integer, got ${limit}`);
+  }
 
   get active(): number {
     return this.running;
@@ -19,11 +27,12 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
-  run<T>(key: string, job: () => Promise<T>): Promise<T> {
+  run<T>(key: string, job: () => Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = (): void => {
         this.running += 1;
-        job()
+        // A job that throws synchronously must still free its slot and start the next one.
+        new Promise<T>((settle) => settle(job()))
           .then(resolve, reject)
           .finally(() => {
             this.running -= 1;

@@ -1,0 +1,267 @@
+import {
+  completedResponse,
+  failedResponse,
+  isPlainObject,
+  TASK_TYPE_PATTERN,
+  TaskStatus,
+  validateTaskRequest,
+  type TaskResponse,
+} from '@orchestrator/contracts';
+import type { AgentLogger } from './agent-logger.js';
+import { AnswerCache } from './answer-cache.js';
+import { ConcurrencyLimiter, JobDroppedError } from './concurrency-limiter.js';
+
+export interface TaskContext {
+  taskId: string;
+  taskType: string;
+  /** The orchestrator's attempt number of this sub-task, when it says so in a header. */
+  attempt?: number;
+  requesterId: string | undefined;
+  /** Aborted when the sub-task is cancelled. */
+  signal: AbortSignal;
+  /** Trace headers of the incoming message (`traceparent`, `tracestate`); they go back on the answer. */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** Does the work of one task_type: returns the result (a plain object), or throws to fail the task. */
+export type TaskHandler = (payload: Record<string, unknown>, ctx: TaskContext) => Promise<object> | object;
+
+export interface AgentStats {
+  received: number;
+  completed: number;
+  /** FAILED answers: bad messages, unknown task types and handlers that threw. */
+  failed: number;
+  cancelled: number;
+  /** Repeated deliveries of a task id already answered (answered again) or still held (ignored). */
+  duplicates: number;
+  /** Handlers running now. */
+  inFlight: number;
+  maxInFlightSeen: number;
+  /** Tasks taken and not yet answered (running or waiting for a free handler). */
+  held: number;
+  maxHeldSeen: number;
+}
+
+/** What to send back: the response, its JSON, and the headers to put on the message. */
+export interface Answer {
+  response: TaskResponse;
+  body: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+export interface TaskRunnerOptions {
+  agentName: string;
+  maxConcurrency: number;
+  logger: AgentLogger;
+  /** How many answered task ids are remembered to recognise repeated deliveries. */
+  answerCacheSize?: number;
+}
+
+/** Set by the orchestrator on every sub-task it dispatches. */
+export const ATTEMPT_HEADER = 'orchestrator-attempt';
+const TRACE_HEADER_PREFIXES = ['traceparent', 'tracestate'];
+const MAX_ERROR_LENGTH = 2_000;
+const decoder = new TextDecoder();
+
+/**
+ * The transport-free core of an agent: turns one incoming message into the answer to send.
+ * Runs at most `maxConcurrency` handlers at once (the rest wait in arrival order), answers a
+ * repeated task id with the answer already given, and cancels running or waiting tasks.
+ */
+export class TaskRunner {
+  readonly stats: AgentStats = {
+    received: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    duplicates: 0,
+    inFlight: 0,
+    maxInFlightSeen: 0,
+    held: 0,
+    maxHeldSeen: 0,
+  };
+  private readonly handlers = new Map<string, TaskHandler>();
+  private readonly answers: AnswerCache<Answer>;
+  /** Cancels that came before their task (remembered so the task is not run when it arrives). */
+  private readonly cancelledEarly: AnswerCache<true>;
+  private readonly held = new Map<string, AbortController>();
+  private readonly limiter: ConcurrencyLimiter;
+
+  constructor(private readonly options: TaskRunnerOptions) {
+    this.limiter = new ConcurrencyLimiter(options.maxConcurrency);
+    this.answers = new AnswerCache(options.answerCacheSize ?? 10_000);
+    this.cancelledEarly = new AnswerCache(1_000);
+  }
+
+  get maxConcurrency(): number {
+    return this.limiter.limit;
+  }
+
+  get capabilities(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  handle(taskType: string, handler: TaskHandler): void {
+    if (!TASK_TYPE_PATTERN.test(taskType)) throw new Error(`task_type ${JSON.stringify(taskType)} does not match ${TASK_TYPE_PATTERN.source}`);
+    this.handlers.set(taskType, handler);
+  }
+
+  /** The answer to one message, or undefined when it repeats a task that is still being worked on. */
+  async run(data: Uint8Array | string, incomingHeaders: Readonly<Record<string, string>> = {}): Promise<Answer | undefined> {
+    this.stats.received += 1;
+    const headers = traceHeaders(incomingHeaders);
+    let body: unknown;
+    try {
+      body = JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+    } catch {
+      return this.reject('', 'message: is not valid JSON', headers);
+    }
+    const request = validateTaskRequest(body);
+    if (!request.ok) {
+      const taskId = isPlainObject(body) && typeof body['task_id'] === 'string' ? body['task_id'].slice(0, 256) : '';
+      return this.reject(taskId, request.error, headers);
+    }
+    const { task_id: taskId, task_type: taskType, payload, requester_id: requesterId } = request.value;
+
+    const earlier = this.answers.get(taskId);
+    if (earlier || this.held.has(taskId)) {
+      this.stats.duplicates += 1;
+      return earlier;
+    }
+    const handler = this.handlers.get(taskType);
+    if (!handler) return this.reject(taskId, `agent ${this.options.agentName} has no handler for task_type ${taskType}`, headers);
+    if (this.cancelledEarly.delete(taskId)) {
+      return this.finish(taskId, failedResponse(taskId, 'cancelled before it started', null, TaskStatus.Cancelled), headers);
+    }
+
+    const controller = new AbortController();
+    this.held.set(taskId, controller);
+    this.stats.held += 1;
+    this.stats.maxHeldSeen = Math.max(this.stats.maxHeldSeen, this.stats.held);
+    const ctx: TaskContext = { taskId, taskType, requesterId, signal: controller.signal, headers };
+    const attempt = attemptOf(incomingHeaders);
+    if (attempt !== undefined) ctx.attempt = attempt;
+    let response: TaskResponse;
+    try {
+      const result = await this.limiter.run(taskId, async () => {
+        this.stats.inFlight += 1;
+        this.stats.maxInFlightSeen = Math.max(this.stats.maxInFlightSeen, this.stats.inFlight);
+        try {
+          return await handler(payload, ctx);
+        } finally {
+          this.stats.inFlight -= 1;
+        }
+      });
+      response = this.resultResponse(taskId, taskType, result);
+    } catch (error) {
+      if (error instanceof JobDroppedError) {
+        response = failedResponse(taskId, 'cancelled before it started', null, TaskStatus.Cancelled);
+      } else if (controller.signal.aborted) {
+        response = failedResponse(taskId, `cancelled while running: ${errorMessage(error)}`, null, TaskStatus.Cancelled);
+      } else {
+        response = failedResponse(taskId, errorMessage(error));
+        this.options.logger.warn(`task ${taskId} (${taskType}) failed: ${response.error}`);
+      }
+    } finally {
+      this.held.delete(taskId);
+      this.stats.held -= 1;
+    }
+    return this.finish(taskId, response, headers);
+  }
+
+  /**
+   * Cancels a task: a running one has its signal aborted (its answer follows when the handler
+   * returns), a waiting one is answered CANCELLED without running, an unknown one is remembered.
+   */
+  cancel(taskId: string): 'running' | 'waiting' | 'unknown' {
+    const controller = this.held.get(taskId);
+    if (!controller) {
+      if (!this.answers.has(taskId)) this.cancelledEarly.set(taskId, true);
+      return 'unknown';
+    }
+    if (this.limiter.drop(taskId)) return 'waiting';
+    controller.abort();
+    return 'running';
+  }
+
+  private resultResponse(taskId: string, taskType: string, result: unknown): TaskResponse {
+    if (!isPlainObjectValue(result)) {
+      const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? 'a class instance' : typeof result;
+      this.options.logger.error(`handler of ${taskType} returned ${what}, not a plain object (task ${taskId})`);
+      return failedResponse(taskId, `handler of ${taskType} returned ${what}, not a plain object`);
+    }
+    return completedResponse(taskId, result);
+  }
+
+  private reject(taskId: string, error: string, headers: Record<string, string>): Answer {
+    this.options.logger.warn(`rejected a message${taskId ? ` for task ${taskId}` : ''}: ${error}`);
+    return this.encode(failedResponse(taskId, truncate(error)), headers);
+  }
+
+  private finish(taskId: string, response: TaskResponse, headers: Record<string, string>): Answer {
+    const answer = this.encode(response, headers);
+    this.answers.set(taskId, answer);
+    return answer;
+  }
+
+  private encode(response: TaskResponse, headers: Record<string, string>): Answer {
+    let answer: Answer;
+    try {
+      answer = { response, body: JSON.stringify(response), headers };
+    } catch (error) {
+      const failed = failedResponse(response.task_id, `result is not JSON: ${errorMessage(error)}`);
+      answer = { response: failed, body: JSON.stringify(failed), headers };
+    }
+    this.count(answer.response.status);
+    return answer;
+  }
+
+  private count(status: TaskStatus): void {
+    switch (status) {
+      case TaskStatus.Completed:
+        this.stats.completed += 1;
+        break;
+      case TaskStatus.Cancelled:
+        this.stats.cancelled += 1;
+        break;
+      case TaskStatus.Failed:
+      case TaskStatus.Pending:
+      case TaskStatus.Running:
+        this.stats.failed += 1;
+        break;
+    }
+  }
+}
+
+function isPlainObjectValue(value: unknown): value is Record<string, unknown> {
+  if (!isPlainObject(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function traceHeaders(incoming: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(incoming)) {
+    const lower = key.toLowerCase();
+    if (TRACE_HEADER_PREFIXES.some((prefix) => lower.startsWith(prefix))) out[key] = value;
+  }
+  return out;
+}
+
+function attemptOf(incoming: Readonly<Record<string, string>>): number | undefined {
+  for (const [key, value] of Object.entries(incoming)) {
+    if (key.toLowerCase() !== ATTEMPT_HEADER) continue;
+    const attempt = Number(value);
+    return Number.isSafeInteger(attempt) && attempt > 0 ? attempt : undefined;
+  }
+  return undefined;
+}
+
+function errorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  return truncate(message || 'unknown error');
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
