@@ -18,6 +18,8 @@ export class ConsulState {
   readonly services = new Map<string, RegisteredService>();
   readonly kv = new Map<string, string>();
   index = 1;
+  /** Answers the next KV reads with these statuses instead, to test recovery from errors. */
+  readonly kvFailures: number[] = [];
   private waiters: (() => void)[] = [];
 
   putKv(key: string, value: string): void {
@@ -100,6 +102,8 @@ export async function startConsulStandIn(): Promise<{ url: string; state: Consul
           state.putKv(key, await body(req));
           return send(res, 200, true);
         }
+        const failure = state.kvFailures.shift();
+        if (failure !== undefined) return send(res, failure, { error: 'failure asked for by the test' });
         const since = Number(url.searchParams.get('index') ?? '0');
         if (since > 0) await state.waitForChange(since, duration(url.searchParams.get('wait')));
         const matching = [...state.kv.entries()].filter(([k]) => (url.searchParams.has('recurse') ? k.startsWith(key) : k === key));

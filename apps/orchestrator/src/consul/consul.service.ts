@@ -10,6 +10,8 @@ const CAPABILITY_TAG = 'capability:';
 const MAX_CONCURRENCY_TAG = 'max_concurrency:';
 /** How long a read of the catalog is reused. */
 const CATALOG_CACHE_MS = 2_000;
+/** Pause before watching the settings again when the client gave up on a watch. */
+const WATCH_RESTART_MS = 5_000;
 
 export interface ConsulAgent {
   name: string;
@@ -108,16 +110,30 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
   watchSettings(onChange: (settings: Record<string, string>) => void): () => void {
     if (!this.consul) return () => undefined;
     const consul = this.consul;
-    const watch = consul.watch({
-      method: consul.kv.get.bind(consul.kv),
-      // kv.get only tests `recurse` for truth; the watch options are typed as strings.
-      options: { key: SETTINGS_PREFIX, recurse: 'true', wait: '5s' },
-      backoffFactor: 200,
-      backoffMax: 5_000,
-    });
-    watch.on('change', (entries: KvEntry[] | undefined) => onChange(toSettings(entries)));
-    watch.on('error', (error: Error) => this.logger.warn(`watching Consul settings: ${error.message}`));
-    return () => watch.end();
+    let stopped = false;
+    let watch: ReturnType<Consul['watch']> | undefined;
+    let restart: NodeJS.Timeout | undefined;
+    const start = (): void => {
+      watch = consul.watch({
+        method: consul.kv.get.bind(consul.kv),
+        // kv.get only tests `recurse` for truth; the watch options are typed as strings.
+        options: { key: SETTINGS_PREFIX, recurse: 'true', wait: '5s' },
+        backoffFactor: 200,
+        backoffMax: 5_000,
+      });
+      watch.on('change', (entries: KvEntry[] | undefined) => onChange(toSettings(entries)));
+      watch.on('error', (error: Error) => this.logger.warn(`watching Consul settings: ${error.message}`));
+      // The client gives up on some answers (a 400, a missing X-Consul-Index); start over after a pause.
+      watch.on('end', () => {
+        if (!stopped) restart = setTimeout(start, WATCH_RESTART_MS);
+      });
+    };
+    start();
+    return () => {
+      stopped = true;
+      clearTimeout(restart);
+      watch?.end();
+    };
   }
 
   private async readCatalog(consul: Consul): Promise<ConsulAgent[]> {
