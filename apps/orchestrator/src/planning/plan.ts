@@ -28,7 +28,7 @@ export function readySteps(plan: Plan, completed: ReadonlySet<string>, started: 
   return plan.steps.filter((step) => !started.has(step.id) && step.depends_on.every((dep) => completed.has(dep)));
 }
 
-/** `{ $ref: 'a.b', default?: v }`: the only special form in a template. */
+/** `{ $ref: 'a.b', default?: v }`: the only special form in a template; `default` is used as it is. */
 export function isReference(value: unknown): value is { $ref: string; default?: unknown } {
   return isPlainObject(value) && typeof value['$ref'] === 'string';
 }
@@ -49,7 +49,7 @@ export function resolveTemplate(template: unknown, context: TemplateContext): un
     const value = lookupPath(context, template.$ref.split('.'));
     if (value !== undefined) return value;
     if ('default' in template) return template.default;
-    throw new TemplateError(`${template.$ref} is not there`);
+    throw new TemplateError(template.$ref);
   }
   if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, context));
   if (isPlainObject(template)) {

@@ -19,10 +19,11 @@ export class WorkflowDefinitionError extends Error {
   }
 }
 
+/** A `$ref` without a default found nothing at its path (e.g. a field a step's result lacks). */
 export class TemplateError extends Error {
   readonly code = 'UNRESOLVED_REFERENCE';
-  constructor(message: string) {
-    super(message);
+  constructor(readonly path: string) {
+    super(`$ref ${path}: nothing is there and the reference has no default`);
     this.name = 'TemplateError';
   }
 }

@@ -43,24 +43,25 @@ export class PlanningService {
     return this.snapshot(definition);
   }
 
+  /** The definition with every default resolved; shares nothing with the catalog, so a stored plan cannot change it. */
   snapshot(definition: WorkflowDefinition): Plan {
     const defaults = definition.defaults;
     return {
       task_type: definition.task_type,
       version: definition.version,
       timeout_ms: definition.timeout_ms ?? null,
-      output: definition.output ?? null,
+      output: definition.output === undefined ? null : structuredClone(definition.output),
       steps: definition.steps.map((step) => ({
         id: step.id,
         agent: step.agent,
         capability: step.capability,
         task_type: step.task_type,
-        depends_on: step.depends_on,
-        input: step.input,
+        depends_on: [...step.depends_on],
+        input: structuredClone(step.input),
         timeout_ms: step.timeout_ms ?? defaults.timeout_ms ?? this.config.DEFAULT_STEP_TIMEOUT_MS,
         max_attempts: step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS,
-        backoff: step.backoff ?? defaults.backoff ?? { ...DEFAULT_BACKOFF },
-        fallbacks: step.fallbacks,
+        backoff: { ...(step.backoff ?? defaults.backoff ?? DEFAULT_BACKOFF) },
+        fallbacks: [...step.fallbacks],
         optional: step.optional,
       })),
     };

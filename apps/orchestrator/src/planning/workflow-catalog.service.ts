@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { AppConfig } from '../config/app-config.js';
 import { WorkflowDefinitionError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
@@ -34,7 +34,8 @@ export class WorkflowCatalog {
   static loadDirectory(dir: string): WorkflowDefinition[] {
     let names: string[];
     try {
-      names = readdirSync(dir).filter((name) => EXTENSIONS.has(extname(name))).sort();
+      // Dot files are editors' and tools' leftovers, not definitions.
+      names = readdirSync(dir).filter((name) => !name.startsWith('.') && EXTENSIONS.has(extname(name))).sort();
     } catch (error) {
       throw new WorkflowDefinitionError([`${dir}: cannot read the workflows folder (${(error as Error).message})`]);
     }
@@ -43,11 +44,10 @@ export class WorkflowCatalog {
     const seen = new Map<string, string>();
     for (const name of names) {
       const file = join(dir, name);
-      if (!statSync(file).isFile()) continue;
       let raw: unknown;
       try {
-        const text = readFileSync(file, 'utf8');
-        raw = extname(name) === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+        if (!statSync(file).isFile()) continue;
+        raw = parseFile(file, readFileSync(file, 'utf8'));
       } catch (error) {
         problems.push(`${file}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}`);
         continue;
@@ -66,4 +66,13 @@ export class WorkflowCatalog {
     if (problems.length > 0) throw new WorkflowDefinitionError(problems);
     return definitions;
   }
+}
+
+/** JSON, or YAML with duplicate keys, unknown tags and alias bombs refused. */
+function parseFile(file: string, text: string): unknown {
+  if (extname(file) === '.json') return JSON.parse(text) as unknown;
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const trouble = document.errors[0] ?? document.warnings[0];
+  if (trouble) throw trouble;
+  return document.toJS({ maxAliasCount: 100 }) as unknown;
 }

@@ -9,7 +9,7 @@ const step = (id: string, extra: Record<string, unknown> = {}): Record<string, u
 });
 
 function problemsOf(raw: Record<string, unknown>): string[] {
-  return parseWorkflowDefinition({ task_type: 'flow', version: 1, ...raw }, 'flow.yaml', 'flow').problems;
+  return parseWorkflowDefinition({ task_type: 'flow', version: 1, ...raw }, 'workflows/flow.yaml', 'flow').problems;
 }
 
 describe('parseWorkflowDefinition', () => {
@@ -18,46 +18,168 @@ describe('parseWorkflowDefinition', () => {
       {
         task_type: 'flow',
         version: 2,
-        payload: { text: { type: 'string', required: true, max_length: 10 } },
+        description: 'A flow',
+        payload: { text: { type: 'string', required: true, max_length: 10 }, n: { type: 'integer' } },
         defaults: { timeout_ms: 1000, max_attempts: 2, backoff: { initial_ms: 10, max_ms: 100 } },
-        steps: [step('a', { input: { text: { $ref: 'request.payload.text' } } }), step('b', { depends_on: ['a'], input: { $ref: 'steps.a.result' } })],
+        timeout_ms: 60_000,
+        steps: [
+          step('a', { input: { text: { $ref: 'request.payload.text' }, id: { $ref: 'request.task_id' } }, fallbacks: ['worker_backup'] }),
+          step('b', { depends_on: ['a'], input: { $ref: 'steps.a.result' }, timeout_ms: 500, max_attempts: 7, optional: true }),
+        ],
         output: { b: { $ref: 'steps.b.result.value', default: null } },
       },
-      'flow.yaml',
+      'workflows/flow.yaml',
       'flow',
     );
     expect(problems).toEqual([]);
-    expect(definition).toMatchObject({
+    expect(definition).toEqual({
       task_type: 'flow',
       version: 2,
-      payload: { text: { type: 'string', required: true, max_length: 10 } },
+      description: 'A flow',
+      payload: { text: { type: 'string', required: true, max_length: 10 }, n: { type: 'integer', required: false } },
       defaults: { timeout_ms: 1000, max_attempts: 2, backoff: { initial_ms: 10, max_ms: 100 } },
-      steps: [{ id: 'a', depends_on: [], fallbacks: [], optional: false }, { id: 'b', depends_on: ['a'] }],
+      timeout_ms: 60_000,
+      steps: [
+        {
+          id: 'a',
+          agent: 'worker',
+          capability: null,
+          task_type: 'work',
+          depends_on: [],
+          input: { text: { $ref: 'request.payload.text' }, id: { $ref: 'request.task_id' } },
+          fallbacks: ['worker_backup'],
+          optional: false,
+        },
+        {
+          id: 'b',
+          agent: 'worker',
+          capability: null,
+          task_type: 'work',
+          depends_on: ['a'],
+          input: { $ref: 'steps.a.result' },
+          fallbacks: [],
+          optional: true,
+          timeout_ms: 500,
+          max_attempts: 7,
+        },
+      ],
+      output: { b: { $ref: 'steps.b.result.value', default: null } },
+      source: 'workflows/flow.yaml',
     });
   });
 
+  it('gives a step without input an empty payload', () => {
+    expect(parseWorkflowDefinition({ task_type: 'flow', version: 1, steps: [step('a')] }, 'f', 'flow').definition?.steps[0]?.input).toEqual({});
+  });
+
   it.each<[string, Record<string, unknown>, string]>([
-    ['an unknown top-level field', { steps: [step('a')], retries: 3 }, 'flow.yaml: unknown field "retries"'],
-    ['an unknown step field', { steps: [step('a', { agnet: 'x' })] }, 'flow.yaml: steps[0] (a): unknown field "agnet"'],
-    ['no steps', { steps: [] }, 'flow.yaml: steps: must be a non-empty list'],
-    ['too many steps', { steps: Array.from({ length: 101 }, (_, i) => step(`s${i}`)) }, 'has 101 steps; at most 100 are allowed'],
-    ['a duplicate step id', { steps: [step('a'), step('a')] }, 'steps (a): duplicate step id'],
-    ['an unknown dependency', { steps: [step('a', { depends_on: ['drft'] })] }, 'steps (a): depends_on names unknown step "drft"'],
-    ['a self dependency', { steps: [step('a', { depends_on: ['a'] })] }, 'steps (a): depends_on names the step itself'],
-    ['a cycle', { steps: [step('a', { depends_on: ['c'] }), step('b', { depends_on: ['a'] }), step('c', { depends_on: ['b'] })] }, 'depends_on forms a cycle: a -> c -> b -> a'],
-    ['a hostile agent name', { steps: [step('a', { agent: 'a.>' })] }, 'steps[0] (a): agent "a.>" is not an agent name'],
+    // strict schema
+    ['an unknown top-level field', { steps: [step('a')], retries: 3 }, 'workflows/flow.yaml: unknown field "retries" (allowed: task_type, version'],
+    ['an unknown step field', { steps: [step('a', { agnet: 'x' })] }, 'workflows/flow.yaml: steps[0] (a): unknown field "agnet"'],
+    ['an unknown defaults field', { defaults: { timeout: 5 }, steps: [step('a')] }, 'workflows/flow.yaml: defaults: unknown field "timeout"'],
+    ['an unknown backoff field', { steps: [step('a', { backoff: { initial_ms: 1, max_ms: 2, jitter: true } })] }, 'steps[0] (a).backoff: unknown field "jitter"'],
+    ['an unknown payload field key', { payload: { x: { type: 'string', min_length: 1 } }, steps: [step('a')] }, 'workflows/flow.yaml: payload.x: unknown field "min_length"'],
+    // missing required fields
+    ['no task_type', { task_type: undefined, steps: [step('a')] }, 'workflows/flow.yaml: task_type: is required'],
+    ['no version', { version: undefined, steps: [step('a')] }, 'workflows/flow.yaml: version: is required'],
+    ['no steps field', {}, 'workflows/flow.yaml: steps: is required'],
+    ['a step without id', { steps: [{ agent: 'worker', task_type: 'work' }] }, 'workflows/flow.yaml: steps[0]: id is required'],
+    ['a step without agent or capability', { steps: [{ id: 'a', task_type: 'work' }] }, 'steps[0] (a): needs an agent, a capability, or both'],
+    ['a step without task_type', { steps: [{ id: 'a', agent: 'worker' }] }, 'workflows/flow.yaml: steps[0] (a): task_type is required'],
+    ['a payload field without type', { payload: { x: { required: true } }, steps: [step('a')] }, 'workflows/flow.yaml: payload.x.type: is required'],
+    ['a backoff without max_ms', { defaults: { backoff: { initial_ms: 10 } }, steps: [step('a')] }, 'workflows/flow.yaml: defaults.backoff.max_ms: is required'],
+    // wrong types
+    ['a version that is not an integer', { version: '1', steps: [step('a')] }, 'workflows/flow.yaml: version: must be an integer from 1 to'],
+    ['a version of zero', { version: 0, steps: [step('a')] }, 'workflows/flow.yaml: version: must be an integer from 1 to'],
+    ['a description that is not a string', { description: 3, steps: [step('a')] }, 'workflows/flow.yaml: description: must be a string'],
+    ['steps that are not a list', { steps: { a: step('a') } }, 'workflows/flow.yaml: steps: must be a non-empty list'],
+    ['a step that is not an object', { steps: ['a'] }, 'workflows/flow.yaml: steps[0]: must be an object'],
+    ['depends_on that is not a list', { steps: [step('a'), step('b', { depends_on: 'a' })] }, 'steps[1] (b).depends_on: must be a list of strings'],
+    ['optional that is not a boolean', { steps: [step('a', { optional: 'yes' })] }, 'steps[0] (a).optional: must be true or false'],
+    ['input that is not a mapping', { steps: [step('a', { input: 'text' })] }, 'steps[0] (a).input: must be a mapping (the sub-task payload), or a $ref to one'],
+    ['payload that is not a mapping', { payload: ['topic'], steps: [step('a')] }, 'workflows/flow.yaml: payload: must map field names to'],
+    ['a payload field of unknown type', { payload: { x: { type: 'date' } }, steps: [step('a')] }, 'payload.x.type: must be one of string, number, integer, boolean, object, array'],
+    ['max_length on a number field', { payload: { x: { type: 'number', max_length: 3 } }, steps: [step('a')] }, 'payload.x.max_length: applies to string and array fields only'],
+    ['defaults that are not an object', { defaults: 5, steps: [step('a')] }, 'workflows/flow.yaml: defaults: must be an object'],
+    // names
+    ['a task_type that is not one', { task_type: 'Flow!', steps: [step('a')] }, 'workflows/flow.yaml: task_type: "Flow!" must match'],
+    ['a bad step id', { steps: [step('A-1')] }, 'workflows/flow.yaml: steps[0] (A-1): id "A-1" must match ^[a-z][a-z0-9_]{0,63}$'],
+    ['a hostile agent name', { steps: [step('a', { agent: 'a.>' })] }, 'workflows/flow.yaml: steps[0] (a): agent "a.>" is not an agent name'],
+    ['a wildcard agent name', { steps: [step('a', { agent: '*' })] }, 'steps[0] (a): agent "*" is not an agent name'],
     ['a hostile fallback', { steps: [step('a', { fallbacks: ['x*'] })] }, 'steps[0] (a).fallbacks: "x*" is not an agent name'],
-    ['a bad task type', { steps: [step('a', { task_type: 'Work Now' })] }, 'steps[0] (a): task_type must match'],
-    ['a timeout out of range', { steps: [step('a', { timeout_ms: 5 })] }, 'steps[0] (a).timeout_ms: must be an integer from 100 to 86400000'],
+    ['a bad task type', { steps: [step('a', { task_type: 'Work Now' })] }, 'steps[0] (a): task_type "Work Now" must match ^[a-z0-9][a-z0-9_.-]{0,63}$'],
+    ['a bad capability', { steps: [{ id: 'a', capability: 'a b' }] }, 'steps[0] (a): capability "a b" must match'],
+    // graph
+    ['no steps', { steps: [] }, 'workflows/flow.yaml: steps: must be a non-empty list'],
+    ['too many steps', { steps: Array.from({ length: 101 }, (_, i) => step(`s${i}`)) }, 'workflows/flow.yaml: steps: has 101 steps; at most 100 are allowed'],
+    ['a duplicate step id', { steps: [step('a'), step('a')] }, 'workflows/flow.yaml: steps[1] (a): duplicate step id "a"'],
+    ['an unknown dependency', { steps: [step('draft'), step('enhance'), step('review', { depends_on: ['drft'] })] }, 'workflows/flow.yaml: steps[2] (review): depends_on names unknown step "drft"'],
+    ['a self dependency', { steps: [step('a', { depends_on: ['a'] })] }, 'workflows/flow.yaml: steps[0] (a): depends_on names the step itself'],
+    ['a cycle', { steps: [step('a', { depends_on: ['c'] }), step('b', { depends_on: ['a'] }), step('c', { depends_on: ['b'] })] }, 'workflows/flow.yaml: steps: depends_on forms a cycle: a -> c -> b -> a'],
+    // numbers out of range
+    ['a timeout too short', { steps: [step('a', { timeout_ms: 99 })] }, 'workflows/flow.yaml: steps[0] (a).timeout_ms: must be an integer from 100 to 86400000'],
+    ['a timeout too long', { steps: [step('a', { timeout_ms: 86_400_001 })] }, 'steps[0] (a).timeout_ms: must be an integer from 100 to 86400000'],
+    ['a fractional timeout', { defaults: { timeout_ms: 1000.5 }, steps: [step('a')] }, 'defaults.timeout_ms: must be an integer from 100 to 86400000'],
+    ['a workflow timeout out of range', { timeout_ms: 50, steps: [step('a')] }, 'workflows/flow.yaml: timeout_ms: must be an integer from 100 to 86400000'],
     ['attempts out of range', { steps: [step('a', { max_attempts: 0 })] }, 'steps[0] (a).max_attempts: must be an integer from 1 to 100'],
+    ['too many attempts', { defaults: { max_attempts: 101 }, steps: [step('a')] }, 'defaults.max_attempts: must be an integer from 1 to 100'],
     ['a backoff that shrinks', { defaults: { backoff: { initial_ms: 10, max_ms: 1 } }, steps: [step('a')] }, 'defaults.backoff: initial_ms must not exceed max_ms'],
-    ['a reference to a step that has not run', { steps: [step('a', { input: { x: { $ref: 'steps.b.result' } } }), step('b')] }, 'step "b" is not a prerequisite'],
-    ['a reference to a missing step', { steps: [step('a', { input: { $ref: 'steps.zz.result' } })] }, '$ref steps.zz.result: no step "zz"'],
-    ['a reference outside request and steps', { steps: [step('a', { input: { $ref: 'process.env' } })] }, 'must start with request. or steps.'],
-    ['a reference with extra keys', { steps: [step('a', { input: { $ref: 'request.payload', eval: '1' } })] }, 'unknown field "eval" in a $ref'],
-    ['a payload field of unknown type', { payload: { x: { type: 'date' } }, steps: [step('a')] }, 'payload.x.type: must be one of string, number'],
+    ['a negative backoff', { steps: [step('a', { backoff: { initial_ms: -1, max_ms: 1 } })] }, 'steps[0] (a).backoff.initial_ms: must be an integer from 0 to 86400000'],
+    // references
+    ['a reference to a step that has not run', { steps: [step('a', { input: { x: { $ref: 'steps.b.result' } } }), step('b')] }, 'workflows/flow.yaml: steps[0] (a).input.x: $ref steps.b.result: step "b" is not a prerequisite (add it to depends_on)'],
+    ['a reference to a sibling in parallel', { steps: [step('a'), step('b', { depends_on: ['a'] }), step('c', { depends_on: ['a'], input: { x: { $ref: 'steps.b.result' } } })] }, 'steps[2] (c).input.x: $ref steps.b.result: step "b" is not a prerequisite'],
+    ['a reference to a missing step', { steps: [step('a', { input: { $ref: 'steps.zz.result' } })] }, 'steps[0] (a).input: $ref steps.zz.result: no step "zz"'],
+    ['a reference to a step but not its result', { steps: [step('a'), step('b', { depends_on: ['a'], input: { x: { $ref: 'steps.a.status' } } })] }, '$ref steps.a.status: a step has only a result: write steps.a.result'],
+    ['a reference outside request and steps', { steps: [step('a', { input: { $ref: 'process.env' } })] }, 'steps[0] (a).input: $ref process.env: must start with request. or steps.'],
+    ['a reference to an unknown request field', { steps: [step('a', { input: { x: { $ref: 'request.requester_id' } } })] }, '$ref request.requester_id: request has only task_id, task_type, priority, payload'],
+    ['a reference into a request string', { steps: [step('a', { input: { x: { $ref: 'request.task_id.length' } } })] }, '$ref request.task_id.length: request.task_id is a string and has no fields'],
+    ['a reference with an empty segment', { steps: [step('a', { input: { x: { $ref: 'request.payload..x' } } })] }, '$ref request.payload..x: has an empty segment'],
+    ['a reference that is not a string', { steps: [step('a', { input: { x: { $ref: 3 } } })] }, 'steps[0] (a).input.x: $ref must be a string path'],
+    ['a reference with extra keys', { steps: [step('a', { input: { $ref: 'request.payload', eval: '1' } })] }, 'steps[0] (a).input: unknown field "eval" in a $ref (allowed: $ref, default)'],
+    ['a reference nested in an array', { steps: [step('a', { input: { list: [1, { $ref: 'steps.nope.result' }] } })] }, 'steps[0] (a).input.list[1]: $ref steps.nope.result: no step "nope"'],
+    ['a reference to an optional step without default', { steps: [step('a', { optional: true }), step('b', { depends_on: ['a'], input: { x: { $ref: 'steps.a.result.x' } } })] }, 'step "a" is optional and may have no result; give the reference a default'],
+    ['a reference inside a default', { steps: [step('a', { input: { x: { $ref: 'request.payload.x', default: { $ref: 'request.task_id' } } } })] }, 'steps[0] (a).input.x.default: a default is a literal value and cannot hold a $ref'],
+    ['an output reference to an unknown step', { steps: [step('a')], output: { x: { $ref: 'steps.b.result' } } }, 'workflows/flow.yaml: output.x: $ref steps.b.result: no step "b"'],
+    ['a number that is not JSON', { steps: [step('a', { input: { x: Number.POSITIVE_INFINITY } })] }, 'steps[0] (a).input.x: Infinity is not a JSON value'],
+    ['an object that is not JSON', { steps: [step('a', { input: { when: new Date(0) } })] }, 'steps[0] (a).input.when: must be plain JSON'],
   ])('reports %s', (_name, raw, message) => {
     expect(problemsOf(raw).join('\n')).toContain(message);
+  });
+
+  it('reports every problem of a definition at once, and returns no definition', () => {
+    const result = parseWorkflowDefinition(
+      { task_type: 'flow', version: 0, extra: 1, steps: [step('a', { agent: 'a.>' }), step('b', { depends_on: ['zz'], timeout_ms: 1 })] },
+      'workflows/flow.yaml',
+      'flow',
+    );
+    expect(result.definition).toBeUndefined();
+    expect(result.problems).toEqual([
+      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output)',
+      'workflows/flow.yaml: version: must be an integer from 1 to 9007199254740991',
+      'workflows/flow.yaml: steps[0] (a): agent "a.>" is not an agent name (must match ^[a-z0-9][a-z0-9_-]{0,63}$)',
+      'workflows/flow.yaml: steps[1] (b).timeout_ms: must be an integer from 100 to 86400000',
+      'workflows/flow.yaml: steps[1] (b): depends_on names unknown step "zz"',
+    ]);
+  });
+
+  it('names each distinct cycle once', () => {
+    const problems = problemsOf({
+      steps: [step('a', { depends_on: ['b'] }), step('b', { depends_on: ['a'] }), step('c', { depends_on: ['d'] }), step('d', { depends_on: ['c'] })],
+    });
+    expect(problems).toEqual(['workflows/flow.yaml: steps: depends_on forms a cycle: a -> b -> a', 'workflows/flow.yaml: steps: depends_on forms a cycle: c -> d -> c']);
+  });
+
+  it('accepts references to transitive prerequisites, to optional steps with a default, and to any step from the output', () => {
+    expect(
+      problemsOf({
+        steps: [
+          step('a', { optional: true }),
+          step('b', { depends_on: ['a'] }),
+          step('c', { depends_on: ['b'], input: { first: { $ref: 'steps.a.result.x', default: null }, second: { $ref: 'steps.b.result' }, p: { $ref: 'request.payload' } } }),
+        ],
+        output: { c: { $ref: 'steps.c.result' }, a: { $ref: 'steps.a.result', default: {} }, items: [{ $ref: 'steps.b.result.items.0' }] },
+      }),
+    ).toEqual([]);
   });
 
   it('reads a sub-workflow step as a sub-task to the orchestrator itself', () => {
@@ -66,9 +188,18 @@ describe('parseWorkflowDefinition', () => {
     expect(problemsOf({ steps: [{ id: 'inner', workflow: 'other', agent: 'x' }] }).join('\n')).toContain('a step with a workflow names no agent, capability or task_type');
   });
 
+  it('reads a capability step with no named agent', () => {
+    const { definition } = parseWorkflowDefinition({ task_type: 'flow', version: 1, steps: [{ id: 'a', capability: 'summarize' }] }, 'flow.yaml', 'flow');
+    expect(definition?.steps[0]).toMatchObject({ agent: null, capability: 'summarize', task_type: 'summarize' });
+  });
+
   it('requires task_type to match the file name', () => {
-    expect(parseWorkflowDefinition({ task_type: 'other', version: 1, steps: [step('a')] }, 'flow.yaml', 'flow').problems).toEqual([
-      'flow.yaml: task_type: "other" must equal the file name "flow"',
+    expect(parseWorkflowDefinition({ task_type: 'other', version: 1, steps: [step('a')] }, 'workflows/flow.yaml', 'flow').problems).toEqual([
+      'workflows/flow.yaml: task_type: "other" must equal the file name "flow"',
     ]);
+  });
+
+  it('refuses something that is not a mapping', () => {
+    expect(parseWorkflowDefinition(null, 'workflows/flow.yaml', 'flow').problems).toEqual(['workflows/flow.yaml: must be a mapping with task_type, version and steps']);
   });
 });

@@ -52,7 +52,12 @@ export const LIMITS = {
 
 const STEP_ID = /^[a-z][a-z0-9_]{0,63}$/;
 const FIELD_TYPES: readonly PayloadFieldType[] = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
-const REQUEST_FIELDS = new Set(['task_id', 'task_type', 'priority', 'payload']);
+/** What `request.<field>` may name; only the payload has fields of its own. */
+const REQUEST_FIELDS = ['task_id', 'task_type', 'priority', 'payload'] as const;
+const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output'];
+const STEP_FIELDS = [
+  'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
+];
 
 /** Collects every problem of one definition, each prefixed with where it is. */
 class Problems {
@@ -79,6 +84,20 @@ class Problems {
     return value;
   }
 
+  text(where: string, value: unknown): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      this.add(where, 'must be a string');
+      return undefined;
+    }
+    return value;
+  }
+
+  flag(where: string, value: unknown): boolean {
+    if (value !== undefined && typeof value !== 'boolean') this.add(where, 'must be true or false');
+    return value === true;
+  }
+
   backoff(where: string, value: unknown): BackoffPolicy | undefined {
     if (value === undefined) return undefined;
     if (!isPlainObject(value)) {
@@ -86,8 +105,10 @@ class Problems {
       return undefined;
     }
     this.onlyKeys(where, value, ['initial_ms', 'max_ms']);
-    const initial = this.integer(`${where}.initial_ms`, value['initial_ms'] ?? Number.NaN, { min: 0, max: LIMITS.timeoutMs.max });
-    const max = this.integer(`${where}.max_ms`, value['max_ms'] ?? Number.NaN, { min: 0, max: LIMITS.timeoutMs.max });
+    const range = { min: 0, max: LIMITS.timeoutMs.max };
+    for (const key of ['initial_ms', 'max_ms']) if (value[key] === undefined) this.add(`${where}.${key}`, 'is required');
+    const initial = this.integer(`${where}.initial_ms`, value['initial_ms'], range);
+    const max = this.integer(`${where}.max_ms`, value['max_ms'], range);
     if (initial === undefined || max === undefined) return undefined;
     if (initial > max) this.add(where, 'initial_ms must not exceed max_ms');
     return { initial_ms: initial, max_ms: max };
@@ -118,74 +139,89 @@ function parsePayload(problems: Problems, value: unknown): Record<string, Payloa
     }
     problems.onlyKeys(where, spec, ['type', 'required', 'max_length', 'description']);
     const type = spec['type'];
+    if (type === undefined) {
+      problems.add(`${where}.type`, 'is required');
+      continue;
+    }
     if (typeof type !== 'string' || !FIELD_TYPES.includes(type as PayloadFieldType)) {
       problems.add(`${where}.type`, `must be one of ${FIELD_TYPES.join(', ')}`);
       continue;
     }
-    if (spec['required'] !== undefined && typeof spec['required'] !== 'boolean') problems.add(`${where}.required`, 'must be true or false');
-    const field: PayloadField = { type: type as PayloadFieldType, required: spec['required'] === true };
+    const field: PayloadField = { type: type as PayloadFieldType, required: problems.flag(`${where}.required`, spec['required']) };
     const maxLength = problems.integer(`${where}.max_length`, spec['max_length'], { min: 1, max: 10_000_000 });
-    if (maxLength !== undefined) field.max_length = maxLength;
-    if (typeof spec['description'] === 'string') field.description = spec['description'];
+    if (maxLength !== undefined) {
+      if (type === 'string' || type === 'array') field.max_length = maxLength;
+      else problems.add(`${where}.max_length`, 'applies to string and array fields only');
+    }
+    const description = problems.text(`${where}.description`, spec['description']);
+    if (description !== undefined) field.description = description;
     fields[name] = field;
   }
   return fields;
 }
 
-function parseStep(problems: Problems, value: unknown, index: number): StepDefinition | undefined {
+/** A step as read, with where it is for messages; `usable` is false when a problem makes it unplannable. */
+interface ParsedStep {
+  step: StepDefinition;
+  label: string;
+  usable: boolean;
+}
+
+function parseStep(problems: Problems, value: unknown, index: number): ParsedStep | undefined {
   const label = isPlainObject(value) && typeof value['id'] === 'string' ? `steps[${index}] (${value['id']})` : `steps[${index}]`;
   if (!isPlainObject(value)) {
     problems.add(label, 'must be an object');
     return undefined;
   }
-  problems.onlyKeys(label, value, [
-    'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
-  ]);
+  problems.onlyKeys(label, value, STEP_FIELDS);
   const { id, capability } = value;
+  if (id === undefined) problems.add(label, 'id is required');
+  else if (typeof id !== 'string' || !STEP_ID.test(id)) problems.add(label, `id ${JSON.stringify(id)} must match ${STEP_ID.source}`);
+  const hasId = typeof id === 'string' && STEP_ID.test(id);
+  let usable = hasId;
   // `workflow: <task_type>` runs another workflow as this step: a sub-task to the orchestrator itself.
   const workflow = value['workflow'];
   if (workflow !== undefined && (value['agent'] !== undefined || capability !== undefined || value['task_type'] !== undefined)) {
     problems.add(label, 'a step with a workflow names no agent, capability or task_type');
-    return undefined;
+    usable = false;
   }
   const agent = workflow !== undefined ? ORCHESTRATOR_AGENT_NAME : value['agent'];
   const task_type = workflow ?? value['task_type'] ?? capability;
-  let valid = true;
-  if (typeof id !== 'string' || !STEP_ID.test(id)) {
-    problems.add(label, `id must match ${STEP_ID.source}`);
-    valid = false;
-  }
   if (agent === undefined && capability === undefined) {
     problems.add(label, 'needs an agent, a capability, or both');
-    valid = false;
+    usable = false;
   }
   if (agent !== undefined && !isAgentName(agent)) {
     problems.add(label, `agent ${JSON.stringify(agent)} is not an agent name (must match ${AGENT_NAME_PATTERN.source})`);
-    valid = false;
+    usable = false;
   }
   if (capability !== undefined && (typeof capability !== 'string' || !TASK_TYPE_PATTERN.test(capability))) {
-    problems.add(label, `capability must match ${TASK_TYPE_PATTERN.source}`);
-    valid = false;
+    problems.add(label, `capability ${JSON.stringify(capability)} must match ${TASK_TYPE_PATTERN.source}`);
+    usable = false;
   }
-  if (typeof task_type !== 'string' || !TASK_TYPE_PATTERN.test(task_type)) {
-    problems.add(label, `task_type must match ${TASK_TYPE_PATTERN.source}`);
-    valid = false;
+  if (task_type === undefined) {
+    if (agent !== undefined) problems.add(label, 'task_type is required');
+    usable = false;
+  } else if (typeof task_type !== 'string' || !TASK_TYPE_PATTERN.test(task_type)) {
+    problems.add(label, `${workflow !== undefined ? 'workflow' : 'task_type'} ${JSON.stringify(task_type)} must match ${TASK_TYPE_PATTERN.source}`);
+    usable = false;
   }
   const fallbacks = stringList(problems, `${label}.fallbacks`, value['fallbacks']);
   for (const fallback of fallbacks) {
     if (!isAgentName(fallback)) problems.add(`${label}.fallbacks`, `${JSON.stringify(fallback)} is not an agent name`);
   }
-  if (value['optional'] !== undefined && typeof value['optional'] !== 'boolean') problems.add(`${label}.optional`, 'must be true or false');
-  if (!valid) return undefined;
+  const input = value['input'] ?? {};
+  if (!isPlainObject(input)) problems.add(`${label}.input`, 'must be a mapping (the sub-task payload), or a $ref to one');
+  if (!hasId) return undefined;
   const step: StepDefinition = {
-    id: id as string,
-    agent: (agent as string | undefined) ?? null,
-    capability: (capability as string | undefined) ?? null,
-    task_type: task_type as string,
+    id: id,
+    agent: typeof agent === 'string' ? agent : null,
+    capability: typeof capability === 'string' ? capability : null,
+    task_type: typeof task_type === 'string' ? task_type : '',
     depends_on: stringList(problems, `${label}.depends_on`, value['depends_on']),
-    input: value['input'] ?? {},
+    input,
     fallbacks,
-    optional: value['optional'] === true,
+    optional: problems.flag(`${label}.optional`, value['optional']),
   };
   const timeout = problems.integer(`${label}.timeout_ms`, value['timeout_ms'], LIMITS.timeoutMs);
   if (timeout !== undefined) step.timeout_ms = timeout;
@@ -193,8 +229,9 @@ function parseStep(problems: Problems, value: unknown, index: number): StepDefin
   if (attempts !== undefined) step.max_attempts = attempts;
   const backoff = problems.backoff(`${label}.backoff`, value['backoff']);
   if (backoff) step.backoff = backoff;
-  if (typeof value['description'] === 'string') step.description = value['description'];
-  return step;
+  const description = problems.text(`${label}.description`, value['description']);
+  if (description !== undefined) step.description = description;
+  return { step, label, usable };
 }
 
 /** The steps each step transitively depends on; null when there is a cycle (reported). */
@@ -202,20 +239,25 @@ function prerequisites(problems: Problems, steps: StepDefinition[]): Map<string,
   const byId = new Map(steps.map((step) => [step.id, step]));
   const result = new Map<string, Set<string>>();
   const visiting: string[] = [];
+  const reported = new Set<string>();
   let cyclic = false;
   const visit = (id: string): Set<string> => {
     const known = result.get(id);
     if (known) return known;
     const at = visiting.indexOf(id);
     if (at >= 0) {
-      if (!cyclic) problems.add('steps', `depends_on forms a cycle: ${[...visiting.slice(at), id].join(' -> ')}`);
+      const cycle = [...visiting.slice(at), id];
+      // The same cycle is reached from each of its members; name it once.
+      const key = [...new Set(cycle)].sort().join(',');
+      if (!reported.has(key)) problems.add('steps', `depends_on forms a cycle: ${cycle.join(' -> ')}`);
+      reported.add(key);
       cyclic = true;
       return new Set();
     }
     visiting.push(id);
     const all = new Set<string>();
     for (const dep of byId.get(id)?.depends_on ?? []) {
-      if (!byId.has(dep)) continue;
+      if (!byId.has(dep) || dep === id) continue;
       all.add(dep);
       for (const transitive of visit(dep)) all.add(transitive);
     }
@@ -227,14 +269,38 @@ function prerequisites(problems: Problems, steps: StepDefinition[]): Map<string,
   return cyclic ? null : result;
 }
 
-/** Reports every `$ref` that could not resolve: unknown roots, steps that will not have run yet, malformed forms. */
-function checkReferences(
-  problems: Problems,
-  where: string,
-  template: unknown,
-  canRead: (stepId: string) => boolean,
-  stepIds: ReadonlySet<string>,
-): void {
+/** What a template may read: the steps that will have run, and which of them may have no result. */
+interface Readable {
+  stepIds: ReadonlySet<string>;
+  canRead: (stepId: string) => boolean;
+  optional: ReadonlySet<string>;
+}
+
+/** Checks one `$ref` path: a known root, a field that exists, a step that will have run. */
+function checkPath(path: string, hasDefault: boolean, readable: Readable): string | undefined {
+  const segments = path.split('.');
+  if (segments.some((segment) => segment === '')) return 'has an empty segment';
+  const [root, second, third] = segments;
+  if (root === 'request') {
+    if (!REQUEST_FIELDS.includes(second as (typeof REQUEST_FIELDS)[number])) return `request has only ${REQUEST_FIELDS.join(', ')}`;
+    if (second !== 'payload' && third !== undefined) return `request.${second} is a string and has no fields`;
+    return undefined;
+  }
+  if (root === 'steps') {
+    if (second === undefined || !readable.stepIds.has(second)) return `no step "${second ?? ''}"`;
+    if (!readable.canRead(second)) return `step "${second}" is not a prerequisite (add it to depends_on)`;
+    if (third !== 'result') return `a step has only a result: write steps.${second}.result`;
+    if (readable.optional.has(second) && !hasDefault) return `step "${second}" is optional and may have no result; give the reference a default`;
+    return undefined;
+  }
+  return 'must start with request. or steps.';
+}
+
+/**
+ * Reports every `$ref` that could not resolve (unknown roots, steps that will not have run yet,
+ * malformed forms) and every value that is not plain JSON, since plans are stored as JSON.
+ */
+function checkTemplate(problems: Problems, where: string, template: unknown, readable: Readable): void {
   if (isPlainObject(template) && '$ref' in template) {
     if (!isReference(template)) {
       problems.add(where, '$ref must be a string path');
@@ -243,23 +309,40 @@ function checkReferences(
     for (const key of Object.keys(template)) {
       if (key !== '$ref' && key !== 'default') problems.add(where, `unknown field "${key}" in a $ref (allowed: $ref, default)`);
     }
-    const [root, second, third] = template.$ref.split('.');
-    if (root === 'request') {
-      if (!second || !REQUEST_FIELDS.has(second)) problems.add(where, `$ref ${template.$ref}: request has ${[...REQUEST_FIELDS].join(', ')}`);
-    } else if (root === 'steps') {
-      if (!second || !stepIds.has(second)) problems.add(where, `$ref ${template.$ref}: no step "${second ?? ''}"`);
-      else if (!canRead(second)) problems.add(where, `$ref ${template.$ref}: step "${second}" is not a prerequisite (add it to depends_on)`);
-      else if (third !== undefined && third !== 'result') problems.add(where, `$ref ${template.$ref}: a step has only a result`);
-    } else {
-      problems.add(where, `$ref ${template.$ref}: must start with request. or steps.`);
-    }
+    const wrong = checkPath(template.$ref, 'default' in template, readable);
+    if (wrong) problems.add(where, `$ref ${template.$ref}: ${wrong}`);
+    if ('default' in template) checkLiteral(problems, `${where}.default`, template.default);
     return;
   }
   if (Array.isArray(template)) {
-    template.forEach((item, i) => checkReferences(problems, `${where}[${i}]`, item, canRead, stepIds));
+    template.forEach((item, i) => checkTemplate(problems, `${where}[${i}]`, item, readable));
   } else if (isPlainObject(template)) {
-    for (const [key, value] of Object.entries(template)) checkReferences(problems, `${where}.${key}`, value, canRead, stepIds);
+    if (!isJsonObject(template)) problems.add(where, 'must be plain JSON');
+    for (const [key, value] of Object.entries(template)) checkTemplate(problems, `${where}.${key}`, value, readable);
+  } else {
+    checkScalar(problems, where, template);
   }
+}
+
+/** A default is used as it is: plain JSON with no references in it. */
+function checkLiteral(problems: Problems, where: string, value: unknown): void {
+  if (Array.isArray(value)) value.forEach((item, i) => checkLiteral(problems, `${where}[${i}]`, item));
+  else if (isPlainObject(value)) {
+    if ('$ref' in value) problems.add(where, 'a default is a literal value and cannot hold a $ref');
+    else if (!isJsonObject(value)) problems.add(where, 'must be plain JSON');
+    else for (const [key, item] of Object.entries(value)) checkLiteral(problems, `${where}.${key}`, item);
+  } else checkScalar(problems, where, value);
+}
+
+function checkScalar(problems: Problems, where: string, value: unknown): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number' && Number.isFinite(value)) return;
+  problems.add(where, `${typeof value === 'number' ? String(value) : `a ${typeof value}`} is not a JSON value`);
+}
+
+function isJsonObject(value: Record<string, unknown>): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /**
@@ -276,14 +359,17 @@ export function parseWorkflowDefinition(
     problems.add('', 'must be a mapping with task_type, version and steps');
     return { problems: problems.list };
   }
-  problems.onlyKeys('', raw, ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output']);
+  problems.onlyKeys('', raw, TOP_LEVEL_FIELDS);
   const taskType = raw['task_type'];
-  if (typeof taskType !== 'string' || !TASK_TYPE_PATTERN.test(taskType)) {
-    problems.add('task_type', `must match ${TASK_TYPE_PATTERN.source}`);
+  if (taskType === undefined) problems.add('task_type', 'is required');
+  else if (typeof taskType !== 'string' || !TASK_TYPE_PATTERN.test(taskType)) {
+    problems.add('task_type', `${JSON.stringify(taskType)} must match ${TASK_TYPE_PATTERN.source}`);
   } else if (expectedTaskType !== undefined && taskType !== expectedTaskType) {
     problems.add('task_type', `"${taskType}" must equal the file name "${expectedTaskType}"`);
   }
-  const version = problems.integer('version', raw['version'] ?? Number.NaN, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  if (raw['version'] === undefined) problems.add('version', 'is required');
+  const version = problems.integer('version', raw['version'], { min: 1, max: Number.MAX_SAFE_INTEGER });
+  const description = problems.text('description', raw['description']);
   const payload = parsePayload(problems, raw['payload']);
   const defaults: WorkflowDefinition['defaults'] = {};
   if (raw['defaults'] !== undefined) {
@@ -302,41 +388,46 @@ export function parseWorkflowDefinition(
   const timeoutMs = problems.integer('timeout_ms', raw['timeout_ms'], LIMITS.timeoutMs);
 
   const rawSteps = raw['steps'];
-  const steps: StepDefinition[] = [];
-  if (!Array.isArray(rawSteps) || rawSteps.length === 0) {
+  const parsed: ParsedStep[] = [];
+  if (rawSteps === undefined) problems.add('steps', 'is required');
+  else if (!Array.isArray(rawSteps) || rawSteps.length === 0) {
     problems.add('steps', 'must be a non-empty list');
   } else if (rawSteps.length > LIMITS.maxSteps) {
     problems.add('steps', `has ${rawSteps.length} steps; at most ${LIMITS.maxSteps} are allowed`);
   } else {
     rawSteps.forEach((value, index) => {
       const step = parseStep(problems, value, index);
-      if (step) steps.push(step);
+      if (step) parsed.push(step);
     });
   }
 
   const ids = new Set<string>();
-  for (const step of steps) {
-    if (ids.has(step.id)) problems.add(`steps (${step.id})`, 'duplicate step id');
-    ids.add(step.id);
+  const unique: ParsedStep[] = [];
+  for (const one of parsed) {
+    if (ids.has(one.step.id)) problems.add(one.label, `duplicate step id "${one.step.id}"`);
+    else unique.push(one);
+    ids.add(one.step.id);
   }
-  for (const step of steps) {
+  for (const { step, label } of unique) {
     for (const dep of step.depends_on) {
-      if (dep === step.id) problems.add(`steps (${step.id})`, 'depends_on names the step itself');
-      else if (!ids.has(dep)) problems.add(`steps (${step.id})`, `depends_on names unknown step "${dep}"`);
+      if (dep === step.id) problems.add(label, 'depends_on names the step itself');
+      else if (!ids.has(dep)) problems.add(label, `depends_on names unknown step "${dep}"`);
     }
   }
+  const steps = unique.map((p) => p.step);
   const before = prerequisites(problems, steps);
   if (before) {
-    for (const step of steps) {
+    const optional = new Set(steps.filter((step) => step.optional).map((step) => step.id));
+    for (const { step, label } of unique) {
       const mine = before.get(step.id) ?? new Set<string>();
-      checkReferences(problems, `steps (${step.id}).input`, step.input, (id) => mine.has(id), ids);
+      checkTemplate(problems, `${label}.input`, step.input, { stepIds: ids, canRead: (id) => mine.has(id), optional });
     }
-    checkReferences(problems, 'output', raw['output'], (id) => ids.has(id), ids);
+    if (raw['output'] !== undefined) checkTemplate(problems, 'output', raw['output'], { stepIds: ids, canRead: (id) => ids.has(id), optional });
   }
 
-  if (problems.list.length > 0 || typeof taskType !== 'string' || version === undefined) return { problems: problems.list };
+  if (problems.list.length > 0 || !parsed.every((p) => p.usable) || typeof taskType !== 'string' || version === undefined) return { problems: problems.list };
   const definition: WorkflowDefinition = { task_type: taskType, version, payload, defaults, steps, source };
-  if (typeof raw['description'] === 'string') definition.description = raw['description'];
+  if (description !== undefined) definition.description = description;
   if (timeoutMs !== undefined) definition.timeout_ms = timeoutMs;
   if (raw['output'] !== undefined) definition.output = raw['output'];
   return { definition, problems: [] };
