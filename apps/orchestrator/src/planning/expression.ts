@@ -1,0 +1,200 @@
+import { Script, createContext } from 'node:vm';
+import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
+import { isPlainObject } from '@orchestrator/contracts';
+
+/**
+ * Expressions in workflow definitions (`when`, `for_each`, `$expr`) are CEL, the Common Expression
+ * Language: no loops, no user-defined functions, no access to anything but the data handed in.
+ * CEL terminates by design, but a regular expression or nested comprehensions can still take
+ * unbounded time, so every evaluation also runs under a time limit.
+ */
+export const EXPRESSION_LIMITS = {
+  maxLength: 1_000,
+  maxAstNodes: 200,
+  maxDepth: 32,
+  timeoutMs: 100,
+} as const;
+
+/** The variables an expression may read; `item` and `index` only in the input of a `for_each` step. */
+const DATA_ROOTS = new Set(['request', 'steps', 'item', 'index']);
+
+const environment = new Environment({
+  unlistedVariablesAreDyn: false,
+  homogeneousAggregateLiterals: false,
+  limits: {
+    maxAstNodes: EXPRESSION_LIMITS.maxAstNodes,
+    maxDepth: EXPRESSION_LIMITS.maxDepth,
+    maxListElements: 100,
+    maxMapEntries: 100,
+  },
+})
+  .registerVariable('request', 'map<string, dyn>')
+  .registerVariable('steps', 'map<string, dyn>')
+  .registerVariable('item', 'dyn')
+  .registerVariable('index', 'int');
+
+export class ExpressionError extends Error {
+  constructor(
+    readonly code: 'EXPRESSION_INVALID' | 'EXPRESSION_FAILED' | 'EXPRESSION_TIMEOUT',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+/** What an expression may reference: the steps that exist, those that will have run before it, and whether it runs per item. */
+export interface ExpressionScope {
+  stepIds: ReadonlySet<string>;
+  canRead: (stepId: string) => boolean;
+  perItem: boolean;
+}
+
+const COMPILED_CACHE_SIZE = 1_000;
+const compiled = new Map<string, ParseResult>();
+
+function compile(source: string): ParseResult {
+  const known = compiled.get(source);
+  if (known) return known;
+  if (source.length > EXPRESSION_LIMITS.maxLength) {
+    throw new ExpressionError('EXPRESSION_INVALID', `is ${source.length} characters long; at most ${EXPRESSION_LIMITS.maxLength} are allowed`);
+  }
+  let parsed: ParseResult;
+  try {
+    parsed = environment.parse(source);
+  } catch (error) {
+    throw new ExpressionError('EXPRESSION_INVALID', `is not a valid CEL expression: ${firstLine(error)}`);
+  }
+  if (compiled.size >= COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(source, parsed);
+  return parsed;
+}
+
+// One context serves every evaluation: the script only calls back into this module, and the
+// watchdog behind `timeout` stops whatever runs under it, the CEL evaluator included.
+const sandbox = createContext(Object.create(null) as object);
+const runner = new Script('run()');
+
+function bounded<T>(work: () => T): T {
+  let out: T | undefined;
+  (sandbox as { run?: () => void }).run = () => {
+    out = work();
+  };
+  try {
+    runner.runInContext(sandbox, { timeout: EXPRESSION_LIMITS.timeoutMs });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new ExpressionError('EXPRESSION_TIMEOUT', `did not finish within ${EXPRESSION_LIMITS.timeoutMs} ms`);
+    }
+    throw new ExpressionError('EXPRESSION_FAILED', `failed: ${firstLine(error)}`);
+  }
+  return out as T;
+}
+
+/**
+ * Evaluates an expression against `context` (plain JSON) within the time limit and returns its
+ * value as plain JSON. Throws ExpressionError.
+ */
+export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
+  const expression = compile(source);
+  const value = bounded(() => expression(context) as unknown);
+  return toJson(value);
+}
+
+/** Every problem of an expression, each a reason without its place; empty when it is sound. */
+export function checkExpression(source: unknown, scope: ExpressionScope, expects?: 'bool' | 'list'): string[] {
+  if (typeof source !== 'string' || source.trim() === '') return ['must be a CEL expression (a non-empty string)'];
+  let expression: ParseResult;
+  try {
+    expression = compile(source);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  const problems: string[] = [];
+  const checked = expression.check();
+  if (!checked.valid) problems.push(`does not type-check: ${firstLine(checked.error)}`);
+  else if (expects && checked.type !== 'dyn' && !checked.type?.startsWith(expects)) {
+    problems.push(`must give ${expects === 'bool' ? 'true or false' : 'a list'}, not ${checked.type ?? 'unknown'}`);
+  }
+  const uses = readsOf(expression.ast);
+  for (const misuse of uses.misuses) problems.push(misuse);
+  if (uses.perItem && !scope.perItem) problems.push('item and index are there only in the input of a step with for_each');
+  for (const step of uses.steps) {
+    if (!scope.stepIds.has(step)) problems.push(`steps.${step}: no step "${step}"`);
+    else if (!scope.canRead(step)) problems.push(`steps.${step}: step "${step}" is not a prerequisite (add it to depends_on)`);
+  }
+  // An expression that reads no data gives the same value every time: evaluate it now, so one
+  // that fails or runs too long is refused with the plan instead of failing the workflow later.
+  if (problems.length === 0 && !uses.readsData) {
+    try {
+      const value = evaluateExpression(source, {});
+      if (expects === 'bool' && typeof value !== 'boolean') problems.push('must give true or false');
+      if (expects === 'list' && !Array.isArray(value)) problems.push('must give a list');
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  return problems;
+}
+
+/** The steps an expression reads (`steps.<id>`), whether it reads any data, and misuses of `steps`. */
+function readsOf(ast: ASTNode): { steps: Set<string>; readsData: boolean; perItem: boolean; misuses: string[] } {
+  const steps = new Set<string>();
+  const misuses: string[] = [];
+  let readsData = false;
+  let perItem = false;
+  const visit = (node: ASTNode): void => {
+    if (node.op === '.' && node.args[0].op === 'id' && node.args[0].args === 'steps') {
+      steps.add(node.args[1]);
+      readsData = true;
+      return;
+    }
+    if (node.op === 'id') {
+      if (node.args === 'steps') misuses.push('steps must be followed by .<step id>, e.g. steps.review.result');
+      if (DATA_ROOTS.has(node.args)) readsData = true;
+      if (node.args === 'item' || node.args === 'index') perItem = true;
+      return;
+    }
+    if (node.op === 'value') return;
+    walkArgs(node.args, visit);
+  };
+  visit(ast);
+  return { steps, readsData, perItem, misuses };
+}
+
+function walkArgs(args: unknown, visit: (node: ASTNode) => void): void {
+  if (Array.isArray(args)) {
+    for (const arg of args) walkArgs(arg, visit);
+  } else if (isAstNode(args)) {
+    visit(args);
+  }
+}
+
+function isAstNode(value: unknown): value is ASTNode {
+  return typeof value === 'object' && value !== null && 'op' in value && 'args' in value;
+}
+
+/** CEL values as plain JSON: integers are BigInt in CEL, and some CEL types have no JSON form. */
+export function toJson(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new ExpressionError('EXPRESSION_FAILED', `gave ${value}, which is not a JSON number`);
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new ExpressionError('EXPRESSION_FAILED', `gave ${value}, which is too large for a JSON number`);
+    }
+    return Number(value);
+  }
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toJson(v)]));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
+  throw new ExpressionError('EXPRESSION_FAILED', `gave a value with no JSON form (${Object.prototype.toString.call(value)})`);
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
