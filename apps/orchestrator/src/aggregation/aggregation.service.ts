@@ -15,7 +15,7 @@ import { MessagePublisher } from '../transport/message-publisher.js';
 export function templateContext(root: TaskEntity, steps: readonly TaskEntity[]): TemplateContext {
   const results: TemplateContext['steps'] = {};
   for (const step of steps) {
-    if (step.status === TaskStatus.Completed && step.step_key) results[step.step_key] = { result: step.result };
+    if (step.status === TaskStatus.Completed && step.step_key && step.parent_id === root.id) results[step.step_key] = { result: step.result };
   }
   return {
     request: { task_id: root.task_id, task_type: root.task_type, priority: root.priority, payload: root.payload },
@@ -28,11 +28,11 @@ export function templateContext(root: TaskEntity, steps: readonly TaskEntity[]):
 export class AggregationService {
   constructor(private readonly publisher: MessagePublisher) {}
 
-  /** Every completed step's result keyed by step id. */
+  /** Every completed step's result keyed by step id (the items of a `for_each` step are in its result). */
   stepResults(steps: readonly TaskEntity[]): Record<string, unknown> {
     const results: Record<string, unknown> = {};
     for (const step of steps) {
-      if (step.status === TaskStatus.Completed && step.step_key) results[step.step_key] = step.result;
+      if (step.status === TaskStatus.Completed && step.step_key && step.parent_id === step.root_id) results[step.step_key] = step.result;
     }
     return results;
   }

@@ -9,6 +9,7 @@ import {
   taskEventSubject,
   TaskStatus,
   failedResponse,
+  type TaskPriority,
   type TaskRequest,
   type TaskResponse,
 } from '@orchestrator/contracts';
@@ -17,7 +18,8 @@ import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type NewTask, type TasksTransaction } from '../persistence/tasks.repository.js';
-import { resolveTemplate, type Plan, type PlannedStep } from '../planning/plan.js';
+import { evaluate, resolveTemplate, type Plan, type PlannedStep } from '../planning/plan.js';
+import { LIMITS } from '../planning/workflow-definition.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { retryDelayMs } from './backoff.js';
@@ -27,7 +29,7 @@ import { childTraceparent } from '../tracing/trace-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
-import { countProgress, decide, parseSubtaskWireId, subtaskWireId } from './workflow-state.js';
+import { countProgress, decide, hasBeenScheduled, itemIndex, itemKey, parseSubtaskWireId, planKey, subtaskWireId } from './workflow-state.js';
 
 const ROOT_OF_STEP_ENTRIES = 100_000;
 const MAX_ANSWERS_PER_TRANSACTION = 200;
@@ -94,7 +96,7 @@ export class WorkflowEngine {
     const now = new Date();
     const rootId = randomUUID();
     const root: TaskEntity = {
-      ...this.newRow(rootId, null, rootId, request.task_type, request),
+      ...this.newRow(rootId, null, rootId, request.task_type, request.priority),
       task_id: request.task_id,
       status: TaskStatus.Running,
       payload: request.payload,
@@ -111,7 +113,7 @@ export class WorkflowEngine {
     const steps: TaskEntity[] = plan.steps.map((planned) => {
       const id = randomUUID();
       return {
-        ...this.newRow(id, rootId, rootId, planned.task_type, request),
+        ...this.newRow(id, rootId, rootId, planned.task_type, request.priority),
         step_key: planned.id,
         agent_name: planned.agent,
         max_attempts: planned.max_attempts,
@@ -346,14 +348,16 @@ export class WorkflowEngine {
   /** Dispatches the steps that became ready, or ends the workflow when nothing is left to do. */
   private async advance(wf: Workflow): Promise<void> {
     for (;;) {
+      await this.advanceForEach(wf);
       const decision = decide(wf.plan, wf.steps);
       switch (decision.outcome.kind) {
         case 'failed': {
           const step = decision.outcome.step;
-          const attempts = step.attempts === 1 ? '1 attempt' : `${step.attempts} attempts`;
+          // Attempts are counted for steps sent to an agent; a `for_each` step counts them per item.
+          const attempts = step.attempts === 0 ? '' : step.attempts === 1 ? ' after 1 attempt' : ` after ${step.attempts} attempts`;
           this.failWorkflow(
             wf,
-            `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed after ${attempts}: ${step.error ?? 'no error given'}`,
+            `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed${attempts}: ${step.error ?? 'no error given'}`,
             step,
           );
           return;
@@ -363,16 +367,114 @@ export class WorkflowEngine {
           return;
         case 'running':
           if (decision.ready.length === 0) return;
-          for (const step of decision.ready) await this.dispatchStep(wf, step);
+          for (const step of decision.ready) await this.startStep(wf, step);
       }
     }
+  }
+
+  /** A step whose prerequisites are settled: skipped when its `when` is false, expanded when it has `for_each`, else sent. */
+  private async startStep(wf: Workflow, step: TaskEntity): Promise<void> {
+    const planned = this.plannedStep(wf.plan, step);
+    if (planned.when !== undefined) {
+      let go: unknown;
+      try {
+        go = evaluate(planned.when, templateContext(wf.root, wf.steps));
+        if (typeof go !== 'boolean') throw new Error(`gave ${JSON.stringify(go)}, not true or false`);
+      } catch (error) {
+        this.failAtOnce(wf, step, `when: ${(error as Error).message}`);
+        return;
+      }
+      if (!go) {
+        this.patch(wf, step, { status: TaskStatus.Completed, result: { skipped: true, reason: `when is false: ${planned.when}` }, started_at: wf.now, completed_at: wf.now });
+        this.progress(wf, step);
+        return;
+      }
+    }
+    if (planned.for_each !== undefined) await this.expand(wf, step, planned, planned.for_each);
+    else await this.dispatchStep(wf, step);
+  }
+
+  /** Evaluates a `for_each` step's list and adds one row per item, each with its input built; the items are sent by advanceForEach. */
+  private async expand(wf: Workflow, step: TaskEntity, planned: PlannedStep, forEach: string): Promise<void> {
+    const context = templateContext(wf.root, wf.steps);
+    let inputs: Record<string, unknown>[];
+    try {
+      const list = evaluate(forEach, context);
+      if (!Array.isArray(list)) throw new Error(`gave ${list === null ? 'null' : typeof list}, not a list`);
+      if (list.length > LIMITS.forEachMaxItems) throw new Error(`gave ${list.length} items; at most ${LIMITS.forEachMaxItems} are allowed`);
+      inputs = list.map((item: unknown, index) => {
+        const input = resolveTemplate(planned.input, { ...context, item, index });
+        if (!isPlainObject(input)) throw new Error(`the input of item ${index} must resolve to a JSON object`);
+        return input;
+      });
+    } catch (error) {
+      this.failAtOnce(wf, step, `for_each: ${(error as Error).message}`);
+      return;
+    }
+    const items: TaskEntity[] = inputs.map((input, index) => {
+      const id = randomUUID();
+      return {
+        ...this.newRow(id, step.id, wf.root.id, planned.task_type, wf.root.priority),
+        step_key: itemKey(planned.id, index),
+        agent_name: planned.agent,
+        max_attempts: planned.max_attempts,
+        payload: input,
+        requester_id: ORCHESTRATOR_AGENT_NAME,
+        created_at: wf.now,
+        updated_at: wf.now,
+        response_sent_at: null,
+      };
+    });
+    if (items.length > 0) await wf.tx.insertSteps(items);
+    wf.steps.push(...items);
+    this.patch(wf, step, { status: TaskStatus.Running, payload: { items: items.length }, started_at: wf.now });
+  }
+
+  /**
+   * Moves each running `for_each` step on: it fails when an item fails for good, completes with
+   * the items' results in list order when all are done, and otherwise keeps up to `concurrency`
+   * items in flight, taking them in list order.
+   */
+  private async advanceForEach(wf: Workflow): Promise<void> {
+    for (const planned of wf.plan.steps) {
+      if (planned.for_each === undefined) continue;
+      const step = wf.steps.find((row) => row.step_key === planned.id && row.parent_id === wf.root.id);
+      if (step?.status !== TaskStatus.Running) continue;
+      const items = wf.steps.filter((row) => row.parent_id === step.id).sort((a, b) => itemIndex(a.step_key ?? '') - itemIndex(b.step_key ?? ''));
+      const failed = items.find((item) => item.status === TaskStatus.Failed);
+      if (failed) {
+        this.stopUnfinishedSteps(wf, `step ${planned.id} failed`, items);
+        const attempts = failed.attempts === 1 ? '1 attempt' : `${failed.attempts} attempts`;
+        this.failAtOnce(wf, step, `item ${itemIndex(failed.step_key ?? '')} of ${items.length} failed after ${attempts}: ${failed.error ?? 'no error given'}`);
+        continue;
+      }
+      if (items.every((item) => item.status === TaskStatus.Completed)) {
+        this.patch(wf, step, { status: TaskStatus.Completed, result: { items: items.map((item) => item.result) }, completed_at: wf.now });
+        this.progress(wf, step);
+        continue;
+      }
+      let inFlight = items.filter((item) => item.status === TaskStatus.Running || (item.status === TaskStatus.Pending && hasBeenScheduled(item))).length;
+      for (const item of items) {
+        if (inFlight >= (planned.concurrency ?? LIMITS.concurrency.default)) break;
+        if (item.status !== TaskStatus.Pending || hasBeenScheduled(item)) continue;
+        await this.dispatchStep(wf, item);
+        inFlight += 1;
+      }
+    }
+  }
+
+  /** A step that cannot run fails at once: trying again would meet the same problem. */
+  private failAtOnce(wf: Workflow, step: TaskEntity, error: string): void {
+    this.patch(wf, step, { status: TaskStatus.Failed, error, next_attempt_at: null, deadline_at: null, completed_at: wf.now });
+    this.progress(wf, step);
   }
 
   private async dispatchStep(wf: Workflow, step: TaskEntity): Promise<void> {
     const planned = this.plannedStep(wf.plan, step);
     let input: unknown;
     try {
-      input = resolveTemplate(planned.input, templateContext(wf.root, wf.steps));
+      // An item's input was built when its list was expanded.
+      input = step.parent_id !== wf.root.id ? step.payload : resolveTemplate(planned.input, templateContext(wf.root, wf.steps));
       if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
     } catch (error) {
       // A step whose input cannot be built fails at once: retrying would build the same input.
@@ -477,8 +579,8 @@ export class WorkflowEngine {
     this.finish(wf, { status: TaskStatus.Failed, result, error });
   }
 
-  private stopUnfinishedSteps(wf: Workflow, reason: string): void {
-    for (const step of wf.steps) {
+  private stopUnfinishedSteps(wf: Workflow, reason: string, rows: readonly TaskEntity[] = wf.steps): void {
+    for (const step of rows) {
       if (step.status === TaskStatus.Running && step.agent_name) {
         wf.effects.push({ kind: 'cancel', agent: step.agent_name, subtaskId: subtaskWireId(step.id, step.attempts) });
         this.releaseSlot(wf, step);
@@ -522,12 +624,13 @@ export class WorkflowEngine {
   }
 
   private plannedStep(plan: Plan, step: TaskEntity): PlannedStep {
-    const planned = plan.steps.find((s) => s.id === step.step_key);
+    const key = planKey(step.step_key ?? '');
+    const planned = plan.steps.find((s) => s.id === key);
     if (!planned) throw new Error(`plan of workflow ${step.root_id} has no step "${step.step_key ?? ''}"`);
     return planned;
   }
 
-  private newRow(id: string, parentId: string | null, rootId: string, taskType: string, request: TaskRequest): NewTask {
+  private newRow(id: string, parentId: string | null, rootId: string, taskType: string, priority: TaskPriority): NewTask {
     return {
       id,
       task_id: id,
@@ -537,7 +640,7 @@ export class WorkflowEngine {
       step_key: null,
       agent_name: null,
       status: TaskStatus.Pending,
-      priority: request.priority,
+      priority,
       attempts: 0,
       max_attempts: 1,
       next_attempt_at: null,

@@ -18,7 +18,7 @@ export function isSettled(step: TaskEntity, optional: boolean): boolean {
   return step.status === TaskStatus.Completed || (optional && step.status === TaskStatus.Failed);
 }
 
-function hasBeenScheduled(step: TaskEntity): boolean {
+export function hasBeenScheduled(step: TaskEntity): boolean {
   return step.status !== TaskStatus.Pending || step.attempts > 0 || step.next_attempt_at !== null;
 }
 
@@ -46,6 +46,22 @@ export function decide(plan: Plan, steps: readonly TaskEntity[]): WorkflowDecisi
 export function countProgress(steps: readonly TaskEntity[]): { done: number; total: number } {
   const done = steps.filter((s) => s.status === TaskStatus.Completed || s.status === TaskStatus.Failed || s.status === TaskStatus.Cancelled).length;
   return { done, total: steps.length };
+}
+
+/** The row of one item of a `for_each` step is keyed `<step id>[<index>]`. */
+export function itemKey(stepId: string, index: number): string {
+  return `${stepId}[${index}]`;
+}
+
+/** The plan step a row belongs to: its own key, or for an item the key of its `for_each` step. */
+export function planKey(stepKey: string): string {
+  const bracket = stepKey.indexOf('[');
+  return bracket < 0 ? stepKey : stepKey.slice(0, bracket);
+}
+
+export function itemIndex(stepKey: string): number {
+  const bracket = stepKey.indexOf('[');
+  return bracket < 0 ? -1 : Number(stepKey.slice(bracket + 1, -1));
 }
 
 /** The wire id of one attempt of a sub-task: `<row id>:<attempt>`. */

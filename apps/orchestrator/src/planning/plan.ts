@@ -1,4 +1,5 @@
 import { isPlainObject } from '@orchestrator/contracts';
+import { evaluateExpression } from './expression.js';
 import { TemplateError } from './planning.errors.js';
 import type { BackoffPolicy, StepDefinition } from './workflow-definition.js';
 
@@ -21,6 +22,9 @@ export interface Plan {
 export interface TemplateContext {
   request: { task_id: string; task_type: string; priority: string; payload: Record<string, unknown> };
   steps: Record<string, { result: unknown }>;
+  /** In the input of a `for_each` step: the item and its position in the list. */
+  item?: unknown;
+  index?: number;
 }
 
 /** Steps not yet started whose prerequisites are all complete, in plan order. */
@@ -43,8 +47,20 @@ export function lookupPath(root: unknown, path: readonly string[]): unknown {
   return current;
 }
 
-/** Builds a value from a template: references replaced by what they point at. No code runs. */
+/** `{ $expr: '<CEL>' }`: a value computed from the data by a bounded CEL expression. */
+export function isExpression(value: unknown): value is { $expr: string } {
+  return isPlainObject(value) && typeof value['$expr'] === 'string';
+}
+
+/** Evaluates a CEL expression of a plan (`when`, `for_each`, `$expr`) against the workflow's data. */
+export function evaluate(source: string, context: TemplateContext): unknown {
+  const { index, ...rest } = context;
+  return evaluateExpression(source, index === undefined ? rest : { ...rest, index: BigInt(index) });
+}
+
+/** Builds a value from a template: references replaced by what they point at, `$expr` by its value. */
 export function resolveTemplate(template: unknown, context: TemplateContext): unknown {
+  if (isExpression(template)) return evaluate(template.$expr, context);
   if (isReference(template)) {
     const value = lookupPath(context, template.$ref.split('.'));
     if (value !== undefined) return value;

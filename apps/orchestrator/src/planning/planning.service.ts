@@ -5,7 +5,7 @@ import { DynamicPlanner } from './dynamic-planner.service.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
-import type { PayloadField, WorkflowDefinition } from './workflow-definition.js';
+import { LIMITS, type PayloadField, type WorkflowDefinition } from './workflow-definition.js';
 
 export const DEFAULT_BACKOFF = { initial_ms: 500, max_ms: 30_000 } as const;
 
@@ -63,6 +63,8 @@ export class PlanningService {
         backoff: { ...(step.backoff ?? defaults.backoff ?? DEFAULT_BACKOFF) },
         fallbacks: [...step.fallbacks],
         optional: step.optional,
+        ...(step.when === undefined ? {} : { when: step.when }),
+        ...(step.for_each === undefined ? {} : { for_each: step.for_each, concurrency: step.concurrency ?? LIMITS.concurrency.default }),
       })),
     };
   }

@@ -1,4 +1,5 @@
 import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { checkExpression, type ExpressionScope } from './expression.js';
 import { isReference } from './plan.js';
 
 export interface BackoffPolicy {
@@ -29,6 +30,11 @@ export interface StepDefinition {
   fallbacks: string[];
   optional: boolean;
   description?: string;
+  /** A CEL condition on the data so far: when false the step is skipped (completed with no work). */
+  when?: string;
+  /** A CEL expression giving a list: one sub-task per item, `concurrency` of them at a time. */
+  for_each?: string;
+  concurrency?: number;
 }
 
 export interface WorkflowDefinition {
@@ -48,6 +54,9 @@ export const LIMITS = {
   maxSteps: 100,
   timeoutMs: { min: 100, max: 86_400_000 },
   maxAttempts: { min: 1, max: 100 },
+  /** Items a `for_each` step may expand to, and how many of them run at once by default. */
+  forEachMaxItems: 1_000,
+  concurrency: { min: 1, max: 1_000, default: 10 },
 } as const;
 
 const STEP_ID = /^[a-z][a-z0-9_]{0,63}$/;
@@ -57,6 +66,7 @@ const REQUEST_FIELDS = ['task_id', 'task_type', 'priority', 'payload'] as const;
 const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output'];
 const STEP_FIELDS = [
   'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
+  'when', 'for_each', 'concurrency',
 ];
 
 /** Collects every problem of one definition, each prefixed with where it is. */
@@ -231,6 +241,17 @@ function parseStep(problems: Problems, value: unknown, index: number): ParsedSte
   if (backoff) step.backoff = backoff;
   const description = problems.text(`${label}.description`, value['description']);
   if (description !== undefined) step.description = description;
+  // The expressions are checked with the references, once every step is known.
+  for (const key of ['when', 'for_each'] as const) {
+    if (value[key] === undefined) continue;
+    if (typeof value[key] === 'string') step[key] = value[key];
+    else problems.add(`${label}.${key}`, 'must be a CEL expression (a string)');
+  }
+  const concurrency = problems.integer(`${label}.concurrency`, value['concurrency'], LIMITS.concurrency);
+  if (concurrency !== undefined) {
+    if (value['for_each'] === undefined) problems.add(`${label}.concurrency`, 'applies to a step with for_each only');
+    else step.concurrency = concurrency;
+  }
   return { step, label, usable };
 }
 
@@ -269,10 +290,8 @@ function prerequisites(problems: Problems, steps: StepDefinition[]): Map<string,
   return cyclic ? null : result;
 }
 
-/** What a template may read: the steps that will have run, and which of them may have no result. */
-interface Readable {
-  stepIds: ReadonlySet<string>;
-  canRead: (stepId: string) => boolean;
+/** What a template may read: the steps that will have run, which of them may have no result, and whether it runs per item. */
+interface Readable extends ExpressionScope {
   optional: ReadonlySet<string>;
 }
 
@@ -290,10 +309,17 @@ function checkPath(path: string, hasDefault: boolean, readable: Readable): strin
     if (second === undefined || !readable.stepIds.has(second)) return `no step "${second ?? ''}"`;
     if (!readable.canRead(second)) return `step "${second}" is not a prerequisite (add it to depends_on)`;
     if (third !== 'result') return `a step has only a result: write steps.${second}.result`;
-    if (readable.optional.has(second) && !hasDefault) return `step "${second}" is optional and may have no result; give the reference a default`;
+    if (readable.optional.has(second) && !hasDefault) {
+      return `step "${second}" is optional or has a when condition and may have no result; give the reference a default`;
+    }
     return undefined;
   }
-  return 'must start with request. or steps.';
+  if (root === 'item' || root === 'index') {
+    if (!readable.perItem) return `${root} is there only in the input of a step with for_each`;
+    if (root === 'index' && second !== undefined) return 'index is a number and has no fields';
+    return undefined;
+  }
+  return `must start with request. or steps.${readable.perItem ? ', or be item or index' : ''}`;
 }
 
 /**
@@ -301,6 +327,11 @@ function checkPath(path: string, hasDefault: boolean, readable: Readable): strin
  * malformed forms) and every value that is not plain JSON, since plans are stored as JSON.
  */
 function checkTemplate(problems: Problems, where: string, template: unknown, readable: Readable): void {
+  if (isPlainObject(template) && '$expr' in template) {
+    if (Object.keys(template).length !== 1) problems.add(where, 'an $expr stands alone (no other fields beside it)');
+    for (const problem of checkExpression(template['$expr'], readable)) problems.add(where, `$expr ${problem}`);
+    return;
+  }
   if (isPlainObject(template) && '$ref' in template) {
     if (!isReference(template)) {
       problems.add(where, '$ref must be a string path');
@@ -417,12 +448,17 @@ export function parseWorkflowDefinition(
   const steps = unique.map((p) => p.step);
   const before = prerequisites(problems, steps);
   if (before) {
-    const optional = new Set(steps.filter((step) => step.optional).map((step) => step.id));
+    const optional = new Set(steps.filter((step) => step.optional || step.when !== undefined).map((step) => step.id));
     for (const { step, label } of unique) {
       const mine = before.get(step.id) ?? new Set<string>();
-      checkTemplate(problems, `${label}.input`, step.input, { stepIds: ids, canRead: (id) => mine.has(id), optional });
+      const scope = { stepIds: ids, canRead: (id: string) => mine.has(id), optional, perItem: false };
+      if (step.when !== undefined) for (const problem of checkExpression(step.when, scope, 'bool')) problems.add(`${label}.when`, problem);
+      if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
+      checkTemplate(problems, `${label}.input`, step.input, { ...scope, perItem: step.for_each !== undefined });
     }
-    if (raw['output'] !== undefined) checkTemplate(problems, 'output', raw['output'], { stepIds: ids, canRead: (id) => ids.has(id), optional });
+    if (raw['output'] !== undefined) {
+      checkTemplate(problems, 'output', raw['output'], { stepIds: ids, canRead: (id) => ids.has(id), optional, perItem: false });
+    }
   }
 
   if (problems.list.length > 0 || !parsed.every((p) => p.usable) || typeof taskType !== 'string' || version === undefined) return { problems: problems.list };

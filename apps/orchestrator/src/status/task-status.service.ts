@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { itemIndex, planKey } from '../engine/workflow-state.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type StepCounts } from '../persistence/tasks.repository.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
@@ -16,7 +17,12 @@ export class TaskStatusService {
     const steps = await this.tasks.findSteps(root.id);
     const done = steps.filter((s) => s.completed_at !== null).length;
     const planned = new Map((root.plan?.steps ?? []).map((s, index) => [s.id, { s, index }]));
-    steps.sort((a, b) => (planned.get(a.step_key ?? '')?.index ?? 0) - (planned.get(b.step_key ?? '')?.index ?? 0));
+    // Plan order; the items of a `for_each` step follow it in list order.
+    const order = (step: TaskEntity): [number, number] => [planned.get(planKey(step.step_key ?? ''))?.index ?? 0, itemIndex(step.step_key ?? '')];
+    steps.sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return x[0] - y[0] || x[1] - y[1];
+    });
     return {
       ...this.summary(root, { done, total: steps.length }),
       payload: root.payload,
@@ -28,7 +34,7 @@ export class TaskStatusService {
         task_type: step.task_type,
         agent: step.agent_name,
         status: step.status,
-        depends_on: planned.get(step.step_key ?? '')?.s.depends_on ?? [],
+        depends_on: step.parent_id === root.id ? (planned.get(step.step_key ?? '')?.s.depends_on ?? []) : [],
         attempts: step.attempts,
         max_attempts: step.max_attempts,
         started_at: iso(step.started_at),
