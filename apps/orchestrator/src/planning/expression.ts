@@ -97,8 +97,19 @@ function bounded<T>(work: () => T): T {
  */
 export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
   const expression = compile(source);
-  const value = bounded(() => expression(context) as unknown);
+  const data = Object.fromEntries(Object.entries(context).map(([key, value]) => [key, asCelData(value)]));
+  const value = bounded(() => expression(data) as unknown);
   return toJson(value);
+}
+
+/**
+ * JSON objects as Maps: cel-js tells an object's type by its `constructor`, which a JSON object
+ * may have as a field of its own; a Map is always a CEL map, whatever its keys.
+ */
+function asCelData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(asCelData);
+  if (typeof value !== 'object' || value === null) return value;
+  return new Map(Object.entries(value).map(([key, item]) => [key, asCelData(item)]));
 }
 
 /** Every problem of an expression, each a reason without its place; empty when it is sound. */
@@ -188,10 +199,41 @@ export function toJson(value: unknown): unknown {
     return Number(value);
   }
   if (Array.isArray(value)) return value.map(toJson);
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), toJson(v)]));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
-  throw new ExpressionError('EXPRESSION_FAILED', `gave a value with no JSON form (${Object.prototype.toString.call(value)})`);
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new ExpressionError('EXPRESSION_FAILED', 'gave a timestamp out of range');
+    return value.toISOString();
+  }
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of value.entries()) {
+      const name = String(key);
+      if (Object.hasOwn(out, name)) throw new ExpressionError('EXPRESSION_FAILED', `gave a map with two keys written "${name}"`);
+      Object.defineProperty(out, name, { value: toJson(item), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  if (isPlainObject(value) && isJsonObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      Object.defineProperty(out, key, { value: toJson(item), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  // bytes, uint, duration, type: CEL values with no JSON form (convert them, e.g. with int() or string()).
+  throw new ExpressionError('EXPRESSION_FAILED', `gave a value with no JSON form (${describe(value)}); convert it, e.g. with string() or int()`);
+}
+
+/** An object made as JSON is: a plain or prototype-less one, not an instance of a class. */
+export function isJsonObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Uint8Array) return 'bytes';
+  const maker: unknown = typeof value === 'object' && value !== null ? (value as { constructor?: unknown }).constructor : undefined;
+  if (typeof maker === 'function' && maker.name) return maker.name;
+  return typeof value;
 }
 
 function firstLine(error: unknown): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readySteps, resolveTemplate, type Plan, type PlannedStep, type TemplateContext } from './plan.js';
+import { ExpressionError } from './expression.js';
+import { evaluate, readySteps, resolveTemplate, type Plan, type PlannedStep, type TemplateContext } from './plan.js';
 import { TemplateError } from './planning.errors.js';
 
 const context: TemplateContext = {
@@ -112,5 +113,92 @@ describe('resolveTemplate', () => {
     const copy = structuredClone(template);
     resolveTemplate(template, context);
     expect(template).toEqual(copy);
+  });
+});
+
+describe('resolveTemplate with $expr, item and index', () => {
+  const perItem = (item: unknown, index: number): TemplateContext => ({ ...context, item, index });
+
+  it('replaces an $expr by its value, as plain JSON, anywhere in the template', () => {
+    expect(
+      resolveTemplate(
+        {
+          upper: { $expr: 'request.payload.topic + "!"' },
+          count: { $expr: 'size(request.payload.tags)' },
+          list: [{ $expr: 'request.payload.tags.map(t, t + t)' }, { $ref: 'request.priority' }, 'fixed'],
+          approved: { $expr: 'steps.draft.result.approved || request.priority == "HIGH"' },
+          map: { $expr: '{"title": steps.draft.result.title, "n": 2}' },
+        },
+        context,
+      ),
+    ).toEqual({ upper: 'Graphs!', count: 2, list: [['aa', 'bb'], 'HIGH', 'fixed'], approved: true, map: { title: 'T', n: 2 } });
+    expect(typeof resolveTemplate({ $expr: 'size(request.payload.tags)' }, context)).toBe('number');
+  });
+
+  it('reads item and index by $ref and by $expr, index as a number', () => {
+    const template = {
+      item: { $ref: 'item' },
+      name: { $ref: 'item.name' },
+      first_tag: { $ref: 'item.tags.0' },
+      index: { $ref: 'index' },
+      label: { $expr: 'string(index + 1) + ". " + item.name' },
+      next: { $expr: 'index + 1' },
+      last: { $expr: 'index == size(request.payload.tags) - 1' },
+    };
+    expect(resolveTemplate(template, perItem({ name: 'x', tags: ['t'] }, 1))).toEqual({
+      item: { name: 'x', tags: ['t'] },
+      name: 'x',
+      first_tag: 't',
+      index: 1,
+      label: '2. x',
+      next: 2,
+      last: true,
+    });
+    expect(resolveTemplate(template.next, perItem({ name: 'y' }, 0))).toBe(1);
+  });
+
+  it('keeps falsy items and index 0 rather than using the default', () => {
+    expect(resolveTemplate({ $ref: 'item', default: 'd' }, perItem(0, 0))).toBe(0);
+    expect(resolveTemplate({ $ref: 'item', default: 'd' }, perItem(null, 0))).toBeNull();
+    expect(resolveTemplate({ $ref: 'index', default: 9 }, perItem('a', 0))).toBe(0);
+    expect(resolveTemplate({ $ref: 'item.missing', default: 'd' }, perItem({}, 0))).toBe('d');
+  });
+
+  it('fails on item or index where there is none', () => {
+    expect(() => resolveTemplate({ $ref: 'item' }, context)).toThrow(TemplateError);
+    expect(() => resolveTemplate({ $ref: 'index' }, context)).toThrow('$ref index:');
+    expect(() => resolveTemplate({ $expr: 'item.name' }, context)).toThrow(ExpressionError);
+  });
+
+  it('fails with the ExpressionError of an $expr that fails', () => {
+    let error: unknown;
+    try {
+      resolveTemplate({ a: [{ $expr: 'steps.review.result.ok' }] }, context);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ExpressionError);
+    expect(error).toMatchObject({ code: 'EXPRESSION_FAILED' });
+  });
+
+  it('takes an $expr that is not a string as a plain mapping', () => {
+    expect(resolveTemplate({ $expr: 3 }, context)).toEqual({ $expr: 3 });
+  });
+
+  it('leaves a template with $expr unchanged, and gives values apart from the data', () => {
+    const template = { a: { $expr: 'request.payload.tags' }, b: [{ $expr: 'index' }] };
+    const copy = structuredClone(template);
+    const out = resolveTemplate(template, perItem('x', 3)) as { a: string[] };
+    expect(template).toEqual(copy);
+    out.a.push('mutated');
+    expect(context.request.payload['tags']).toEqual(['a', 'b']);
+  });
+});
+
+describe('evaluate', () => {
+  it('evaluates a when or for_each against the data, with index as a CEL int', () => {
+    expect(evaluate('steps.draft.result.approved', context)).toBe(false);
+    expect(evaluate('steps.draft.result.sections.map(s, s.name)', context)).toEqual(['intro']);
+    expect(evaluate('index * 2', { ...context, item: 'x', index: 21 })).toBe(42);
   });
 });
