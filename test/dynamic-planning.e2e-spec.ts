@@ -17,6 +17,11 @@ const HOSTILE: [string, unknown, string][] = [
   ['an agent name aiming at other subjects', { steps: [{ id: 'a', agent: 'a.>', task_type: 'generate_content' }] }, 'agent "a.>" is not an agent name'],
   ['a reference to a missing step', { steps: [{ id: 'a', agent: 'llm_agent', task_type: 'generate_content', input: { $ref: 'steps.ghost.result' } }] }, '$ref steps.ghost.result: no step "ghost"'],
   ['no plan at all', 'just do it', 'plan: must be an object with steps'],
+  [
+    'an expression that never terminates',
+    { steps: [{ id: 'a', agent: 'llm_agent', task_type: 'generate_content', when: `"${'a'.repeat(40)}!".matches("^(a+)+$")` }] },
+    'steps[0] (a).when: did not finish within 100 ms',
+  ],
 ];
 
 describe('plans built at run time', () => {

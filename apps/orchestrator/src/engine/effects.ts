@@ -7,4 +7,6 @@ export type Effect =
   | { kind: 'cancel'; agent: string; subtaskId: string }
   | { kind: 'release'; agent: string; subtaskId: string }
   | { kind: 'finish'; root: TaskEntity }
+  /** Ask the planner for a revised plan of this workflow. */
+  | { kind: 'revise'; rootId: string }
   | { kind: 'progress'; root: TaskEntity; stepKey: string; status: string; done: number; total: number };

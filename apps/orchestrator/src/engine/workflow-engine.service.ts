@@ -18,7 +18,9 @@ import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type NewTask, type TasksTransaction } from '../persistence/tasks.repository.js';
-import { evaluate, resolveTemplate, type Plan, type PlannedStep } from '../planning/plan.js';
+import type { RevisionRequest } from '../planning/dynamic-planner.service.js';
+import { evaluate, resolveTemplate, type Plan, type PlannedStep, type ReplacedPlan } from '../planning/plan.js';
+import { PlanningError } from '../planning/planning.errors.js';
 import { LIMITS } from '../planning/workflow-definition.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
@@ -70,6 +72,8 @@ export class WorkflowEngine {
   private draining = false;
   /** The workflow of each sub-task this replica dispatched, to skip a query when its answer comes. */
   private readonly rootOfStep = new Map<string, string>();
+  /** Workflows this replica is asking the planner to revise right now. */
+  private readonly revising = new Set<string>();
   /** When a step last had to wait for a busy agent; freed slots wake the sweeper only while that is recent. */
   private lastCapacityWait = 0;
 
@@ -110,19 +114,7 @@ export class WorkflowEngine {
       updated_at: now,
       response_sent_at: null,
     };
-    const steps: TaskEntity[] = plan.steps.map((planned) => {
-      const id = randomUUID();
-      return {
-        ...this.newRow(id, rootId, rootId, planned.task_type, request.priority),
-        step_key: planned.id,
-        agent_name: planned.agent,
-        max_attempts: planned.max_attempts,
-        requester_id: ORCHESTRATOR_AGENT_NAME,
-        created_at: now,
-        updated_at: now,
-        response_sent_at: null,
-      };
-    });
+    const steps = this.stepRows(plan.steps, rootId, request.priority, now);
     const effects: Effect[] = [];
     const created = await this.tasks.transaction(async (tx) => {
       if (!(await tx.insertRootIfAbsent(root))) return false;
@@ -280,6 +272,11 @@ export class WorkflowEngine {
         this.failWorkflow(wf, `workflow timed out after ${allowed} ms`);
         return;
       }
+      if (wf.root.next_attempt_at) {
+        // Waiting for a revised plan: ask now if nobody is (the replica that was asking died).
+        if (wf.root.next_attempt_at <= wf.now) wf.effects.push({ kind: 'revise', rootId: wf.root.id });
+        return;
+      }
       for (const step of wf.steps) {
         if (step.status === TaskStatus.Running && step.deadline_at && step.deadline_at <= wf.now) {
           const planned = this.plannedStep(wf.plan, step);
@@ -347,6 +344,8 @@ export class WorkflowEngine {
 
   /** Dispatches the steps that became ready, or ends the workflow when nothing is left to do. */
   private async advance(wf: Workflow): Promise<void> {
+    // A workflow waiting for a revised plan has nothing to run until it comes.
+    if (wf.root.next_attempt_at !== null) return;
     for (;;) {
       await this.advanceForEach(wf);
       const decision = decide(wf.plan, wf.steps);
@@ -355,11 +354,9 @@ export class WorkflowEngine {
           const step = decision.outcome.step;
           // Attempts are counted for steps sent to an agent; a `for_each` step counts them per item.
           const attempts = step.attempts === 0 ? '' : step.attempts === 1 ? ' after 1 attempt' : ` after ${step.attempts} attempts`;
-          this.failWorkflow(
-            wf,
-            `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed${attempts}: ${step.error ?? 'no error given'}`,
-            step,
-          );
+          const error = `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed${attempts}: ${step.error ?? 'no error given'}`;
+          if (this.mayRevise(wf)) this.awaitRevision(wf, error);
+          else this.failWorkflow(wf, error, step);
           return;
         }
         case 'completed':
@@ -461,6 +458,114 @@ export class WorkflowEngine {
         inFlight += 1;
       }
     }
+  }
+
+  /** True when the plan asks for revisions after a failure and has some left. */
+  private mayRevise(wf: Workflow): boolean {
+    const policy = wf.plan.replan;
+    return !!policy && (wf.plan.revision ?? 1) - 1 < policy.max_revisions && this.planning.canRevise();
+  }
+
+  /**
+   * A step failed for good in a plan that may be revised: what still runs is stopped, and the
+   * workflow waits for the planner, durably (`next_attempt_at` on the root: if this replica dies,
+   * the sweeper of another asks again once it is due).
+   */
+  private awaitRevision(wf: Workflow, error: string): void {
+    this.logger.log(`${error}; asking ${wf.root.task_id}'s planner for revision ${(wf.plan.revision ?? 1) + 1}`);
+    this.stopUnfinishedSteps(wf, `re-planning: ${error}`);
+    this.patch(wf, wf.root, { next_attempt_at: wf.now, error });
+    wf.effects.push({ kind: 'revise', rootId: wf.root.id });
+  }
+
+  /**
+   * Asks the planner for a revised plan of a workflow waiting for one and runs it, or fails the
+   * workflow when none comes. The question is asked outside any transaction; a lease on the root
+   * (`next_attempt_at`) keeps other replicas from asking at the same time.
+   */
+  async revise(rootId: string): Promise<void> {
+    if (this.revising.has(rootId)) return;
+    this.revising.add(rootId);
+    try {
+      let asked: { request: TaskRequest; revision: RevisionRequest; lease: number } | undefined;
+      await this.inWorkflow(rootId, true, (wf) => {
+        if (wf.root.status !== TaskStatus.Running || !wf.root.next_attempt_at || wf.root.next_attempt_at > wf.now) return;
+        const lease = wf.now.getTime() + this.planning.revisionLeaseMs();
+        this.patch(wf, wf.root, { next_attempt_at: new Date(lease) });
+        asked = { request: requestOf(wf.root), revision: this.revisionRequest(wf), lease };
+      });
+      if (!asked) return;
+      const { request, revision, lease } = asked;
+      let revised: Plan | undefined;
+      let refusal = '';
+      try {
+        revised = await this.planning.revise(request, revision);
+      } catch (error) {
+        if (!(error instanceof PlanningError)) throw error;
+        refusal = error.message;
+      }
+      const effects = await this.inWorkflow(rootId, false, async (wf) => {
+        // Cancelled, timed out or taken over by another replica meanwhile: not ours to change.
+        if (wf.root.status !== TaskStatus.Running || wf.root.next_attempt_at?.getTime() !== lease) return;
+        if (!revised) {
+          this.failWorkflow(wf, `${wf.root.error ?? 'a step failed'}; re-planning failed: ${refusal}`);
+          return;
+        }
+        await this.applyRevision(wf, revised, revision);
+        await this.advance(wf);
+      });
+      if (effects) await this.runEffects(effects);
+    } finally {
+      this.revising.delete(rootId);
+    }
+  }
+
+  /** What the planner is told: the plan, what finished, and what failed. */
+  private revisionRequest(wf: Workflow): RevisionRequest {
+    const completed: Record<string, unknown> = {};
+    let failed: RevisionRequest['failed'] = { step: '', agent: null, error: wf.root.error ?? '' };
+    for (const planned of wf.plan.steps) {
+      const row = wf.steps.find((step) => step.step_key === planned.id && step.parent_id === wf.root.id);
+      if (row?.status === TaskStatus.Completed) completed[planned.id] = row.result;
+      else if (row?.status === TaskStatus.Failed && !planned.optional && failed.step === '') {
+        failed = { step: planned.id, agent: row.agent_name, error: row.error ?? 'no error given' };
+      }
+    }
+    return { revision: (wf.plan.revision ?? 1) + 1, plan: wf.plan, completed, failed };
+  }
+
+  /**
+   * Runs a revised plan: the finished steps stay as they are, every other row is renamed out of
+   * the way (`<step>@<revision>`, kept for the record), the revision's steps get rows, and the plan
+   * it replaces goes to the history.
+   */
+  private async applyRevision(wf: Workflow, revised: Plan, revision: RevisionRequest): Promise<void> {
+    const old = wf.plan;
+    const oldRevision = old.revision ?? 1;
+    const kept = old.steps.filter((planned) => planned.id in revision.completed);
+    const keptIds = new Set(kept.map((planned) => planned.id));
+    const renames: { id: string; step_key: string }[] = [];
+    for (const row of wf.steps) {
+      const key = row.step_key ?? '';
+      if (keptIds.has(planKey(key))) continue;
+      row.step_key = `${key}@${oldRevision}`;
+      renames.push({ id: row.id, step_key: row.step_key });
+    }
+    await wf.tx.renameSteps(renames);
+    const plan: Plan = { ...old, revision: revision.revision, steps: [...kept, ...revised.steps], output: revised.output };
+    const history: ReplacedPlan[] = [
+      ...(wf.root.plan_history ?? []),
+      { plan: old, failed_step: revision.failed.step, error: wf.root.error ?? revision.failed.error, replaced_at: wf.now.toISOString() },
+    ];
+    await wf.tx.replacePlan(wf.root.id, plan, history);
+    const rows = this.stepRows(revised.steps, wf.root.id, wf.root.priority, wf.now);
+    await wf.tx.insertSteps(rows);
+    wf.steps.push(...rows);
+    wf.plan = plan;
+    wf.root.plan = plan;
+    wf.root.plan_history = history;
+    this.patch(wf, wf.root, { next_attempt_at: null, error: null });
+    this.logger.log(`${wf.root.task_id} runs revision ${revision.revision} of its plan: ${rows.length} new steps, ${kept.length} kept`);
   }
 
   /** A step that cannot run fails at once: trying again would meet the same problem. */
@@ -602,7 +707,7 @@ export class WorkflowEngine {
     outcome: Pick<TaskEntity, 'status' | 'result' | 'error'>,
   ): void {
     for (const step of wf.steps) this.rootOfStep.delete(step.id);
-    this.patch(wf, wf.root, { ...outcome, deadline_at: null, completed_at: wf.now });
+    this.patch(wf, wf.root, { ...outcome, deadline_at: null, next_attempt_at: null, completed_at: wf.now });
     wf.effects.push({ kind: 'finish', root: wf.root });
   }
 
@@ -630,6 +735,20 @@ export class WorkflowEngine {
     return planned;
   }
 
+  /** New rows for planned steps, not yet scheduled. */
+  private stepRows(planned: readonly PlannedStep[], rootId: string, priority: TaskPriority, now: Date): TaskEntity[] {
+    return planned.map((step) => ({
+      ...this.newRow(randomUUID(), rootId, rootId, step.task_type, priority),
+      step_key: step.id,
+      agent_name: step.agent,
+      max_attempts: step.max_attempts,
+      requester_id: ORCHESTRATOR_AGENT_NAME,
+      created_at: now,
+      updated_at: now,
+      response_sent_at: null,
+    }));
+  }
+
   private newRow(id: string, parentId: string | null, rootId: string, taskType: string, priority: TaskPriority): NewTask {
     return {
       id,
@@ -651,6 +770,7 @@ export class WorkflowEngine {
       requester_id: null,
       reply_to: null,
       plan: null,
+      plan_history: null,
       trace_parent: null,
       started_at: null,
       completed_at: null,
@@ -682,6 +802,12 @@ export class WorkflowEngine {
             ts: nowSeconds(),
           });
           break;
+        case 'revise':
+          void this.revise(effect.rootId).catch((error: unknown) => {
+            // The root stays due: the sweeper asks again once the lease has passed.
+            this.logger.error(`revising the plan of workflow ${effect.rootId} failed: ${(error as Error).message}`);
+          });
+          break;
         case 'finish':
           this.stats.workflowsFinished += 1;
           this.metrics.workflowsFinished.inc({ task_type: effect.root.task_type, status: effect.root.status });
@@ -708,4 +834,9 @@ export class WorkflowEngine {
 function workflowDeadline(now: Date, planTimeoutMs: number | null, requestTimeoutMs: number | undefined): Date | null {
   const limits = [planTimeoutMs, requestTimeoutMs ?? null].filter((ms): ms is number => ms !== null);
   return limits.length === 0 ? null : new Date(now.getTime() + Math.min(...limits));
+}
+
+/** The request a workflow was started with, as the planner is shown it. */
+function requestOf(root: TaskEntity): TaskRequest {
+  return { task_id: root.task_id, task_type: root.task_type, payload: root.payload, priority: root.priority };
 }

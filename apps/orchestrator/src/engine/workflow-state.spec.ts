@@ -25,7 +25,7 @@ function row(step_key: string, status: TaskStatus, attempts = 0): TaskEntity {
   return {
     id: `id-${step_key}`, task_id: `id-${step_key}`, parent_id: 'root', root_id: 'root', task_type: 'work', step_key,
     agent_name: 'agent', status, priority: TaskPriority.Normal, attempts, max_attempts: 1, next_attempt_at: null,
-    deadline_at: null, payload: {}, result: null, error: null, requester_id: null, reply_to: null, plan: null,
+    deadline_at: null, payload: {}, result: null, error: null, requester_id: null, reply_to: null, plan: null, plan_history: null,
     response_sent_at: null, trace_parent: null, created_at: now, updated_at: now, started_at: null, completed_at: null,
   };
 }

@@ -59,9 +59,10 @@ export function planKey(stepKey: string): string {
   return bracket < 0 ? stepKey : stepKey.slice(0, bracket);
 }
 
+/** The position of an item in its list; -1 for a row that is not an item. */
 export function itemIndex(stepKey: string): number {
-  const bracket = stepKey.indexOf('[');
-  return bracket < 0 ? -1 : Number(stepKey.slice(bracket + 1, -1));
+  const match = /\[(\d+)\]/.exec(stepKey);
+  return match ? Number(match[1]) : -1;
 }
 
 /** The wire id of one attempt of a sub-task: `<row id>:<attempt>`. */

@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { TaskEntity } from './task.entity.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
 import { AddTraceParent1764000000001 } from './migrations/1764000000001-add-trace-parent.js';
+import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan-history.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -9,7 +10,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
     type: 'postgres',
     url: databaseUrl,
     entities: [TaskEntity],
-    migrations: [CreateTasks1764000000000, AddTraceParent1764000000001],
+    migrations: [CreateTasks1764000000000, AddTraceParent1764000000001, AddPlanHistory1764000000002],
     migrationsRun: false,
     synchronize: false,
     poolSize,

@@ -1,6 +1,6 @@
 import { TaskPriority, TaskStatus } from '@orchestrator/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { Plan } from '../planning/plan.js';
+import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
 /**
  * One row per task: top-level tasks (workflows) and their sub-tasks (steps) alike.
@@ -14,6 +14,7 @@ import type { Plan } from '../planning/plan.js';
 @Index('tasks_unsent_response_idx', ['completed_at'], {
   where: `parent_id IS NULL AND completed_at IS NOT NULL AND response_sent_at IS NULL`,
 })
+@Index('tasks_revision_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL` })
 @Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at'], { where: 'parent_id IS NULL' })
 export class TaskEntity {
   @PrimaryColumn('uuid')
@@ -74,6 +75,10 @@ export class TaskEntity {
   /** The plan the workflow runs, stored when it starts (root rows only). */
   @Column('jsonb', { nullable: true })
   plan!: Plan | null;
+
+  /** The plans the workflow ran before the planner revised them, oldest first (root rows only). */
+  @Column('jsonb', { nullable: true })
+  plan_history!: ReplacedPlan[] | null;
 
   /** The W3C traceparent of the request (root rows only), carried to every sub-task and the final response. */
   @Column('text', { nullable: true })

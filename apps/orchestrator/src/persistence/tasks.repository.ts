@@ -4,6 +4,7 @@ import { TaskStatus } from '@orchestrator/contracts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import type { Plan, ReplacedPlan } from '../planning/plan.js';
 import type { TaskEntity } from './task.entity.js';
 
 export type NewTask = Omit<TaskEntity, 'created_at' | 'updated_at' | 'response_sent_at'>;
@@ -149,6 +150,25 @@ export class TasksTransaction {
     );
   }
 
+  /** Stores a workflow's revised plan and the history of the plans it replaced. */
+  async replacePlan(rootId: string, plan: Plan, history: ReplacedPlan[]): Promise<void> {
+    await this.em.query(`UPDATE tasks SET plan = $2::jsonb, plan_history = $3::jsonb, updated_at = now() WHERE id = $1`, [
+      rootId,
+      JSON.stringify(plan),
+      JSON.stringify(history),
+    ]);
+  }
+
+  /** Gives rows new step keys (steps a revised plan dropped, so that their ids are free again). */
+  async renameSteps(renames: readonly { id: string; step_key: string }[]): Promise<void> {
+    if (renames.length === 0) return;
+    await this.em.query(
+      `UPDATE tasks AS t SET step_key = v.step_key, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[]) AS v(id, step_key) WHERE t.id = v.id`,
+      [renames.map((r) => r.id), renames.map((r) => r.step_key)],
+    );
+  }
+
   /** Roots whose final response has not been sent, locked, skipping ones another replica holds. */
   async lockUnsentResponses(completedBefore: Date, limit: number): Promise<TaskEntity[]> {
     return this.em.query(
@@ -219,7 +239,7 @@ export class TasksRepository {
   }
 
   /**
-   * Roots with a step past its deadline, or due for dispatch, or past their own deadline. Passed
+   * Roots with a step past its deadline, or due for dispatch, or waiting for a revised plan. Passed
    * deadlines come first (they free slots on agents); then CRITICAL before HIGH before NORMAL
    * before LOW, oldest first.
    */
@@ -233,6 +253,10 @@ export class TasksRepository {
          (SELECT root_id, NULL AS agent_name, -1 AS rank, created_at FROM tasks
            WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1
            ORDER BY deadline_at LIMIT $2)
+         UNION ALL
+         (SELECT id AS root_id, NULL AS agent_name, -1 AS rank, created_at FROM tasks
+           WHERE parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+           ORDER BY next_attempt_at LIMIT $2)
        ) due
        GROUP BY root_id
        ORDER BY min(rank), min(created_at)

@@ -4,10 +4,21 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRegistryService } from '../registry/agent-registry.service.js';
 import { NatsClient } from '../transport/nats-client.js';
+import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 
 const encoder = new TextEncoder();
+
+/** What the planner is told when asked to revise a plan. */
+export interface RevisionRequest {
+  /** The number the revised plan will have (the first plan is 1). */
+  revision: number;
+  plan: Plan;
+  /** The results of the steps that finished, by step id. */
+  completed: Record<string, unknown>;
+  failed: { step: string; agent: string | null; error: string };
+}
 
 /**
  * Plans a task no workflow file describes by asking a planner agent (PLANNER_AGENT, task type
@@ -26,15 +37,38 @@ export class DynamicPlanner {
     private readonly registry: AgentRegistryService,
   ) {}
 
-  async plan(request: TaskRequest): Promise<WorkflowDefinition> {
+  plan(request: TaskRequest): Promise<WorkflowDefinition> {
+    return this.obtain(request, {}, new Set(), undefined);
+  }
+
+  /**
+   * Asks for a revised plan of the work left after a step failed for good: the planner gets the
+   * plan that ran, the finished steps' results and the failure, and answers with the steps still to
+   * run, which may depend on the finished ones and read their results. Without an `output` of its
+   * own, the revision keeps the plan's, which must then still resolve.
+   */
+  revise(request: TaskRequest, revision: RevisionRequest): Promise<WorkflowDefinition> {
+    const question = {
+      revise: {
+        revision: revision.revision,
+        plan: revision.plan,
+        completed: revision.completed,
+        failed: revision.failed,
+      },
+    };
+    return this.obtain(request, question, new Set(Object.keys(revision.completed)), revision.plan.output ?? undefined);
+  }
+
+  private async obtain(request: TaskRequest, question: Record<string, unknown>, done: ReadonlySet<string>, output: unknown): Promise<WorkflowDefinition> {
     const agents = await this.registry.live().catch(() => []);
     const capabilities: Record<string, string[]> = Object.fromEntries(agents.map((agent) => [agent.name, agent.capabilities]));
     let problems: string[] = [];
     for (let attempt = 0; attempt <= this.config.PLANNER_RETRIES; attempt++) {
-      const raw = await this.ask(request, capabilities, problems);
-      problems = this.check(raw, request.task_type, capabilities);
+      let raw = await this.ask(request, capabilities, problems, question);
+      if (output !== undefined && isPlainObject(raw) && raw['output'] === undefined) raw = { ...raw, output };
+      problems = this.check(raw, request.task_type, capabilities, done);
       if (problems.length === 0) {
-        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source);
+        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source, undefined, done);
         if (parsed.definition) return parsed.definition;
       }
       this.logger.warn(`plan for ${request.task_id} refused (${problems.length} problems)${attempt < this.config.PLANNER_RETRIES ? ', asking again' : ''}`);
@@ -47,13 +81,13 @@ export class DynamicPlanner {
   }
 
   /** Every problem of a plan: the file rules, then agents and capabilities, size and depth. */
-  check(raw: unknown, taskType: string, capabilities: Readonly<Record<string, string[]>>): string[] {
+  check(raw: unknown, taskType: string, capabilities: Readonly<Record<string, string[]>>, done: ReadonlySet<string> = new Set()): string[] {
     if (!isPlainObject(raw)) return ['plan: must be an object with steps'];
     const steps = raw['steps'];
     if (Array.isArray(steps) && steps.length > this.config.PLAN_MAX_STEPS) {
       return [`plan: has ${steps.length} steps; at most ${this.config.PLAN_MAX_STEPS} are allowed`];
     }
-    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source);
+    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source, undefined, done);
     if (!parsed.definition) return parsed.problems;
     const problems: string[] = [];
     const offered = new Set(Object.values(capabilities).flat());
@@ -66,7 +100,12 @@ export class DynamicPlanner {
     return problems;
   }
 
-  private async ask(request: TaskRequest, capabilities: Record<string, string[]>, previousProblems: string[]): Promise<unknown> {
+  private async ask(
+    request: TaskRequest,
+    capabilities: Record<string, string[]>,
+    previousProblems: string[],
+    extra: Record<string, unknown>,
+  ): Promise<unknown> {
     const question: TaskRequest = {
       task_id: `plan-${randomUUID()}`,
       task_type: this.config.PLANNER_TASK_TYPE,
@@ -74,6 +113,7 @@ export class DynamicPlanner {
         request: { task_id: request.task_id, task_type: request.task_type, payload: request.payload },
         capabilities,
         limits: { max_steps: this.config.PLAN_MAX_STEPS, max_depth: this.config.PLAN_MAX_DEPTH },
+        ...extra,
         ...(previousProblems.length > 0 ? { previous_errors: previousProblems } : {}),
       },
       priority: request.priority,

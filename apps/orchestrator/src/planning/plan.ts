@@ -1,7 +1,7 @@
 import { isPlainObject } from '@orchestrator/contracts';
 import { evaluateExpression } from './expression.js';
 import { TemplateError } from './planning.errors.js';
-import type { BackoffPolicy, StepDefinition } from './workflow-definition.js';
+import type { BackoffPolicy, ReplanPolicy, StepDefinition } from './workflow-definition.js';
 
 /** A step as it runs: the definition with every default resolved. */
 export interface PlannedStep extends Omit<StepDefinition, 'timeout_ms' | 'max_attempts' | 'backoff' | 'description'> {
@@ -17,6 +17,17 @@ export interface Plan {
   steps: PlannedStep[];
   output: unknown;
   timeout_ms: number | null;
+  /** 1 for the plan a workflow starts with, one more for each revision by the planner (absent in plans stored before revisions). */
+  revision?: number;
+  replan?: ReplanPolicy | null;
+}
+
+/** A plan a workflow ran until a step failed for good and the planner revised it. */
+export interface ReplacedPlan {
+  plan: Plan;
+  failed_step: string;
+  error: string;
+  replaced_at: string;
 }
 
 export interface TemplateContext {

@@ -162,6 +162,8 @@ steps:
       task_type: 'tuned',
       version: 4,
       timeout_ms: 10_000,
+      revision: 1,
+      replan: null,
       output: { x: { $ref: 'steps.own.result.x' } },
       steps: [
         {

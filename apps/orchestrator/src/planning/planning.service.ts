@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import type { TaskRequest } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
-import { DynamicPlanner } from './dynamic-planner.service.js';
+import { DynamicPlanner, type RevisionRequest } from './dynamic-planner.service.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
@@ -32,6 +32,22 @@ export class PlanningService {
     return this.planFromDefinition(request);
   }
 
+  /** True when a planner agent can be asked to revise plans. */
+  canRevise(): boolean {
+    return this.config.PLANNER_AGENT !== '' && this.planner !== undefined;
+  }
+
+  /** How long one replica may take to get a revision before another may try: every attempt at the planner, and a margin. */
+  revisionLeaseMs(): number {
+    return this.config.PLANNER_TIMEOUT_MS * (this.config.PLANNER_RETRIES + 1) + 5_000;
+  }
+
+  /** The planner's revised plan of the work left (its steps only; the engine keeps the finished ones). Throws PlanningError. */
+  async revise(request: TaskRequest, revision: RevisionRequest): Promise<Plan> {
+    if (!this.canRevise() || !this.planner) throw new PlanningError('PLANNER_UNAVAILABLE', 'no planner agent is configured (PLANNER_AGENT)');
+    return this.snapshot(await this.planner.revise(request, revision));
+  }
+
   /** Plans from the workflow files only. */
   planFromDefinition(request: TaskRequest): Plan {
     const definition = this.catalog.get(request.task_type);
@@ -50,6 +66,8 @@ export class PlanningService {
       task_type: definition.task_type,
       version: definition.version,
       timeout_ms: definition.timeout_ms ?? null,
+      revision: 1,
+      replan: definition.replan ? { ...definition.replan } : null,
       output: definition.output === undefined ? null : structuredClone(definition.output),
       steps: definition.steps.map((step) => ({
         id: step.id,

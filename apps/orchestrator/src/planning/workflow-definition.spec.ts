@@ -137,7 +137,7 @@ describe('parseWorkflowDefinition', () => {
     ['a reference that is not a string', { steps: [step('a', { input: { x: { $ref: 3 } } })] }, 'steps[0] (a).input.x: $ref must be a string path'],
     ['a reference with extra keys', { steps: [step('a', { input: { $ref: 'request.payload', eval: '1' } })] }, 'steps[0] (a).input: unknown field "eval" in a $ref (allowed: $ref, default)'],
     ['a reference nested in an array', { steps: [step('a', { input: { list: [1, { $ref: 'steps.nope.result' }] } })] }, 'steps[0] (a).input.list[1]: $ref steps.nope.result: no step "nope"'],
-    ['a reference to an optional step without default', { steps: [step('a', { optional: true }), step('b', { depends_on: ['a'], input: { x: { $ref: 'steps.a.result.x' } } })] }, 'step "a" is optional and may have no result; give the reference a default'],
+    ['a reference to an optional step without default', { steps: [step('a', { optional: true }), step('b', { depends_on: ['a'], input: { x: { $ref: 'steps.a.result.x' } } })] }, 'step "a" is optional or has a when condition and may have no result; give the reference a default'],
     ['a reference inside a default', { steps: [step('a', { input: { x: { $ref: 'request.payload.x', default: { $ref: 'request.task_id' } } } })] }, 'steps[0] (a).input.x.default: a default is a literal value and cannot hold a $ref'],
     ['an output reference to an unknown step', { steps: [step('a')], output: { x: { $ref: 'steps.b.result' } } }, 'workflows/flow.yaml: output.x: $ref steps.b.result: no step "b"'],
     ['a number that is not JSON', { steps: [step('a', { input: { x: Number.POSITIVE_INFINITY } })] }, 'steps[0] (a).input.x: Infinity is not a JSON value'],
@@ -154,7 +154,7 @@ describe('parseWorkflowDefinition', () => {
     );
     expect(result.definition).toBeUndefined();
     expect(result.problems).toEqual([
-      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output)',
+      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan)',
       'workflows/flow.yaml: version: must be an integer from 1 to 9007199254740991',
       'workflows/flow.yaml: steps[0] (a): agent "a.>" is not an agent name (must match ^[a-z0-9][a-z0-9_-]{0,63}$)',
       'workflows/flow.yaml: steps[1] (b).timeout_ms: must be an integer from 100 to 86400000',
@@ -201,5 +201,137 @@ describe('parseWorkflowDefinition', () => {
 
   it('refuses something that is not a mapping', () => {
     expect(parseWorkflowDefinition(null, 'workflows/flow.yaml', 'flow').problems).toEqual(['workflows/flow.yaml: must be a mapping with task_type, version and steps']);
+  });
+});
+
+describe('parseWorkflowDefinition: when, for_each, concurrency, $expr, item and index', () => {
+  const TIMEOUT = 'did not finish within 100 ms';
+
+  it('reads a definition that uses all of them', () => {
+    const { definition, problems } = parseWorkflowDefinition(
+      {
+        task_type: 'flow',
+        version: 1,
+        steps: [
+          step('review', { input: { text: { $expr: 'request.payload.text + "!"' } } }),
+          step('publish', { depends_on: ['review'], when: 'steps.review.result.approved == true && request.priority != "LOW"' }),
+          step('translate', {
+            depends_on: ['review'],
+            for_each: 'request.payload.languages',
+            concurrency: 3,
+            input: {
+              language: { $ref: 'item' },
+              code: { $ref: 'item.code' },
+              position: { $ref: 'index' },
+              label: { $expr: 'string(index + 1) + "/" + string(size(request.payload.languages)) + " " + item.code' },
+              text: { $ref: 'steps.review.result.text' },
+            },
+          }),
+          step('notify', { depends_on: ['publish', 'translate'], for_each: '[1, 2]', input: { n: { $ref: 'item' }, done: { $ref: 'steps.publish.result', default: null } } }),
+        ],
+        output: { count: { $expr: 'size(steps.translate.result)' }, published: { $ref: 'steps.publish.result', default: null } },
+      },
+      'workflows/flow.yaml',
+      'flow',
+    );
+    expect(problems).toEqual([]);
+    expect(definition?.steps[0]).not.toHaveProperty('when');
+    expect(definition?.steps[0]).not.toHaveProperty('for_each');
+    expect(definition?.steps[1]).toMatchObject({ id: 'publish', when: 'steps.review.result.approved == true && request.priority != "LOW"' });
+    expect(definition?.steps[1]).not.toHaveProperty('concurrency');
+    expect(definition?.steps[2]).toMatchObject({ id: 'translate', for_each: 'request.payload.languages', concurrency: 3 });
+    expect(definition?.steps[3]).toMatchObject({ id: 'notify', for_each: '[1, 2]' });
+    expect(definition?.steps[3]).not.toHaveProperty('concurrency');
+    expect(definition?.output).toEqual({ count: { $expr: 'size(steps.translate.result)' }, published: { $ref: 'steps.publish.result', default: null } });
+  });
+
+  it('accepts a when that reads a transitive prerequisite, and a for_each step with a when', () => {
+    expect(
+      problemsOf({
+        steps: [
+          step('a'),
+          step('b', { depends_on: ['a'] }),
+          step('c', { depends_on: ['b'], when: 'has(steps.a.result.go) && steps.b.result.n > 0.0', for_each: 'steps.a.result.items', concurrency: 1 }),
+        ],
+      }),
+    ).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    // when
+    ['a when that is not a string', { steps: [step('review'), step('publish', { depends_on: ['review'], when: true })] }, 'workflows/flow.yaml: steps[1] (publish).when: must be a CEL expression (a string)'],
+    ['an empty when', { steps: [step('review'), step('publish', { when: ' ' })] }, 'workflows/flow.yaml: steps[1] (publish).when: must be a CEL expression (a non-empty string)'],
+    ['a when with a syntax error', { steps: [step('review'), step('publish', { depends_on: ['review'], when: 'steps.review.result.ok ==' })] }, 'workflows/flow.yaml: steps[1] (publish).when: is not a valid CEL expression: '],
+    ['a when on a step that is not a prerequisite', { steps: [step('review'), step('publish', { when: 'steps.review.result.ok' })] }, 'workflows/flow.yaml: steps[1] (publish).when: steps.review: step "review" is not a prerequisite (add it to depends_on)'],
+    ['a when on its own step', { steps: [step('publish', { when: 'steps.publish.result.ok' })] }, 'steps[0] (publish).when: steps.publish: step "publish" is not a prerequisite'],
+    ['a when on an unknown step', { steps: [step('review'), step('publish', { depends_on: ['review'], when: 'steps.reviw.result.ok' })] }, 'workflows/flow.yaml: steps[1] (publish).when: steps.reviw: no step "reviw"'],
+    ['a when on an unknown variable', { steps: [step('publish', { when: 'env.DEBUG == "1"' })] }, 'workflows/flow.yaml: steps[0] (publish).when: does not type-check: Unknown variable: env'],
+    ['a when on bare steps', { steps: [step('publish', { when: 'size(steps) > 0' })] }, 'steps[0] (publish).when: steps must be followed by .<step id>, e.g. steps.review.result'],
+    ['a when that gives a string', { steps: [step('publish', { when: '"yes" + request.task_id' })] }, 'workflows/flow.yaml: steps[0] (publish).when: must give true or false, not string'],
+    ['a when on item', { steps: [step('publish', { for_each: '[1]', when: 'item > 0' })] }, 'steps[0] (publish).when: item and index are there only in the input of a step with for_each'],
+    ['a constant when that never finishes', { steps: [step('publish', { when: `"${'a'.repeat(37)}!".matches("^(a+)+$")` })] }, `workflows/flow.yaml: steps[0] (publish).when: ${TIMEOUT}`],
+    ['a when too long', { steps: [step('publish', { when: `request.priority == "${'x'.repeat(1_000)}"` })] }, 'steps[0] (publish).when: is 1022 characters long; at most 1000 are allowed'],
+    // for_each
+    ['a for_each that is not a string', { steps: [step('fan', { for_each: ['a', 'b'] })] }, 'workflows/flow.yaml: steps[0] (fan).for_each: must be a CEL expression (a string)'],
+    ['a for_each that gives a number', { steps: [step('fan', { for_each: 'size(request.payload)' })] }, 'workflows/flow.yaml: steps[0] (fan).for_each: must give a list, not int'],
+    ['a constant for_each that is not a list', { steps: [step('fan', { for_each: 'dyn("abc")' })] }, 'workflows/flow.yaml: steps[0] (fan).for_each: must give a list'],
+    ['a for_each on a step that is not a prerequisite', { steps: [step('a'), step('fan', { for_each: 'steps.a.result.items' })] }, 'workflows/flow.yaml: steps[1] (fan).for_each: steps.a: step "a" is not a prerequisite (add it to depends_on)'],
+    ['a for_each on item', { steps: [step('fan', { for_each: 'item.list' })] }, 'steps[0] (fan).for_each: item and index are there only in the input of a step with for_each'],
+    ['a constant for_each that never finishes', { steps: [step('fan', { for_each: `${'[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(a, '.repeat(8)}a${')'.repeat(8)}` })] }, `workflows/flow.yaml: steps[0] (fan).for_each: ${TIMEOUT}`],
+    // concurrency
+    ['concurrency without for_each', { steps: [step('fan', { concurrency: 2 })] }, 'workflows/flow.yaml: steps[0] (fan).concurrency: applies to a step with for_each only'],
+    ['a concurrency of zero', { steps: [step('fan', { for_each: '[1]', concurrency: 0 })] }, 'workflows/flow.yaml: steps[0] (fan).concurrency: must be an integer from 1 to 1000'],
+    ['a concurrency too large', { steps: [step('fan', { for_each: '[1]', concurrency: 1001 })] }, 'steps[0] (fan).concurrency: must be an integer from 1 to 1000'],
+    ['a concurrency that is not an integer', { steps: [step('fan', { for_each: '[1]', concurrency: '4' })] }, 'steps[0] (fan).concurrency: must be an integer from 1 to 1000'],
+    // $expr
+    ['an $expr with other fields', { steps: [step('a', { input: { x: { $expr: 'request.task_id', default: 'x' } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: an $expr stands alone (no other fields beside it)'],
+    ['an $expr that is not a string', { steps: [step('a', { input: { x: { $expr: 3 } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: $expr must be a CEL expression (a non-empty string)'],
+    ['an $expr with a syntax error', { steps: [step('a', { input: { x: { $expr: 'request.payload.' } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: $expr is not a valid CEL expression: '],
+    ['an $expr on a step that is not a prerequisite', { steps: [step('a'), step('b', { input: { list: [{ $expr: 'steps.a.result.n' }] } })] }, 'workflows/flow.yaml: steps[1] (b).input.list[0]: $expr steps.a: step "a" is not a prerequisite (add it to depends_on)'],
+    ['an $expr on an unknown step', { steps: [step('a')], output: { x: { $expr: 'steps.b.result' } } }, 'workflows/flow.yaml: output.x: $expr steps.b: no step "b"'],
+    ['an $expr as a whole input', { steps: [step('a', { input: { $expr: 'nope.x' } })] }, 'workflows/flow.yaml: steps[0] (a).input: $expr does not type-check: Unknown variable: nope'],
+    ['an $expr on item outside a for_each step', { steps: [step('a', { input: { x: { $expr: 'item.name' } } })] }, 'steps[0] (a).input.x: $expr item and index are there only in the input of a step with for_each'],
+    ['an $expr on index in the output', { steps: [step('a', { for_each: '[1]' })], output: { x: { $expr: 'index' } } }, 'workflows/flow.yaml: output.x: $expr item and index are there only in the input of a step with for_each'],
+    ['a constant $expr that fails', { steps: [step('a', { input: { x: { $expr: '1 / 0' } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: $expr failed: '],
+    ['a constant $expr that never finishes', { steps: [step('a', { input: { x: { $expr: `"${'a'.repeat(37)}!".matches("^(a+)+$")` } } })] }, `steps[0] (a).input.x: $expr ${TIMEOUT}`],
+    // item and index in $ref
+    ['a $ref to item outside a for_each step', { steps: [step('a', { input: { x: { $ref: 'item.name' } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: $ref item.name: item is there only in the input of a step with for_each'],
+    ['a $ref to index outside a for_each step', { steps: [step('a', { input: { x: { $ref: 'index' } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: $ref index: index is there only in the input of a step with for_each'],
+    ['a $ref to item in the output', { steps: [step('a', { for_each: '[1]' })], output: { $ref: 'item' } }, 'workflows/flow.yaml: output: $ref item: item is there only in the input of a step with for_each'],
+    ['a $ref into index', { steps: [step('a', { for_each: '[1]', input: { x: { $ref: 'index.value' } } })] }, 'workflows/flow.yaml: steps[0] (a).input.x: $ref index.value: index is a number and has no fields'],
+    ['a $ref to another root in a for_each step', { steps: [step('a', { for_each: '[1]', input: { x: { $ref: 'items.0' } } })] }, 'steps[0] (a).input.x: $ref items.0: must start with request. or steps., or be item or index'],
+    // steps with a when may not have run
+    ['a $ref to a step with a when and no default', { steps: [step('a', { when: 'request.priority == "HIGH"' }), step('b', { depends_on: ['a'], input: { x: { $ref: 'steps.a.result' } } })] }, 'workflows/flow.yaml: steps[1] (b).input.x: $ref steps.a.result: step "a" is optional or has a when condition and may have no result; give the reference a default'],
+    ['an output $ref to a step with a when and no default', { steps: [step('a', { when: 'request.priority == "HIGH"' })], output: { $ref: 'steps.a.result.x' } }, 'workflows/flow.yaml: output: $ref steps.a.result.x: step "a" is optional or has a when condition'],
+  ])('reports %s', (_name, raw, message) => {
+    expect(problemsOf(raw).join('\n')).toContain(message);
+  });
+
+  it('reports each problem of a when, a for_each and an $expr at its own place, and returns no definition', () => {
+    const result = parseWorkflowDefinition(
+      {
+        task_type: 'flow',
+        version: 1,
+        steps: [
+          step('review'),
+          step('publish', { when: 'steps.review.result.ok', for_each: 'steps.nope.result', concurrency: 2, input: { x: { $expr: '"a" + 1' } } }),
+        ],
+      },
+      'workflows/flow.yaml',
+      'flow',
+    );
+    expect(result.definition).toBeUndefined();
+    expect(result.problems).toEqual([
+      'workflows/flow.yaml: steps[1] (publish).when: steps.review: step "review" is not a prerequisite (add it to depends_on)',
+      'workflows/flow.yaml: steps[1] (publish).for_each: steps.nope: no step "nope"',
+      expect.stringMatching(/^workflows\/flow\.yaml: steps\[1\] \(publish\)\.input\.x: \$expr does not type-check: /),
+    ]);
+  });
+
+  it('does not check the when or for_each of a definition whose steps form a cycle', () => {
+    // The cycle is the problem to fix first; the expressions are not judged against a broken graph.
+    expect(problemsOf({ steps: [step('a', { depends_on: ['b'], when: 'steps.b.result.ok' }), step('b', { depends_on: ['a'] })] })).toEqual([
+      'workflows/flow.yaml: steps: depends_on forms a cycle: a -> b -> a',
+    ]);
   });
 });

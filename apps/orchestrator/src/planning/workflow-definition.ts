@@ -1,5 +1,5 @@
 import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
-import { checkExpression, type ExpressionScope } from './expression.js';
+import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
 import { isReference } from './plan.js';
 
 export interface BackoffPolicy {
@@ -37,6 +37,10 @@ export interface StepDefinition {
   concurrency?: number;
 }
 
+export interface ReplanPolicy {
+  max_revisions: number;
+}
+
 export interface WorkflowDefinition {
   task_type: string;
   version: number;
@@ -46,6 +50,8 @@ export interface WorkflowDefinition {
   timeout_ms?: number;
   steps: StepDefinition[];
   output?: unknown;
+  /** When a step fails for good, ask the planner agent for a revised plan of the remaining work, at most this many times. */
+  replan?: ReplanPolicy;
   /** The file it was read from. */
   source: string;
 }
@@ -57,13 +63,14 @@ export const LIMITS = {
   /** Items a `for_each` step may expand to, and how many of them run at once by default. */
   forEachMaxItems: 1_000,
   concurrency: { min: 1, max: 1_000, default: 10 },
+  maxRevisions: { min: 1, max: 10 },
 } as const;
 
 const STEP_ID = /^[a-z][a-z0-9_]{0,63}$/;
 const FIELD_TYPES: readonly PayloadFieldType[] = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 /** What `request.<field>` may name; only the payload has fields of its own. */
 const REQUEST_FIELDS = ['task_id', 'task_type', 'priority', 'payload'] as const;
-const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output'];
+const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output', 'replan'];
 const STEP_FIELDS = [
   'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
   'when', 'for_each', 'concurrency',
@@ -359,7 +366,7 @@ function checkTemplate(problems: Problems, where: string, template: unknown, rea
 function checkLiteral(problems: Problems, where: string, value: unknown): void {
   if (Array.isArray(value)) value.forEach((item, i) => checkLiteral(problems, `${where}[${i}]`, item));
   else if (isPlainObject(value)) {
-    if ('$ref' in value) problems.add(where, 'a default is a literal value and cannot hold a $ref');
+    if ('$ref' in value || '$expr' in value) problems.add(where, 'a default is a literal value and cannot hold a $ref or an $expr');
     else if (!isJsonObject(value)) problems.add(where, 'must be plain JSON');
     else for (const [key, item] of Object.entries(value)) checkLiteral(problems, `${where}.${key}`, item);
   } else checkScalar(problems, where, value);
@@ -371,19 +378,18 @@ function checkScalar(problems: Problems, where: string, value: unknown): void {
   problems.add(where, `${typeof value === 'number' ? String(value) : `a ${typeof value}`} is not a JSON value`);
 }
 
-function isJsonObject(value: Record<string, unknown>): boolean {
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 /**
  * Reads one definition (already parsed from YAML or JSON) and returns it with every problem found,
- * each naming the file and the place. A definition with problems must not be used.
+ * each naming the file and the place. A definition with problems must not be used. `done` names
+ * steps a revised plan builds on: finished already, so its steps may depend on them and read their
+ * results, but not take their ids.
  */
 export function parseWorkflowDefinition(
   raw: unknown,
   source: string,
   expectedTaskType?: string,
+  done: ReadonlySet<string> = new Set(),
 ): { definition?: WorkflowDefinition; problems: string[] } {
   const problems = new Problems(source);
   if (!isPlainObject(raw)) {
@@ -417,6 +423,16 @@ export function parseWorkflowDefinition(
     }
   }
   const timeoutMs = problems.integer('timeout_ms', raw['timeout_ms'], LIMITS.timeoutMs);
+  let replan: ReplanPolicy | undefined;
+  if (raw['replan'] !== undefined) {
+    if (!isPlainObject(raw['replan'])) problems.add('replan', 'must be a mapping with max_revisions');
+    else {
+      problems.onlyKeys('replan', raw['replan'], ['max_revisions']);
+      if (raw['replan']['max_revisions'] === undefined) problems.add('replan.max_revisions', 'is required');
+      const max = problems.integer('replan.max_revisions', raw['replan']['max_revisions'], LIMITS.maxRevisions);
+      if (max !== undefined) replan = { max_revisions: max };
+    }
+  }
 
   const rawSteps = raw['steps'];
   const parsed: ParsedStep[] = [];
@@ -436,28 +452,30 @@ export function parseWorkflowDefinition(
   const unique: ParsedStep[] = [];
   for (const one of parsed) {
     if (ids.has(one.step.id)) problems.add(one.label, `duplicate step id "${one.step.id}"`);
+    else if (done.has(one.step.id)) problems.add(one.label, `step "${one.step.id}" is already done in this workflow; give the new step another id`);
     else unique.push(one);
     ids.add(one.step.id);
   }
   for (const { step, label } of unique) {
     for (const dep of step.depends_on) {
       if (dep === step.id) problems.add(label, 'depends_on names the step itself');
-      else if (!ids.has(dep)) problems.add(label, `depends_on names unknown step "${dep}"`);
+      else if (!ids.has(dep) && !done.has(dep)) problems.add(label, `depends_on names unknown step "${dep}"`);
     }
   }
   const steps = unique.map((p) => p.step);
   const before = prerequisites(problems, steps);
   if (before) {
+    const known = new Set([...ids, ...done]);
     const optional = new Set(steps.filter((step) => step.optional || step.when !== undefined).map((step) => step.id));
     for (const { step, label } of unique) {
       const mine = before.get(step.id) ?? new Set<string>();
-      const scope = { stepIds: ids, canRead: (id: string) => mine.has(id), optional, perItem: false };
+      const scope = { stepIds: known, canRead: (id: string) => done.has(id) || mine.has(id), optional, perItem: false };
       if (step.when !== undefined) for (const problem of checkExpression(step.when, scope, 'bool')) problems.add(`${label}.when`, problem);
       if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
       checkTemplate(problems, `${label}.input`, step.input, { ...scope, perItem: step.for_each !== undefined });
     }
     if (raw['output'] !== undefined) {
-      checkTemplate(problems, 'output', raw['output'], { stepIds: ids, canRead: (id) => ids.has(id), optional, perItem: false });
+      checkTemplate(problems, 'output', raw['output'], { stepIds: known, canRead: (id) => known.has(id), optional, perItem: false });
     }
   }
 
@@ -466,5 +484,6 @@ export function parseWorkflowDefinition(
   if (description !== undefined) definition.description = description;
   if (timeoutMs !== undefined) definition.timeout_ms = timeoutMs;
   if (raw['output'] !== undefined) definition.output = raw['output'];
+  if (replan) definition.replan = replan;
   return { definition, problems: [] };
 }

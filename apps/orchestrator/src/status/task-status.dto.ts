@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
-import type { Plan } from '../planning/plan.js';
+import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
 export class ListTasksQuery {
   @ApiPropertyOptional({ enum: TaskStatus })
@@ -66,6 +66,8 @@ export interface TaskDetailView extends TaskSummaryView {
   workflow: { task_type: string; version: number } | null;
   /** The plan this workflow runs, as stored when it started. */
   plan: Plan | null;
+  /** The plans the workflow ran before the planner revised them, oldest first; the last one's failure led to `plan`. */
+  plan_history: ReplacedPlan[];
   steps: SubTaskView[];
 }
 

@@ -18,7 +18,11 @@ export class TaskStatusService {
     const done = steps.filter((s) => s.completed_at !== null).length;
     const planned = new Map((root.plan?.steps ?? []).map((s, index) => [s.id, { s, index }]));
     // Plan order; the items of a `for_each` step follow it in list order.
-    const order = (step: TaskEntity): [number, number] => [planned.get(planKey(step.step_key ?? ''))?.index ?? 0, itemIndex(step.step_key ?? '')];
+    // Rows of steps a revised plan dropped come last.
+    const order = (step: TaskEntity): [number, number] => [
+      planned.get(planKey(step.step_key ?? ''))?.index ?? Number.MAX_SAFE_INTEGER,
+      itemIndex(step.step_key ?? ''),
+    ];
     steps.sort((a, b) => {
       const [x, y] = [order(a), order(b)];
       return x[0] - y[0] || x[1] - y[1];
@@ -29,6 +33,7 @@ export class TaskStatusService {
       result: root.result,
       workflow: root.plan ? { task_type: root.plan.task_type, version: root.plan.version } : null,
       plan: root.plan,
+      plan_history: root.plan_history ?? [],
       steps: steps.map((step) => ({
         step: step.step_key ?? '',
         task_type: step.task_type,

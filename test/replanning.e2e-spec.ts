@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { Agent } from '@orchestrator/agent-sdk';
+import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDatabase } from './support/database.js';
+import { PlainNatsClient } from './support/nats-client.js';
+import { startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { testEnv } from './support/test-env.js';
+
+const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
+
+const work = (id: string, agent: string, after: string) => ({
+  id,
+  agent,
+  task_type: 'e2e_work',
+  depends_on: [after],
+  input: { text: { $ref: `steps.${after}.result.text` } },
+});
+
+/** The revised plans the test planner answers with, by the request's `mode`. */
+const REVISIONS: Record<string, unknown> = {
+  // Draft again on the agent that works, then publish (an id the failed plan had, never run).
+  fix: { steps: [work('draft_again', 'e2e_good', 'research'), work('publish', 'e2e_good', 'draft_again')] },
+  // Still the broken agent: the one revision allowed fails too. A revision's steps take its own defaults.
+  again_bad: { defaults: { max_attempts: 1 }, steps: [work('draft_again', 'e2e_bad', 'research'), work('publish', 'e2e_good', 'draft_again')] },
+  // Takes the id of a step that is done: refused, asked once more, refused again.
+  refuse: { steps: [work('research', 'e2e_good', 'research')] },
+};
+
+interface TaskView {
+  status: string;
+  plan: { revision: number; steps: { id: string }[] };
+  plan_history: { plan: { revision: number; steps: { id: string }[] }; failed_step: string; error: string }[];
+  steps: { step: string; status: string; agent: string | null }[];
+}
+
+describe('re-planning when a step fails for good', () => {
+  let db: TestDatabase;
+  let nats: PlainNatsClient;
+  let orchestrator: AppProcess;
+  let agents: Agent[] = [];
+  const revisionQuestions: Record<string, unknown>[] = [];
+  const goodCalls: string[] = [];
+  /** While set, the planner does not answer revisions (it holds them until released). */
+  let holdRevisions: Promise<void> | null = null;
+  let heldOne: (() => void) | null = null;
+
+  const env = { PLANNER_AGENT: 'e2e_replanner', PLANNER_TIMEOUT_MS: '1000', PLANNER_RETRIES: '1' };
+
+  beforeAll(async () => {
+    db = await TestDatabase.connect();
+    await db.reset();
+    const natsUrl = testEnv().natsUrl;
+    const good = new Agent({ name: 'e2e_good', agentType: 'test', natsUrl }).handle('e2e_work', (payload) => {
+      goodCalls.push(String(payload['text']));
+      return Promise.resolve({ text: `${String(payload['text'])}+good` });
+    });
+    const bad = new Agent({ name: 'e2e_bad', agentType: 'test', natsUrl }).handle('e2e_work', () => Promise.reject(new Error('bad agent')));
+    const planner = new Agent({ name: 'e2e_replanner', agentType: 'test', natsUrl }).handle('plan_task', async (payload) => {
+      const request = payload['request'] as { payload: { mode: string } };
+      if (payload['revise'] === undefined) throw new Error('only revisions are planned here');
+      revisionQuestions.push(payload);
+      if (holdRevisions) {
+        heldOne?.();
+        await holdRevisions;
+      }
+      return { plan: REVISIONS[request.payload.mode === 'slow' ? 'fix' : request.payload.mode] };
+    });
+    agents = [good, bad, planner];
+    await Promise.all(agents.map((agent) => agent.start()));
+    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env });
+    await waitForAgents(orchestrator.baseUrl, 3);
+    nats = await PlainNatsClient.connect();
+  });
+
+  afterAll(async () => {
+    await nats?.close();
+    await orchestrator?.stop();
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await db?.close();
+  });
+
+  async function view(taskId: string): Promise<TaskView> {
+    return (await (await fetch(`${orchestrator.baseUrl}/tasks/${taskId}`)).json()) as TaskView;
+  }
+
+  it('asks the planner with what finished and what failed, then runs the revised plan, keeping the finished steps', async () => {
+    const before = revisionQuestions.length;
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-fix', task_type: 'e2e_replan', payload: { topic: 't', mode: 'fix' } });
+    expect(response).toMatchObject({ status: 'COMPLETED', success: true });
+    expect((response['result'] as { output: unknown }).output).toEqual({ text: 't+good+good+good' });
+    // research ran once: the revision built on its result rather than running it again.
+    expect(goodCalls.filter((text) => text === 't')).toHaveLength(1);
+
+    expect(revisionQuestions.length - before).toBe(1);
+    const question = revisionQuestions.at(-1)?.['revise'] as Record<string, unknown>;
+    expect(question['revision']).toBe(2);
+    expect(question['completed']).toEqual({ research: { text: 't+good' } });
+    expect(question['failed']).toEqual({ step: 'draft', agent: 'e2e_bad', error: 'bad agent' });
+
+    const task = await view('replan-fix');
+    expect(task.plan.revision).toBe(2);
+    expect(task.plan.steps.map((s) => s.id)).toEqual(['research', 'draft_again', 'publish']);
+    expect(task.plan_history).toHaveLength(1);
+    expect(task.plan_history[0]?.plan.steps.map((s) => s.id)).toEqual(['research', 'draft', 'publish']);
+    expect(task.plan_history[0]).toMatchObject({ failed_step: 'draft', error: 'step "draft" (agent e2e_bad) failed after 1 attempt: bad agent' });
+    expect(task.steps.map((s) => [s.step, s.status])).toEqual([
+      ['research', 'COMPLETED'],
+      ['draft_again', 'COMPLETED'],
+      ['publish', 'COMPLETED'],
+      ['draft@1', 'FAILED'],
+      ['publish@1', 'CANCELLED'],
+    ]);
+  });
+
+  it('fails the workflow when the revised plan fails too and no revision is left', async () => {
+    const before = revisionQuestions.length;
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-bad', task_type: 'e2e_replan', payload: { topic: 'u', mode: 'again_bad' } });
+    expect(response).toMatchObject({ status: 'FAILED', success: false, error: 'step "draft_again" (agent e2e_bad) failed after 1 attempt: bad agent' });
+    expect(revisionQuestions.length - before).toBe(1);
+    const task = await view('replan-bad');
+    expect(task.plan.revision).toBe(2);
+    expect(task.plan_history.map((h) => h.failed_step)).toEqual(['draft']);
+  });
+
+  it('fails the workflow naming both problems when the planner answers no usable revision', async () => {
+    const before = revisionQuestions.length;
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-refused', task_type: 'e2e_replan', payload: { topic: 'v', mode: 'refuse' } });
+    expect(response).toMatchObject({ status: 'FAILED', success: false });
+    expect(response['error']).toMatch(/^step "draft" \(agent e2e_bad\) failed after 1 attempt: bad agent; re-planning failed: plan: the planner's plan is invalid: /);
+    expect(response['error']).toContain('step "research" is already done in this workflow; give the new step another id');
+    // Asked once, then once more with the errors.
+    expect(revisionQuestions.length - before).toBe(2);
+    expect((await view('replan-refused')).plan_history).toHaveLength(0);
+  });
+
+  it('asks again from another replica when the one asking dies before the answer', async () => {
+    let release: () => void = () => undefined;
+    holdRevisions = new Promise((resolve) => (release = resolve));
+    const held = new Promise<void>((resolve) => (heldOne = resolve));
+    const before = revisionQuestions.length;
+    const answer = nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-restart', task_type: 'e2e_replan', payload: { topic: 'w', mode: 'slow' } }, 60_000);
+    await held;
+    await orchestrator.kill();
+    holdRevisions = null;
+    release();
+    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env });
+    // The lease of the dead replica (planner timeout x attempts + 5 s) runs out, then the sweeper asks again.
+    await waitFor('the workflow to complete', async () => ((await view('replan-restart')).status === 'COMPLETED' ? true : undefined), 30_000, 200);
+    expect(revisionQuestions.length - before).toBeGreaterThanOrEqual(2);
+    const task = await view('replan-restart');
+    expect(task.plan.revision).toBe(2);
+    expect(task.plan_history).toHaveLength(1);
+    // The requester was answered by the replica that finished the work.
+    expect(await answer).toMatchObject({ task_id: 'replan-restart', status: 'COMPLETED' });
+  }, 60_000);
+});
