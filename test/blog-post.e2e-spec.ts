@@ -190,7 +190,10 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
 
   it('lists the workflow definitions and shows the plan a workflow runs', async () => {
     const workflows = (await (await fetch(`${orchestrator.baseUrl}/workflows`)).json()) as { items: { task_type: string; version: number; steps: { id: string }[] }[] };
-    expect(workflows.items.map((w) => [w.task_type, w.version, w.steps.map((s) => s.id)])).toEqual([['create_blog_post', 1, STEPS]]);
+    expect(workflows.items.map((w) => [w.task_type, w.version, w.steps.map((s) => s.id)])).toEqual([
+      ['create_blog_post', 1, STEPS],
+      ['fast_blog_post', 1, ['draft', 'enhance', 'review', 'export', 'publish']],
+    ]);
     const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/blog-${run}-status`)).json()) as { plan: { version: number; steps: { id: string; timeout_ms: number }[] } };
     expect(view.plan.version).toBe(1);
     expect(view.plan.steps.map((s) => s.id)).toEqual(STEPS);

@@ -151,6 +151,6 @@ describe('routing by capability, load and priority', () => {
   it('fails a step no live agent offers once its timeout has passed', async () => {
     const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'nobody-1', task_type: 'e2e_nobody' });
     expect(response).toMatchObject({ status: 'FAILED' });
-    expect(response['error']).toBe('step "lonely" (agent ?) failed after 0 attempts: no live agent offers "e2e_nobody_offers_this"');
+    expect(response['error']).toBe('step "lonely" (agent ?) failed: no live agent offers "e2e_nobody_offers_this"');
   });
 });
