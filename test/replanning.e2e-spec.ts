@@ -17,6 +17,16 @@ const work = (id: string, agent: string, after: string) => ({
   input: { text: { $ref: `steps.${after}.result.text` } },
 });
 
+/** The first plan of `e2e_planned` (a file with `plan: dynamic`): the same shape as `e2e_replan`. */
+const PLANNED = {
+  steps: [
+    { id: 'research', agent: 'e2e_good', task_type: 'e2e_work', input: { text: { $ref: 'request.payload.topic' } } },
+    work('draft', 'e2e_bad', 'research'),
+    work('publish', 'e2e_good', 'draft'),
+  ],
+  output: { text: { $ref: 'steps.publish.result.text' } },
+};
+
 /** The revised plans the test planner answers with, by the request's `mode`. */
 const REVISIONS: Record<string, unknown> = {
   // Draft again on the agent that works, then publish (an id the failed plan had, never run).
@@ -29,7 +39,7 @@ const REVISIONS: Record<string, unknown> = {
 
 interface TaskView {
   status: string;
-  plan: { revision: number; steps: { id: string }[] };
+  plan: { version: number; revision: number; replan: unknown; steps: { id: string }[] };
   plan_history: { plan: { revision: number; steps: { id: string }[] }; failed_step: string; error: string }[];
   steps: { step: string; status: string; agent: string | null }[];
 }
@@ -40,6 +50,7 @@ describe('re-planning when a step fails for good', () => {
   let orchestrator: AppProcess;
   let agents: Agent[] = [];
   const revisionQuestions: Record<string, unknown>[] = [];
+  const planQuestions: Record<string, unknown>[] = [];
   const goodCalls: string[] = [];
   /** While set, the planner does not answer revisions (it holds them until released). */
   let holdRevisions: Promise<void> | null = null;
@@ -57,14 +68,19 @@ describe('re-planning when a step fails for good', () => {
     });
     const bad = new Agent({ name: 'e2e_bad', agentType: 'test', natsUrl }).handle('e2e_work', () => Promise.reject(new Error('bad agent')));
     const planner = new Agent({ name: 'e2e_replanner', agentType: 'test', natsUrl }).handle('plan_task', async (payload) => {
-      const request = payload['request'] as { payload: { mode: string } };
-      if (payload['revise'] === undefined) throw new Error('only revisions are planned here');
+      const request = payload['request'] as { task_type: string; payload: { mode?: string } };
+      if (payload['revise'] === undefined) {
+        planQuestions.push(payload);
+        if (request.task_type === 'e2e_planned') return { plan: PLANNED };
+        throw new Error(`no plan for ${request.task_type}`);
+      }
       revisionQuestions.push(payload);
       if (holdRevisions) {
         heldOne?.();
         await holdRevisions;
       }
-      return { plan: REVISIONS[request.payload.mode === 'slow' ? 'fix' : request.payload.mode] };
+      const mode = request.payload.mode ?? 'fix';
+      return { plan: REVISIONS[mode === 'slow' ? 'fix' : mode] };
     });
     agents = [good, bad, planner];
     await Promise.all(agents.map((agent) => agent.start()));
@@ -132,6 +148,26 @@ describe('re-planning when a step fails for good', () => {
     // Asked once, then once more with the errors.
     expect(revisionQuestions.length - before).toBe(2);
     expect((await view('replan-refused')).plan_history).toHaveLength(0);
+  });
+
+  it('plans a workflow whose file says plan: dynamic, checking the payload first and applying the file\'s policies', async () => {
+    const refused = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'planned-bad', task_type: 'e2e_planned', payload: {} });
+    expect(refused).toMatchObject({ status: 'FAILED', error: 'payload.topic: is required' });
+    expect(planQuestions).toHaveLength(0);
+    expect(await db.query(`SELECT id FROM tasks WHERE task_id = 'planned-bad'`)).toHaveLength(0);
+
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'planned-1', task_type: 'e2e_planned', payload: { topic: 'p' } });
+    expect(response).toMatchObject({ status: 'COMPLETED', success: true });
+    expect((response['result'] as { output: unknown }).output).toEqual({ text: 'p+good+good+good' });
+    expect(planQuestions).toHaveLength(1);
+    const task = await view('planned-1');
+    // The file's version, its max_attempts (1, not the service's 3) and its replan policy.
+    expect(task.plan).toMatchObject({ version: 3, revision: 2, replan: { max_revisions: 1 } });
+    expect(task.plan_history[0]?.plan.steps.map((s) => s.id)).toEqual(['research', 'draft', 'publish']);
+    expect(task.plan_history[0]?.error).toBe('step "draft" (agent e2e_bad) failed after 1 attempt: bad agent');
+    const workflows = (await (await fetch(`${orchestrator.baseUrl}/workflows`)).json()) as { items: { task_type: string; plan: string; steps: unknown[] }[] };
+    expect(workflows.items.find((w) => w.task_type === 'e2e_planned')).toMatchObject({ plan: 'dynamic', steps: [] });
+    expect(workflows.items.find((w) => w.task_type === 'e2e_replan')).toMatchObject({ plan: 'fixed' });
   });
 
   it('asks again from another replica when the one asking dies before the answer', async () => {

@@ -270,3 +270,20 @@ describe('WorkflowCatalog.loadDirectory', () => {
     expect(() => new WorkflowCatalog(config(dir))).toThrow(`invalid workflow definitions:\n  ${join(dir, 'bad.yaml')}: steps[0] (a): depends_on names the step itself`);
   });
 });
+
+describe('a workflow file with plan: dynamic', () => {
+  const dir = folder({ 'planned.yaml': 'task_type: planned\nversion: 1\nplan: dynamic\npayload:\n  topic: { type: string, required: true }\n' });
+
+  it('is planned at run time only when a planner agent is configured', () => {
+    expect(serviceFor(dir).isDynamic('planned')).toBe(false);
+  });
+
+  it('without a planner, is refused naming the setting rather than run with no steps', async () => {
+    const error = await serviceFor(dir)
+      .plan(request('planned', { topic: 'x' }))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlanningError);
+    expect(error).toMatchObject({ code: 'PLANNER_UNAVAILABLE', message: 'task_type: "planned" is planned at run time and no planner agent is configured (PLANNER_AGENT)' });
+  });
+});
+

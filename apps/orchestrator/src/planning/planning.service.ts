@@ -18,18 +18,32 @@ export class PlanningService {
     @Optional() private readonly planner?: DynamicPlanner,
   ) {}
 
-  /** True when a task of this type is planned at run time (no workflow file describes it). */
+  /** True when a task of this type is planned at run time: no workflow file describes it, or its file says `plan: dynamic`. */
   isDynamic(taskType: string): boolean {
-    return !this.catalog.get(taskType) && this.config.PLANNER_AGENT !== '' && this.planner !== undefined;
+    const definition = this.catalog.get(taskType);
+    return (!definition || definition.dynamic === true) && this.canRevise();
   }
 
   /**
-   * The plan of a request: its workflow file's, or, without one, the planner agent's. Throws
-   * PlanningError for an unknown task_type, a payload the workflow refuses, or a plan refused.
+   * The plan of a request: its workflow file's, or the planner agent's for a task type without a
+   * file or with `plan: dynamic`. Throws PlanningError for an unknown task_type, a payload the
+   * workflow refuses, or a plan refused.
    */
   async plan(request: TaskRequest): Promise<Plan> {
-    if (this.isDynamic(request.task_type) && this.planner) return this.snapshot(await this.planner.plan(request));
-    return this.planFromDefinition(request);
+    const file = this.catalog.get(request.task_type);
+    if (!this.isDynamic(request.task_type) || !this.planner) return this.planFromDefinition(request);
+    if (!file) return this.snapshot(await this.planner.plan(request));
+    // The file's payload is checked before the planner is asked; its policies bound the plan.
+    const problems = checkPayload(file.payload, request.payload);
+    if (problems.length > 0) throw new PlanningError('INVALID_PAYLOAD', problems.join('; '));
+    const planned = await this.planner.plan(request);
+    return this.snapshot({
+      ...planned,
+      version: file.version,
+      defaults: { ...file.defaults, ...planned.defaults },
+      ...(file.timeout_ms === undefined ? {} : { timeout_ms: file.timeout_ms }),
+      ...(file.replan === undefined ? {} : { replan: file.replan }),
+    });
   }
 
   /** True when a planner agent can be asked to revise plans. */
@@ -53,6 +67,9 @@ export class PlanningService {
     const definition = this.catalog.get(request.task_type);
     if (!definition) {
       throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}"`);
+    }
+    if (definition.dynamic) {
+      throw new PlanningError('PLANNER_UNAVAILABLE', `task_type: "${request.task_type}" is planned at run time and no planner agent is configured (PLANNER_AGENT)`);
     }
     const problems = checkPayload(definition.payload, request.payload);
     if (problems.length > 0) throw new PlanningError('INVALID_PAYLOAD', problems.join('; '));

@@ -9,7 +9,7 @@ import { WorkflowCatalog } from './workflow-catalog.service.js';
 const dir = resolve(process.argv[2] ?? 'workflows');
 try {
   const definitions = WorkflowCatalog.loadDirectory(dir);
-  for (const d of definitions) console.log(`ok  ${d.source}: ${d.task_type} version ${d.version}, ${d.steps.length} steps`);
+  for (const d of definitions) console.log(`ok  ${d.source}: ${d.task_type} version ${d.version}, ${d.dynamic ? 'planned at run time' : `${d.steps.length} steps`}`);
   console.log(`${definitions.length} workflow(s) in ${dir}: no problems`);
 } catch (error) {
   if (!(error instanceof WorkflowDefinitionError)) throw error;

@@ -154,7 +154,7 @@ describe('parseWorkflowDefinition', () => {
     );
     expect(result.definition).toBeUndefined();
     expect(result.problems).toEqual([
-      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan)',
+      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan, plan)',
       'workflows/flow.yaml: version: must be an integer from 1 to 9007199254740991',
       'workflows/flow.yaml: steps[0] (a): agent "a.>" is not an agent name (must match ^[a-z0-9][a-z0-9_-]{0,63}$)',
       'workflows/flow.yaml: steps[1] (b).timeout_ms: must be an integer from 100 to 86400000',
@@ -333,5 +333,48 @@ describe('parseWorkflowDefinition: when, for_each, concurrency, $expr, item and 
     expect(problemsOf({ steps: [step('a', { depends_on: ['b'], when: 'steps.b.result.ok' }), step('b', { depends_on: ['a'] })] })).toEqual([
       'workflows/flow.yaml: steps: depends_on forms a cycle: a -> b -> a',
     ]);
+  });
+});
+
+describe('parseWorkflowDefinition: plan: dynamic, replan, and revisions that build on finished steps', () => {
+  it('reads a file that leaves its steps to the planner, with its payload and policies', () => {
+    const { definition, problems } = parseWorkflowDefinition(
+      { task_type: 'flow', version: 3, plan: 'dynamic', payload: { topic: { type: 'string', required: true } }, replan: { max_revisions: 2 } },
+      'workflows/flow.yaml',
+      'flow',
+    );
+    expect(problems).toEqual([]);
+    expect(definition).toMatchObject({ dynamic: true, steps: [], version: 3, replan: { max_revisions: 2 } });
+  });
+
+  it('refuses steps or an output beside plan: dynamic, and any other plan', () => {
+    expect(problemsOf({ plan: 'dynamic', steps: [step('a')], output: { x: 1 } })).toEqual([
+      'workflows/flow.yaml: steps: comes from the planner agent in a workflow with plan: dynamic; remove it',
+      'workflows/flow.yaml: output: comes from the planner agent in a workflow with plan: dynamic; remove it',
+    ]);
+    expect(problemsOf({ plan: 'static', steps: [step('a')] })).toEqual(['workflows/flow.yaml: plan: must be "dynamic" (or absent, with steps)']);
+  });
+
+  it('checks replan', () => {
+    expect(problemsOf({ steps: [step('a')], replan: { max_revisions: 0 } })).toEqual([
+      'workflows/flow.yaml: replan.max_revisions: must be an integer from 1 to 10',
+    ]);
+    expect(problemsOf({ steps: [step('a')], replan: {} })).toContain('workflows/flow.yaml: replan.max_revisions: is required');
+    expect(problemsOf({ steps: [step('a')], replan: 2 })).toEqual(['workflows/flow.yaml: replan: must be a mapping with max_revisions']);
+  });
+
+  it('lets a revision depend on finished steps and read their results, but not take their ids', () => {
+    const done = new Set(['research']);
+    const revision = (steps: unknown[], output?: unknown) =>
+      parseWorkflowDefinition({ task_type: 'flow', version: 1, steps, ...(output === undefined ? {} : { output }) }, 'plan from planner', undefined, done);
+    expect(
+      revision([step('draft', { depends_on: ['research'], input: { text: { $ref: 'steps.research.result.text' } } })], {
+        text: { $ref: 'steps.research.result.text' },
+      }).problems,
+    ).toEqual([]);
+    expect(revision([step('research')]).problems).toEqual([
+      'plan from planner: steps[0] (research): step "research" is already done in this workflow; give the new step another id',
+    ]);
+    expect(revision([step('draft', { depends_on: ['ghost'] })]).problems).toEqual(['plan from planner: steps[0] (draft): depends_on names unknown step "ghost"']);
   });
 });

@@ -52,6 +52,11 @@ export interface WorkflowDefinition {
   output?: unknown;
   /** When a step fails for good, ask the planner agent for a revised plan of the remaining work, at most this many times. */
   replan?: ReplanPolicy;
+  /**
+   * `plan: dynamic`: the file declares the payload and the policies (defaults, timeout, replan) but
+   * no steps; the planner agent plans each request. Its `steps` are then empty.
+   */
+  dynamic?: true;
   /** The file it was read from. */
   source: string;
 }
@@ -70,7 +75,7 @@ const STEP_ID = /^[a-z][a-z0-9_]{0,63}$/;
 const FIELD_TYPES: readonly PayloadFieldType[] = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 /** What `request.<field>` may name; only the payload has fields of its own. */
 const REQUEST_FIELDS = ['task_id', 'task_type', 'priority', 'payload'] as const;
-const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output', 'replan'];
+const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output', 'replan', 'plan'];
 const STEP_FIELDS = [
   'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
   'when', 'for_each', 'concurrency',
@@ -434,9 +439,18 @@ export function parseWorkflowDefinition(
     }
   }
 
+  const dynamic = raw['plan'] === 'dynamic';
+  if (raw['plan'] !== undefined && !dynamic) problems.add('plan', 'must be "dynamic" (or absent, with steps)');
+  if (dynamic) {
+    for (const key of ['steps', 'output'] as const) {
+      if (raw[key] !== undefined) problems.add(key, 'comes from the planner agent in a workflow with plan: dynamic; remove it');
+    }
+  }
   const rawSteps = raw['steps'];
   const parsed: ParsedStep[] = [];
-  if (rawSteps === undefined) problems.add('steps', 'is required');
+  if (dynamic) {
+    // The planner's plan is checked when it comes.
+  } else if (rawSteps === undefined) problems.add('steps', 'is required');
   else if (!Array.isArray(rawSteps) || rawSteps.length === 0) {
     problems.add('steps', 'must be a non-empty list');
   } else if (rawSteps.length > LIMITS.maxSteps) {
@@ -485,5 +499,6 @@ export function parseWorkflowDefinition(
   if (timeoutMs !== undefined) definition.timeout_ms = timeoutMs;
   if (raw['output'] !== undefined) definition.output = raw['output'];
   if (replan) definition.replan = replan;
+  if (dynamic) definition.dynamic = true;
   return { definition, problems: [] };
 }

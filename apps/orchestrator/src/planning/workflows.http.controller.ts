@@ -6,6 +6,8 @@ export interface WorkflowSummaryView {
   task_type: string;
   version: number;
   description: string | null;
+  /** `fixed`: the steps below; `dynamic`: planned per request by the planner agent. */
+  plan: 'fixed' | 'dynamic';
   steps: { id: string; agent: string | null; capability: string | null; task_type: string; depends_on: string[] }[];
   payload: Record<string, unknown>;
 }
@@ -27,6 +29,7 @@ export class WorkflowsHttpController {
           task_type: definition.task_type,
           version: definition.version,
           description: definition.description ?? null,
+          plan: definition.dynamic ? 'dynamic' : 'fixed',
           payload: definition.payload,
           steps: definition.steps.map((step) => ({
             id: step.id,
