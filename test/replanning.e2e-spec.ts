@@ -148,6 +148,10 @@ describe('re-planning when a step fails for good', () => {
     // Asked once, then once more with the errors.
     expect(revisionQuestions.length - before).toBe(2);
     expect((await view('replan-refused')).plan_history).toHaveLength(0);
+    const metrics = await (await fetch(`${orchestrator.baseUrl}/metrics`)).text();
+    // replan-fix and replan-bad were revised; replan-refused was not.
+    expect(metrics).toMatch(/^orchestrator_plan_revisions_total\{outcome="applied"\} 2$/m);
+    expect(metrics).toMatch(/^orchestrator_plan_revisions_total\{outcome="refused"\} 1$/m);
   });
 
   it('plans a workflow whose file says plan: dynamic, checking the payload first and applying the file\'s policies', async () => {

@@ -109,6 +109,8 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
     expect(echo.calls).toHaveLength(6);
     const rows = await stepRows('branch-low');
     expect(rows.find((r) => r.step_key === 'publish')).toEqual({ step_key: 'publish', status: 'COMPLETED', attempts: 0 });
+    const metrics = await (await fetch(`${orchestrator.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^orchestrator_steps_skipped_total 2$/m);
   });
 
   it('runs one sub-task per item of 100, never more than 10 at once, and keeps the results in list order', async () => {

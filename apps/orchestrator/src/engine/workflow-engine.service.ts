@@ -382,6 +382,7 @@ export class WorkflowEngine {
         return;
       }
       if (!go) {
+        this.metrics.skippedSteps.inc();
         this.patch(wf, step, { status: TaskStatus.Completed, result: { skipped: true, reason: `when is false: ${planned.when}` }, started_at: wf.now, completed_at: wf.now });
         this.progress(wf, step);
         return;
@@ -508,9 +509,11 @@ export class WorkflowEngine {
         // Cancelled, timed out or taken over by another replica meanwhile: not ours to change.
         if (wf.root.status !== TaskStatus.Running || wf.root.next_attempt_at?.getTime() !== lease) return;
         if (!revised) {
+          this.metrics.revisions.inc({ outcome: 'refused' });
           this.failWorkflow(wf, `${wf.root.error ?? 'a step failed'}; re-planning failed: ${refusal}`);
           return;
         }
+        this.metrics.revisions.inc({ outcome: 'applied' });
         await this.applyRevision(wf, revised, revision);
         await this.advance(wf);
       });

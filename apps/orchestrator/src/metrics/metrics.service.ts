@@ -61,6 +61,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly revisions = new Counter({
+    name: 'orchestrator_plan_revisions_total',
+    help: 'Plans revised by the planner after a step failed for good, by outcome (applied, refused)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly skippedSteps = new Counter({
+    name: 'orchestrator_steps_skipped_total',
+    help: 'Steps skipped because their when condition was false',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
   }
