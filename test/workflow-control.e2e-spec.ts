@@ -29,7 +29,11 @@ class EchoAgent {
       const started = Date.now();
       try {
         if (payload['value'] === 'fail') throw new Error('asked to fail');
-        await sleep(typeof payload['delay_ms'] === 'number' ? payload['delay_ms'] : 0);
+        // An item may carry its own delay, so that items finish out of list order.
+        const item = payload['value'];
+        const own = typeof item === 'object' && item !== null && 'delay_ms' in item ? (item).delay_ms : undefined;
+        const delay = own ?? payload['delay_ms'];
+        await sleep(typeof delay === 'number' ? delay : 0);
         return payload;
       } finally {
         this.inFlight -= 1;
@@ -114,13 +118,9 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
   });
 
   it('runs one sub-task per item of 100, never more than 10 at once, and keeps the results in list order', async () => {
-    const items = Array.from({ length: 100 }, (_, i) => ({ n: i, word: `w${(i * 37) % 100}` }));
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, {
-      task_id: 'each-100',
-      task_type: 'e2e_each',
-      // Later items finish sooner, so completion order is not list order.
-      payload: { items, delay_ms: 40 },
-    });
+    // Delays from 100 to 190 ms in a scrambled order: items finish out of list order.
+    const items = Array.from({ length: 100 }, (_, i) => ({ n: i, word: `w${(i * 37) % 100}`, delay_ms: 100 + ((i * 7) % 10) * 10 }));
+    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'each-100', task_type: 'e2e_each', payload: { items } });
     expect(response).toMatchObject({ status: 'COMPLETED', success: true });
     const output = (response['result'] as { output: Record<string, unknown> }).output;
     expect(output['values']).toEqual(items);
@@ -129,6 +129,9 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
     const itemCalls = echo.calls.filter((c) => 'position' in c.payload);
     expect(itemCalls).toHaveLength(100);
     expect(itemCalls.find((c) => c.payload['position'] === 41)?.payload['label']).toBe('item 42');
+    // The agent saw them finish out of order; the result is in list order all the same.
+    const finishOrder = itemCalls.map((c) => c.payload['position']);
+    expect(finishOrder).not.toEqual([...finishOrder].sort((a, b) => Number(a) - Number(b)));
     expect(echo.maxInFlight).toBe(10);
     const rows = await stepRows('each-100');
     expect(rows.filter((r) => r.step_key.startsWith('each[')).every((r) => r.status === 'COMPLETED' && r.attempts === 1)).toBe(true);
