@@ -31,7 +31,7 @@ class EchoAgent {
         if (payload['value'] === 'fail') throw new Error('asked to fail');
         // An item may carry its own delay, so that items finish out of list order.
         const item = payload['value'];
-        const own = typeof item === 'object' && item !== null && 'delay_ms' in item ? (item).delay_ms : undefined;
+        const own = typeof item === 'object' && item !== null && 'delay_ms' in item ? item.delay_ms : undefined;
         const delay = own ?? payload['delay_ms'];
         await sleep(typeof delay === 'number' ? delay : 0);
         return payload;
