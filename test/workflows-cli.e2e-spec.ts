@@ -20,6 +20,19 @@ describe('npm run workflows:validate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'validate-'));
     writeFileSync(join(dir, 'loop.yaml'), 'task_type: loop\nversion: 1\nsteps:\n  - { id: a, agent: x, task_type: w, depends_on: [b] }\n  - { id: b, agent: x, task_type: w, depends_on: [a] }\n');
     writeFileSync(join(dir, 'hostile.yaml'), 'task_type: hostile\nversion: 1\nsteps:\n  - { id: a, agent: "a.>", task_type: w }\n');
+    writeFileSync(
+      join(dir, 'conditions.yaml'),
+      [
+        'task_type: conditions',
+        'version: 1',
+        'steps:',
+        '  - { id: a, agent: x, task_type: w }',
+        '  - { id: b, agent: x, task_type: w, when: "steps.c.result.ok" }',
+        '  - { id: c, agent: x, task_type: w, depends_on: [a], for_each: "1 +" }',
+        '  - { id: d, agent: x, task_type: w, depends_on: [a], when: \'"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!".matches("^(a+)+$")\' }',
+        '',
+      ].join('\n'),
+    );
     const failure = await run(process.execPath, [CLI, dir]).then(
       () => null,
       (error: { code: number; stderr: string }) => error,
@@ -27,5 +40,9 @@ describe('npm run workflows:validate', () => {
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toContain(`${join(dir, 'loop.yaml')}: steps: depends_on forms a cycle: a -> b -> a`);
     expect(failure?.stderr).toContain(`${join(dir, 'hostile.yaml')}: steps[0] (a): agent "a.>" is not an agent name`);
+    const conditions = join(dir, 'conditions.yaml');
+    expect(failure?.stderr).toContain(`${conditions}: steps[1] (b).when: steps.c: step "c" is not a prerequisite (add it to depends_on)`);
+    expect(failure?.stderr).toContain(`${conditions}: steps[2] (c).for_each: is not a valid CEL expression: `);
+    expect(failure?.stderr).toContain(`${conditions}: steps[3] (d).when: did not finish within 100 ms`);
   });
 });
