@@ -5,7 +5,7 @@ import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
 import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
@@ -180,5 +180,25 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
       expect(itemRows.get(`each[${i}]`)).toEqual({ step_key: `each[${i}]`, status: 'CANCELLED', attempts: i < 10 ? 1 : 0 });
     }
     expect(rows.find((r) => r.step_key === 'count')?.status).toBe('CANCELLED');
+  });
+
+  it('finishes a for_each after the orchestrator is killed mid-list and started again, each item once, in order', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const answer = nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'each-kill', task_type: 'e2e_each_short', payload: { items } }, 60_000);
+    // The second batch of ten is under way after about 300 ms.
+    // Calls of this workflow (a cancelled item of the test before may still be finishing its sleep).
+    const mine = (): Call[] => echo.calls.filter((c) => c.payload['delay_ms'] === 300);
+    await waitFor('the second batch to start', () => (mine().length >= 10 ? true : undefined), 10_000, 20);
+    await orchestrator.kill();
+    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
+    const response = await answer;
+    expect(response).toMatchObject({ task_id: 'each-kill', status: 'COMPLETED', success: true });
+    expect((response['result'] as { output: unknown }).output).toEqual({ positions: items });
+    const rows = await stepRows('each-kill');
+    const itemRows = rows.filter((r) => r.step_key.startsWith('each['));
+    expect(itemRows).toHaveLength(40);
+    expect(itemRows.every((r) => r.status === 'COMPLETED' && r.attempts >= 1)).toBe(true);
+    // Items answered while no orchestrator listened were sent again; none was sent before its turn.
+    expect(new Set(mine().map((c) => c.payload['position'])).size).toBe(40);
   });
 });
