@@ -9,13 +9,13 @@ import {
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { resolveTemplate, type Plan, type TemplateContext } from '../planning/plan.js';
-import type { TaskEntity } from '../persistence/task.entity.js';
+import { isItemRow, type TaskEntity } from '../persistence/task.entity.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 
 export function templateContext(root: TaskEntity, steps: readonly TaskEntity[]): TemplateContext {
   const results: TemplateContext['steps'] = {};
   for (const step of steps) {
-    if (step.status === TaskStatus.Completed && step.step_key && step.parent_id === root.id) results[step.step_key] = { result: step.result };
+    if (step.status === TaskStatus.Completed && step.step_key && !isItemRow(step)) results[step.step_key] = { result: step.result };
   }
   return {
     request: { task_id: root.task_id, task_type: root.task_type, priority: root.priority, payload: root.payload },
@@ -32,7 +32,7 @@ export class AggregationService {
   stepResults(steps: readonly TaskEntity[]): Record<string, unknown> {
     const results: Record<string, unknown> = {};
     for (const step of steps) {
-      if (step.status === TaskStatus.Completed && step.step_key && step.parent_id === step.root_id) results[step.step_key] = step.result;
+      if (step.status === TaskStatus.Completed && step.step_key && !isItemRow(step)) results[step.step_key] = step.result;
     }
     return results;
   }

@@ -16,7 +16,7 @@ import {
 import { AggregationService, templateContext } from '../aggregation/aggregation.service.js';
 import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
-import type { TaskEntity } from '../persistence/task.entity.js';
+import { isItemRow, type TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type NewTask, type TasksTransaction } from '../persistence/tasks.repository.js';
 import type { RevisionRequest } from '../planning/dynamic-planner.service.js';
 import { evaluate, resolveTemplate, type Plan, type PlannedStep, type ReplacedPlan } from '../planning/plan.js';
@@ -31,7 +31,17 @@ import { childTraceparent } from '../tracing/trace-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { EngineStats } from './engine-stats.js';
 import { SweepSignal } from './sweep-signal.js';
-import { countProgress, decide, hasBeenScheduled, itemIndex, itemKey, parseSubtaskWireId, planKey, subtaskWireId } from './workflow-state.js';
+import {
+  attemptsText,
+  countProgress,
+  decide,
+  hasBeenScheduled,
+  itemIndex,
+  itemKey,
+  parseSubtaskWireId,
+  planKey,
+  subtaskWireId,
+} from './workflow-state.js';
 
 const ROOT_OF_STEP_ENTRIES = 100_000;
 const MAX_ANSWERS_PER_TRANSACTION = 200;
@@ -353,7 +363,7 @@ export class WorkflowEngine {
         case 'failed': {
           const step = decision.outcome.step;
           // Attempts are counted for steps sent to an agent; a `for_each` step counts them per item.
-          const attempts = step.attempts === 0 ? '' : step.attempts === 1 ? ' after 1 attempt' : ` after ${step.attempts} attempts`;
+          const attempts = step.attempts === 0 ? '' : ` ${attemptsText(step.attempts)}`;
           const error = `step "${step.step_key ?? ''}" (agent ${step.agent_name ?? '?'}) failed${attempts}: ${step.error ?? 'no error given'}`;
           if (this.mayRevise(wf)) this.awaitRevision(wf, error);
           else this.failWorkflow(wf, error, step);
@@ -409,20 +419,10 @@ export class WorkflowEngine {
       this.failAtOnce(wf, step, `for_each: ${(error as Error).message}`);
       return;
     }
-    const items: TaskEntity[] = inputs.map((input, index) => {
-      const id = randomUUID();
-      return {
-        ...this.newRow(id, step.id, wf.root.id, planned.task_type, wf.root.priority),
-        step_key: itemKey(planned.id, index),
-        agent_name: planned.agent,
-        max_attempts: planned.max_attempts,
-        payload: input,
-        requester_id: ORCHESTRATOR_AGENT_NAME,
-        created_at: wf.now,
-        updated_at: wf.now,
-        response_sent_at: null,
-      };
-    });
+    const items = inputs.map((input, index) => ({
+      ...this.stepRow(planned, itemKey(planned.id, index), step.id, wf.root.id, wf.root.priority, wf.now),
+      payload: input,
+    }));
     if (items.length > 0) await wf.tx.insertSteps(items);
     wf.steps.push(...items);
     this.patch(wf, step, { status: TaskStatus.Running, payload: { items: items.length }, started_at: wf.now });
@@ -436,14 +436,13 @@ export class WorkflowEngine {
   private async advanceForEach(wf: Workflow): Promise<void> {
     for (const planned of wf.plan.steps) {
       if (planned.for_each === undefined) continue;
-      const step = wf.steps.find((row) => row.step_key === planned.id && row.parent_id === wf.root.id);
+      const step = stepRowOf(wf, planned.id);
       if (step?.status !== TaskStatus.Running) continue;
       const items = wf.steps.filter((row) => row.parent_id === step.id).sort((a, b) => itemIndex(a.step_key ?? '') - itemIndex(b.step_key ?? ''));
       const failed = items.find((item) => item.status === TaskStatus.Failed);
       if (failed) {
         this.stopUnfinishedSteps(wf, `step ${planned.id} failed`, items);
-        const attempts = failed.attempts === 1 ? '1 attempt' : `${failed.attempts} attempts`;
-        this.failAtOnce(wf, step, `item ${itemIndex(failed.step_key ?? '')} of ${items.length} failed after ${attempts}: ${failed.error ?? 'no error given'}`);
+        this.failAtOnce(wf, step, `item ${itemIndex(failed.step_key ?? '')} of ${items.length} failed ${attemptsText(failed.attempts)}: ${failed.error ?? 'no error given'}`);
         continue;
       }
       if (items.every((item) => item.status === TaskStatus.Completed)) {
@@ -464,7 +463,7 @@ export class WorkflowEngine {
   /** True when the plan asks for revisions after a failure and has some left. */
   private mayRevise(wf: Workflow): boolean {
     const policy = wf.plan.replan;
-    return !!policy && (wf.plan.revision ?? 1) - 1 < policy.max_revisions && this.planning.canRevise();
+    return !!policy && (wf.plan.revision ?? 1) - 1 < policy.max_revisions && this.planning.hasPlanner();
   }
 
   /**
@@ -528,7 +527,7 @@ export class WorkflowEngine {
     const completed: Record<string, unknown> = {};
     let failed: RevisionRequest['failed'] = { step: '', agent: null, error: wf.root.error ?? '' };
     for (const planned of wf.plan.steps) {
-      const row = wf.steps.find((step) => step.step_key === planned.id && step.parent_id === wf.root.id);
+      const row = stepRowOf(wf, planned.id);
       if (row?.status === TaskStatus.Completed) completed[planned.id] = row.result;
       else if (row?.status === TaskStatus.Failed && !planned.optional && failed.step === '') {
         failed = { step: planned.id, agent: row.agent_name, error: row.error ?? 'no error given' };
@@ -582,7 +581,7 @@ export class WorkflowEngine {
     let input: unknown;
     try {
       // An item's input was built when its list was expanded.
-      input = step.parent_id !== wf.root.id ? step.payload : resolveTemplate(planned.input, templateContext(wf.root, wf.steps));
+      input = isItemRow(step) ? step.payload : resolveTemplate(planned.input, templateContext(wf.root, wf.steps));
       if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
     } catch (error) {
       // A step whose input cannot be built fails at once: retrying would build the same input.
@@ -740,16 +739,21 @@ export class WorkflowEngine {
 
   /** New rows for planned steps, not yet scheduled. */
   private stepRows(planned: readonly PlannedStep[], rootId: string, priority: TaskPriority, now: Date): TaskEntity[] {
-    return planned.map((step) => ({
-      ...this.newRow(randomUUID(), rootId, rootId, step.task_type, priority),
-      step_key: step.id,
-      agent_name: step.agent,
-      max_attempts: step.max_attempts,
+    return planned.map((step) => this.stepRow(step, step.id, rootId, rootId, priority, now));
+  }
+
+  /** A new row for a planned step (parent: the root) or one item of it (parent: the step's row). */
+  private stepRow(planned: PlannedStep, key: string, parentId: string, rootId: string, priority: TaskPriority, now: Date): TaskEntity {
+    return {
+      ...this.newRow(randomUUID(), parentId, rootId, planned.task_type, priority),
+      step_key: key,
+      agent_name: planned.agent,
+      max_attempts: planned.max_attempts,
       requester_id: ORCHESTRATOR_AGENT_NAME,
       created_at: now,
       updated_at: now,
       response_sent_at: null,
-    }));
+    };
   }
 
   private newRow(id: string, parentId: string | null, rootId: string, taskType: string, priority: TaskPriority): NewTask {
@@ -842,4 +846,9 @@ function workflowDeadline(now: Date, planTimeoutMs: number | null, requestTimeou
 /** The request a workflow was started with, as the planner is shown it. */
 function requestOf(root: TaskEntity): TaskRequest {
   return { task_id: root.task_id, task_type: root.task_type, payload: root.payload, priority: root.priority };
+}
+
+/** The row of a plan step (not of one of its items). */
+function stepRowOf(wf: Workflow, stepId: string): TaskEntity | undefined {
+  return wf.steps.find((row) => row.step_key === stepId && !isItemRow(row));
 }

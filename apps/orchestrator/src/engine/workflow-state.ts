@@ -48,6 +48,11 @@ export function countProgress(steps: readonly TaskEntity[]): { done: number; tot
   return { done, total: steps.length };
 }
 
+/** "after N attempts", for messages about a row that was sent to agents. */
+export function attemptsText(attempts: number): string {
+  return attempts === 1 ? 'after 1 attempt' : `after ${attempts} attempts`;
+}
+
 /** The row of one item of a `for_each` step is keyed `<step id>[<index>]`. */
 export function itemKey(stepId: string, index: number): string {
   return `${stepId}[${index}]`;

@@ -100,3 +100,8 @@ export class TaskEntity {
   @Column('timestamptz', { nullable: true })
   completed_at!: Date | null;
 }
+
+/** A row of one item of a `for_each` step: its parent is the step's row, not the workflow's root. */
+export function isItemRow(row: TaskEntity): boolean {
+  return row.parent_id !== null && row.parent_id !== row.root_id;
+}

@@ -21,7 +21,7 @@ export class PlanningService {
   /** True when a task of this type is planned at run time: no workflow file describes it, or its file says `plan: dynamic`. */
   isDynamic(taskType: string): boolean {
     const definition = this.catalog.get(taskType);
-    return (!definition || definition.dynamic === true) && this.canRevise();
+    return (!definition || definition.dynamic === true) && this.hasPlanner();
   }
 
   /**
@@ -46,8 +46,8 @@ export class PlanningService {
     });
   }
 
-  /** True when a planner agent can be asked to revise plans. */
-  canRevise(): boolean {
+  /** True when a planner agent is configured: to plan at run time, and to revise plans. */
+  hasPlanner(): boolean {
     return this.config.PLANNER_AGENT !== '' && this.planner !== undefined;
   }
 
@@ -58,7 +58,7 @@ export class PlanningService {
 
   /** The planner's revised plan of the work left (its steps only; the engine keeps the finished ones). Throws PlanningError. */
   async revise(request: TaskRequest, revision: RevisionRequest): Promise<Plan> {
-    if (!this.canRevise() || !this.planner) throw new PlanningError('PLANNER_UNAVAILABLE', 'no planner agent is configured (PLANNER_AGENT)');
+    if (!this.hasPlanner() || !this.planner) throw new PlanningError('PLANNER_UNAVAILABLE', 'no planner agent is configured (PLANNER_AGENT)');
     return this.snapshot(await this.planner.revise(request, revision));
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { itemIndex, planKey } from '../engine/workflow-state.js';
-import type { TaskEntity } from '../persistence/task.entity.js';
+import { isItemRow, type TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type StepCounts } from '../persistence/tasks.repository.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
 
@@ -39,7 +39,7 @@ export class TaskStatusService {
         task_type: step.task_type,
         agent: step.agent_name,
         status: step.status,
-        depends_on: step.parent_id === root.id ? (planned.get(step.step_key ?? '')?.s.depends_on ?? []) : [],
+        depends_on: isItemRow(step) ? [] : (planned.get(step.step_key ?? '')?.s.depends_on ?? []),
         attempts: step.attempts,
         max_attempts: step.max_attempts,
         started_at: iso(step.started_at),
