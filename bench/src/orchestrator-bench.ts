@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { percentile, type PerStep, type Throughput } from './stats.js';
+import { countdown, timePerStep, timeThroughput, type PerStep, type Throughput } from './stats.js';
 
-const STEPS = 5;
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** The orchestrator as `npm run start:orchestrator` runs it, on its own port. */
@@ -61,38 +60,30 @@ function request(id: string): string {
 /** Submits `count` workflows at once and waits for every final response. */
 export async function orchestratorThroughput(nc: NatsConnection, count: number, run: string): Promise<Throughput> {
   const inbox = `bench.replies.${run}`;
-  let done = 0;
   let failed = 0;
-  let resolveAll: () => void = () => undefined;
-  const all = new Promise<void>((resolve) => (resolveAll = resolve));
+  const all = countdown(count);
   const sub = nc.subscribe(`${inbox}.>`, {
     callback: (_error, msg) => {
       if (msg.json<{ status: string }>().status !== 'COMPLETED') failed += 1;
-      done += 1;
-      if (done === count) resolveAll();
+      all.tick();
     },
   });
   await nc.flush();
-  const started = performance.now();
-  for (let i = 0; i < count; i++) nc.publish(ORCHESTRATOR_TASK_SUBJECT, request(`${run}-${i}`), { reply: `${inbox}.${i}` });
-  await all;
-  const seconds = (performance.now() - started) / 1000;
+  const result = await timeThroughput(count, async () => {
+    for (let i = 0; i < count; i++) nc.publish(ORCHESTRATOR_TASK_SUBJECT, request(`${run}-${i}`), { reply: `${inbox}.${i}` });
+    await all.done;
+  });
   sub.unsubscribe();
   if (failed > 0) throw new Error(`${failed} of ${count} workflows did not complete`);
-  return { workflows: count, seconds, workflowsPerSecond: count / seconds, stepsPerSecond: (count * STEPS) / seconds };
+  return result;
 }
 
 /** One workflow at a time: latency per step. */
 export async function orchestratorPerStep(nc: NatsConnection, runs: number, run: string): Promise<PerStep> {
-  const perStep: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
+  return timePerStep(runs, async (i) => {
     const reply = await nc.request(ORCHESTRATOR_TASK_SUBJECT, request(`${run}-${i}`), { timeout: 30_000 });
-    const elapsed = performance.now() - started;
     if (reply.json<{ status: string }>().status !== 'COMPLETED') throw new Error(`workflow ${run}-${i} did not complete`);
-    perStep.push(elapsed / STEPS);
-  }
-  return { runs, p50: percentile(perStep, 50), p99: percentile(perStep, 99) };
+  });
 }
 
 /** Submits `count` workflows against agents that hold every sub-task; reports memory once all are in flight. */
