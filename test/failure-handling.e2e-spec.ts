@@ -96,7 +96,7 @@ describe('failure handling', () => {
     const lines = readFileSync(orchestrator.logFile, 'utf8').split('\n').filter((line) => line.startsWith('{'));
     const retries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => String(l['msg']).includes('retry in'));
     expect(retries.length).toBeGreaterThanOrEqual(2);
-    expect(retries.every((l) => l['task_id'] === 'flaky-1' && l['level'] === 30 && l['context'] === 'WorkflowEngine')).toBe(true);
+    expect(retries.every((l) => l['task_id'] === 'flaky-1' && l['level'] === 30 && l['context'] === 'StepTransitions')).toBe(true);
   });
 
   it('moves to the fallback agent when the first one never answers', async () => {

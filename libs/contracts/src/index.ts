@@ -5,3 +5,4 @@ export * from './subjects.js';
 export * from './task-request.dto.js';
 export * from './task-response.js';
 export * from './validation.js';
+export * from './json-limits.js';

@@ -8,69 +8,68 @@ import {
   TaskStatus,
   type TaskResponse,
 } from '@orchestrator/contracts';
-import { resolveTemplate, type Plan, type TemplateContext } from '../planning/plan.js';
-import { isItemRow, type TaskEntity } from '../persistence/task.entity.js';
-import { MessagePublisher } from '../transport/message-publisher.js';
+import { encodeJson, MessagePublisher } from '../transport/message-publisher.js';
 
-export function templateContext(root: TaskEntity, steps: readonly TaskEntity[]): TemplateContext {
-  const results: TemplateContext['steps'] = {};
-  for (const step of steps) {
-    if (step.status === TaskStatus.Completed && step.step_key && !isItemRow(step)) results[step.step_key] = { result: step.result };
-  }
-  return {
-    request: { task_id: root.task_id, task_type: root.task_type, priority: root.priority, payload: root.payload },
-    steps: results,
-  };
+/** What a final response is made of: a workflow's root row, finished. */
+export interface FinishedRoot {
+  task_id: string;
+  task_type: string;
+  status: TaskStatus;
+  result?: Record<string, unknown> | null;
+  error: string | null;
+  completed_at: Date | null;
+  reply_to: string | null;
+  requester_id: string | null;
+  trace_parent: string | null;
 }
 
-/** Builds a workflow's final result from its steps, and sends the final TaskResponse. */
+/** Room in a message for its headers (the trace context) and the lifecycle event's extra field. */
+const ENVELOPE_BYTES = 1_024;
+
+/** Builds the TaskResponse of a workflow and sends the final one. */
 @Injectable()
 export class AggregationService {
   constructor(private readonly publisher: MessagePublisher) {}
 
-  /** Every completed step's result keyed by step id (the items of a `for_each` step are in its result). */
-  stepResults(steps: readonly TaskEntity[]): Record<string, unknown> {
-    const results: Record<string, unknown> = {};
-    for (const step of steps) {
-      if (step.status === TaskStatus.Completed && step.step_key && !isItemRow(step)) results[step.step_key] = step.result;
-    }
-    return results;
-  }
-
-  /** `{ output, steps }`: the workflow's declared output and every step's result. Throws when the output cannot be built. */
-  finalResult(plan: Plan, root: TaskEntity, steps: readonly TaskEntity[]): Record<string, unknown> {
-    const output = plan.output === null ? null : resolveTemplate(plan.output, templateContext(root, steps));
-    return { output, steps: this.stepResults(steps) };
-  }
-
-  /** What completed before a workflow failed or was cancelled. */
-  partialResult(steps: readonly TaskEntity[], failedStep?: TaskEntity): Record<string, unknown> {
-    return {
-      steps: this.stepResults(steps),
-      ...(failedStep ? { failed_step: failedStep.step_key, failed_agent: failedStep.agent_name } : {}),
-    };
-  }
-
-  responseOf(root: TaskEntity): TaskResponse {
+  /**
+   * The response to a task's requester. A result too large for one message keeps its status and
+   * loses the per-step results (the output stays), with a note of where the whole result is.
+   */
+  responseOf(root: FinishedRoot): TaskResponse {
     const completedAt = root.completed_at ? root.completed_at.getTime() / 1000 : null;
     switch (root.status) {
       case TaskStatus.Completed:
-        return { ...completedResponse(root.task_id, root.result ?? {}), completed_at: completedAt };
+        return this.fitted({ ...completedResponse(root.task_id, root.result ?? {}), completed_at: completedAt });
       case TaskStatus.Failed:
       case TaskStatus.Cancelled:
-        return { ...failedResponse(root.task_id, root.error ?? 'failed', root.result, root.status), completed_at: completedAt };
+        return this.fitted({ ...failedResponse(root.task_id, root.error ?? 'failed', root.result ?? null, root.status), completed_at: completedAt });
       case TaskStatus.Pending:
       case TaskStatus.Running:
         return { task_id: root.task_id, status: root.status, success: false, result: null, error: null, completed_at: null };
     }
   }
 
+  private fitted(response: TaskResponse): TaskResponse {
+    const limit = this.publisher.maxPayload - ENVELOPE_BYTES;
+    const bytes = encodeJson(response).length;
+    if (bytes <= limit || response.result === null) return response;
+    const { steps: _steps, ...rest } = response.result;
+    return {
+      ...response,
+      result: {
+        ...rest,
+        truncated: `the whole result is ${bytes} bytes, over the ${limit} bytes a message may carry: the results of the steps are left out here; GET /tasks/${encodeURIComponent(response.task_id)} has them`,
+      },
+    };
+  }
+
   /** Publishes the final response to the reply subject and to the requester, and the lifecycle event. */
-  sendFinal(root: TaskEntity): void {
+  sendFinal(root: FinishedRoot): void {
     const response = this.responseOf(root);
     const options = root.trace_parent ? { headers: { traceparent: root.trace_parent } } : {};
-    if (root.reply_to) this.publisher.publish(root.reply_to, response, options);
-    if (root.requester_id) this.publisher.publish(agentResponseSubject(root.requester_id), response, options);
+    const data = encodeJson(response);
+    if (root.reply_to) this.publisher.publish(root.reply_to, data, options);
+    if (root.requester_id) this.publisher.publish(agentResponseSubject(root.requester_id), data, options);
     this.publisher.publish(taskEventSubject(lifecycleEvent(root.status)), { ...response, task_type: root.task_type }, options);
   }
 }

@@ -35,6 +35,13 @@ export class AppConfig {
   @Min(1024)
   MAX_MESSAGE_BYTES: number = 1_048_576;
 
+  /** How deeply objects and arrays may nest in a payload or a result; deeper ones are refused where they arrive. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(8)
+  @Max(1_000)
+  MAX_JSON_DEPTH: number = 64;
+
   /** An agent instance that has not announced itself for this long counts as gone. */
   @Type(() => Number)
   @IsInt()

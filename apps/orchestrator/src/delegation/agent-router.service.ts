@@ -8,7 +8,8 @@ import { AgentRegistryService, type AgentView } from '../registry/agent-registry
  * `at-capacity`: every candidate is busy (it waits for a slot, however long).
  */
 export type Route =
-  | { kind: 'agent'; agent: string }
+  /** `reserved`: a slot was taken on the agent (it has a known capacity), to give back when the attempt ends. */
+  | { kind: 'agent'; agent: string; reserved: boolean }
   | { kind: 'wait'; why: 'no-candidate'; reason: string }
   | { kind: 'wait'; why: 'at-capacity'; reason: string; agents: string[] };
 
@@ -62,7 +63,10 @@ export class AgentRouter {
     // A retry goes to another candidate than the one that just failed it, when there is one.
     if (previousAgent !== null && ordered.length > 1) ordered = ordered.filter((name) => name !== previousAgent);
     for (const name of ordered) {
-      if (await this.reserve(name, subtaskId, deadlineMs, byName.get(name)?.capacity ?? null)) return { kind: 'agent', agent: name };
+      const capacity = byName.get(name)?.capacity ?? null;
+      // An agent without a known capacity has no limit to keep: no slot to take.
+      if (capacity === null) return { kind: 'agent', agent: name, reserved: false };
+      if (await this.reserve(name, subtaskId, deadlineMs, capacity)) return { kind: 'agent', agent: name, reserved: true };
     }
     return {
       kind: 'wait',
@@ -76,12 +80,22 @@ export class AgentRouter {
     return this.load.release(agent, subtaskId);
   }
 
+  /**
+   * The agents with a known capacity whose slots are all taken now (the count `reserve` keeps, not
+   * the agents' own reports, which lag), for the sweeper to leave the steps waiting on them out.
+   */
+  async fullAgents(): Promise<string[]> {
+    const agents = (await this.registry.live()).filter((agent) => agent.capacity !== null);
+    const counts = await this.load.inFlight(agents.map((agent) => agent.name));
+    return agents.filter((agent) => (counts.get(agent.name) ?? 0) >= (agent.capacity ?? Infinity)).map((agent) => agent.name);
+  }
+
   /** NATS said nobody listens for this agent: its instances are gone until they announce themselves again. */
   forget(agent: string): Promise<void> {
     return this.registry.forget(agent);
   }
 
-  private async reserve(agent: string, subtaskId: string, deadlineMs: number, capacity: number | null): Promise<boolean> {
+  private async reserve(agent: string, subtaskId: string, deadlineMs: number, capacity: number): Promise<boolean> {
     try {
       return await this.load.reserve(agent, subtaskId, deadlineMs, capacity);
     } catch (error) {

@@ -1,10 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import {
-  agentCancelSubject,
-  agentTaskSubject,
-  orchestratorReplySubject,
-  type TaskRequest,
-} from '@orchestrator/contracts';
+import { agentCancelSubject, agentTaskSubject, orchestratorReplySubject } from '@orchestrator/contracts';
+import type { Dispatch } from '../engine/effects.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 
 /** Headers that tell an agent which workflow, step and attempt a sub-task belongs to. */
@@ -12,16 +8,9 @@ export const SUBTASK_HEADERS = {
   rootTaskId: 'Orchestrator-Root-Task-Id',
   step: 'Orchestrator-Step',
   attempt: 'Orchestrator-Attempt',
+  /** On a sub-task to the orchestrator itself (a `workflow:` step): the depth the workflow it starts runs at. */
+  depth: 'Orchestrator-Workflow-Depth',
 } as const;
-
-export interface Dispatch {
-  agent: string;
-  request: TaskRequest;
-  rootTaskId: string;
-  stepKey: string;
-  attempt: number;
-  traceparent: string | null;
-}
 
 /** Delivers sub-task and cancel messages. */
 @Injectable()
@@ -29,13 +18,14 @@ export class DelegationService {
   constructor(private readonly publisher: MessagePublisher) {}
 
   /** Publishes a sub-task; every replica listens on its reply subject. */
-  dispatch({ agent, request, rootTaskId, stepKey, attempt, traceparent }: Dispatch): void {
-    this.publisher.publish(agentTaskSubject(agent), request, {
-      reply: orchestratorReplySubject(this.publisher.replicaId, request.task_id),
+  dispatch({ agent, data, subtaskId, rootTaskId, stepKey, attempt, depth, traceparent }: Dispatch): void {
+    this.publisher.publish(agentTaskSubject(agent), data, {
+      reply: orchestratorReplySubject(this.publisher.replicaId, subtaskId),
       headers: {
         [SUBTASK_HEADERS.rootTaskId]: rootTaskId,
         [SUBTASK_HEADERS.step]: stepKey,
         [SUBTASK_HEADERS.attempt]: String(attempt),
+        ...(depth !== null ? { [SUBTASK_HEADERS.depth]: String(depth) } : {}),
         ...(traceparent ? { traceparent } : {}),
       },
     });

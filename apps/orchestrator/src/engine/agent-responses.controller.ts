@@ -1,17 +1,37 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { AGENT_RESPONSE_WILDCARD, ORCHESTRATOR_REPLY_WILDCARD, parseTaskResponse } from '@orchestrator/contracts';
+import {
+  AGENT_RESPONSE_WILDCARD,
+  failedResponse,
+  jsonValueProblem,
+  ORCHESTRATOR_REPLY_WILDCARD,
+  parseTaskResponse,
+  storableText,
+  TaskStatus,
+  type TaskResponse,
+} from '@orchestrator/contracts';
+import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { InboundMessage } from '../transport/inbound-message.js';
+import { InboundMessage, parseBody } from '../transport/inbound-message.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
-/** Agents' answers to sub-tasks: replies to the shared reply subject, or publishes on `agent.<name>.response`. */
+/** The longest error text of an answer that is kept. */
+const MAX_ERROR_CHARS = 10_000;
+
+/**
+ * Agents' answers to sub-tasks: replies to the shared reply subject, or publishes on
+ * `agent.<name>.response`. What the platform cannot store or forward is refused here, where it
+ * arrives: an answer over the size limit, or whose result holds a NUL character, an unpaired
+ * surrogate or nesting past MAX_JSON_DEPTH, counts as a failed attempt (`answer rejected: …`),
+ * retried like any other.
+ */
 @Controller()
 export class AgentResponsesController {
   private readonly logger = new Logger(AgentResponsesController.name);
 
   constructor(
     private readonly engine: WorkflowEngine,
+    private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -26,21 +46,32 @@ export class AgentResponsesController {
   }
 
   private async apply(message: InboundMessage): Promise<void> {
-    if (!message.body.ok) {
-      this.logger.warn(`dropped a response on ${message.subject}: ${message.body.error}`);
+    const oversized = message.bytes > this.config.MAX_MESSAGE_BYTES;
+    // What arrived is bounded by the server's max_payload: read enough of it to name the sub-task.
+    const body = oversized ? parseBody(message.raw, Number.MAX_SAFE_INTEGER) : message.body;
+    if (!body.ok) {
+      this.logger.warn(`dropped a response on ${message.subject}: ${body.error}`);
       return;
     }
-    const response = parseTaskResponse(message.body.value);
-    if (!response.ok) {
-      this.logger.warn(`dropped a response on ${message.subject}: ${response.error}`);
+    const parsed = parseTaskResponse(body.value);
+    if (!parsed.ok) {
+      this.logger.warn(`dropped a response on ${message.subject}: ${parsed.error}`);
       return;
     }
+    const problem = oversized
+      ? `the answer is ${message.bytes} bytes; at most ${this.config.MAX_MESSAGE_BYTES} are taken`
+      : parsed.value.status === TaskStatus.Completed
+        ? jsonValueProblem(parsed.value.result, 'result', this.config.MAX_JSON_DEPTH)
+        : null;
+    const response: TaskResponse = problem
+      ? failedResponse(parsed.value.task_id, `answer rejected: ${problem}`)
+      : { ...parsed.value, error: parsed.value.error === null ? null : storableText(parsed.value.error.slice(0, MAX_ERROR_CHARS)) };
     try {
-      await this.engine.applyResponse(response.value, message.subject);
+      await this.engine.applyResponse(response, message.subject);
     } catch (error) {
       this.metrics.errors.inc({ dependency: 'database' });
       // Not applied: the step's deadline brings it round again.
-      this.logger.error(`applying response ${response.value.task_id} failed: ${(error as Error).message}`);
+      this.logger.error(`applying response ${response.task_id} failed: ${(error as Error).message}`);
     }
   }
 }

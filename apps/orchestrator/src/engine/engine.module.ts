@@ -4,17 +4,50 @@ import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
 import { NoRespondersListener } from './no-responders.listener.js';
+import { RevisionSignal } from './revision-signal.js';
+import { ForEachSteps } from './steps/for-each-steps.js';
+import { StepDispatcher } from './steps/step-dispatcher.js';
+import { StepTransitions } from './steps/step-transitions.js';
 import { SweepSignal } from './sweep-signal.js';
 import { SweeperService } from './sweeper.service.js';
+import { TransitionQueue } from './transition-queue.js';
+import { TransitionRunner } from './transition-runner.js';
+import { AnswerTransition } from './transitions/answer.transition.js';
+import { CancelTransition } from './transitions/cancel.transition.js';
+import { RevisionTransition } from './transitions/revision.transition.js';
+import { SubmitTransition } from './transitions/submit.transition.js';
+import { SweepTransition } from './transitions/sweep.transition.js';
+import { WorkflowCaches } from './workflow-reads.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
   controllers: [AgentResponsesController],
-  providers: [WorkflowEngine, SweeperService, NoRespondersListener, SweepSignal, EngineStats, EngineGauges],
+  providers: [
+    WorkflowEngine,
+    TransitionQueue,
+    TransitionRunner,
+    WorkflowCaches,
+    EffectRunner,
+    StepTransitions,
+    StepDispatcher,
+    ForEachSteps,
+    SubmitTransition,
+    AnswerTransition,
+    SweepTransition,
+    CancelTransition,
+    RevisionTransition,
+    SweeperService,
+    NoRespondersListener,
+    SweepSignal,
+    RevisionSignal,
+    EngineStats,
+    EngineGauges,
+  ],
   exports: [WorkflowEngine, EngineStats],
 })
 export class EngineModule {}

@@ -1,7 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Subscription } from '@nats-io/transport-node';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ORCHESTRATOR_REPLY_PREFIX, subtaskIdFromReplySubject } from '@orchestrator/contracts';
-import { NatsClient } from '../transport/nats-client.js';
+import { MessagePublisher } from '../transport/message-publisher.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 const NO_RESPONDERS = 503;
@@ -12,29 +11,27 @@ const NO_RESPONDERS = 503;
  * attempt at once instead of at its deadline.
  */
 @Injectable()
-export class NoRespondersListener implements OnApplicationBootstrap {
+export class NoRespondersListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(NoRespondersListener.name);
-  private subscription: Subscription | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly nats: NatsClient,
+    private readonly publisher: MessagePublisher,
     private readonly engine: WorkflowEngine,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.subscription = this.nats.connection.subscribe(`${ORCHESTRATOR_REPLY_PREFIX}.${this.nats.replicaId}.>`, {
-      callback: (error, msg) => {
-        if (error || msg.headers?.code !== NO_RESPONDERS) return;
-        const subtaskId = subtaskIdFromReplySubject(msg.subject);
-        if (!subtaskId) return;
-        this.engine
-          .applyNoResponders(subtaskId)
-          .catch((e: unknown) => this.logger.error(`applying no-responders for ${subtaskId} failed: ${(e as Error).message}`));
-      },
+    this.unsubscribe = this.publisher.subscribe(`${ORCHESTRATOR_REPLY_PREFIX}.${this.publisher.replicaId}.>`, (message) => {
+      if (message.status !== NO_RESPONDERS) return;
+      const subtaskId = subtaskIdFromReplySubject(message.subject);
+      if (!subtaskId) return;
+      this.engine
+        .applyNoResponders(subtaskId)
+        .catch((e: unknown) => this.logger.error(`applying no-responders for ${subtaskId} failed: ${(e as Error).message}`));
     });
   }
 
   onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
+    this.unsubscribe?.();
   }
 }

@@ -1,18 +1,23 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { TasksRepository } from '../persistence/tasks.repository.js';
+import { AgentRouter } from '../delegation/agent-router.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { TasksRepository } from '../persistence/tasks.repository.js';
 import { SweepSignal } from './sweep-signal.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 /** How long a committed final response may stay unsent before the sweeper sends it. */
 const UNSENT_RESPONSE_GRACE_MS = 5_000;
 const BATCH = 200;
+/** Every this many passes, steps waiting on agents that look full are taken too (a new agent may offer their capability). */
+const FULL_PASS_EVERY = 20;
 
 /**
- * Finds what time has made due — retries, passed deadlines, final responses a dead process did
- * not send — and hands it to the engine. Every replica runs one; the engine's SKIP LOCKED keeps
- * them off each other's work, and since all of it is in the database a restart loses nothing.
+ * Finds what time has made due — retries, steps waiting for a free slot, passed deadlines, final
+ * responses a dead process did not send — and hands it to the engine. Every replica runs one; the
+ * engine's SKIP LOCKED keeps them off each other's work, and since all of it is in the database a
+ * restart loses nothing. Steps that wait only on agents at capacity are left out of the choice, in
+ * SQL, so that they never crowd out work that can run.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,12 +25,13 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-
   private woken = false;
+  private passes = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
     private readonly engine: WorkflowEngine,
+    private readonly router: AgentRouter,
     private readonly config: AppConfig,
     signal: SweepSignal,
     private readonly metrics: MetricsService,
@@ -37,6 +43,22 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     this.schedule(this.config.SWEEP_INTERVAL_MS);
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass; true when it found a full batch of due work that could move (more may be due). */
+  async sweepOnce(): Promise<boolean> {
+    this.passes += 1;
+    const full = this.passes % FULL_PASS_EVERY === 0 ? [] : await this.router.fullAgents().catch(() => []);
+    const due = await this.tasks.findDue(new Date(), BATCH, full);
+    const blocked = due.length > 0 ? await this.engine.sweep(due) : [];
+    await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
+    return due.length >= BATCH && blocked.length === 0;
+  }
+
   /** Runs the next sweep at once instead of at the next interval (or right after the one under way). */
   private wakeUp(): void {
     if (this.stopped) return;
@@ -44,36 +66,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
       this.woken = true;
       return;
     }
-    clearTimeout(this.timer);
     this.schedule(0);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  /** One pass; returns how many workflows it looked at. */
-  async sweepOnce(): Promise<number> {
-    const due = await this.tasks.findDueRootIds(new Date(), BATCH);
-    // Agents found at capacity in this pass: workflows whose only due work is for them are left for
-    // the next pass, which the next slot that comes free starts at once.
-    const full = new Set<string>();
-    let swept = 0;
-    for (const { rootId, agents } of due) {
-      if (agents.length > 0 && agents.every((agent) => agent !== null && full.has(agent))) continue;
-      try {
-        for (const agent of await this.engine.sweepWorkflow(rootId)) full.add(agent);
-        swept += 1;
-      } catch (error) {
-        this.metrics.errors.inc({ dependency: 'database' });
-        this.logger.error(`sweeping workflow ${rootId} failed: ${(error as Error).message}`);
-      }
-    }
-    await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
-    // A full batch of work that moved means more may be due: go again at once.
-    return due.length >= BATCH && full.size === 0 ? swept : 0;
   }
 
   private schedule(delayMs: number): void {
@@ -82,8 +75,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     this.timer = setTimeout(() => {
       this.woken = false;
       this.running = this.sweepOnce()
-        // A full batch means more is due: go again at once.
-        .then((count) => (count >= BATCH || this.woken ? 0 : this.config.SWEEP_INTERVAL_MS))
+        .then((more) => (more || this.woken ? 0 : this.config.SWEEP_INTERVAL_MS))
         .catch((error: unknown) => {
           this.metrics.errors.inc({ dependency: 'database' });
           this.logger.warn(`sweep failed: ${(error as Error).message}`);

@@ -3,6 +3,7 @@ import { TaskEntity } from './task.entity.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
 import { AddTraceParent1764000000001 } from './migrations/1764000000001-add-trace-parent.js';
 import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan-history.js';
+import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -10,7 +11,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
     type: 'postgres',
     url: databaseUrl,
     entities: [TaskEntity],
-    migrations: [CreateTasks1764000000000, AddTraceParent1764000000001, AddPlanHistory1764000000002],
+    migrations: [CreateTasks1764000000000, AddTraceParent1764000000001, AddPlanHistory1764000000002, EngineCore1764000000003],
     migrationsRun: false,
     synchronize: false,
     poolSize,

@@ -9,7 +9,9 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Entity({ name: 'tasks' })
 @Index('tasks_root_task_id_key', ['task_id'], { unique: true, where: 'parent_id IS NULL' })
 @Index('tasks_root_id_idx', ['root_id'])
-@Index('tasks_due_retry_idx', ['next_attempt_at'], { where: `status = 'PENDING' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_parent_key_idx', ['parent_id', 'step_key'], { where: 'parent_id IS NOT NULL' })
+/** Steps due for dispatch, in the order the sweeper takes them: CRITICAL first, then oldest (an expression index, made by migration). */
+@Index('tasks_due_dispatch_idx', { synchronize: false })
 @Index('tasks_due_deadline_idx', ['deadline_at'], { where: `status = 'RUNNING' AND deadline_at IS NOT NULL` })
 @Index('tasks_unsent_response_idx', ['completed_at'], {
   where: `parent_id IS NULL AND completed_at IS NOT NULL AND response_sent_at IS NULL`,
@@ -99,9 +101,22 @@ export class TaskEntity {
 
   @Column('timestamptz', { nullable: true })
   completed_at!: Date | null;
-}
 
-/** A row of one item of a `for_each` step: its parent is the step's row, not the workflow's root. */
-export function isItemRow(row: TaskEntity): boolean {
-  return row.parent_id !== null && row.parent_id !== row.root_id;
+  /** A `for_each` step's number of items (null for other rows), and how many were scheduled and completed. */
+  @Column('integer', { nullable: true })
+  item_count!: number | null;
+
+  @Column('integer', { default: 0 })
+  items_started!: number;
+
+  @Column('integer', { default: 0 })
+  items_done!: number;
+
+  /** The agents (comma-separated) a step waits on for a free slot; null when it is not waiting for one. */
+  @Column('text', { nullable: true })
+  waiting_on!: string | null;
+
+  /** Root rows: 1 for a workflow requested from outside, one more per `workflow:` step it runs inside. */
+  @Column('integer', { default: 1 })
+  depth!: number;
 }

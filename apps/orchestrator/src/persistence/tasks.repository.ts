@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { TaskStatus } from '@orchestrator/contracts';
+import type { TaskStatus } from '@orchestrator/contracts';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
-import type { Plan, ReplacedPlan } from '../planning/plan.js';
 import type { TaskEntity } from './task.entity.js';
-
-export type NewTask = Omit<TaskEntity, 'created_at' | 'updated_at' | 'response_sent_at'>;
+import { WorkflowTransaction, type SqlClient } from './workflow-transaction.js';
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -16,10 +15,10 @@ export interface RootListFilter {
   offset: number;
 }
 
-/** A workflow with due work, and the agents its due steps are for (null: not known before routing). */
-export interface DueRoot {
+/** A workflow with due work: the rows that are due (none for a due root: its deadline or a revision). */
+export interface DueWorkflow {
   rootId: string;
-  agents: (string | null)[];
+  rowIds: string[];
 }
 
 export interface StepCounts {
@@ -27,171 +26,13 @@ export interface StepCounts {
   done: number;
 }
 
-const INSERT_COLUMNS = [
-  'id', 'task_id', 'parent_id', 'root_id', 'task_type', 'step_key', 'agent_name', 'status', 'priority',
-  'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at', 'payload', 'result', 'error',
-  'requester_id', 'reply_to', 'plan', 'trace_parent', 'started_at', 'completed_at',
-] as const satisfies readonly (keyof NewTask)[];
+type PooledClient = SqlClient & {
+  on(event: 'error', listener: (error: unknown) => void): void;
+  off(event: 'error', listener: (error: unknown) => void): void;
+};
 
-/** What a transition may change in a row, with the column's type. */
-const MUTABLE_COLUMNS = [
-  ['agent_name', 'text'],
-  ['status', 'text'],
-  ['attempts', 'int'],
-  ['next_attempt_at', 'timestamptz'],
-  ['deadline_at', 'timestamptz'],
-  ['payload', 'jsonb'],
-  ['result', 'jsonb'],
-  ['error', 'text'],
-  ['started_at', 'timestamptz'],
-  ['completed_at', 'timestamptz'],
-] as const satisfies readonly (readonly [keyof TaskEntity, string])[];
-
-/** Sorts CRITICAL first. */
+/** Sorts CRITICAL first; the same expression as the index `tasks_due_dispatch_idx`. */
 const PRIORITY_RANK_SQL = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END`;
-
-const JSONB_COLUMNS = new Set<string>(['payload', 'result', 'plan']);
-
-/** jsonb values go as JSON text: the driver would turn a JS array into a PostgreSQL array. */
-function toParam(column: string, value: unknown): unknown {
-  return JSONB_COLUMNS.has(column) && value !== null && value !== undefined ? JSON.stringify(value) : value;
-}
-
-function insertSql(rows: readonly NewTask[]): { sql: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const placeholders = INSERT_COLUMNS.map((column) => {
-      params.push(toParam(column, row[column]));
-      return `$${params.length}`;
-    });
-    return `(${placeholders.join(', ')})`;
-  });
-  return { sql: `INSERT INTO tasks (${INSERT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params };
-}
-
-/** The queries of one transaction. Obtained from `TasksRepository.transaction`. */
-export class TasksTransaction {
-  constructor(private readonly em: EntityManager) {}
-
-  /** Inserts a root task unless one with the same `task_id` exists; true when inserted. */
-  async insertRootIfAbsent(root: NewTask): Promise<boolean> {
-    const { sql, params } = insertSql([root]);
-    const rows: unknown[] = await this.em.query(
-      `${sql} ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
-      params,
-    );
-    return rows.length > 0;
-  }
-
-  async insertSteps(steps: NewTask[]): Promise<void> {
-    if (steps.length === 0) return;
-    const { sql, params } = insertSql(steps);
-    await this.em.query(sql, params);
-  }
-
-  async findSteps(rootId: string): Promise<TaskEntity[]> {
-    return this.em.query(`SELECT * FROM tasks WHERE root_id = $1 AND parent_id IS NOT NULL ORDER BY created_at, step_key`, [
-      rootId,
-    ]);
-  }
-
-  /**
-   * Locks several workflows and reads them whole in one round trip. Rows are locked in the order
-   * of their workflow's id (a root's id), root first, the same order every transition uses, so
-   * transactions that lock several never deadlock on each other.
-   */
-  async lockWorkflows(rootIds: readonly string[]): Promise<Map<string, { root: TaskEntity; steps: TaskEntity[] }>> {
-    const workflows = new Map<string, { root: TaskEntity; steps: TaskEntity[] }>();
-    if (rootIds.length === 0) return workflows;
-    const rows: TaskEntity[] = await this.em.query(
-      `SELECT * FROM tasks WHERE root_id = ANY($1::uuid[]) ORDER BY root_id, (parent_id IS NOT NULL), created_at, step_key, id FOR UPDATE`,
-      [rootIds],
-    );
-    for (const row of rows) {
-      if (row.parent_id === null) workflows.set(row.id, { root: row, steps: [] });
-      else workflows.get(row.root_id)?.steps.push(row);
-    }
-    return workflows;
-  }
-
-  /**
-   * Locks a workflow, its root row first, and reads it whole in one round trip. With `skipLocked`,
-   * null when another transaction holds it.
-   */
-  async lockWorkflow(rootId: string, skipLocked = false): Promise<{ root: TaskEntity; steps: TaskEntity[] } | null> {
-    const rows: TaskEntity[] = await this.em.query(
-      `SELECT * FROM tasks WHERE root_id = $1 ORDER BY (parent_id IS NOT NULL), created_at, step_key, id FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
-      [rootId],
-    );
-    const [root, ...steps] = rows;
-    if (!root || root.parent_id !== null) return null;
-    return { root, steps };
-  }
-
-  /** Writes the mutable columns of `rows` back in one statement. */
-  async writeBack(rows: readonly TaskEntity[]): Promise<void> {
-    if (rows.length === 0) return;
-    const params: unknown[] = [];
-    const tuples = rows.map((row) => {
-      params.push(row.id);
-      const placeholders = [`$${params.length}::uuid`];
-      for (const [column, type] of MUTABLE_COLUMNS) {
-        params.push(toParam(column, row[column]));
-        placeholders.push(`$${params.length}::${type}`);
-      }
-      return `(${placeholders.join(', ')})`;
-    });
-    const columns = MUTABLE_COLUMNS.map(([column]) => column);
-    await this.em.query(
-      `UPDATE tasks AS t SET ${columns.map((c) => `"${c}" = v."${c}"`).join(', ')}, updated_at = now()
-         FROM (VALUES ${tuples.join(', ')}) AS v(id, ${columns.map((c) => `"${c}"`).join(', ')})
-        WHERE t.id = v.id`,
-      params,
-    );
-  }
-
-  /** Stores a workflow's revised plan and the history of the plans it replaced. */
-  async replacePlan(rootId: string, plan: Plan, history: ReplacedPlan[]): Promise<void> {
-    await this.em.query(`UPDATE tasks SET plan = $2::jsonb, plan_history = $3::jsonb, updated_at = now() WHERE id = $1`, [
-      rootId,
-      JSON.stringify(plan),
-      JSON.stringify(history),
-    ]);
-  }
-
-  /** Gives rows new step keys (steps a revised plan dropped, so that their ids are free again). */
-  async renameSteps(renames: readonly { id: string; step_key: string }[]): Promise<void> {
-    if (renames.length === 0) return;
-    await this.em.query(
-      `UPDATE tasks AS t SET step_key = v.step_key, updated_at = now()
-         FROM unnest($1::uuid[], $2::text[]) AS v(id, step_key) WHERE t.id = v.id`,
-      [renames.map((r) => r.id), renames.map((r) => r.step_key)],
-    );
-  }
-
-  /** Roots whose final response has not been sent, locked, skipping ones another replica holds. */
-  async lockUnsentResponses(completedBefore: Date, limit: number): Promise<TaskEntity[]> {
-    return this.em.query(
-      `SELECT * FROM tasks
-        WHERE parent_id IS NULL AND completed_at IS NOT NULL AND response_sent_at IS NULL AND completed_at <= $1
-        ORDER BY completed_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED`,
-      [completedBefore, limit],
-    );
-  }
-
-  async markResponsesSent(rootIds: string[]): Promise<void> {
-    if (rootIds.length > 0) {
-      // Locks in id order, as transitions do (lockWorkflows), so the two never deadlock.
-      await this.em.query(
-        `UPDATE tasks SET response_sent_at = now()
-          WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)`,
-        [rootIds],
-      );
-    }
-  }
-}
 
 /** Every query of the `tasks` table. Services decide; this class only reads and writes. */
 @Injectable()
@@ -209,8 +50,33 @@ export class TasksRepository {
     this.turn = pLimit(Math.max(1, config.DB_POOL_SIZE - 2));
   }
 
-  transaction<T>(work: (tx: TasksTransaction) => Promise<T>): Promise<T> {
-    return this.turn(() => this.dataSource.transaction((em) => work(new TasksTransaction(em))));
+  /**
+   * Runs `work` in one transaction on a connection of its own, with the queries of transitions.
+   * Straight on the driver's connection: these statements are the hot path, prepared once per
+   * connection and sent without the ORM's layers.
+   */
+  transaction<T>(work: (tx: WorkflowTransaction) => Promise<T>): Promise<T> {
+    return this.turn(async () => {
+      const driver = this.dataSource.driver as PostgresDriver;
+      const [client, release] = (await driver.obtainMasterConnection()) as [PooledClient, (error?: unknown) => void];
+      let broken: unknown;
+      // A connection the server drops while it is checked out reports it here, not to the pool: the query fails instead.
+      const onError = (error: unknown): void => void (broken = error);
+      client.on('error', onError);
+      try {
+        await client.query({ text: 'BEGIN' });
+        const out = await work(new WorkflowTransaction(client));
+        await client.query({ text: 'COMMIT' });
+        return out;
+      } catch (error) {
+        await client.query({ text: 'ROLLBACK' }).catch((rollbackError: unknown) => (broken = rollbackError));
+        throw error;
+      } finally {
+        client.off('error', onError);
+        // A connection that failed, or could not even roll back, is closed rather than reused.
+        release(broken);
+      }
+    });
   }
 
   /** Transactions waiting for their turn. */
@@ -219,51 +85,67 @@ export class TasksRepository {
   }
 
   async findRootByTaskId(taskId: string): Promise<TaskEntity | null> {
-    const rows: TaskEntity[] = await this.dataSource.query(
-      `SELECT * FROM tasks WHERE task_id = $1 AND parent_id IS NULL`,
-      [taskId],
-    );
+    const rows: TaskEntity[] = await this.dataSource.query(`SELECT * FROM tasks WHERE task_id = $1 AND parent_id IS NULL`, [taskId]);
     return rows[0] ?? null;
   }
 
-  async findSteps(rootId: string): Promise<TaskEntity[]> {
-    return new TasksTransaction(this.dataSource.manager).findSteps(rootId);
+  async findRootsByTaskIds(taskIds: readonly string[]): Promise<Map<string, TaskEntity>> {
+    const rows: TaskEntity[] = await this.dataSource.query(`SELECT * FROM tasks WHERE task_id = ANY($1::text[]) AND parent_id IS NULL`, [taskIds]);
+    return new Map(rows.map((row) => [row.task_id, row]));
   }
 
-  async findRootIdsOfSteps(stepIds: readonly string[]): Promise<Map<string, string>> {
-    const rows: { id: string; root_id: string }[] = await this.dataSource.query(
-      `SELECT id, root_id FROM tasks WHERE id = ANY($1::uuid[]) AND parent_id IS NOT NULL`,
-      [stepIds],
-    );
-    return new Map(rows.map((row) => [row.id, row.root_id]));
+  async findRootById(id: string): Promise<TaskEntity | null> {
+    const rows: TaskEntity[] = await this.dataSource.query(`SELECT * FROM tasks WHERE id = $1 AND parent_id IS NULL`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /** Every row of a workflow but its root, items and rows of earlier plans included. */
+  async findSteps(rootId: string): Promise<TaskEntity[]> {
+    return this.dataSource.query(`SELECT * FROM tasks WHERE root_id = $1 AND parent_id IS NOT NULL ORDER BY created_at, step_key`, [rootId]);
   }
 
   /**
-   * Roots with a step past its deadline, or due for dispatch, or waiting for a revised plan. Passed
-   * deadlines come first (they free slots on agents); then CRITICAL before HIGH before NORMAL
-   * before LOW, oldest first.
+   * What time has made due: steps due for dispatch (a retry, or a wait for a free slot) in
+   * priority order, oldest first, leaving out steps that wait only on agents in `full`; steps past
+   * their deadline; workflows past theirs, or waiting for a revised plan whose lease has passed.
    */
-  async findDueRootIds(now: Date, limit: number): Promise<DueRoot[]> {
-    const rows: { root_id: string; agents: (string | null)[] }[] = await this.dataSource.query(
-      `SELECT root_id, array_agg(agent_name) AS agents FROM (
-         (SELECT root_id, agent_name, ${PRIORITY_RANK_SQL} AS rank, created_at FROM tasks
-           WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
-           ORDER BY rank, created_at LIMIT $2)
-         UNION ALL
-         (SELECT root_id, NULL AS agent_name, -1 AS rank, created_at FROM tasks
-           WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1
-           ORDER BY deadline_at LIMIT $2)
-         UNION ALL
-         (SELECT id AS root_id, NULL AS agent_name, -1 AS rank, created_at FROM tasks
-           WHERE parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
-           ORDER BY next_attempt_at LIMIT $2)
-       ) due
-       GROUP BY root_id
-       ORDER BY min(rank), min(created_at)
-       LIMIT $2`,
-      [now, limit],
+  async findDue(now: Date, limit: number, full: readonly string[]): Promise<DueWorkflow[]> {
+    const rows: { root_id: string; id: string | null }[] = await this.dataSource.query(
+      `(SELECT root_id, id FROM tasks
+         WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND parent_id IS NOT NULL AND next_attempt_at <= $1
+           AND (waiting_on IS NULL OR NOT (string_to_array(waiting_on, ',') <@ $3::text[]))
+         ORDER BY ${PRIORITY_RANK_SQL}, created_at LIMIT $2)
+       UNION ALL
+       (SELECT root_id, id FROM tasks
+         WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 AND parent_id IS NOT NULL
+         ORDER BY deadline_at LIMIT $2)
+       UNION ALL
+       (SELECT id AS root_id, NULL AS id FROM tasks
+         WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 AND parent_id IS NULL
+         ORDER BY deadline_at LIMIT $2)
+       UNION ALL
+       (SELECT id AS root_id, NULL AS id FROM tasks
+         WHERE parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+         ORDER BY next_attempt_at LIMIT $2)`,
+      [now, limit, full],
     );
-    return rows.map((row) => ({ rootId: row.root_id, agents: row.agents }));
+    const due = new Map<string, DueWorkflow>();
+    for (const row of rows) {
+      const workflow = due.get(row.root_id) ?? { rootId: row.root_id, rowIds: [] };
+      if (row.id !== null) workflow.rowIds.push(row.id);
+      due.set(row.root_id, workflow);
+    }
+    return [...due.values()].slice(0, limit);
+  }
+
+  async markResponsesSent(rootIds: readonly string[]): Promise<void> {
+    if (rootIds.length === 0) return;
+    // Locks in id order, as transitions do, so the two never deadlock.
+    await this.dataSource.query(
+      `UPDATE tasks SET response_sent_at = now()
+        WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND response_sent_at IS NULL ORDER BY id FOR UPDATE)`,
+      [rootIds],
+    );
   }
 
   async listRoots(filter: RootListFilter): Promise<{ items: TaskEntity[]; total: number }> {
@@ -297,10 +179,6 @@ export class TasksRepository {
     );
     for (const row of rows) counts.set(row.root_id, { total: row.total, done: row.done });
     return counts;
-  }
-
-  async markResponsesSent(rootIds: string[]): Promise<void> {
-    await new TasksTransaction(this.dataSource.manager).markResponsesSent(rootIds);
   }
 
   async countRunningWorkflows(): Promise<number> {

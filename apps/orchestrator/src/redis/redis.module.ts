@@ -23,6 +23,8 @@ class RedisLifecycle implements OnApplicationShutdown {
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
           connectionName: 'orchestrator_agent',
+          // The slots taken and freed by one batch of transitions go in one round trip.
+          enableAutoPipelining: true,
           retryStrategy: (times) => Math.min(times * 200, 2_000),
         }),
     },

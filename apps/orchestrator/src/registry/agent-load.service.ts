@@ -34,10 +34,10 @@ export class AgentLoadService {
     this.redis.defineCommand('orchestratorReserve', { numberOfKeys: 1, lua: RESERVE });
   }
 
-  /** True when a slot was taken; `capacity` null means no limit is known. Throws when Redis is unreachable. */
-  async reserve(agent: string, subtaskId: string, expiresAtMs: number, capacity: number | null): Promise<boolean> {
+  /** True when a slot was taken. Throws when Redis is unreachable. */
+  async reserve(agent: string, subtaskId: string, expiresAtMs: number, capacity: number): Promise<boolean> {
     const reserve = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>)['orchestratorReserve'];
-    const taken = await reserve.call(this.redis, key(agent), Date.now(), expiresAtMs, capacity ?? 0, subtaskId);
+    const taken = await reserve.call(this.redis, key(agent), Date.now(), expiresAtMs, capacity, subtaskId);
     return taken === 1;
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { itemIndex, planKey } from '../engine/workflow-state.js';
-import { isItemRow, type TaskEntity } from '../persistence/task.entity.js';
+import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step-keys.js';
+import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type StepCounts } from '../persistence/tasks.repository.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
 
@@ -20,7 +20,7 @@ export class TaskStatusService {
     // Plan order; the items of a `for_each` step follow it in list order.
     // Rows of steps a revised plan dropped come last.
     const order = (step: TaskEntity): [number, number] => [
-      planned.get(planKey(step.step_key ?? ''))?.index ?? Number.MAX_SAFE_INTEGER,
+      (isCurrentKey(step.step_key ?? '') ? planned.get(planKey(step.step_key ?? ''))?.index : undefined) ?? Number.MAX_SAFE_INTEGER,
       itemIndex(step.step_key ?? ''),
     ];
     steps.sort((a, b) => {

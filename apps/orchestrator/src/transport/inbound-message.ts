@@ -13,6 +13,8 @@ export class InboundMessage {
     readonly reply: string | undefined,
     readonly headers: Readonly<Record<string, string>>,
     readonly bytes: number,
+    /** The body as it came, for a handler that reads what `body` refused (an answer over the size limit, to name its sub-task). */
+    readonly raw: Uint8Array = new Uint8Array(),
   ) {}
 
   static fromNats(msg: Msg, maxBytes: number): InboundMessage {
@@ -23,7 +25,7 @@ export class InboundMessage {
       }
     }
     const reply = msg.reply && msg.reply.length > 0 ? msg.reply : undefined;
-    return new InboundMessage(msg.subject, parseBody(msg.data, maxBytes), reply, headers, msg.data.length);
+    return new InboundMessage(msg.subject, parseBody(msg.data, maxBytes), reply, headers, msg.data.length, msg.data);
   }
 }
 

@@ -3,11 +3,25 @@ export interface PublishOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
+const encoder = new TextEncoder();
+
+/** A message body as JSON bytes, encoded once: to measure it against the server's limit, then to send it. */
+export function encodeJson(body: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(body));
+}
+
 /** Publishes raw JSON messages. The seam between the orchestrator's logic and NATS. */
 export abstract class MessagePublisher {
   /** This replica's name in subjects: letters, digits, `_` and `-` only. */
   abstract readonly replicaId: string;
+  /** The largest message the server takes (its `max_payload`), headers included. */
+  abstract readonly maxPayload: number;
+  /** `body` is a value to send as JSON, or JSON already encoded by `encodeJson`. */
   abstract publish(subject: string, body: unknown, options?: PublishOptions): void;
+  /** A request to another service: resolves with its answer's bytes, or rejects when none comes within `timeoutMs`. */
+  abstract request(subject: string, body: unknown, timeoutMs: number): Promise<Uint8Array>;
+  /** Calls `onMessage` for every message on `subject` until the returned function is called. */
+  abstract subscribe(subject: string, onMessage: (message: { subject: string; status: number | null }) => void): () => void;
   /** False while the connection to the server is down (publishes are buffered). */
   abstract readonly connected: boolean;
   /** Resolves once everything published so far has reached the server. */

@@ -1,6 +1,9 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, headers as natsHeaders, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { MessagePublisher, type PublishOptions } from './message-publisher.js';
+import { encodeJson, MessagePublisher, type PublishOptions } from './message-publisher.js';
+
+/** What the server limits messages to when it has not said (NATS's default). */
+const DEFAULT_MAX_PAYLOAD = 1_048_576;
 
 /**
  * The orchestrator's own NATS connection for publishing (sub-tasks, final responses, events).
@@ -9,7 +12,6 @@ import { MessagePublisher, type PublishOptions } from './message-publisher.js';
  */
 export class NatsClient extends MessagePublisher implements OnApplicationShutdown {
   private readonly logger = new Logger(NatsClient.name);
-  private readonly encoder = new TextEncoder();
   private isConnected = true;
 
   private constructor(
@@ -31,13 +33,31 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
     return this.isConnected && !this.connection.isClosed();
   }
 
+  get maxPayload(): number {
+    return this.connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  }
+
   publish(subject: string, body: unknown, options: PublishOptions = {}): void {
     const h = options.headers && Object.keys(options.headers).length > 0 ? natsHeaders() : undefined;
     if (h && options.headers) for (const [key, value] of Object.entries(options.headers)) h.set(key, value);
-    this.connection.publish(subject, this.encoder.encode(JSON.stringify(body)), {
+    this.connection.publish(subject, body instanceof Uint8Array ? body : encodeJson(body), {
       ...(options.reply ? { reply: options.reply } : {}),
       ...(h ? { headers: h } : {}),
     });
+  }
+
+  async request(subject: string, body: unknown, timeoutMs: number): Promise<Uint8Array> {
+    const reply = await this.connection.request(subject, body instanceof Uint8Array ? body : encodeJson(body), { timeout: timeoutMs });
+    return reply.data;
+  }
+
+  subscribe(subject: string, onMessage: (message: { subject: string; status: number | null }) => void): () => void {
+    const subscription = this.connection.subscribe(subject, {
+      callback: (error, msg) => {
+        if (!error) onMessage({ subject: msg.subject, status: msg.headers?.code ?? null });
+      },
+    });
+    return () => subscription.unsubscribe();
   }
 
   flush(): Promise<void> {

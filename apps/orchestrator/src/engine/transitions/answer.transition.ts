@@ -1,0 +1,70 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { TaskStatus, type TaskResponse } from '@orchestrator/contracts';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { EngineStats } from '../engine-stats.js';
+import { StepTransitions } from '../steps/step-transitions.js';
+import type { Workflow } from '../workflow.js';
+
+/** An agent's answer to one attempt of a sub-task. */
+export interface Answer {
+  response: TaskResponse;
+  rowId: string;
+  attempt: number;
+  /** The subject it came on, for log lines. */
+  via: string;
+}
+
+/**
+ * An answer is applied to the attempt it names: the first terminal answer for the attempt that is
+ * running wins; late, duplicate and unknown answers are dropped. Returns the agent of the attempt
+ * it applied to.
+ */
+@Injectable()
+export class AnswerTransition {
+  private readonly logger = new Logger(AnswerTransition.name);
+
+  constructor(
+    private readonly steps: StepTransitions,
+    private readonly stats: EngineStats,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async apply(wf: Workflow | null, answer: Answer): Promise<string | null> {
+    const { response, via } = answer;
+    if (!wf) {
+      this.logger.warn(`dropped a response on ${via} for unknown sub-task ${response.task_id}`);
+      return null;
+    }
+    const row = wf.rows.get(answer.rowId);
+    if (wf.finished || !row || row.status !== TaskStatus.Running || row.attempts !== answer.attempt) {
+      this.stats.responsesDropped += 1;
+      this.metrics.responsesDropped.inc();
+      const state = wf.finished ? `workflow is ${wf.root.status}` : `step is ${row?.status ?? 'unknown'}, attempt ${row?.attempts ?? '-'}`;
+      this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (${state})`);
+      return null;
+    }
+    const agent = row.agent_name;
+    switch (response.status) {
+      case TaskStatus.Pending:
+      case TaskStatus.Running:
+        return null;
+      case TaskStatus.Completed:
+        this.observe(wf, agent, response.status, row.updated_at);
+        await this.steps.complete(wf, row, response.result ?? {});
+        break;
+      case TaskStatus.Failed:
+      case TaskStatus.Cancelled:
+        this.observe(wf, agent, response.status, row.updated_at);
+        await this.steps.failAttempt(wf, row, response.error ?? `agent answered ${response.status} without an error`, 'answered');
+        break;
+    }
+    await this.steps.advance(wf);
+    return agent;
+  }
+
+  /** `dispatchedAt`: the row was last written when this attempt was sent. */
+  private observe(wf: Workflow, agent: string | null, outcome: TaskStatus, dispatchedAt: Date): void {
+    this.stats.responsesApplied += 1;
+    this.metrics.stepDuration.observe({ agent: agent ?? 'unknown', outcome }, (wf.now.getTime() - dispatchedAt.getTime()) / 1000);
+  }
+}

@@ -1,0 +1,16 @@
+import { Injectable } from '@nestjs/common';
+import { newStepRow } from '../../persistence/task-rows.js';
+import { StepTransitions } from '../steps/step-transitions.js';
+import type { Workflow } from '../workflow.js';
+
+/** A workflow starts: a row for each step of its plan, and the steps that depend on nothing are sent. */
+@Injectable()
+export class SubmitTransition {
+  constructor(private readonly steps: StepTransitions) {}
+
+  async apply(wf: Workflow): Promise<void> {
+    wf.add(wf.plan.steps.map((planned) => newStepRow(planned, planned.id, wf.root.id, wf.root.id, wf.root.priority)));
+    wf.effects.push({ kind: 'started', root: wf.root });
+    await this.steps.advance(wf);
+  }
+}

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
+import { itemIndex } from '../persistence/step-keys.js';
+import type { TaskRow } from '../persistence/task-rows.js';
+import type { WorkflowTransaction } from '../persistence/workflow-transaction.js';
+import type { Plan, ReplacedPlan } from '../planning/plan.js';
+import type { WorkflowReads } from './workflow.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * What never changes once committed, kept by this replica so that a transition rarely has to
+ * read it: a workflow's plan (per revision), its request's payload, the results of its steps.
+ * Filled only after a commit, and consulted only for rows the database says are complete.
+ */
+@Injectable()
+export class WorkflowCaches {
+  readonly plans = new LRUCache<string, Plan>({ max: 10_000 });
+  readonly payloads = new LRUCache<string, Json>({ maxSize: 32 * 1024 * 1024, sizeCalculation: (_, key) => this.sizes.get(key) ?? 1_024 });
+  readonly results = new LRUCache<string, Json>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (_, key) => this.sizes.get(key) ?? 1_024 });
+  /** Sizes in bytes of the values being added (known from the message they came in, or measured once). */
+  private readonly sizes = new Map<string, number>();
+
+  planKey(rootId: string, revision: number): string {
+    return `${rootId}@${revision}`;
+  }
+
+  rememberResult(rowId: string, result: Json): void {
+    this.remember(this.results, rowId, result);
+  }
+
+  rememberPayload(rootId: string, payload: Json): void {
+    this.remember(this.payloads, rootId, payload);
+  }
+
+  private remember(cache: LRUCache<string, Json>, key: string, value: Json): void {
+    // Measured once, as it goes in; values over an eighth of the cache are not worth keeping.
+    const bytes = JSON.stringify(value).length;
+    if (bytes > (cache.maxSize ?? 0) / 8) return;
+    this.sizes.set(key, bytes);
+    cache.set(key, value);
+    this.sizes.delete(key);
+  }
+}
+
+/** DataLoader wants one value per key, in the keys' order. */
+function inOrder<K, V>(keys: readonly K[], found: Map<K, V>, what: string): (V | Error)[] {
+  return keys.map((key) => (found.has(key) ? (found.get(key) as V) : new Error(`${what} ${String(key)} is not in the database`)));
+}
+
+/**
+ * The reads of one batch of transitions: each kind of read asked by any of its workflows in the
+ * same turn of the event loop goes to the database as one query.
+ */
+export class BatchReads implements WorkflowReads {
+  private readonly payloadLoader: DataLoader<string, Json>;
+  private readonly resultLoader: DataLoader<string, Json | null>;
+  private readonly planLoader: DataLoader<string, Plan>;
+  private readonly itemLoader: DataLoader<string, TaskRow>;
+  private readonly itemResultsLoader: DataLoader<string, unknown[]>;
+  /** Request payloads of the workflows this batch starts. */
+  private readonly fresh = new Map<string, Json>();
+
+  constructor(
+    private readonly tx: WorkflowTransaction,
+    private readonly caches: WorkflowCaches,
+  ) {
+    this.payloadLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.payloads(ids)).map((r) => [r.id, r.payload])), 'row'));
+    this.resultLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.results(ids)).map((r) => [r.id, r.result])), 'row'));
+    this.planLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.plans(ids)).map((r) => [r.id, r.plan])), 'workflow'));
+    this.itemLoader = new DataLoader(async (keys) => {
+      const pairs = keys.map((key) => key.split('/') as [string, string]);
+      const rows = await tx.itemsByKey(pairs.map(([parent]) => parent), pairs.map(([, key]) => key));
+      return inOrder(keys, new Map(rows.map((row) => [`${row.parent_id ?? ''}/${row.step_key}`, row])), 'item');
+    });
+    this.itemResultsLoader = new DataLoader(async (parents) => {
+      const byParent = new Map<string, { index: number; result: unknown }[]>(parents.map((id) => [id, []]));
+      for (const row of await tx.itemResults(parents)) byParent.get(row.parent_id)?.push({ index: itemIndex(row.step_key), result: row.result });
+      return parents.map((id) => (byParent.get(id) ?? []).filter((item) => item.index >= 0).sort((a, b) => a.index - b.index).map((item) => item.result));
+    });
+  }
+
+  async plan(rootId: string, revision: number): Promise<Plan> {
+    const key = this.caches.planKey(rootId, revision);
+    const cached = this.caches.plans.get(key);
+    if (cached) return cached;
+    const plan = await this.planLoader.load(rootId);
+    this.caches.plans.set(key, plan);
+    return plan;
+  }
+
+  requestPayload(rootId: string): Promise<Json> {
+    return Promise.resolve(this.fresh.get(rootId) ?? this.caches.payloads.get(rootId) ?? this.payloadLoader.load(rootId));
+  }
+
+  /** The payload of a workflow this batch starts, known without reading it. */
+  prime(rootId: string, payload: Json): void {
+    this.fresh.set(rootId, payload);
+  }
+
+  primed(rootId: string): Json | undefined {
+    return this.fresh.get(rootId);
+  }
+
+  result(rowId: string): Promise<Json | null> {
+    return Promise.resolve(this.caches.results.get(rowId) ?? this.resultLoader.load(rowId));
+  }
+
+  payload(rowId: string): Promise<Json> {
+    return this.payloadLoader.load(rowId);
+  }
+
+  async items(parentId: string, keys: readonly string[]): Promise<TaskRow[]> {
+    return this.itemLoader.loadMany(keys.map((key) => `${parentId}/${key}`)).then((rows) =>
+      rows.map((row) => {
+        if (row instanceof Error) throw row;
+        return row;
+      }),
+    );
+  }
+
+  itemResults(parentId: string): Promise<unknown[]> {
+    return this.itemResultsLoader.load(parentId);
+  }
+
+  planHistory(rootId: string): Promise<ReplacedPlan[]> {
+    return this.tx.planHistory(rootId);
+  }
+}
