@@ -8,7 +8,8 @@ import {
   TaskStatus,
   type TaskResponse,
 } from '@orchestrator/contracts';
-import { resolveTemplate, type Plan, type TemplateContext } from '../planning/plan.js';
+import type { Plan } from '../planning/plan.js';
+import { resolveTemplate, type TemplateContext } from '../planning/template.js';
 import { isItemRow, type TaskEntity } from '../persistence/task.entity.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 

@@ -1,6 +1,6 @@
 import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
-import { isReference } from './plan.js';
+import { isReference } from './template.js';
 
 export interface BackoffPolicy {
   initial_ms: number;
