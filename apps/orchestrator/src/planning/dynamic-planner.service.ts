@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRegistryService } from '../registry/agent-registry.service.js';
 import { NatsClient } from '../transport/nats-client.js';
+import { walkGraph } from './graph.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
@@ -146,13 +147,6 @@ export class DynamicPlanner {
 /** The number of steps on the longest chain of dependencies (the definition is known to be acyclic). */
 function longestChain(definition: WorkflowDefinition): number {
   const byId = new Map(definition.steps.map((step) => [step.id, step]));
-  const memo = new Map<string, number>();
-  const depth = (id: string): number => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const value = 1 + Math.max(0, ...(byId.get(id)?.depends_on ?? []).map(depth));
-    memo.set(id, value);
-    return value;
-  };
-  return Math.max(0, ...definition.steps.map((step) => depth(step.id)));
+  const { longest } = walkGraph(byId.keys(), (id) => byId.get(id)?.depends_on ?? []);
+  return Math.max(0, ...[...longest.values()].map((path) => path.length));
 }
