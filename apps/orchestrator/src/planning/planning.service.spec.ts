@@ -119,6 +119,7 @@ steps:
       ],
       output: { x: { $ref: 'steps.own.result.x' } },
     }),
+    'outer.yaml': 'task_type: outer\nversion: 1\nsteps:\n  - { id: inner, workflow: tuned }\n',
   });
   const planning = serviceFor(dir);
 
@@ -197,6 +198,11 @@ steps:
     const flow = await planning.plan(request('flow', { topic: 'ok' }));
     expect(flow.steps[0]).toMatchObject({ timeout_ms: 900, max_attempts: 3, backoff: { initial_ms: 500, max_ms: 30_000 } });
     expect(flow).toMatchObject({ timeout_ms: null, output: null });
+  });
+
+  it('keeps in the plan which steps run another workflow', async () => {
+    const plan = await planning.plan(request('outer', {}));
+    expect(plan.steps[0]).toMatchObject({ id: 'inner', agent: 'orchestrator_agent', task_type: 'tuned', workflow: 'tuned' });
   });
 
   it('returns a JSON snapshot that shares nothing with the loaded definition', async () => {

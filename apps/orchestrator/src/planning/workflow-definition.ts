@@ -23,6 +23,8 @@ export interface StepDefinition {
   agent: string | null;
   capability: string | null;
   task_type: string;
+  /** `workflow: <task_type>`: the step runs that workflow (agent orchestrator_agent, task_type the workflow's). */
+  workflow?: string;
   depends_on: string[];
   input: unknown;
   timeout_ms?: number;
@@ -241,6 +243,7 @@ function parseStep(problems: Problems, value: unknown, index: number): ParsedSte
     agent: typeof agent === 'string' ? agent : null,
     capability: typeof capability === 'string' ? capability : null,
     task_type: typeof task_type === 'string' ? task_type : '',
+    ...(typeof workflow === 'string' ? { workflow } : {}),
     depends_on: stringList(problems, `${label}.depends_on`, value['depends_on']),
     input,
     fallbacks,
