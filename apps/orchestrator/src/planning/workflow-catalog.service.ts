@@ -5,13 +5,13 @@ import { parseDocument } from 'yaml';
 import { AppConfig } from '../config/app-config.js';
 import { WorkflowDefinitionError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
-import { checkWorkflowGraph, workflowNesting, type Nesting } from './workflow-graph.js';
+import { checkWorkflowGraph, workflowNesting, type Nesting, type NestingLookup } from './workflow-graph.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The predefined workflows, one file per task_type, read and validated once at start. */
 @Injectable()
-export class WorkflowCatalog {
+export class WorkflowCatalog implements NestingLookup {
   private readonly logger = new Logger(WorkflowCatalog.name);
   private readonly byTaskType: ReadonlyMap<string, WorkflowDefinition>;
   private readonly nestings: ReadonlyMap<string, Nesting>;

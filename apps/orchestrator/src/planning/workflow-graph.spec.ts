@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
-import { checkWorkflowGraph, workflowNesting, type Nesting } from './workflow-graph.js';
+import { checkWorkflowCalls, checkWorkflowGraph, workflowNesting, type Nesting, type NestingLookup } from './workflow-graph.js';
 
 /** A workflow file whose steps run the workflows named, one step each (`run_<name>`); one agent step when none. */
 function workflow(taskType: string, ...runs: string[]): WorkflowDefinition {
@@ -14,6 +14,11 @@ function parse(raw: Record<string, unknown>): WorkflowDefinition {
   if (!definition) throw new Error(problems.join('\n'));
   return definition;
 }
+
+const lookup = (definitions: WorkflowDefinition[]): NestingLookup => {
+  const nestings = workflowNesting(definitions);
+  return { nesting: (taskType) => nestings.get(taskType) };
+};
 
 describe('checkWorkflowGraph', () => {
   it('accepts workflows that run others without a cycle, however they share them', () => {
@@ -64,5 +69,35 @@ describe('workflowNesting', () => {
       shallow: { depth: 1, chain: ['shallow'] },
       deep: { depth: 2, chain: ['deep', 'shallow'] },
     });
+  });
+});
+
+describe('checkWorkflowCalls', () => {
+  const catalog = lookup([workflow('outer', 'middle'), workflow('middle', 'inner'), workflow('inner')]);
+  const steps = [{ id: 'prepare' }, { id: 'nested', workflow: 'outer' }];
+
+  it('lets a plan run workflows as deep as the limit, from the depth it runs at', () => {
+    expect(checkWorkflowCalls(steps, 1, catalog, 4)).toEqual([]);
+    expect(checkWorkflowCalls(steps, 2, catalog, 5)).toEqual([]);
+    expect(checkWorkflowCalls([{ id: 'alone' }], 5, catalog, 5)).toEqual([]);
+  });
+
+  it('refuses a workflow whose nesting would go past the limit from this depth', () => {
+    expect(checkWorkflowCalls(steps, 1, catalog, 3)).toEqual([
+      'step nested: workflow "outer" nests 3 deep (outer -> middle -> inner): 4 deep in all from this plan at depth 1; at most 3 are allowed (MAX_WORKFLOW_DEPTH)',
+    ]);
+    expect(checkWorkflowCalls([{ id: 'leaf', workflow: 'inner' }], 5, catalog, 5)).toEqual([
+      'step leaf: workflow "inner" nests 1 deep (inner): 6 deep in all from this plan at depth 5; at most 5 are allowed (MAX_WORKFLOW_DEPTH)',
+    ]);
+  });
+
+  it('refuses a workflow that is not loaded', () => {
+    expect(checkWorkflowCalls([{ id: 'lost', workflow: 'ghost' }], 1, catalog, 5)).toEqual([
+      'step lost: workflow "ghost" is not defined (no workflow file has that task_type)',
+    ]);
+  });
+
+  it('refuses a plan that would itself run deeper than the limit', () => {
+    expect(checkWorkflowCalls([{ id: 'alone' }], 6, catalog, 5)).toEqual(['runs 6 workflows deep; at most 5 are allowed (MAX_WORKFLOW_DEPTH)']);
   });
 });

@@ -1,5 +1,5 @@
 import { walkGraph, type GraphWalk } from './graph.js';
-import type { WorkflowDefinition } from './workflow-definition.js';
+import type { StepDefinition, WorkflowDefinition } from './workflow-definition.js';
 
 /**
  * How deep a workflow goes when it runs, counting itself (1: it runs no other workflow; 2: it runs
@@ -9,6 +9,11 @@ import type { WorkflowDefinition } from './workflow-definition.js';
 export interface Nesting {
   depth: number;
   chain: readonly string[];
+}
+
+/** Where the nesting of each loaded workflow is found: the WorkflowCatalog. */
+export interface NestingLookup {
+  nesting(taskType: string): Nesting | undefined;
 }
 
 const SETTING = 'MAX_WORKFLOW_DEPTH';
@@ -70,6 +75,33 @@ export function checkWorkflowGraph(definitions: readonly WorkflowDefinition[], m
     const chain = longest.get(definition.task_type) ?? [];
     if (chain.length > maxDepth) {
       problems.push(`${definition.source}: workflows nest ${chain.length} deep: ${chain.join(' -> ')}; at most ${maxDepth} are allowed (${SETTING})`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * What keeps the `workflow:` steps of a plan from running when the plan runs at `depth` (1 for a
+ * request from outside, one more for each workflow it runs within): a workflow that is not loaded,
+ * or one whose own nesting would take the chain deeper than `maxDepth`. Empty when it may run.
+ */
+export function checkWorkflowCalls(
+  steps: readonly Pick<StepDefinition, 'id' | 'workflow'>[],
+  depth: number,
+  catalog: NestingLookup,
+  maxDepth: number,
+): string[] {
+  if (depth > maxDepth) return [`runs ${depth} workflows deep; at most ${maxDepth} are allowed (${SETTING})`];
+  const problems: string[] = [];
+  for (const step of steps) {
+    if (step.workflow === undefined) continue;
+    const nesting = catalog.nesting(step.workflow);
+    if (!nesting) problems.push(`step ${step.id}: ${notDefined(step.workflow)}`);
+    else if (depth + nesting.depth > maxDepth) {
+      problems.push(
+        `step ${step.id}: workflow "${step.workflow}" nests ${nesting.depth} deep (${nesting.chain.join(' -> ')}): ` +
+          `${depth + nesting.depth} deep in all from this plan at depth ${depth}; at most ${maxDepth} are allowed (${SETTING})`,
+      );
     }
   }
   return problems;
