@@ -4,10 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { cyclicWorkflowProblems, cyclicWorkflows } from './support/cyclic-workflows.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'apps/orchestrator/dist/planning/validate-workflows.js');
+
+/** Runs the validator on `dir`, expecting it to fail; its exit status and what it printed. */
+function refusal(dir: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string } | null> {
+  return run(process.execPath, [CLI, dir], { env: { ...process.env, ...env } }).then(
+    () => null,
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
 
 describe('npm run workflows:validate', () => {
   it('accepts the repository workflows', async () => {
@@ -33,10 +42,7 @@ describe('npm run workflows:validate', () => {
         '',
       ].join('\n'),
     );
-    const failure = await run(process.execPath, [CLI, dir]).then(
-      () => null,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failure = await refusal(dir);
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toContain(`${join(dir, 'loop.yaml')}: steps: depends_on forms a cycle: a -> b -> a`);
     expect(failure?.stderr).toContain(`${join(dir, 'hostile.yaml')}: steps[0] (a): agent "a.>" is not an agent name`);
@@ -44,5 +50,25 @@ describe('npm run workflows:validate', () => {
     expect(failure?.stderr).toContain(`${conditions}: steps[1] (b).when: steps.c: step "c" is not a prerequisite (add it to depends_on)`);
     expect(failure?.stderr).toContain(`${conditions}: steps[2] (c).for_each: is not a valid CEL expression: `);
     expect(failure?.stderr).toContain(`${conditions}: steps[3] (d).when: did not finish within 100 ms`);
+  });
+
+  it('names a workflow that runs itself and two that run each other, and exits 1', async () => {
+    const dir = cyclicWorkflows();
+    const failure = await refusal(dir);
+    expect(failure?.code).toBe(1);
+    for (const problem of cyclicWorkflowProblems(dir)) expect(failure?.stderr).toContain(`error  ${problem}`);
+    expect(failure?.stderr).toContain(`2 problem(s) in ${dir}`);
+  });
+
+  it('refuses a chain deeper than MAX_WORKFLOW_DEPTH from the environment, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'validate-'));
+    writeFileSync(join(dir, 'outer.yaml'), 'task_type: outer\nversion: 1\nsteps:\n  - { id: run, workflow: middle }\n');
+    writeFileSync(join(dir, 'middle.yaml'), 'task_type: middle\nversion: 1\nsteps:\n  - { id: run, workflow: inner }\n');
+    writeFileSync(join(dir, 'inner.yaml'), 'task_type: inner\nversion: 1\nsteps:\n  - { id: a, agent: x, task_type: w }\n');
+    const { stdout } = await run(process.execPath, [CLI, dir]);
+    expect(stdout).toContain('3 workflow(s)');
+    const failure = await refusal(dir, { MAX_WORKFLOW_DEPTH: '2' });
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain(`error  ${join(dir, 'outer.yaml')}: workflows nest 3 deep: outer -> middle -> inner; at most 2 are allowed (MAX_WORKFLOW_DEPTH)`);
   });
 });

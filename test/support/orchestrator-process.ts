@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testEnv } from './test-env.js';
@@ -42,6 +43,7 @@ export class AppProcess {
     readonly child: ChildProcess,
     readonly port: number,
     readonly logFile: string,
+    private readonly logged: Promise<void>,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -50,14 +52,23 @@ export class AppProcess {
     mkdirSync(LOG_DIR, { recursive: true });
     const logFile = join(LOG_DIR, `${name}-${Date.now()}.log`);
     const log = createWriteStream(logFile);
+    const logged = new Promise<void>((resolve) => log.once('close', resolve));
     const child = spawn(process.execPath, [join(ROOT, script)], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    return new AppProcess(name, child, port, logFile);
+    // Both streams write to one file, which is closed once both have ended.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('close', () => log.end());
+    return new AppProcess(name, child, port, logFile, logged);
+  }
+
+  /** What the process wrote to stdout and stderr, once it has exited and all of it is in the log. */
+  async output(): Promise<string> {
+    await this.logged;
+    return readFile(this.logFile, 'utf8');
   }
 
   get baseUrl(): string {
@@ -94,7 +105,15 @@ export interface OrchestratorOptions {
   env?: Record<string, string>;
 }
 
-/** Starts `node apps/orchestrator/dist/main.js` and waits until it is ready. */
+/** The process exited before it was ready: `app.output()` tells why. */
+export class AppExitedError extends Error {
+  constructor(readonly app: AppProcess) {
+    super(`${app.name} exited with ${String(app.child.exitCode ?? app.child.signalCode)} before it was ready; see ${app.logFile}`);
+    this.name = 'AppExitedError';
+  }
+}
+
+/** Starts `node apps/orchestrator/dist/main.js` and waits until it is ready; throws AppExitedError if it exits first. */
 export async function startOrchestrator(options: OrchestratorOptions = {}): Promise<AppProcess> {
   const env = testEnv();
   const port = await freePort();
@@ -108,11 +127,12 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
     LOG_LEVEL: 'log',
     ...options.env,
   }, port);
-  await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
-    if (!app.running) throw new Error(`the orchestrator exited with ${String(app.child.exitCode)}; see ${app.logFile}`);
+  const state = await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
+    if (!app.running) return 'exited';
     const res = await fetch(`${app.baseUrl}/health/ready`);
-    return res.status === 200 ? true : undefined;
+    return res.status === 200 ? 'ready' : undefined;
   });
+  if (state === 'exited') throw new AppExitedError(app);
   return app;
 }
 

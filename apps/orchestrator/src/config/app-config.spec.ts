@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStaticAgents, validateConfig } from './app-config.js';
+import { parseStaticAgents, validateConfig, validateSetting } from './app-config.js';
 
 const base = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' };
 
@@ -19,6 +19,20 @@ describe('validateConfig', () => {
     expect(message).toMatch(/DATABASE_URL: /);
     expect(message).toMatch(/PORT: /);
     expect(message).toContain('STATIC_AGENTS: [0].name must be an agent name');
+  });
+});
+
+describe('MAX_WORKFLOW_DEPTH', () => {
+  it('is 5 unless set, and at least 1', () => {
+    expect(validateConfig(base).MAX_WORKFLOW_DEPTH).toBe(5);
+    expect(validateConfig({ ...base, MAX_WORKFLOW_DEPTH: '3' }).MAX_WORKFLOW_DEPTH).toBe(3);
+    expect(() => validateConfig({ ...base, MAX_WORKFLOW_DEPTH: '0' })).toThrow(/MAX_WORKFLOW_DEPTH: /);
+  });
+
+  it('is validated alone for a tool that runs without the service, whatever else is set', () => {
+    expect(validateSetting({ MAX_WORKFLOW_DEPTH: '2', PORT: 'eighty' }, 'MAX_WORKFLOW_DEPTH')).toBe(2);
+    expect(validateSetting({}, 'MAX_WORKFLOW_DEPTH')).toBe(5);
+    expect(() => validateSetting({ MAX_WORKFLOW_DEPTH: 'deep' }, 'MAX_WORKFLOW_DEPTH')).toThrow(/^Invalid configuration:\n {2}MAX_WORKFLOW_DEPTH: /);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 
@@ -121,6 +121,13 @@ export class AppConfig {
   @Max(100)
   PLAN_MAX_DEPTH: number = 10;
 
+  /** How deep workflows may run one another (`workflow:` steps): 1 is a workflow alone, 2 one that runs another, and so on. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  MAX_WORKFLOW_DEPTH: number = 5;
+
   /** When set, every HTTP route but /health/live and /health/ready requires it (X-API-Key or Bearer). */
   @IsOptional()
   @IsString()
@@ -158,12 +165,22 @@ export class AppConfig {
   INSTANCE_ID?: string;
 }
 
+/** The settings read from `env`, and the rules each breaks. */
+function readConfig(env: Record<string, unknown>): { config: AppConfig; invalid: ValidationError[] } {
+  const config = plainToInstance(AppConfig, env, { exposeDefaultValues: true });
+  return { config, invalid: validateSync(config, { skipMissingProperties: false, whitelist: false }) };
+}
+
+const describeError = (e: ValidationError): string => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`;
+
+function refuse(errors: string[]): void {
+  if (errors.length > 0) throw new Error(`Invalid configuration:\n  ${errors.join('\n  ')}`);
+}
+
 /** `ConfigModule.forRoot({ validate })`: fails fast, naming every bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const config = plainToInstance(AppConfig, env, { exposeDefaultValues: true });
-  const errors = validateSync(config, { skipMissingProperties: false, whitelist: false }).map(
-    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
-  );
+  const { config, invalid } = readConfig(env);
+  const errors = invalid.map(describeError);
   if (config.PLANNER_AGENT !== '' && !isAgentName(config.PLANNER_AGENT)) {
     errors.push('PLANNER_AGENT: must be an agent name, or empty to turn dynamic planning off');
   }
@@ -171,8 +188,15 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
     const parsed = parseStaticAgents(config.STATIC_AGENTS);
     if (typeof parsed === 'string') errors.push(`STATIC_AGENTS: ${parsed}`);
   }
-  if (errors.length > 0) throw new Error(`Invalid configuration:\n  ${errors.join('\n  ')}`);
+  refuse(errors);
   return config;
+}
+
+/** One setting, validated as at boot, for a tool that runs without the service (the workflows validator). */
+export function validateSetting<K extends keyof AppConfig>(env: Record<string, unknown>, name: K): AppConfig[K] {
+  const { config, invalid } = readConfig(env);
+  refuse(invalid.filter((e) => e.property === name).map(describeError));
+  return config[name];
 }
 
 export interface StaticAgent {

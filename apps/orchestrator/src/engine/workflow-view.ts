@@ -1,6 +1,6 @@
 import { TaskStatus } from '@orchestrator/contracts';
 import type { TaskRow } from '../persistence/task-rows.js';
-import { resolveTemplate, type TemplateContext } from '../planning/plan.js';
+import { resolveTemplate, type TemplateContext } from '../planning/template.js';
 import type { Workflow } from './workflow.js';
 
 /**

@@ -1,7 +1,8 @@
 import { TaskStatus, isTerminalStatus } from '@orchestrator/contracts';
 import { isCurrentKey, itemIndex, planKey } from '../persistence/step-keys.js';
 import { rowState, type NewTask, type RootRow, type TaskRow } from '../persistence/task-rows.js';
-import type { ReplacedPlan, Plan, PlannedStep, TemplateContext } from '../planning/plan.js';
+import type { ReplacedPlan, Plan, PlannedStep } from '../planning/plan.js';
+import type { TemplateContext } from '../planning/template.js';
 import type { StopScope } from '../persistence/workflow-transaction.js';
 import type { Effect } from './effects.js';
 

@@ -4,9 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRegistryService } from '../registry/agent-registry.service.js';
 import { NatsClient } from '../transport/nats-client.js';
+import { walkGraph } from './graph.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
+import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
+import { checkWorkflowCalls } from './workflow-graph.js';
 
 const encoder = new TextEncoder();
 
@@ -24,8 +27,9 @@ export interface RevisionRequest {
  * Plans a task no workflow file describes by asking a planner agent (PLANNER_AGENT, task type
  * PLANNER_TASK_TYPE) with the request and the capabilities live agents offer. Its `result.plan`
  * is a workflow in the files' format and is validated as strictly as a file, plus: every agent and
- * capability must be known, and the plan must stay within PLAN_MAX_STEPS and PLAN_MAX_DEPTH. An
- * invalid plan is asked again with its errors, PLANNER_RETRIES times.
+ * capability must be known, every `workflow:` step must name a workflow file, and the plan must stay
+ * within PLAN_MAX_STEPS, PLAN_MAX_DEPTH and MAX_WORKFLOW_DEPTH. An invalid plan is asked again with
+ * its errors, PLANNER_RETRIES times.
  */
 @Injectable()
 export class DynamicPlanner {
@@ -35,6 +39,7 @@ export class DynamicPlanner {
     private readonly config: AppConfig,
     private readonly nats: NatsClient,
     private readonly registry: AgentRegistryService,
+    private readonly catalog: WorkflowCatalog,
   ) {}
 
   plan(request: TaskRequest): Promise<WorkflowDefinition> {
@@ -80,7 +85,7 @@ export class DynamicPlanner {
     return `plan from ${this.config.PLANNER_AGENT}`;
   }
 
-  /** Every problem of a plan: the file rules, then agents and capabilities, size and depth. */
+  /** Every problem of a plan: the file rules, then agents and capabilities, size, depth, and the workflows it runs. */
   check(raw: unknown, taskType: string, capabilities: Readonly<Record<string, string[]>>, done: ReadonlySet<string> = new Set()): string[] {
     if (!isPlainObject(raw)) return ['plan: must be an object with steps'];
     const steps = raw['steps'];
@@ -92,11 +97,16 @@ export class DynamicPlanner {
     const problems: string[] = [];
     const offered = new Set(Object.values(capabilities).flat());
     for (const step of parsed.definition.steps) {
-      if (step.agent !== null && !(step.agent in capabilities)) problems.push(`${this.source}: step ${step.id}: no live agent is named "${step.agent}"`);
+      // A step that runs a workflow goes to the orchestrator itself, not to a live agent.
+      if (step.workflow === undefined && step.agent !== null && !(step.agent in capabilities)) {
+        problems.push(`${this.source}: step ${step.id}: no live agent is named "${step.agent}"`);
+      }
       if (step.capability !== null && !offered.has(step.capability)) problems.push(`${this.source}: step ${step.id}: no live agent offers "${step.capability}"`);
     }
     const depth = longestChain(parsed.definition);
     if (depth > this.config.PLAN_MAX_DEPTH) problems.push(`${this.source}: ${depth} steps deep; at most ${this.config.PLAN_MAX_DEPTH} are allowed`);
+    // Checked as a plan started by a request from outside; the engine checks a nested one at its own depth.
+    for (const problem of checkWorkflowCalls(parsed.definition.steps, 1, this.catalog, this.config.MAX_WORKFLOW_DEPTH)) problems.push(`${this.source}: ${problem}`);
     return problems;
   }
 
@@ -146,13 +156,6 @@ export class DynamicPlanner {
 /** The number of steps on the longest chain of dependencies (the definition is known to be acyclic). */
 function longestChain(definition: WorkflowDefinition): number {
   const byId = new Map(definition.steps.map((step) => [step.id, step]));
-  const memo = new Map<string, number>();
-  const depth = (id: string): number => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const value = 1 + Math.max(0, ...(byId.get(id)?.depends_on ?? []).map(depth));
-    memo.set(id, value);
-    return value;
-  };
-  return Math.max(0, ...definition.steps.map((step) => depth(step.id)));
+  const { longest } = walkGraph(byId.keys(), (id) => byId.get(id)?.depends_on ?? []);
+  return Math.max(0, ...[...longest.values()].map((path) => path.length));
 }

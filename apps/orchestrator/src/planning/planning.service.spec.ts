@@ -9,6 +9,7 @@ import { PlanningError, WorkflowDefinitionError } from './planning.errors.js';
 import { PlanningService } from './planning.service.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 
+const MAX_DEPTH = new AppConfig().MAX_WORKFLOW_DEPTH;
 const ROOT = join(new URL('.', import.meta.url).pathname, '../../../..');
 const REPO_WORKFLOWS = join(ROOT, 'workflows');
 
@@ -29,9 +30,9 @@ function folder(files: Record<string, string>): string {
   return dir;
 }
 
-function loadProblems(dir: string): string[] {
+function loadProblems(dir: string, maxDepth = MAX_DEPTH): string[] {
   try {
-    WorkflowCatalog.loadDirectory(dir);
+    WorkflowCatalog.loadDirectory(dir, maxDepth);
   } catch (error) {
     expect(error).toBeInstanceOf(WorkflowDefinitionError);
     return (error as WorkflowDefinitionError).problems;
@@ -90,7 +91,7 @@ describe('the workflows folder of the repository', () => {
   });
 
   it('accepts the workflows the end-to-end tests use', () => {
-    expect(WorkflowCatalog.loadDirectory(join(ROOT, 'test/fixtures/workflows')).length).toBeGreaterThan(0);
+    expect(WorkflowCatalog.loadDirectory(join(ROOT, 'test/fixtures/workflows'), MAX_DEPTH).length).toBeGreaterThan(0);
   });
 });
 
@@ -119,6 +120,7 @@ steps:
       ],
       output: { x: { $ref: 'steps.own.result.x' } },
     }),
+    'outer.yaml': 'task_type: outer\nversion: 1\nsteps:\n  - { id: inner, workflow: tuned }\n',
   });
   const planning = serviceFor(dir);
 
@@ -199,6 +201,11 @@ steps:
     expect(flow).toMatchObject({ timeout_ms: null, output: null });
   });
 
+  it('keeps in the plan which steps run another workflow', async () => {
+    const plan = await planning.plan(request('outer', {}));
+    expect(plan.steps[0]).toMatchObject({ id: 'inner', agent: 'orchestrator_agent', task_type: 'tuned', workflow: 'tuned' });
+  });
+
   it('returns a JSON snapshot that shares nothing with the loaded definition', async () => {
     const first = await planning.plan(request('tuned', {}));
     expect(JSON.parse(JSON.stringify(first))).toEqual(first);
@@ -257,7 +264,7 @@ describe('WorkflowCatalog.loadDirectory', () => {
       '.hidden.yaml': 'garbage: [',
     });
     mkdirSync(join(dir, 'nested.yaml'));
-    expect(WorkflowCatalog.loadDirectory(dir).map((d) => d.task_type)).toEqual(['a', 'b', 'c']);
+    expect(WorkflowCatalog.loadDirectory(dir, MAX_DEPTH).map((d) => d.task_type)).toEqual(['a', 'b', 'c']);
   });
 
   it('names a folder that cannot be read', () => {
@@ -268,6 +275,52 @@ describe('WorkflowCatalog.loadDirectory', () => {
   it('makes the service refuse to start', () => {
     const dir = folder({ 'bad.yaml': 'task_type: bad\nversion: 1\nsteps:\n  - { id: a, agent: x, task_type: w, depends_on: [a] }\n' });
     expect(() => new WorkflowCatalog(config(dir))).toThrow(`invalid workflow definitions:\n  ${join(dir, 'bad.yaml')}: steps[0] (a): depends_on names the step itself`);
+  });
+});
+
+describe('workflows that run workflows', () => {
+  const runs = (taskType: string, ...steps: [id: string, workflow: string][]): string =>
+    `task_type: ${taskType}\nversion: 1\nsteps:\n${steps.map(([id, workflow]) => `  - { id: ${id}, workflow: ${workflow} }\n`).join('')}`;
+  const works = (taskType: string): string => `task_type: ${taskType}\nversion: 1\nsteps:\n  - { id: a, agent: x, task_type: w }\n`;
+
+  it('knows how deep each one goes, counting itself', () => {
+    const catalog = new WorkflowCatalog(config(join(ROOT, 'test/fixtures/workflows')));
+    expect(catalog.nesting('e2e_nested')).toEqual({ depth: 2, chain: ['e2e_nested', 'e2e_pair'] });
+    expect(catalog.nesting('e2e_pair')).toEqual({ depth: 1, chain: ['e2e_pair'] });
+    expect(catalog.nesting('nope')).toBeUndefined();
+  });
+
+  it('refuses one that runs itself, naming the file and the step', () => {
+    const dir = folder({ 'e2e_loop.yaml': runs('e2e_loop', ['again', 'e2e_loop']) });
+    expect(loadProblems(dir)).toEqual([`${join(dir, 'e2e_loop.yaml')}: steps[0] (again): workflow "e2e_loop" calls itself`]);
+  });
+
+  it('refuses two that run each other, naming the cycle and the steps', () => {
+    const dir = folder({ 'a.yaml': runs('a', ['go', 'b']), 'b.yaml': runs('b', ['first', 'leaf'], ['back', 'a']), 'leaf.yaml': works('leaf') });
+    expect(loadProblems(dir)).toEqual([
+      `workflows call each other in a cycle: a -> b -> a (${join(dir, 'a.yaml')}: steps[0] (go); ${join(dir, 'b.yaml')}: steps[1] (back))`,
+    ]);
+  });
+
+  it('refuses a step running a workflow that has no file, and accepts one with plan: dynamic', () => {
+    const dir = folder({ 'outer.yaml': runs('outer', ['lost', 'ghost'], ['planned', 'later']), 'later.yaml': 'task_type: later\nversion: 1\nplan: dynamic\n' });
+    expect(loadProblems(dir)).toEqual([`${join(dir, 'outer.yaml')}: steps[0] (lost): workflow "ghost" is not defined (no workflow file has that task_type)`]);
+  });
+
+  it('does not report a workflow as missing when its file has problems of its own', () => {
+    const dir = folder({ 'outer.yaml': runs('outer', ['inner', 'broken']), 'broken.yaml': 'task_type: broken\nversion: 1\nsteps: []\n' });
+    expect(loadProblems(dir)).toEqual([`${join(dir, 'broken.yaml')}: steps: must be a non-empty list`]);
+  });
+
+  it('refuses a chain deeper than MAX_WORKFLOW_DEPTH, naming it', () => {
+    const dir = folder({ 'one.yaml': runs('one', ['next', 'two']), 'two.yaml': runs('two', ['next', 'three']), 'three.yaml': works('three') });
+    expect(WorkflowCatalog.loadDirectory(dir, 3)).toHaveLength(3);
+    expect(loadProblems(dir, 2)).toEqual([`${join(dir, 'one.yaml')}: workflows nest 3 deep: one -> two -> three; at most 2 are allowed (MAX_WORKFLOW_DEPTH)`]);
+  });
+
+  it('makes the service refuse to start, naming the cycle', () => {
+    const dir = folder({ 'a.yaml': runs('a', ['go', 'b']), 'b.yaml': runs('b', ['back', 'a']) });
+    expect(() => new WorkflowCatalog(config(dir))).toThrow('workflows call each other in a cycle: a -> b -> a');
   });
 });
 

@@ -91,6 +91,7 @@ export class PlanningService {
         agent: step.agent,
         capability: step.capability,
         task_type: step.task_type,
+        ...(step.workflow === undefined ? {} : { workflow: step.workflow }),
         depends_on: [...step.depends_on],
         input: structuredClone(step.input),
         timeout_ms: step.timeout_ms ?? defaults.timeout_ms ?? this.config.DEFAULT_STEP_TIMEOUT_MS,

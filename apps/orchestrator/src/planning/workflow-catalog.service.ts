@@ -5,18 +5,21 @@ import { parseDocument } from 'yaml';
 import { AppConfig } from '../config/app-config.js';
 import { WorkflowDefinitionError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
+import { checkWorkflowGraph, workflowNesting, type Nesting, type NestingLookup } from './workflow-graph.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The predefined workflows, one file per task_type, read and validated once at start. */
 @Injectable()
-export class WorkflowCatalog {
+export class WorkflowCatalog implements NestingLookup {
   private readonly logger = new Logger(WorkflowCatalog.name);
   private readonly byTaskType: ReadonlyMap<string, WorkflowDefinition>;
+  private readonly nestings: ReadonlyMap<string, Nesting>;
 
   constructor(config: AppConfig) {
-    const definitions = WorkflowCatalog.loadDirectory(config.WORKFLOWS_DIR);
+    const definitions = WorkflowCatalog.loadDirectory(config.WORKFLOWS_DIR, config.MAX_WORKFLOW_DEPTH);
     this.byTaskType = new Map(definitions.map((d) => [d.task_type, d]));
+    this.nestings = workflowNesting(definitions);
     this.logger.log(
       `loaded ${definitions.length} workflow(s) from ${resolve(config.WORKFLOWS_DIR)}: ${definitions.map((d) => `${d.task_type}@${d.version}`).join(', ')}`,
     );
@@ -30,8 +33,17 @@ export class WorkflowCatalog {
     return [...this.byTaskType.values()];
   }
 
-  /** Reads every definition of `dir`; throws WorkflowDefinitionError listing all problems of all files. */
-  static loadDirectory(dir: string): WorkflowDefinition[] {
+  /** How deep a loaded workflow goes when it runs, counting itself, and through which workflows; undefined for a task_type with no file. */
+  nesting(taskType: string): Nesting | undefined {
+    return this.nestings.get(taskType);
+  }
+
+  /**
+   * Reads every definition of `dir`, then how they run one another (no workflow missing, no cycle,
+   * none nesting deeper than `maxWorkflowDepth`); throws WorkflowDefinitionError listing all
+   * problems of all files.
+   */
+  static loadDirectory(dir: string, maxWorkflowDepth: number): WorkflowDefinition[] {
     let names: string[];
     try {
       // Dot files are editors' and tools' leftovers, not definitions.
@@ -63,6 +75,8 @@ export class WorkflowCatalog {
       seen.set(parsed.definition.task_type, file);
       definitions.push(parsed.definition);
     }
+    // A file with problems of its own would be reported again by every workflow that runs it.
+    if (problems.length === 0) problems.push(...checkWorkflowGraph(definitions, maxWorkflowDepth));
     if (problems.length > 0) throw new WorkflowDefinitionError(problems);
     return definitions;
   }

@@ -184,7 +184,8 @@ describe('parseWorkflowDefinition', () => {
 
   it('reads a sub-workflow step as a sub-task to the orchestrator itself', () => {
     const { definition } = parseWorkflowDefinition({ task_type: 'flow', version: 1, steps: [{ id: 'inner', workflow: 'other_flow' }] }, 'flow.yaml', 'flow');
-    expect(definition?.steps[0]).toMatchObject({ agent: 'orchestrator_agent', task_type: 'other_flow', capability: null });
+    expect(definition?.steps[0]).toMatchObject({ agent: 'orchestrator_agent', task_type: 'other_flow', capability: null, workflow: 'other_flow' });
+    expect(parseWorkflowDefinition({ task_type: 'flow', version: 1, steps: [step('a')] }, 'flow.yaml', 'flow').definition?.steps[0]).not.toHaveProperty('workflow');
     expect(problemsOf({ steps: [{ id: 'inner', workflow: 'other', agent: 'x' }] }).join('\n')).toContain('a step with a workflow names no agent, capability or task_type');
   });
 

@@ -1,6 +1,7 @@
 import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
-import { isReference } from './plan.js';
+import { walkGraph } from './graph.js';
+import { isReference } from './template.js';
 
 export interface BackoffPolicy {
   initial_ms: number;
@@ -22,6 +23,8 @@ export interface StepDefinition {
   agent: string | null;
   capability: string | null;
   task_type: string;
+  /** `workflow: <task_type>`: the step runs that workflow (agent orchestrator_agent, task_type the workflow's). */
+  workflow?: string;
   depends_on: string[];
   input: unknown;
   timeout_ms?: number;
@@ -240,6 +243,7 @@ function parseStep(problems: Problems, value: unknown, index: number): ParsedSte
     agent: typeof agent === 'string' ? agent : null,
     capability: typeof capability === 'string' ? capability : null,
     task_type: typeof task_type === 'string' ? task_type : '',
+    ...(typeof workflow === 'string' ? { workflow } : {}),
     depends_on: stringList(problems, `${label}.depends_on`, value['depends_on']),
     input,
     fallbacks,
@@ -270,36 +274,24 @@ function parseStep(problems: Problems, value: unknown, index: number): ParsedSte
 /** The steps each step transitively depends on; null when there is a cycle (reported). */
 function prerequisites(problems: Problems, steps: StepDefinition[]): Map<string, Set<string>> | null {
   const byId = new Map(steps.map((step) => [step.id, step]));
+  const dependencies = (id: string): string[] => (byId.get(id)?.depends_on ?? []).filter((dep) => byId.has(dep) && dep !== id);
+  const { cycles } = walkGraph(byId.keys(), dependencies);
+  for (const cycle of cycles) problems.add('steps', `depends_on forms a cycle: ${cycle.join(' -> ')}`);
+  if (cycles.length > 0) return null;
   const result = new Map<string, Set<string>>();
-  const visiting: string[] = [];
-  const reported = new Set<string>();
-  let cyclic = false;
   const visit = (id: string): Set<string> => {
     const known = result.get(id);
     if (known) return known;
-    const at = visiting.indexOf(id);
-    if (at >= 0) {
-      const cycle = [...visiting.slice(at), id];
-      // The same cycle is reached from each of its members; name it once.
-      const key = [...new Set(cycle)].sort().join(',');
-      if (!reported.has(key)) problems.add('steps', `depends_on forms a cycle: ${cycle.join(' -> ')}`);
-      reported.add(key);
-      cyclic = true;
-      return new Set();
-    }
-    visiting.push(id);
     const all = new Set<string>();
-    for (const dep of byId.get(id)?.depends_on ?? []) {
-      if (!byId.has(dep) || dep === id) continue;
+    for (const dep of dependencies(id)) {
       all.add(dep);
       for (const transitive of visit(dep)) all.add(transitive);
     }
-    visiting.pop();
     result.set(id, all);
     return all;
   };
   for (const step of steps) visit(step.id);
-  return cyclic ? null : result;
+  return result;
 }
 
 /** What a template may read: the steps that will have run, which of them may have no result, and whether it runs per item. */

@@ -3,7 +3,7 @@ import { isPlainObject, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
-import { evaluate, resolveTemplate } from '../../planning/plan.js';
+import { evaluate, resolveTemplate } from '../../planning/template.js';
 import { PlanningService } from '../../planning/planning.service.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { retryDelayMs } from '../backoff.js';
