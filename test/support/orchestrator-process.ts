@@ -108,11 +108,17 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
     LOG_LEVEL: 'log',
     ...options.env,
   }, port);
-  await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
-    if (!app.running) throw new Error(`the orchestrator exited with ${String(app.child.exitCode)}; see ${app.logFile}`);
-    const res = await fetch(`${app.baseUrl}/health/ready`);
-    return res.status === 200 ? true : undefined;
-  });
+  try {
+    await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
+      if (!app.running) throw new Error(`the orchestrator exited with ${String(app.child.exitCode)}; see ${app.logFile}`);
+      const res = await fetch(`${app.baseUrl}/health/ready`);
+      return res.status === 200 ? true : undefined;
+    });
+  } catch (error) {
+    // Nobody would stop a replica that never got ready.
+    await app.kill();
+    throw error;
+  }
   return app;
 }
 
