@@ -24,10 +24,3 @@ export function pairAgents(options: PairAgentOptions = {}): Agent[] {
   });
   return [first, second];
 }
-
-/** The two agents of `pairAgents`, started. */
-export async function startPairAgents(options: PairAgentOptions = {}): Promise<Agent[]> {
-  const agents = pairAgents(options);
-  await Promise.all(agents.map((agent) => agent.start()));
-  return agents;
-}
