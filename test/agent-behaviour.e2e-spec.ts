@@ -2,19 +2,16 @@ import { join } from 'node:path';
 import { headers } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
 import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { startPairAgents } from './support/pair-agents.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
+import { pairAgents } from './support/pair-agents.js';
 import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 
 describe('how agents answer', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
+  const stack = useTestStack({ workflowsDir: FIXTURES });
   let agents: Agent[] = [];
 
   async function startAgents(
@@ -25,31 +22,17 @@ describe('how agents answer', () => {
     first.handle('e2e_upper', (payload) => Promise.resolve({ text: String(payload['text']).toUpperCase() }));
     const wrap = new Agent({ name: 'e2e_second', agentType: 'test', natsUrl: testEnv().natsUrl, answerBy });
     wrap.handle('e2e_wrap', (payload) => Promise.resolve(second(String(payload['text']))));
-    agents = [first, wrap];
-    await Promise.all(agents.map((agent) => agent.start()));
+    agents = await stack.startAgents(first, wrap);
   }
 
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
-    nats = await PlainNatsClient.connect();
-  });
-
   afterEach(async () => {
-    await Promise.all(agents.map((agent) => agent.stop()));
+    await stack.stopAgents();
     agents = [];
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await orchestrator?.stop();
-    await db?.close();
   });
 
   it('accepts answers published on agent.<name>.response instead of replies', async () => {
     await startAgents('publish', (text) => ({ text: `[${text}]` }));
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'pub-1', task_type: 'e2e_pair', payload: { text: 'hello' } });
+    const response = await stack.submit({ task_id: 'pub-1', task_type: 'e2e_pair', payload: { text: 'hello' } });
     expect(response).toMatchObject({ task_id: 'pub-1', status: 'COMPLETED', success: true });
     expect(response['result']).toEqual({
       output: { text: '[HELLO]' },
@@ -62,13 +45,13 @@ describe('how agents answer', () => {
     await startAgents('reply', () => {
       throw new Error('the wrapper is out of brackets');
     });
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'fail-1', task_type: 'e2e_pair', payload: { text: 'doomed' } });
+    const response = await stack.submit({ task_id: 'fail-1', task_type: 'e2e_pair', payload: { text: 'doomed' } });
     expect(response).toMatchObject({ task_id: 'fail-1', status: 'FAILED', success: false });
     expect(response['error']).toBe(
       'step "second" (agent e2e_second) failed after 2 attempts: the wrapper is out of brackets',
     );
     expect(response['result']).toEqual({ steps: { first: { text: 'DOOMED' } }, failed_step: 'second', failed_agent: 'e2e_second' });
-    const steps = await db.query<{ step_key: string; status: string; attempts: number }>(
+    const steps = await stack.db.query<{ step_key: string; status: string; attempts: number }>(
       `SELECT s.step_key, s.status, s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id
         WHERE r.task_id = 'fail-1' AND r.parent_id IS NULL AND s.parent_id IS NOT NULL ORDER BY s.step_key`,
     );
@@ -90,12 +73,11 @@ describe('how agents answer', () => {
       seen.push(ctx.headers['traceparent'] ?? 'none');
       return Promise.resolve({ text: `[${String(payload['text'])}]` });
     });
-    agents = [first, wrap];
-    await Promise.all(agents.map((agent) => agent.start()));
+    agents = await stack.startAgents(first, wrap);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const h = headers();
     h.set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`);
-    const reply = await nats.nc.request(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'trace-1', task_type: 'e2e_pair', payload: { text: 't' } }), {
+    const reply = await stack.nats.nc.request(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'trace-1', task_type: 'e2e_pair', payload: { text: 't' } }), {
       timeout: 10_000,
       headers: h,
     });
@@ -106,10 +88,10 @@ describe('how agents answer', () => {
   });
 
   it('runs another workflow as a step (a sub-workflow, as a sub-task to the orchestrator itself)', async () => {
-    agents = await startPairAgents();
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'nested-1', task_type: 'e2e_nested', payload: { text: 'deep' } });
+    agents = await stack.startAgents(...pairAgents());
+    const response = await stack.submit({ task_id: 'nested-1', task_type: 'e2e_nested', payload: { text: 'deep' } });
     expect(response).toMatchObject({ task_id: 'nested-1', status: 'COMPLETED', result: { output: { text: '[[DEEP]]' } } });
-    const children = await db.query<{ task_type: string; status: string }>(
+    const children = await stack.db.query<{ task_type: string; status: string }>(
       `SELECT c.task_type, c.status FROM tasks c
         WHERE c.parent_id IS NULL AND c.task_id IN (
           SELECT s.id || ':' || s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = 'nested-1' AND s.step_key = 'inner')`,
@@ -119,23 +101,23 @@ describe('how agents answer', () => {
 
   it('drops a late, duplicate or forged answer without changing the workflow', async () => {
     await startAgents('reply', (text) => ({ text: `<${text}>` }));
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'late-1', task_type: 'e2e_pair', payload: { text: 'x' } });
+    const response = await stack.submit({ task_id: 'late-1', task_type: 'e2e_pair', payload: { text: 'x' } });
     expect(response['status']).toBe('COMPLETED');
-    const [second] = await db.query<{ id: string; attempts: number }>(
+    const [second] = await stack.db.query<{ id: string; attempts: number }>(
       `SELECT s.id, s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = 'late-1' AND s.step_key = 'second'`,
     );
     const forged = { status: 'FAILED', success: false, result: null, error: 'forged', completed_at: Date.now() / 1000 };
-    nats.publish(agentResponseSubject('e2e_second'), { ...forged, task_id: `${second?.id}:${second?.attempts}` });
-    nats.publish(agentResponseSubject('e2e_second'), { ...forged, task_id: `${second?.id}:7` });
-    nats.publish(agentResponseSubject('e2e_second'), { ...forged, task_id: 'not-a-subtask' });
-    await nats.flush();
+    stack.nats.publish(agentResponseSubject('e2e_second'), { ...forged, task_id: `${second?.id}:${second?.attempts}` });
+    stack.nats.publish(agentResponseSubject('e2e_second'), { ...forged, task_id: `${second?.id}:7` });
+    stack.nats.publish(agentResponseSubject('e2e_second'), { ...forged, task_id: 'not-a-subtask' });
+    await stack.nats.flush();
     // The orchestrator logs each drop; wait for the log lines rather than for time to pass.
     await waitFor('the drops to be logged', async () => {
       const { readFile } = await import('node:fs/promises');
-      const log = await readFile(orchestrator.logFile, 'utf8');
+      const log = await readFile(stack.orchestrator.logFile, 'utf8');
       return (log.match(/dropped a late or duplicate FAILED response/g) ?? []).length >= 2 ? true : undefined;
     });
-    const rows = await db.query<{ status: string; error: string | null }>(
+    const rows = await stack.db.query<{ status: string; error: string | null }>(
       `SELECT status, error FROM tasks WHERE root_id = (SELECT id FROM tasks WHERE task_id = 'late-1' AND parent_id IS NULL)`,
     );
     expect(rows.every((row) => row.status === 'COMPLETED' && row.error === null)).toBe(true);

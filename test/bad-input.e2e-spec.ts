@@ -1,8 +1,6 @@
 import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, type AppProcess } from './support/orchestrator-process.js';
+import { describe, expect, it } from 'vitest';
+import { useTestStack } from './support/test-stack.js';
 
 const LIMIT = 4096;
 
@@ -25,33 +23,18 @@ const CASES: [string, unknown, string][] = [
 ];
 
 describe('bad input', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    orchestrator = await startOrchestrator({ env: { MAX_MESSAGE_BYTES: String(LIMIT) } });
-    nats = await PlainNatsClient.connect();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await orchestrator?.stop();
-    await db?.close();
-  });
+  const stack = useTestStack({ env: { MAX_MESSAGE_BYTES: String(LIMIT) } });
 
   it.each(CASES)('answers %s over NATS with a FAILED response naming the field', async (_name, body, error) => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, typeof body === 'string' ? body : JSON.stringify(body));
+    const response = await stack.submit(typeof body === 'string' ? body : JSON.stringify(body));
     expect(response).toMatchObject({ status: 'FAILED', success: false, result: null });
     expect(response['error']).toContain(error);
   });
 
   it('answers a bad fire-and-forget request on agent.<requester_id>.response', async () => {
-    const answers = nats.collect(agentResponseSubject('e2e_bad_requester'));
-    await nats.flush();
-    nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'bad-ff', task_type: 'no_such_workflow', requester_id: 'e2e_bad_requester' });
+    const answers = stack.nats.collect(agentResponseSubject('e2e_bad_requester'));
+    await stack.nats.flush();
+    stack.nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'bad-ff', task_type: 'no_such_workflow', requester_id: 'e2e_bad_requester' });
     const [answer] = await answers.waitForCount(1);
     expect(answer).toMatchObject({ task_id: 'bad-ff', status: 'FAILED', success: false });
     expect(answer?.['error']).toContain('task_type: no workflow is defined');
@@ -61,7 +44,7 @@ describe('bad input', () => {
   it.each(CASES.filter(([, body]) => typeof body === 'object' && !Array.isArray(body)))(
     'answers %s over HTTP with a 4xx naming the field',
     async (_name, body, error) => {
-      const res = await fetch(`${orchestrator.baseUrl}/tasks`, {
+      const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -78,7 +61,7 @@ describe('bad input', () => {
   );
 
   it('answers a body that is not JSON over HTTP with 400', async () => {
-    const res = await fetch(`${orchestrator.baseUrl}/tasks`, {
+    const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"task_id": ',
@@ -88,9 +71,9 @@ describe('bad input', () => {
   });
 
   it('wrote no task and is still healthy', async () => {
-    const [{ count }] = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM tasks');
+    const [{ count }] = await stack.db.query<{ count: number }>('SELECT count(*)::int AS count FROM tasks');
     expect(count).toBe(0);
-    expect(orchestrator.running).toBe(true);
-    expect((await fetch(`${orchestrator.baseUrl}/health/ready`)).status).toBe(200);
+    expect(stack.orchestrator.running).toBe(true);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/health/ready`)).status).toBe(200);
   });
 });

@@ -1,46 +1,23 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   agentResponseSubject,
   ORCHESTRATOR_TASK_SUBJECT,
   TaskEvent,
   taskEventSubject,
 } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startDemoAgents, startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
+import { useTestStack } from './support/test-stack.js';
 
 const STEPS = ['draft', 'enhance', 'review', 'export', 'publish'];
 const AGENTS = ['communication_agent', 'drafting_agent', 'enhancement_agent', 'examination_agent', 'llm_agent'];
 
 describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  let agents: AppProcess;
-  const publishDir = mkdtempSync(join(tmpdir(), 'published-'));
+  const stack = useTestStack({ demoAgents: true, waitForAgents: 5 });
   const run = Date.now().toString(36);
 
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    orchestrator = await startOrchestrator();
-    agents = startDemoAgents(publishDir);
-    nats = await PlainNatsClient.connect();
-    await waitForAgents(orchestrator.baseUrl, 5);
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await agents?.stop();
-    await orchestrator?.stop();
-    await db?.close();
-  });
-
   it('lists the live agents with their capabilities', async () => {
-    const res = await fetch(`${orchestrator.baseUrl}/agents`);
+    const res = await fetch(`${stack.orchestrator.baseUrl}/agents`);
     const body = (await res.json()) as { items: { name: string; capabilities: string[]; instances: unknown[] }[] };
     expect(body.items.map((a) => a.name)).toEqual(AGENTS);
     expect(body.items.find((a) => a.name === 'llm_agent')?.capabilities).toContain('generate_content');
@@ -51,11 +28,7 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `blog-${run}-${i}`);
     const responses = await Promise.all(
       ids.map((task_id, i) =>
-        nats.request(
-          ORCHESTRATOR_TASK_SUBJECT,
-          { task_id, task_type: 'create_blog_post', payload: { topic: `Topic number ${i}` }, priority: 'high' },
-          60_000,
-        ),
+        stack.submit({ task_id, task_type: 'create_blog_post', payload: { topic: `Topic number ${i}` }, priority: 'high' }, 60_000),
       ),
     );
     for (const [i, response] of responses.entries()) {
@@ -67,7 +40,7 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
       expect(readFileSync(result.output.location, 'utf8')).toContain(`Topic number ${i}`);
     }
 
-    const roots = await db.query<{ task_id: string; status: string; priority: string }>(
+    const roots = await stack.db.query<{ task_id: string; status: string; priority: string }>(
       `SELECT task_id, status, priority FROM tasks WHERE parent_id IS NULL AND task_id = ANY($1)`,
       [ids],
     );
@@ -75,10 +48,10 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(roots.map((r) => [r.status, r.priority])).toEqual(Array.from({ length: 20 }, () => ['COMPLETED', 'HIGH']));
     // The final responses are marked sent just after they are published.
     await waitFor('every final response to be marked sent', async () => {
-      const unsent = await db.query(`SELECT id FROM tasks WHERE task_id = ANY($1) AND parent_id IS NULL AND response_sent_at IS NULL`, [ids]);
+      const unsent = await stack.db.query(`SELECT id FROM tasks WHERE task_id = ANY($1) AND parent_id IS NULL AND response_sent_at IS NULL`, [ids]);
       return unsent.length === 0 ? true : undefined;
     });
-    const steps = await db.query<{ step_key: string; status: string; attempts: number; agent_name: string }>(
+    const steps = await stack.db.query<{ step_key: string; status: string; attempts: number; agent_name: string }>(
       `SELECT s.step_key, s.status, s.attempts, s.agent_name FROM tasks s JOIN tasks r ON s.root_id = r.id
         WHERE r.parent_id IS NULL AND s.parent_id IS NOT NULL AND r.task_id = ANY($1)`,
       [ids],
@@ -89,8 +62,8 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
 
   it('shows a workflow with its progress and every sub-task over HTTP', async () => {
     const task_id = `blog-${run}-status`;
-    await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id, task_type: 'create_blog_post', payload: { topic: 'Status' } }, 60_000);
-    const res = await fetch(`${orchestrator.baseUrl}/tasks/${task_id}`);
+    await stack.submit({ task_id, task_type: 'create_blog_post', payload: { topic: 'Status' } }, 60_000);
+    const res = await fetch(`${stack.orchestrator.baseUrl}/tasks/${task_id}`);
     expect(res.status).toBe(200);
     const view = (await res.json()) as {
       status: string;
@@ -106,34 +79,34 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
       expect(Date.parse(step.completed_at)).toBeGreaterThanOrEqual(Date.parse(step.started_at));
       expect(step.result).toBeTypeOf('object');
     }
-    const missing = await fetch(`${orchestrator.baseUrl}/tasks/no-such-task`);
+    const missing = await fetch(`${stack.orchestrator.baseUrl}/tasks/no-such-task`);
     expect(missing.status).toBe(404);
 
-    const list = (await (await fetch(`${orchestrator.baseUrl}/tasks?status=COMPLETED&task_type=create_blog_post&limit=5&offset=0`)).json()) as {
+    const list = await stack.get<{
       items: { status: string }[];
       total: number;
       limit: number;
-    };
+    }>('/tasks?status=COMPLETED&task_type=create_blog_post&limit=5&offset=0');
     expect(list.items).toHaveLength(5);
     expect(list.total).toBeGreaterThanOrEqual(21);
     expect(list.items.every((t) => t.status === 'COMPLETED')).toBe(true);
-    expect((await fetch(`${orchestrator.baseUrl}/tasks?limit=1000`)).status).toBe(400);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/tasks?limit=1000`)).status).toBe(400);
   });
 
   it('runs a repeated task_id once and answers the repeat with the existing state', async () => {
     const task_id = `blog-${run}-dup`;
     const request = { task_id, task_type: 'create_blog_post', payload: { topic: 'Once only' } };
     const [first, second] = await Promise.all([
-      nats.request(ORCHESTRATOR_TASK_SUBJECT, request, 60_000),
-      nats.request(ORCHESTRATOR_TASK_SUBJECT, request, 60_000),
+      stack.submit(request, 60_000),
+      stack.submit(request, 60_000),
     ]);
     // One of the two is the final answer; the other the state at the time of the repeat.
     expect([first['status'], second['status']]).toContain('COMPLETED');
-    const again = await nats.request(ORCHESTRATOR_TASK_SUBJECT, request);
+    const again = await stack.submit(request);
     expect(again).toMatchObject({ task_id, status: 'COMPLETED', success: true });
-    const rows = await db.query(`SELECT id FROM tasks WHERE task_id = $1 AND parent_id IS NULL`, [task_id]);
+    const rows = await stack.db.query(`SELECT id FROM tasks WHERE task_id = $1 AND parent_id IS NULL`, [task_id]);
     expect(rows).toHaveLength(1);
-    const [{ count }] = await db.query<{ count: number }>(
+    const [{ count }] = await stack.db.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = $1 AND s.parent_id IS NOT NULL`,
       [task_id],
     );
@@ -142,11 +115,11 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
 
   it('answers a fire-and-forget publish on agent.<requester_id>.response and emits lifecycle events', async () => {
     const task_id = `blog-${run}-publish`;
-    const answers = nats.collect(agentResponseSubject('e2e_requester'));
-    const completed = nats.collect(taskEventSubject(TaskEvent.Completed));
-    const progress = nats.collect(taskEventSubject(TaskEvent.Progress));
-    await nats.flush();
-    nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id, task_type: 'create_blog_post', payload: { topic: 'Published' }, requester_id: 'e2e_requester' });
+    const answers = stack.nats.collect(agentResponseSubject('e2e_requester'));
+    const completed = stack.nats.collect(taskEventSubject(TaskEvent.Completed));
+    const progress = stack.nats.collect(taskEventSubject(TaskEvent.Progress));
+    await stack.nats.flush();
+    stack.nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id, task_type: 'create_blog_post', payload: { topic: 'Published' }, requester_id: 'e2e_requester' });
     const [answer] = await answers.waitForCount(1, 60_000);
     expect(answer).toMatchObject({ task_id, status: 'COMPLETED', success: true });
     await waitFor('the completed event', () => completed.messages.find((m) => m['task_id'] === task_id));
@@ -160,7 +133,7 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
 
   it('accepts the same request over HTTP with 202 and the task id', async () => {
     const task_id = `blog-${run}-http`;
-    const res = await fetch(`${orchestrator.baseUrl}/tasks`, {
+    const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ task_id, task_type: 'create_blog_post', payload: { topic: 'Over HTTP' } }),
@@ -168,18 +141,18 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ task_id, status: 'RUNNING' });
     const done = await waitFor('the HTTP task to complete', async () => {
-      const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/${task_id}`)).json()) as { status: string };
+      const view = await stack.get<{ status: string }>(`/tasks/${task_id}`);
       return view.status === 'COMPLETED' ? view : undefined;
     });
     expect(done.status).toBe('COMPLETED');
   });
 
   it('counts workflows and step latencies in /metrics', async () => {
-    const text = await (await fetch(`${orchestrator.baseUrl}/metrics`)).text();
+    const text = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
     const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
     const started = value(/^orchestrator_workflows_started_total\{task_type="create_blog_post"\} (\d+)$/m);
     const completed = value(/^orchestrator_workflows_finished_total\{task_type="create_blog_post",status="COMPLETED"\} (\d+)$/m);
-    const [{ roots }] = await db.query<{ roots: number }>(`SELECT count(*)::int AS roots FROM tasks WHERE parent_id IS NULL AND status = 'COMPLETED'`);
+    const [{ roots }] = await stack.db.query<{ roots: number }>(`SELECT count(*)::int AS roots FROM tasks WHERE parent_id IS NULL AND status = 'COMPLETED'`);
     expect(started).toBe(roots);
     expect(completed).toBe(roots);
     expect(value(/^orchestrator_step_duration_seconds_count\{agent="llm_agent",outcome="COMPLETED"\} (\d+)$/m)).toBe(roots);
@@ -189,34 +162,34 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
   });
 
   it('lists the workflow definitions and shows the plan a workflow runs', async () => {
-    const workflows = (await (await fetch(`${orchestrator.baseUrl}/workflows`)).json()) as { items: { task_type: string; version: number; steps: { id: string }[] }[] };
+    const workflows = await stack.get<{ items: { task_type: string; version: number; steps: { id: string }[] }[] }>('/workflows');
     expect(workflows.items.map((w) => [w.task_type, w.version, w.steps.map((s) => s.id)])).toEqual([
       ['create_blog_post', 1, STEPS],
       ['fast_blog_post', 1, ['draft', 'enhance', 'review', 'export', 'publish']],
     ]);
-    const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/blog-${run}-status`)).json()) as { plan: { version: number; steps: { id: string; timeout_ms: number }[] } };
+    const view = await stack.get<{ plan: { version: number; steps: { id: string; timeout_ms: number }[] } }>(`/tasks/blog-${run}-status`);
     expect(view.plan.version).toBe(1);
     expect(view.plan.steps.map((s) => s.id)).toEqual(STEPS);
     expect(view.plan.steps[0]?.timeout_ms).toBe(30_000);
   });
 
   it('documents the HTTP API in OpenAPI at /docs', async () => {
-    const doc = (await (await fetch(`${orchestrator.baseUrl}/docs-json`)).json()) as {
+    const doc = await stack.get<{
       paths: Record<string, Record<string, unknown>>;
       components: { schemas: Record<string, { required?: string[] }> };
-    };
+    }>('/docs-json');
     expect(Object.keys(doc.paths['/tasks'] ?? {}).sort()).toEqual(['get', 'post']);
     expect(doc.paths['/tasks/{taskId}']).toHaveProperty('get');
     expect(doc.paths['/tasks/{taskId}/cancel']).toHaveProperty('post');
     expect(doc.components.schemas['TaskRequestDoc']?.required).toEqual(['task_id', 'task_type']);
-    expect((await fetch(`${orchestrator.baseUrl}/docs`)).status).toBe(200);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/docs`)).status).toBe(200);
   });
 
   it('reports readiness and liveness', async () => {
-    const ready = await fetch(`${orchestrator.baseUrl}/health/ready`);
+    const ready = await fetch(`${stack.orchestrator.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { info: Record<string, { status: string }> };
     expect(Object.keys(body.info).sort()).toEqual(['database', 'nats', 'redis']);
-    expect((await fetch(`${orchestrator.baseUrl}/health/live`)).status).toBe(200);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/health/live`)).status).toBe(200);
   });
 });

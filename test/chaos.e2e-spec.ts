@@ -3,48 +3,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskEvent, taskEventSubject } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
 import { ResilientRequester } from './support/resilient-requester.js';
-import { startDemoAgents, startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { useTestStack } from './support/test-stack.js';
 
 const WORKFLOWS = 1_000;
 const KILLS = 3;
 
 /** 1,000 create_blog_post workflows while the orchestrator is killed with SIGKILL and restarted. */
 describe('chaos: the orchestrator killed at random moments', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  let agents: AppProcess;
   const workflowsDir = mkdtempSync(join(tmpdir(), 'chaos-workflows-'));
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    // The repository's workflow, with a shorter step deadline so that lost sub-tasks come round sooner.
-    const original = readFileSync(join(new URL('..', import.meta.url).pathname, 'workflows', 'create_blog_post.yaml'), 'utf8');
-    const shortened = original.replace('timeout_ms: 30000', 'timeout_ms: 3000');
-    expect(shortened).not.toBe(original);
-    writeFileSync(join(workflowsDir, 'create_blog_post.yaml'), shortened);
-    orchestrator = await startOrchestrator({ workflowsDir });
-    agents = startDemoAgents(mkdtempSync(join(tmpdir(), 'chaos-published-')));
-    nats = await PlainNatsClient.connect();
-    await waitForAgents(orchestrator.baseUrl, 5);
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await agents?.stop();
-    await orchestrator?.stop();
-    await db?.close();
+  const stack = useTestStack({
+    workflowsDir,
+    demoAgents: true,
+    waitForAgents: 5,
+    before: () => {
+      // The repository's workflow, with a shorter step deadline so that lost sub-tasks come round sooner.
+      const original = readFileSync(join(new URL('..', import.meta.url).pathname, 'workflows', 'create_blog_post.yaml'), 'utf8');
+      const shortened = original.replace('timeout_ms: 30000', 'timeout_ms: 3000');
+      expect(shortened).not.toBe(original);
+      writeFileSync(join(workflowsDir, 'create_blog_post.yaml'), shortened);
+    },
   });
 
   it('completes all 1,000, each with one final outcome, and applies no step twice', async () => {
     const started = Date.now();
-    const requester = new ResilientRequester(nats, 'e2e.chaos.replies', () => orchestrator.baseUrl);
-    const progress = nats.collect(taskEventSubject(TaskEvent.Progress));
+    const requester = new ResilientRequester(stack.nats, 'e2e.chaos.replies', () => stack.orchestrator.baseUrl);
+    const progress = stack.nats.collect(taskEventSubject(TaskEvent.Progress));
     await requester.start();
     const submitting = requester.submitPaced(
       Array.from({ length: WORKFLOWS }, (_, i) => ({ task_id: `chaos-${i}`, task_type: 'create_blog_post', payload: { topic: `Chaos ${i}` } })),
@@ -57,10 +43,10 @@ describe('chaos: the orchestrator killed at random moments', () => {
     const killing = (async () => {
       while (kills < KILLS) {
         await sleep(500 + Math.random() * 1_500);
-        await orchestrator.kill();
+        await stack.orchestrator.kill();
         killedAt.push(Date.now());
         kills += 1;
-        orchestrator = await startOrchestrator({ workflowsDir });
+        await stack.restart();
       }
     })();
 
@@ -86,8 +72,8 @@ describe('chaos: the orchestrator killed at random moments', () => {
       return killedAt.some((at) => at >= completedMs && at - completedMs < 3_000);
     });
     const notCompleted = [...terminal.values()].filter((responses) => responses[0]?.['status'] !== 'COMPLETED').length;
-    const [{ roots }] = await db.query<{ roots: number }>(`SELECT count(*)::int AS roots FROM tasks WHERE parent_id IS NULL AND status = 'COMPLETED'`);
-    const [{ steps, attempts }] = await db.query<{ steps: number; attempts: number }>(
+    const [{ roots }] = await stack.db.query<{ roots: number }>(`SELECT count(*)::int AS roots FROM tasks WHERE parent_id IS NULL AND status = 'COMPLETED'`);
+    const [{ steps, attempts }] = await stack.db.query<{ steps: number; attempts: number }>(
       `SELECT count(*)::int AS steps, sum(attempts)::int AS attempts FROM tasks WHERE parent_id IS NOT NULL AND status = 'COMPLETED'`,
     );
     const applied = new Map<string, number>();

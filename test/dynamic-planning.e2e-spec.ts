@@ -1,13 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent } from '@orchestrator/agent-sdk';
-import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startDemoAgents, startOrchestrator, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
 
 const cycle = { steps: [{ id: 'a', agent: 'llm_agent', task_type: 'generate_content', depends_on: ['b'] }, { id: 'b', agent: 'llm_agent', task_type: 'generate_content', depends_on: ['a'] }] };
 const HOSTILE: [string, unknown, string][] = [
@@ -25,46 +19,24 @@ const HOSTILE: [string, unknown, string][] = [
 ];
 
 describe('plans built at run time', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let demo: AppProcess;
-  let orchestrator: AppProcess;
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    demo = startDemoAgents(mkdtempSync(join(tmpdir(), 'dynamic-published-')));
-    nats = await PlainNatsClient.connect();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await orchestrator?.stop();
-    await demo?.stop();
-    await db?.close();
-  });
+  const stack = useTestStack({ demoAgents: true, agentsFirst: true, waitForAgents: 5 });
 
   describe('with the demo planner (llm_agent, plan_task)', () => {
-    beforeAll(async () => {
-      orchestrator = await startOrchestrator();
-      await waitForAgents(orchestrator.baseUrl, 5);
-    });
-
     afterAll(async () => {
-      await orchestrator.stop();
+      await stack.orchestrator.stop();
     });
 
     it('plans research_report (no workflow file), runs the sub-topics in parallel and merges them', async () => {
-      const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'research-1', task_type: 'research_report', payload: { topic: 'Event sourcing' } });
+      const response = await stack.submit({ task_id: 'research-1', task_type: 'research_report', payload: { topic: 'Event sourcing' } });
       expect(response).toMatchObject({ task_id: 'research-1', status: 'COMPLETED' });
       const output = (response['result'] as { output: { title: string; content: string; sections: number } }).output;
       expect(output.title).toBe('Research report: Event sourcing');
       expect(output.sections).toBe(3);
       for (const part of ['Background', 'Current state', 'Open questions']) expect(output.content).toContain(`Event sourcing: ${part}`);
-      const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/research-1`)).json()) as {
+      const view = await stack.get<{
         plan: { task_type: string; steps: { id: string; depends_on: string[]; capability: string | null }[] };
         steps: { step: string; agent: string; status: string }[];
-      };
+      }>('/tasks/research-1');
       expect(view.plan.task_type).toBe('research_report');
       expect(view.plan.steps.map((s) => s.id)).toEqual(['part_1', 'part_2', 'part_3', 'merge']);
       expect(view.plan.steps[3]).toMatchObject({ capability: 'merge_sections', depends_on: ['part_1', 'part_2', 'part_3'] });
@@ -72,30 +44,25 @@ describe('plans built at run time', () => {
     });
 
     it('fails a task type nobody can plan, storing nothing', async () => {
-      const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'unplannable-1', task_type: 'compose_symphony' });
+      const response = await stack.submit({ task_id: 'unplannable-1', task_type: 'compose_symphony' });
       expect(response).toMatchObject({ status: 'FAILED', error: 'plan: the planner could not plan "compose_symphony": llm_agent has no plan for task_type compose_symphony' });
-      expect(await db.query(`SELECT id FROM tasks WHERE task_id = 'unplannable-1'`)).toHaveLength(0);
+      expect(await stack.db.query(`SELECT id FROM tasks WHERE task_id = 'unplannable-1'`)).toHaveLength(0);
     });
   });
 
   describe('with a planner that answers hostile plans', () => {
-    let planner: Agent;
     const asked: Record<string, unknown>[] = [];
 
     beforeAll(async () => {
-      planner = new Agent({ name: 'e2e_planner', agentType: 'test', natsUrl: testEnv().natsUrl });
+      const planner = new Agent({ name: 'e2e_planner', agentType: 'test', natsUrl: testEnv().natsUrl });
       planner.handle('plan_task', (payload) => {
         asked.push(payload);
         const request = payload['request'] as { payload: { kind: number } };
         return Promise.resolve({ plan: HOSTILE[request.payload.kind]?.[1] });
       });
-      await planner.start();
-      orchestrator = await startOrchestrator({ env: { PLANNER_AGENT: 'e2e_planner', PLAN_MAX_STEPS: '50' } });
-      await waitForAgents(orchestrator.baseUrl, 6);
-    });
-
-    afterAll(async () => {
-      await planner.stop();
+      await stack.startAgents(planner);
+      await stack.restart({ env: { PLANNER_AGENT: 'e2e_planner', PLAN_MAX_STEPS: '50' } });
+      await stack.waitForAgents(6);
     });
 
     it.each(HOSTILE.map(([name, , message], kind) => [name, kind, message] as const))(
@@ -103,13 +70,13 @@ describe('plans built at run time', () => {
       async (_name, kind, message) => {
         const before = asked.length;
         const taskId = `hostile-${kind}`;
-        const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: taskId, task_type: 'anything_goes', payload: { kind } });
+        const response = await stack.submit({ task_id: taskId, task_type: 'anything_goes', payload: { kind } });
         expect(response).toMatchObject({ task_id: taskId, status: 'FAILED' });
         expect(response['error']).toMatch(/^plan: the planner's plan is invalid: /);
         expect(response['error']).toContain(message);
         expect(asked.length - before).toBe(2);
         expect(asked[asked.length - 1]?.['previous_errors']).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
-        expect(await db.query(`SELECT id FROM tasks WHERE task_id = $1`, [taskId])).toHaveLength(0);
+        expect(await stack.db.query(`SELECT id FROM tasks WHERE task_id = $1`, [taskId])).toHaveLength(0);
       },
     );
   });

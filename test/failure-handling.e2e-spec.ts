@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '@orchestrator/agent-sdk';
 import { ORCHESTRATOR_CANCEL_SUBJECT, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const SWEEP_INTERVAL_MS = 200;
@@ -20,19 +19,14 @@ interface StepRow {
 }
 
 describe('failure handling', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  const agents: Agent[] = [];
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
   const flakyCalls = new Map<string, number[]>();
   const cancelled: string[] = [];
 
-  function agent(name: string, work: (payload: Record<string, unknown>, taskId: string, signal: AbortSignal) => Promise<Record<string, unknown>>): void {
+  function agent(name: string, work: (payload: Record<string, unknown>, taskId: string, signal: AbortSignal) => Promise<Record<string, unknown>>): Agent {
     const a = new Agent({ name, agentType: 'test', natsUrl: testEnv().natsUrl, heartbeatIntervalMs: 1000 });
-    a.handle('e2e_work', (payload, ctx) => work(payload, ctx.taskId, ctx.signal));
-    agents.push(a);
+    return a.handle('e2e_work', (payload, ctx) => work(payload, ctx.taskId, ctx.signal));
   }
 
   const untilCancelled = (taskId: string, signal: AbortSignal): Promise<never> =>
@@ -46,42 +40,36 @@ describe('failure handling', () => {
     });
 
   async function stepsOf(taskId: string): Promise<StepRow[]> {
-    return db.query<StepRow>(
+    return stack.db.query<StepRow>(
       `SELECT s.step_key, s.status, s.attempts, s.agent_name, s.error FROM tasks s JOIN tasks r ON s.root_id = r.id
         WHERE r.task_id = $1 AND r.parent_id IS NULL AND s.parent_id IS NOT NULL ORDER BY s.step_key`,
       [taskId],
     );
   }
 
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    agent('e2e_flaky', (_payload, taskId) => {
-      const [stepId, attempt] = taskId.split(':');
-      const calls = flakyCalls.get(stepId ?? '') ?? [];
-      calls.push(Date.now());
-      flakyCalls.set(stepId ?? '', calls);
-      return Number(attempt) < 3 ? Promise.reject(new Error(`flaky failure ${attempt}`)) : Promise.resolve({ attempt: Number(attempt) });
-    });
-    agent('e2e_silent', (_payload, taskId, signal) => untilCancelled(taskId, signal));
-    agent('e2e_slow', (_payload, taskId, signal) => untilCancelled(taskId, signal));
-    agent('e2e_backup', (payload) => Promise.resolve({ echo: payload, by: 'e2e_backup' }));
-    agent('e2e_broken', () => Promise.reject(new Error('broken on purpose')));
-    await Promise.all(agents.map((a) => a.start()));
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env: { SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS) } });
-    nats = await PlainNatsClient.connect();
+  const stack = useTestStack({
+    workflowsDir: FIXTURES,
+    env: { SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS) },
+    agentsFirst: true,
+    agents: [
+      agent('e2e_flaky', (_payload, taskId) => {
+        const [stepId, attempt] = taskId.split(':');
+        const calls = flakyCalls.get(stepId ?? '') ?? [];
+        calls.push(Date.now());
+        flakyCalls.set(stepId ?? '', calls);
+        return Number(attempt) < 3 ? Promise.reject(new Error(`flaky failure ${attempt}`)) : Promise.resolve({ attempt: Number(attempt) });
+      }),
+      agent('e2e_silent', (_payload, taskId, signal) => untilCancelled(taskId, signal)),
+      agent('e2e_slow', (_payload, taskId, signal) => untilCancelled(taskId, signal)),
+      agent('e2e_backup', (payload) => Promise.resolve({ echo: payload, by: 'e2e_backup' })),
+      agent('e2e_broken', () => Promise.reject(new Error('broken on purpose'))),
+    ],
   });
-
-  afterAll(async () => {
-    release();
-    await nats?.close();
-    await Promise.all(agents.map((a) => a.stop()));
-    await orchestrator?.stop();
-    await db?.close();
-  });
+  // Before the stack stops its agents, which wait for the handlers still holding a task.
+  afterAll(() => release());
 
   it('retries a failing agent with backoff until its third attempt completes', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'flaky-1', task_type: 'e2e_flaky' });
+    const response = await stack.submit({ task_id: 'flaky-1', task_type: 'e2e_flaky' });
     expect(response).toMatchObject({ status: 'COMPLETED', result: { steps: { only: { attempt: 3 } } } });
     expect(await stepsOf('flaky-1')).toMatchObject([{ status: 'COMPLETED', attempts: 3, error: null }]);
     const [calls] = [...flakyCalls.values()];
@@ -93,7 +81,7 @@ describe('failure handling', () => {
     expect(second - first).toBeLessThan(300 + slack);
     expect(third - second).toBeLessThan(600 + slack);
     // Structured logs: JSON lines, those about the workflow carrying its task_id.
-    const lines = readFileSync(orchestrator.logFile, 'utf8').split('\n').filter((line) => line.startsWith('{'));
+    const lines = readFileSync(stack.orchestrator.logFile, 'utf8').split('\n').filter((line) => line.startsWith('{'));
     const retries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => String(l['msg']).includes('retry in'));
     expect(retries.length).toBeGreaterThanOrEqual(2);
     expect(retries.every((l) => l['task_id'] === 'flaky-1' && l['level'] === 30 && l['context'] === 'StepTransitions')).toBe(true);
@@ -101,7 +89,7 @@ describe('failure handling', () => {
 
   it('moves to the fallback agent when the first one never answers', async () => {
     const started = Date.now();
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'silent-1', task_type: 'e2e_timeout_fallback', payload: { n: 1 } });
+    const response = await stack.submit({ task_id: 'silent-1', task_type: 'e2e_timeout_fallback', payload: { n: 1 } });
     const elapsed = Date.now() - started;
     expect(response).toMatchObject({ status: 'COMPLETED', result: { steps: { only: { by: 'e2e_backup' } } } });
     expect(await stepsOf('silent-1')).toMatchObject([{ status: 'COMPLETED', attempts: 2, agent_name: 'e2e_backup' }]);
@@ -111,7 +99,7 @@ describe('failure handling', () => {
 
   it('moves to the fallback agent at once when no agent is subscribed', async () => {
     const started = Date.now();
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'absent-1', task_type: 'e2e_absent_fallback' });
+    const response = await stack.submit({ task_id: 'absent-1', task_type: 'e2e_absent_fallback' });
     const elapsed = Date.now() - started;
     expect(response).toMatchObject({ status: 'COMPLETED', result: { steps: { only: { by: 'e2e_backup' } } } });
     const [step] = await stepsOf('absent-1');
@@ -121,7 +109,7 @@ describe('failure handling', () => {
   });
 
   it('fails the workflow naming the step, cancels running siblings and keeps partial results', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'broken-1', task_type: 'e2e_parallel_fail' });
+    const response = await stack.submit({ task_id: 'broken-1', task_type: 'e2e_parallel_fail' });
     expect(response).toMatchObject({ status: 'FAILED', success: false });
     expect(response['error']).toBe('step "broken" (agent e2e_broken) failed after 2 attempts: broken on purpose');
     expect(response['result']).toMatchObject({
@@ -142,7 +130,7 @@ describe('failure handling', () => {
   });
 
   it('goes on past a failed optional step', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'optional-1', task_type: 'e2e_optional' });
+    const response = await stack.submit({ task_id: 'optional-1', task_type: 'e2e_optional' });
     expect(response).toMatchObject({ status: 'COMPLETED', result: { output: { got: 'nothing' } } });
     expect((await stepsOf('optional-1')).map((s) => [s.step_key, s.status])).toEqual([
       ['after', 'COMPLETED'],
@@ -151,35 +139,35 @@ describe('failure handling', () => {
   });
 
   it('cancels a running workflow over HTTP, telling the agent and the requester', async () => {
-    const answers = nats.collect('e2e.cancel.answers');
-    await nats.flush();
-    nats.nc.publish(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'cancel-http', task_type: 'e2e_slow_one' }), { reply: 'e2e.cancel.answers' });
+    const answers = stack.nats.collect('e2e.cancel.answers');
+    await stack.nats.flush();
+    stack.nats.nc.publish(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'cancel-http', task_type: 'e2e_slow_one' }), { reply: 'e2e.cancel.answers' });
     await waitFor('the step to run', async () => ((await stepsOf('cancel-http'))[0]?.status === 'RUNNING' ? true : undefined));
     const before = cancelled.length;
-    const res = await fetch(`${orchestrator.baseUrl}/tasks/cancel-http/cancel`, { method: 'POST' });
+    const res = await fetch(`${stack.orchestrator.baseUrl}/tasks/cancel-http/cancel`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ task_id: 'cancel-http', status: 'CANCELLED' });
     const [answer] = await answers.waitForCount(1);
     expect(answer).toMatchObject({ task_id: 'cancel-http', status: 'CANCELLED', success: false, error: 'cancelled by request' });
     await waitFor('the agent to see the cancel', () => (cancelled.length > before ? true : undefined));
     expect((await stepsOf('cancel-http'))[0]).toMatchObject({ status: 'CANCELLED' });
-    expect((await fetch(`${orchestrator.baseUrl}/tasks/cancel-http/cancel`, { method: 'POST' })).status).toBe(409);
-    expect((await fetch(`${orchestrator.baseUrl}/tasks/no-such/cancel`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/cancel-http/cancel`, { method: 'POST' })).status).toBe(409);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/no-such/cancel`, { method: 'POST' })).status).toBe(404);
     answers.stop();
   });
 
   it('cancels a running workflow over NATS', async () => {
-    const final = nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'cancel-nats', task_type: 'e2e_slow_one' });
+    const final = stack.submit({ task_id: 'cancel-nats', task_type: 'e2e_slow_one' });
     await waitFor('the step to run', async () => ((await stepsOf('cancel-nats'))[0]?.status === 'RUNNING' ? true : undefined));
-    const answer = await nats.request(ORCHESTRATOR_CANCEL_SUBJECT, { task_id: 'cancel-nats' });
+    const answer = await stack.nats.request(ORCHESTRATOR_CANCEL_SUBJECT, { task_id: 'cancel-nats' });
     expect(answer).toMatchObject({ task_id: 'cancel-nats', status: 'CANCELLED' });
     expect(await final).toMatchObject({ task_id: 'cancel-nats', status: 'CANCELLED' });
-    expect(await nats.request(ORCHESTRATOR_CANCEL_SUBJECT, { task_id: 'no-such' })).toMatchObject({ status: 'FAILED', error: 'task_id: no task "no-such"' });
-    expect(await nats.request(ORCHESTRATOR_CANCEL_SUBJECT, { id: 1 })).toMatchObject({ status: 'FAILED' });
+    expect(await stack.nats.request(ORCHESTRATOR_CANCEL_SUBJECT, { task_id: 'no-such' })).toMatchObject({ status: 'FAILED', error: 'task_id: no task "no-such"' });
+    expect(await stack.nats.request(ORCHESTRATOR_CANCEL_SUBJECT, { id: 1 })).toMatchObject({ status: 'FAILED' });
   });
 
   it('fails a workflow that overruns the timeout_ms of its request', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'deadline-1', task_type: 'e2e_slow_one', timeout_ms: 500 });
+    const response = await stack.submit({ task_id: 'deadline-1', task_type: 'e2e_slow_one', timeout_ms: 500 });
     expect(response).toMatchObject({ status: 'FAILED', error: 'workflow timed out after 500 ms' });
     expect((await stepsOf('deadline-1'))[0]).toMatchObject({ status: 'CANCELLED' });
   });

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Agent } from '@orchestrator/agent-sdk';
 import { agentResponseSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { startPairAgents } from './support/pair-agents.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, type AppProcess } from './support/orchestrator-process.js';
+import { describe, expect, it } from 'vitest';
+import { pairAgents } from './support/pair-agents.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const LIMIT = 64 * 1024;
@@ -56,32 +53,14 @@ function malformedRequest(random: () => number, i: number): string | Uint8Array 
 }
 
 describe('hostile input', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  let agents: Agent[] = [];
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env: { MAX_MESSAGE_BYTES: String(LIMIT) } });
-    agents = await startPairAgents();
-    nats = await PlainNatsClient.connect();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await Promise.all(agents.map((a) => a.stop()));
-    await orchestrator?.stop();
-    await db?.close();
-  });
+  const stack = useTestStack({ workflowsDir: FIXTURES, env: { MAX_MESSAGE_BYTES: String(LIMIT) }, agents: pairAgents() });
 
   it('survives 10,000 malformed messages and forged answers, answering each request FAILED and writing nothing', async () => {
     const random = prng(20_261_124);
     // Real workflows whose sub-tasks the forgeries aim at.
-    const real = await Promise.all([0, 1, 2].map((i) => nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `real-${i}`, task_type: 'e2e_pair', payload: { text: `r${i}` } })));
+    const real = await Promise.all([0, 1, 2].map((i) => stack.submit({ task_id: `real-${i}`, task_type: 'e2e_pair', payload: { text: `r${i}` } })));
     expect(real.every((r) => r['status'] === 'COMPLETED')).toBe(true);
-    const before = await db.query<{ id: string; status: string; attempts: number; result: unknown }>(`SELECT id, status, attempts, result FROM tasks ORDER BY id`);
+    const before = await stack.db.query<{ id: string; status: string; attempts: number; result: unknown }>(`SELECT id, status, attempts, result FROM tasks ORDER BY id`);
     const steps = before.filter((row) => row.attempts > 0);
 
     let requests = 0;
@@ -90,14 +69,14 @@ describe('hostile input', () => {
       const answers = await Promise.all(
         Array.from({ length: 500 }, (_, j) => {
           requests += 1;
-          return nats.request(ORCHESTRATOR_TASK_SUBJECT, malformedRequest(random, batch * 500 + j), 10_000).catch(() => ({ status: 'NO ANSWER' }));
+          return stack.submit(malformedRequest(random, batch * 500 + j), 10_000).catch(() => ({ status: 'NO ANSWER' }));
         }),
       );
       failedAnswers += answers.filter((a) => a['status'] === 'FAILED').length;
     }
     let fireAndForget = 0;
     for (let i = 0; i < 2_000; i++) {
-      nats.publish(ORCHESTRATOR_TASK_SUBJECT, malformedRequest(random, i));
+      stack.nats.publish(ORCHESTRATOR_TASK_SUBJECT, malformedRequest(random, i));
       fireAndForget += 1;
     }
     let forged = 0;
@@ -106,27 +85,27 @@ describe('hostile input', () => {
       const taskId = [`${step.id}:${step.attempts + 1 + (i % 5)}`, `${step.id}:0`, `${step.id}:-1`, `${step.id}`, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}:1`][i % 5];
       const status = ['FAILED', 'COMPLETED', 'CANCELLED', 'RUNNING', 'BOGUS'][i % 5];
       const body = i % 7 === 0 ? '{"task_id": "' : JSON.stringify({ task_id: taskId, status, success: status === 'COMPLETED', result: { forged: true }, error: 'forged' });
-      nats.publish(agentResponseSubject(i % 2 === 0 ? 'e2e_second' : 'e2e_first'), body);
+      stack.nats.publish(agentResponseSubject(i % 2 === 0 ? 'e2e_second' : 'e2e_first'), body);
       forged += 1;
     }
-    await nats.flush();
+    await stack.nats.flush();
     let http4xx = 0;
     for (let i = 0; i < 1_000; i++) {
       const body = malformedRequest(random, i);
-      const res = await fetch(`${orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       if (res.status >= 400 && res.status < 500) http4xx += 1;
     }
 
-    const health = await fetch(`${orchestrator.baseUrl}/health/ready`);
-    const status = readFileSync(`/proc/${orchestrator.child.pid ?? 0}/status`, 'utf8');
+    const health = await fetch(`${stack.orchestrator.baseUrl}/health/ready`);
+    const status = readFileSync(`/proc/${stack.orchestrator.child.pid ?? 0}/status`, 'utf8');
     const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
-    const after = await db.query<{ id: string; status: string; attempts: number; result: unknown }>(`SELECT id, status, attempts, result FROM tasks ORDER BY id`);
+    const after = await stack.db.query<{ id: string; status: string; attempts: number; result: unknown }>(`SELECT id, status, attempts, result FROM tasks ORDER BY id`);
     console.log(
       `fuzz: ${requests} malformed requests (${failedAnswers} answered FAILED), ${fireAndForget} without a reply subject, ` +
         `${forged} forged answers, ${http4xx}/1000 HTTP bodies refused with 4xx; peak RSS ${peakRssMb.toFixed(0)} MB; ` +
         `rows before ${before.length}, after ${after.length}`,
     );
-    expect(orchestrator.running).toBe(true);
+    expect(stack.orchestrator.running).toBe(true);
     expect(health.status).toBe(200);
     expect(failedAnswers).toBe(requests);
     expect(http4xx).toBe(1_000);

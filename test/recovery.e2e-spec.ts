@@ -1,25 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import type { Agent } from '@orchestrator/agent-sdk';
 import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { startPairAgents } from './support/pair-agents.js';
+import { describe, expect, it } from 'vitest';
 import { infra } from './support/infra.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { waitFor } from './support/orchestrator-process.js';
+import { pairAgents } from './support/pair-agents.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const WORKFLOWS = 60;
 
 describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  let agents: Agent[] = [];
+  const stack = useTestStack({ workflowsDir: FIXTURES, agents: pairAgents({ delayMs: 100, maxConcurrency: 4 }), agentsFirst: true });
 
   async function completed(prefix: string): Promise<number> {
-    const [row] = await db.query<{ n: number }>(
+    const [row] = await stack.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM tasks WHERE parent_id IS NULL AND status = 'COMPLETED' AND task_id LIKE $1`,
       [`${prefix}-%`],
     );
@@ -27,33 +22,18 @@ describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
   }
 
   async function readiness(): Promise<number> {
-    return (await fetch(`${orchestrator.baseUrl}/health/ready`)).status;
+    return (await fetch(`${stack.orchestrator.baseUrl}/health/ready`)).status;
   }
 
   function submitAll(prefix: string): void {
     for (let i = 0; i < WORKFLOWS; i++) {
-      nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id: `${prefix}-${i}`, task_type: 'e2e_resilient', payload: { text: `t${i}` }, requester_id: 'e2e_recovery' });
+      stack.nats.publish(ORCHESTRATOR_TASK_SUBJECT, { task_id: `${prefix}-${i}`, task_type: 'e2e_resilient', payload: { text: `t${i}` }, requester_id: 'e2e_recovery' });
     }
   }
 
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    agents = await startPairAgents({ delayMs: 100, maxConcurrency: 4 });
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
-    nats = await PlainNatsClient.connect();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await Promise.all(agents.map((a) => a.stop()));
-    await orchestrator?.stop();
-    await db?.close();
-  });
-
   it('completes every workflow after NATS is restarted', async () => {
     submitAll('nats');
-    await nats.flush();
+    await stack.nats.flush();
     await waitFor('some workflows to complete', async () => ((await completed('nats')) >= 5 ? true : undefined));
     await infra('stop', 'nats');
     const during = await completed('nats');
@@ -68,20 +48,20 @@ describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
 
   it('completes every workflow after PostgreSQL is restarted', async () => {
     submitAll('pg');
-    await nats.flush();
+    await stack.nats.flush();
     await waitFor('some workflows to complete', async () => ((await completed('pg')) >= 5 ? true : undefined));
-    await db.close();
+    await stack.db.close();
     await infra('stop', 'postgres');
     await waitFor('readiness to report PostgreSQL down', async () => ((await readiness()) === 503 ? true : undefined), 10_000);
     await sleep(1_000);
     await infra('start', 'postgres');
-    db = await TestDatabase.connect();
+    await stack.reconnectDatabase();
     const during = await completed('pg');
     await waitFor('readiness to recover', async () => ((await readiness()) === 200 ? true : undefined), 20_000);
     await waitFor(`all ${WORKFLOWS} workflows to complete`, async () => ((await completed('pg')) === WORKFLOWS ? true : undefined), 90_000, 250);
     console.log(`PostgreSQL restart: ${during} of ${WORKFLOWS} completed just after it came back, all ${WORKFLOWS} afterwards`);
     expect(await completed('pg')).toBe(WORKFLOWS);
-    const [{ steps }] = await db.query<{ steps: number }>(
+    const [{ steps }] = await stack.db.query<{ steps: number }>(
       `SELECT count(*)::int AS steps FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id LIKE 'pg-%' AND s.parent_id IS NOT NULL AND s.status = 'COMPLETED'`,
     );
     expect(steps).toBe(WORKFLOWS * 2);

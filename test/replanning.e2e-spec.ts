@@ -1,11 +1,9 @@
 import { join } from 'node:path';
 import { Agent } from '@orchestrator/agent-sdk';
-import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 
@@ -45,10 +43,6 @@ interface TaskView {
 }
 
 describe('re-planning when a step fails for good', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  let agents: Agent[] = [];
   const revisionQuestions: Record<string, unknown>[] = [];
   const planQuestions: Record<string, unknown>[] = [];
   const goodCalls: string[] = [];
@@ -56,53 +50,43 @@ describe('re-planning when a step fails for good', () => {
   let holdRevisions: Promise<void> | null = null;
   let heldOne: (() => void) | null = null;
 
-  const env = { PLANNER_AGENT: 'e2e_replanner', PLANNER_TIMEOUT_MS: '1000', PLANNER_RETRIES: '1' };
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    const natsUrl = testEnv().natsUrl;
-    const good = new Agent({ name: 'e2e_good', agentType: 'test', natsUrl }).handle('e2e_work', (payload) => {
-      goodCalls.push(String(payload['text']));
-      return Promise.resolve({ text: `${String(payload['text'])}+good` });
-    });
-    const bad = new Agent({ name: 'e2e_bad', agentType: 'test', natsUrl }).handle('e2e_work', () => Promise.reject(new Error('bad agent')));
-    const planner = new Agent({ name: 'e2e_replanner', agentType: 'test', natsUrl }).handle('plan_task', async (payload) => {
-      const request = payload['request'] as { task_type: string; payload: { mode?: string } };
-      if (payload['revise'] === undefined) {
-        planQuestions.push(payload);
-        if (request.task_type === 'e2e_planned') return { plan: PLANNED };
-        throw new Error(`no plan for ${request.task_type}`);
-      }
-      revisionQuestions.push(payload);
-      if (holdRevisions) {
-        heldOne?.();
-        await holdRevisions;
-      }
-      const mode = request.payload.mode ?? 'fix';
-      return { plan: REVISIONS[mode === 'slow' ? 'fix' : mode] };
-    });
-    agents = [good, bad, planner];
-    await Promise.all(agents.map((agent) => agent.start()));
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env });
-    await waitForAgents(orchestrator.baseUrl, 3);
-    nats = await PlainNatsClient.connect();
+  const natsUrl = testEnv().natsUrl;
+  const good = new Agent({ name: 'e2e_good', agentType: 'test', natsUrl }).handle('e2e_work', (payload) => {
+    goodCalls.push(String(payload['text']));
+    return Promise.resolve({ text: `${String(payload['text'])}+good` });
+  });
+  const bad = new Agent({ name: 'e2e_bad', agentType: 'test', natsUrl }).handle('e2e_work', () => Promise.reject(new Error('bad agent')));
+  const planner = new Agent({ name: 'e2e_replanner', agentType: 'test', natsUrl }).handle('plan_task', async (payload) => {
+    const request = payload['request'] as { task_type: string; payload: { mode?: string } };
+    if (payload['revise'] === undefined) {
+      planQuestions.push(payload);
+      if (request.task_type === 'e2e_planned') return { plan: PLANNED };
+      throw new Error(`no plan for ${request.task_type}`);
+    }
+    revisionQuestions.push(payload);
+    if (holdRevisions) {
+      heldOne?.();
+      await holdRevisions;
+    }
+    const mode = request.payload.mode ?? 'fix';
+    return { plan: REVISIONS[mode === 'slow' ? 'fix' : mode] };
   });
 
-  afterAll(async () => {
-    await nats?.close();
-    await orchestrator?.stop();
-    await Promise.all(agents.map((agent) => agent.stop()));
-    await db?.close();
+  const stack = useTestStack({
+    workflowsDir: FIXTURES,
+    env: { PLANNER_AGENT: 'e2e_replanner', PLANNER_TIMEOUT_MS: '1000', PLANNER_RETRIES: '1' },
+    agents: [good, bad, planner],
+    agentsFirst: true,
+    waitForAgents: 3,
   });
 
   async function view(taskId: string): Promise<TaskView> {
-    return (await (await fetch(`${orchestrator.baseUrl}/tasks/${taskId}`)).json()) as TaskView;
+    return stack.get<TaskView>(`/tasks/${taskId}`);
   }
 
   it('asks the planner with what finished and what failed, then runs the revised plan, keeping the finished steps', async () => {
     const before = revisionQuestions.length;
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-fix', task_type: 'e2e_replan', payload: { topic: 't', mode: 'fix' } });
+    const response = await stack.submit({ task_id: 'replan-fix', task_type: 'e2e_replan', payload: { topic: 't', mode: 'fix' } });
     expect(response).toMatchObject({ status: 'COMPLETED', success: true });
     expect((response['result'] as { output: unknown }).output).toEqual({ text: 't+good+good+good' });
     // research ran once: the revision built on its result rather than running it again.
@@ -131,7 +115,7 @@ describe('re-planning when a step fails for good', () => {
 
   it('fails the workflow when the revised plan fails too and no revision is left', async () => {
     const before = revisionQuestions.length;
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-bad', task_type: 'e2e_replan', payload: { topic: 'u', mode: 'again_bad' } });
+    const response = await stack.submit({ task_id: 'replan-bad', task_type: 'e2e_replan', payload: { topic: 'u', mode: 'again_bad' } });
     expect(response).toMatchObject({ status: 'FAILED', success: false, error: 'step "draft_again" (agent e2e_bad) failed after 1 attempt: bad agent' });
     expect(revisionQuestions.length - before).toBe(1);
     const task = await view('replan-bad');
@@ -141,26 +125,26 @@ describe('re-planning when a step fails for good', () => {
 
   it('fails the workflow naming both problems when the planner answers no usable revision', async () => {
     const before = revisionQuestions.length;
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-refused', task_type: 'e2e_replan', payload: { topic: 'v', mode: 'refuse' } });
+    const response = await stack.submit({ task_id: 'replan-refused', task_type: 'e2e_replan', payload: { topic: 'v', mode: 'refuse' } });
     expect(response).toMatchObject({ status: 'FAILED', success: false });
     expect(response['error']).toMatch(/^step "draft" \(agent e2e_bad\) failed after 1 attempt: bad agent; re-planning failed: plan: the planner's plan is invalid: /);
     expect(response['error']).toContain('step "research" is already done in this workflow; give the new step another id');
     // Asked once, then once more with the errors.
     expect(revisionQuestions.length - before).toBe(2);
     expect((await view('replan-refused')).plan_history).toHaveLength(0);
-    const metrics = await (await fetch(`${orchestrator.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
     // replan-fix and replan-bad were revised; replan-refused was not.
     expect(metrics).toMatch(/^orchestrator_plan_revisions_total\{outcome="applied"\} 2$/m);
     expect(metrics).toMatch(/^orchestrator_plan_revisions_total\{outcome="refused"\} 1$/m);
   });
 
   it('plans a workflow whose file says plan: dynamic, checking the payload first and applying the file\'s policies', async () => {
-    const refused = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'planned-bad', task_type: 'e2e_planned', payload: {} });
+    const refused = await stack.submit({ task_id: 'planned-bad', task_type: 'e2e_planned', payload: {} });
     expect(refused).toMatchObject({ status: 'FAILED', error: 'payload.topic: is required' });
     expect(planQuestions).toHaveLength(0);
-    expect(await db.query(`SELECT id FROM tasks WHERE task_id = 'planned-bad'`)).toHaveLength(0);
+    expect(await stack.db.query(`SELECT id FROM tasks WHERE task_id = 'planned-bad'`)).toHaveLength(0);
 
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'planned-1', task_type: 'e2e_planned', payload: { topic: 'p' } });
+    const response = await stack.submit({ task_id: 'planned-1', task_type: 'e2e_planned', payload: { topic: 'p' } });
     expect(response).toMatchObject({ status: 'COMPLETED', success: true });
     expect((response['result'] as { output: unknown }).output).toEqual({ text: 'p+good+good+good' });
     expect(planQuestions).toHaveLength(1);
@@ -169,7 +153,7 @@ describe('re-planning when a step fails for good', () => {
     expect(task.plan).toMatchObject({ version: 3, revision: 2, replan: { max_revisions: 1 } });
     expect(task.plan_history[0]?.plan.steps.map((s) => s.id)).toEqual(['research', 'draft', 'publish']);
     expect(task.plan_history[0]?.error).toBe('step "draft" (agent e2e_bad) failed after 1 attempt: bad agent');
-    const workflows = (await (await fetch(`${orchestrator.baseUrl}/workflows`)).json()) as { items: { task_type: string; plan: string; steps: unknown[] }[] };
+    const workflows = await stack.get<{ items: { task_type: string; plan: string; steps: unknown[] }[] }>('/workflows');
     expect(workflows.items.find((w) => w.task_type === 'e2e_planned')).toMatchObject({ plan: 'dynamic', steps: [] });
     expect(workflows.items.find((w) => w.task_type === 'e2e_replan')).toMatchObject({ plan: 'fixed' });
   });
@@ -179,12 +163,12 @@ describe('re-planning when a step fails for good', () => {
     holdRevisions = new Promise((resolve) => (release = resolve));
     const held = new Promise<void>((resolve) => (heldOne = resolve));
     const before = revisionQuestions.length;
-    const answer = nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'replan-restart', task_type: 'e2e_replan', payload: { topic: 'w', mode: 'slow' } }, 60_000);
+    const answer = stack.submit({ task_id: 'replan-restart', task_type: 'e2e_replan', payload: { topic: 'w', mode: 'slow' } }, 60_000);
     await held;
-    await orchestrator.kill();
+    await stack.orchestrator.kill();
     holdRevisions = null;
     release();
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES, env });
+    await stack.restart();
     // The lease of the dead replica (planner timeout x attempts + 5 s) runs out, then the sweeper asks again.
     await waitFor('the workflow to complete', async () => ((await view('replan-restart')).status === 'COMPLETED' ? true : undefined), 30_000, 200);
     expect(revisionQuestions.length - before).toBeGreaterThanOrEqual(2);

@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startDemoAgents, startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor, type AppProcess } from './support/orchestrator-process.js';
 import { ResilientRequester } from './support/resilient-requester.js';
+import { useTestStack } from './support/test-stack.js';
 
 const WORKFLOWS = 1_000;
 
@@ -18,35 +14,17 @@ interface ReplicaStatus {
 }
 
 describe('three replicas share the work', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let replicas: AppProcess[] = [];
-  let agents: AppProcess;
+  const stack = useTestStack({ replicas: 3, env: (replica) => ({ INSTANCE_ID: `replica-${replica + 1}` }), demoAgents: true, waitForAgents: 5 });
 
   async function status(replica: AppProcess): Promise<ReplicaStatus> {
     return (await (await fetch(`${replica.baseUrl}/status`)).json()) as ReplicaStatus;
   }
 
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    replicas = await Promise.all([1, 2, 3].map((n) => startOrchestrator({ env: { INSTANCE_ID: `replica-${n}` } })));
-    agents = startDemoAgents(mkdtempSync(join(tmpdir(), 'replicas-published-')), undefined);
-    nats = await PlainNatsClient.connect();
-    await waitForAgents(replicas[0]?.baseUrl ?? '', 5);
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await agents?.stop();
-    await Promise.all(replicas.map((r) => r.stop()));
-    await db?.close();
-  });
-
   it('completes 1,000 workflows once each, shared among replicas, with one replica killed mid-run', async () => {
     const started = Date.now();
+    const replicas = stack.orchestrators;
     const live = () => replicas.find((r) => r.running) ?? replicas[0];
-    const requester = new ResilientRequester(nats, 'e2e.replicas.replies', () => live()?.baseUrl ?? '');
+    const requester = new ResilientRequester(stack.nats, 'e2e.replicas.replies', () => live()?.baseUrl ?? '');
     await requester.start();
     const submitting = requester.submitPaced(
       Array.from({ length: WORKFLOWS }, (_, i) => ({ task_id: `replicas-${i}`, task_type: 'create_blog_post', payload: { topic: `Replica ${i}` } })),
@@ -74,7 +52,7 @@ describe('three replicas share the work', () => {
     const statuses = [...requester.finals.values()].map((responses) => responses[0]?.['status']);
     expect(statuses.filter((s) => s === 'COMPLETED')).toHaveLength(WORKFLOWS);
     for (const responses of requester.finals.values()) for (const copy of responses) expect(copy).toEqual(responses[0]);
-    const [{ roots, steps }] = await db.query<{ roots: number; steps: number }>(
+    const [{ roots, steps }] = await stack.db.query<{ roots: number; steps: number }>(
       `SELECT count(*) FILTER (WHERE parent_id IS NULL AND status = 'COMPLETED')::int AS roots,
               count(*) FILTER (WHERE parent_id IS NOT NULL AND status = 'COMPLETED')::int AS steps FROM tasks`,
     );

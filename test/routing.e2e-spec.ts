@@ -2,12 +2,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
-import { agentTaskSubject, completedResponse, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { agentTaskSubject, completedResponse } from '@orchestrator/contracts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const HEARTBEAT_TTL_MS = 2_000;
@@ -15,9 +14,13 @@ const CAPACITIES = { e2e_small: 2, e2e_medium: 4, e2e_large: 8 } as const;
 type WorkerName = keyof typeof CAPACITIES;
 
 describe('routing by capability, load and priority', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
+  const stack = useTestStack({
+    workflowsDir: FIXTURES,
+    env: {
+      AGENT_HEARTBEAT_TTL_MS: String(HEARTBEAT_TTL_MS),
+      STATIC_AGENTS: JSON.stringify([{ name: 'e2e_static', capabilities: ['e2e_static_work'], max_concurrency: 2 }]),
+    },
+  });
   const connections: NatsConnection[] = [];
   let workers: Record<WorkerName, Agent>;
   const handledBy = new Map<string, string>();
@@ -32,45 +35,28 @@ describe('routing by capability, load and priority', () => {
       handledBy.set(ctx.taskId, name);
       return { by: name };
     });
-    await agent.start();
+    await stack.startAgents(agent);
     return agent;
   }
 
   async function listed(): Promise<string[]> {
-    const body = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: { name: string }[] };
+    const body = await stack.get<{ items: { name: string }[] }>('/agents');
     return body.items.map((a) => a.name);
   }
 
   async function runAll(prefix: string, count: number, priority = 'NORMAL'): Promise<Record<string, unknown>[]> {
     return Promise.all(
       Array.from({ length: count }, (_, i) =>
-        nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `${prefix}-${i}`, task_type: 'e2e_capability', priority }, 120_000),
+        stack.submit({ task_id: `${prefix}-${i}`, task_type: 'e2e_capability', priority }, 120_000),
       ),
     );
   }
 
   beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    orchestrator = await startOrchestrator({
-      workflowsDir: FIXTURES,
-      env: {
-        AGENT_HEARTBEAT_TTL_MS: String(HEARTBEAT_TTL_MS),
-        STATIC_AGENTS: JSON.stringify([{ name: 'e2e_static', capabilities: ['e2e_static_work'], max_concurrency: 2 }]),
-      },
-    });
     workers = { e2e_small: await worker('e2e_small'), e2e_medium: await worker('e2e_medium'), e2e_large: await worker('e2e_large') };
-    nats = await PlainNatsClient.connect();
     await waitFor('the workers to be registered', async () => ((await listed()).length === 4 ? true : undefined));
   });
-
-  afterAll(async () => {
-    await nats?.close();
-    if (workers) await Promise.all(Object.values(workers).map((a) => a.stop()));
-    await Promise.all(connections.filter((c) => !c.isClosed()).map((c) => c.close()));
-    await orchestrator?.stop();
-    await db?.close();
-  });
+  stack.onStop(() => Promise.all(connections.filter((c) => !c.isClosed()).map((c) => c.close())));
 
   it('splits 500 concurrent workflows in proportion to capacity without overloading any agent', async () => {
     const responses = await runAll('split', 500);
@@ -96,7 +82,7 @@ describe('routing by capability, load and priority', () => {
     const goneAfter = Date.now() - killedAt;
     const responses = await running;
     expect(responses.every((r) => r['status'] === 'COMPLETED')).toBe(true);
-    const retried = await db.query<{ agent_name: string; attempts: number }>(
+    const retried = await stack.db.query<{ agent_name: string; attempts: number }>(
       `SELECT agent_name, attempts FROM tasks WHERE parent_id IS NOT NULL AND task_id IN (SELECT s.id::text FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id LIKE 'kill-%') AND attempts > 1`,
     );
     console.log(`killed agent gone from routing after ${goneAfter} ms (heartbeat window ${HEARTBEAT_TTL_MS} ms); ${retried.length} steps retried elsewhere`);
@@ -116,7 +102,7 @@ describe('routing by capability, load and priority', () => {
     await single.start();
     await waitFor('the single agent to be registered', async () => ((await listed()).includes('e2e_single') ? true : undefined));
     const submit = (label: string, priority: string) =>
-      nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `prio-${label}`, task_type: 'e2e_priority', priority, payload: { label } }, 60_000);
+      stack.submit({ task_id: `prio-${label}`, task_type: 'e2e_priority', priority, payload: { label } }, 60_000);
     const low = Array.from({ length: 8 }, (_, i) => submit(`low-${i}`, 'LOW'));
     await waitFor('the first LOW to start', () => (order.length > 0 ? true : undefined));
     await sleep(50);
@@ -141,15 +127,15 @@ describe('routing by capability, load and priority', () => {
       },
     });
     await raw.flush();
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'static-1', task_type: 'e2e_static' });
+    const response = await stack.submit({ task_id: 'static-1', task_type: 'e2e_static' });
     await raw.close();
     expect(response).toMatchObject({ status: 'COMPLETED', result: { steps: { legacy: { legacy: true } } } });
-    const agents = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: { name: string; static: boolean; capacity: number }[] };
+    const agents = await stack.get<{ items: { name: string; static: boolean; capacity: number }[] }>('/agents');
     expect(agents.items.find((a) => a.name === 'e2e_static')).toMatchObject({ static: true, capacity: 2 });
   });
 
   it('fails a step no live agent offers once its timeout has passed', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'nobody-1', task_type: 'e2e_nobody' });
+    const response = await stack.submit({ task_id: 'nobody-1', task_type: 'e2e_nobody' });
     expect(response).toMatchObject({ status: 'FAILED' });
     expect(response['error']).toBe('step "lonely" (agent ?) failed: no live agent offers "e2e_nobody_offers_this"');
   });

@@ -1,40 +1,30 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { freePort, startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { describe, expect, it } from 'vitest';
+import { freePort, waitFor } from './support/orchestrator-process.js';
+import { useTestStack } from './support/test-stack.js';
 
 const API_KEY = 'e2e-api-key-0123456789abcdef';
 
 describe('security: API key and NATS credentials', () => {
-  let db: TestDatabase;
-  let orchestrator: AppProcess;
   let natsServer: ChildProcess;
   let natsUrl: string;
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    // A NATS server of its own that requires a user and a password.
-    const port = await freePort();
-    natsUrl = `nats://127.0.0.1:${port}`;
-    natsServer = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'orchestrator', '--pass', 's3cret-pass'], { stdio: 'ignore' });
-    await waitFor('the NATS server with credentials', async () => {
-      const nc = await connect({ servers: natsUrl, user: 'orchestrator', pass: 's3cret-pass' });
-      await nc.close();
-      return true;
-    });
-    orchestrator = await startOrchestrator({
-      env: { API_KEY, NATS_URL: natsUrl, NATS_USER: 'orchestrator', NATS_PASSWORD: 's3cret-pass' },
-    });
+  const stack = useTestStack({
+    env: () => ({ API_KEY, NATS_URL: natsUrl, NATS_USER: 'orchestrator', NATS_PASSWORD: 's3cret-pass' }),
+    before: async () => {
+      // A NATS server of its own that requires a user and a password.
+      const port = await freePort();
+      natsUrl = `nats://127.0.0.1:${port}`;
+      natsServer = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'orchestrator', '--pass', 's3cret-pass'], { stdio: 'ignore' });
+      await waitFor('the NATS server with credentials', async () => {
+        const nc = await connect({ servers: natsUrl, user: 'orchestrator', pass: 's3cret-pass' });
+        await nc.close();
+        return true;
+      });
+    },
   });
-
-  afterAll(async () => {
-    await orchestrator?.stop();
-    natsServer?.kill();
-    await db?.close();
-  });
+  stack.onStop(() => natsServer?.kill());
 
   it.each([
     ['no key', {}, 401],
@@ -43,18 +33,18 @@ describe('security: API key and NATS credentials', () => {
     ['the key', { 'x-api-key': API_KEY }, 200],
     ['the key as a bearer token', { authorization: `Bearer ${API_KEY}` }, 200],
   ])('answers GET /tasks with %s: %i', async (_name, headers, status) => {
-    const res = await fetch(`${orchestrator.baseUrl}/tasks`, { headers });
+    const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, { headers });
     expect(res.status).toBe(status);
     if (status === 401) expect(await res.json()).toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
   it('keeps liveness and readiness open and protects the rest', async () => {
-    expect((await fetch(`${orchestrator.baseUrl}/health/live`)).status).toBe(200);
-    expect((await fetch(`${orchestrator.baseUrl}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/health/live`)).status).toBe(200);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/health/ready`)).status).toBe(200);
     for (const path of ['/metrics', '/agents', '/status', '/tasks/x']) {
-      expect((await fetch(`${orchestrator.baseUrl}${path}`)).status).toBe(401);
+      expect((await fetch(`${stack.orchestrator.baseUrl}${path}`)).status).toBe(401);
     }
-    const post = await fetch(`${orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const post = await fetch(`${stack.orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(post.status).toBe(401);
   });
 

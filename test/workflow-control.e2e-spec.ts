@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from '@orchestrator/agent-sdk';
-import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
 import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 
@@ -49,31 +47,13 @@ class EchoAgent {
 }
 
 describe('workflow control: fan-out/fan-in, when, for_each and expressions', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
   const echo = new EchoAgent();
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
-    nats = await PlainNatsClient.connect();
-    await echo.agent.start();
-    await waitForAgents(orchestrator.baseUrl, 1);
-  });
+  const stack = useTestStack({ workflowsDir: FIXTURES, agents: [echo.agent], waitForAgents: 1 });
 
   beforeEach(() => echo.reset());
 
-  afterAll(async () => {
-    await echo.agent.stop();
-    await nats?.close();
-    await orchestrator?.stop();
-    await db?.close();
-  });
-
   async function stepRows(taskId: string): Promise<{ step_key: string; status: string; attempts: number }[]> {
-    return db.query(
+    return stack.db.query(
       `SELECT s.step_key, s.status, s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id
         WHERE r.task_id = $1 AND r.parent_id IS NULL AND s.id <> r.id ORDER BY s.created_at, s.step_key`,
       [taskId],
@@ -81,7 +61,7 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
   }
 
   it('fans out to two steps that run at the same time and joins when both are done', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'fan-1', task_type: 'e2e_fan', payload: { text: 'x' } });
+    const response = await stack.submit({ task_id: 'fan-1', task_type: 'e2e_fan', payload: { text: 'x' } });
     expect(response).toMatchObject({ status: 'COMPLETED', success: true });
     expect((response['result'] as { output: unknown }).output).toEqual({ parts: ['x-left', 'x-right'] });
     const byText = (text: string): Call => {
@@ -99,28 +79,28 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
   });
 
   it('runs the branch whose when holds and skips the other, whose dependents still run', async () => {
-    const high = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'branch-high', task_type: 'e2e_branch', payload: { score: 0.9 } });
+    const high = await stack.submit({ task_id: 'branch-high', task_type: 'e2e_branch', payload: { score: 0.9 } });
     expect(high).toMatchObject({ status: 'COMPLETED', success: true });
     const highResult = high['result'] as { output: Record<string, unknown>; steps: Record<string, unknown> };
     expect(highResult.output).toEqual({ action: 'publish', notified: { published: 'publish', revised: null } });
     expect(highResult.steps['revise']).toEqual({ skipped: true, reason: 'when is false: steps.review.result.score < 0.5' });
     expect(echo.calls.map((c) => c.payload['action'] ?? null)).not.toContain('revise');
 
-    const low = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'branch-low', task_type: 'e2e_branch', payload: { score: 0.1 } });
+    const low = await stack.submit({ task_id: 'branch-low', task_type: 'e2e_branch', payload: { score: 0.1 } });
     expect(low).toMatchObject({ status: 'COMPLETED', success: true });
     expect((low['result'] as { output: unknown }).output).toEqual({ action: 'revise', notified: { published: null, revised: 'revise' } });
     // Skipped steps were never sent: three sub-tasks per workflow, not four.
     expect(echo.calls).toHaveLength(6);
     const rows = await stepRows('branch-low');
     expect(rows.find((r) => r.step_key === 'publish')).toEqual({ step_key: 'publish', status: 'COMPLETED', attempts: 0 });
-    const metrics = await (await fetch(`${orchestrator.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^orchestrator_steps_skipped_total 2$/m);
   });
 
   it('runs one sub-task per item of 100, never more than 10 at once, and keeps the results in list order', async () => {
     // Delays from 100 to 190 ms in a scrambled order: items finish out of list order.
     const items = Array.from({ length: 100 }, (_, i) => ({ n: i, word: `w${(i * 37) % 100}`, delay_ms: 100 + ((i * 7) % 10) * 10 }));
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'each-100', task_type: 'e2e_each', payload: { items } });
+    const response = await stack.submit({ task_id: 'each-100', task_type: 'e2e_each', payload: { items } });
     expect(response).toMatchObject({ status: 'COMPLETED', success: true });
     const output = (response['result'] as { output: Record<string, unknown> }).output;
     expect(output['values']).toEqual(items);
@@ -137,20 +117,20 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
     expect(rows.filter((r) => r.step_key.startsWith('each[')).every((r) => r.status === 'COMPLETED' && r.attempts === 1)).toBe(true);
     expect(rows.filter((r) => r.step_key.startsWith('each['))).toHaveLength(100);
 
-    const detail = (await (await fetch(`${orchestrator.baseUrl}/tasks/each-100`)).json()) as { steps: { step: string }[] };
+    const detail = await stack.get<{ steps: { step: string }[] }>('/tasks/each-100');
     expect(detail.steps.slice(0, 3).map((s) => s.step)).toEqual(['each', 'each[0]', 'each[1]']);
     expect(detail.steps.at(-1)?.step).toBe('count');
   });
 
   it('completes a for_each over an empty list without sending anything for it', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'each-0', task_type: 'e2e_each', payload: { items: [] } });
+    const response = await stack.submit({ task_id: 'each-0', task_type: 'e2e_each', payload: { items: [] } });
     expect(response).toMatchObject({ status: 'COMPLETED', success: true });
     expect((response['result'] as { output: unknown }).output).toEqual({ values: [], positions: [], total: 0 });
     expect(echo.calls).toHaveLength(1);
   });
 
   it('stops a condition that runs away on hostile data at its time limit and sends nothing', async () => {
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, {
+    const response = await stack.submit({
       task_id: 'guard-1',
       task_type: 'e2e_guard',
       payload: { text: `${'a'.repeat(40)}!` },
@@ -159,16 +139,16 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
     expect(response['error']).toBe('step "check" (agent e2e_ctl) failed: when: did not finish within 100 ms');
     expect(echo.calls).toHaveLength(0);
     // The replica is still fine.
-    const ok = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'guard-2', task_type: 'e2e_guard', payload: { text: 'aaaa' } });
+    const ok = await stack.submit({ task_id: 'guard-2', task_type: 'e2e_guard', payload: { text: 'aaaa' } });
     expect(ok).toMatchObject({ status: 'COMPLETED', success: true });
     expect(echo.calls).toHaveLength(1);
-    expect((await fetch(`${orchestrator.baseUrl}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${stack.orchestrator.baseUrl}/health/ready`)).status).toBe(200);
   });
 
   it('fails the for_each step, and the workflow, when an item fails for good, and stops the other items', async () => {
     // Item 5 fails at once, on both its attempts; the others hold their slot for a second.
     const items = Array.from({ length: 30 }, (_, i) => (i === 5 ? 'fail' : i));
-    const response = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'each-bad', task_type: 'e2e_each', payload: { items, delay_ms: 1000 } });
+    const response = await stack.submit({ task_id: 'each-bad', task_type: 'e2e_each', payload: { items, delay_ms: 1000 } });
     expect(response).toMatchObject({ status: 'FAILED', success: false });
     expect(response['error']).toBe('step "each" (agent e2e_ctl) failed: item 5 of 30 failed after 2 attempts: asked to fail');
     const rows = await stepRows('each-bad');
@@ -184,13 +164,13 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
 
   it('finishes a for_each after the orchestrator is killed mid-list and started again, each item once, in order', async () => {
     const items = Array.from({ length: 40 }, (_, i) => i);
-    const answer = nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'each-kill', task_type: 'e2e_each_short', payload: { items } }, 60_000);
+    const answer = stack.submit({ task_id: 'each-kill', task_type: 'e2e_each_short', payload: { items } }, 60_000);
     // The second batch of ten is under way after about 300 ms.
     // Calls of this workflow (a cancelled item of the test before may still be finishing its sleep).
     const mine = (): Call[] => echo.calls.filter((c) => c.payload['delay_ms'] === 300);
     await waitFor('the second batch to start', () => (mine().length >= 10 ? true : undefined), 10_000, 20);
-    await orchestrator.kill();
-    orchestrator = await startOrchestrator({ workflowsDir: FIXTURES });
+    await stack.orchestrator.kill();
+    await stack.restart();
     const response = await answer;
     expect(response).toMatchObject({ task_id: 'each-kill', status: 'COMPLETED', success: true });
     expect((response['result'] as { output: unknown }).output).toEqual({ positions: items });

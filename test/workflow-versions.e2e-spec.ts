@@ -1,13 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Agent } from '@orchestrator/agent-sdk';
-import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDatabase } from './support/database.js';
-import { PlainNatsClient } from './support/nats-client.js';
-import { startOrchestrator, waitFor, type AppProcess } from './support/orchestrator-process.js';
-import { startPairAgents } from './support/pair-agents.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './support/orchestrator-process.js';
+import { pairAgents } from './support/pair-agents.js';
+import { useTestStack } from './support/test-stack.js';
 
 const version = (n: number, agent: string, taskType: string): string => `task_type: e2e_edit
 version: ${n}
@@ -16,54 +13,36 @@ steps:
 `;
 
 describe('editing a workflow file while workflows run', () => {
-  let db: TestDatabase;
-  let nats: PlainNatsClient;
-  let orchestrator: AppProcess;
-  let agents: Agent[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'versions-'));
-
-  beforeAll(async () => {
-    db = await TestDatabase.connect();
-    await db.reset();
-    agents = await startPairAgents({ delayMs: 1_500 });
-    nats = await PlainNatsClient.connect();
-  });
-
-  afterAll(async () => {
-    await nats?.close();
-    await Promise.all(agents.map((a) => a.stop()));
-    await orchestrator?.stop();
-    await db?.close();
-  });
+  const stack = useTestStack({ workflowsDir: dir, replicas: 0, agents: pairAgents({ delayMs: 1_500 }) });
 
   it('leaves running workflows on the plan they started with; new ones take the new version', async () => {
     writeFileSync(join(dir, 'e2e_edit.yaml'), version(1, 'e2e_first', 'e2e_upper'));
-    orchestrator = await startOrchestrator({ workflowsDir: dir });
-    const running = nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'edit-v1', task_type: 'e2e_edit', payload: { text: 'old' } }, 30_000);
+    await stack.startOrchestrator();
+    const running = stack.submit({ task_id: 'edit-v1', task_type: 'e2e_edit', payload: { text: 'old' } }, 30_000);
     await waitFor('the v1 step to run', async () => {
-      const rows = await db.query(`SELECT id FROM tasks WHERE status = 'RUNNING' AND step_key = 'only'`);
+      const rows = await stack.db.query(`SELECT id FROM tasks WHERE status = 'RUNNING' AND step_key = 'only'`);
       return rows.length === 1 ? true : undefined;
     });
     // A new definition only takes effect when a replica (re)starts; the running workflow keeps its stored plan.
     writeFileSync(join(dir, 'e2e_edit.yaml'), version(2, 'e2e_second', 'e2e_wrap'));
-    await orchestrator.stop();
-    orchestrator = await startOrchestrator({ workflowsDir: dir });
-    const fresh = await nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: 'edit-v2', task_type: 'e2e_edit', payload: { text: 'new' } }, 30_000);
+    await stack.restart();
+    const fresh = await stack.submit({ task_id: 'edit-v2', task_type: 'e2e_edit', payload: { text: 'new' } }, 30_000);
     expect(fresh).toMatchObject({ status: 'COMPLETED', result: { steps: { only: { text: '[new]' } } } });
     // The first requester's reply may be lost with the replica it went through; the workflow is not.
     await running.catch(() => undefined);
     const old = await waitFor('the v1 workflow to complete', async () => {
-      const view = (await (await fetch(`${orchestrator.baseUrl}/tasks/edit-v1`)).json()) as {
+      const view = await stack.get<{
         status: string;
         plan: { version: number; steps: { agent: string }[] };
         result: { steps: { only: { text: string } } } | null;
-      };
+      }>('/tasks/edit-v1');
       return view.status === 'COMPLETED' ? view : undefined;
     }, 40_000);
     expect(old.plan.version).toBe(1);
     expect(old.plan.steps[0]?.agent).toBe('e2e_first');
     expect(old.result?.steps.only.text).toBe('OLD');
-    const v2 = (await (await fetch(`${orchestrator.baseUrl}/tasks/edit-v2`)).json()) as { plan: { version: number } };
+    const v2 = await stack.get<{ plan: { version: number } }>('/tasks/edit-v2');
     expect(v2.plan.version).toBe(2);
   });
 });

@@ -127,11 +127,18 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
     LOG_LEVEL: 'log',
     ...options.env,
   }, port);
-  const state = await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
-    if (!app.running) return 'exited';
-    const res = await fetch(`${app.baseUrl}/health/ready`);
-    return res.status === 200 ? 'ready' : undefined;
-  });
+  let state: 'exited' | 'ready';
+  try {
+    state = await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
+      if (!app.running) return 'exited';
+      const res = await fetch(`${app.baseUrl}/health/ready`);
+      return res.status === 200 ? 'ready' : undefined;
+    });
+  } catch (error) {
+    // Nobody would stop a replica that never got ready.
+    await app.kill();
+    throw error;
+  }
   if (state === 'exited') throw new AppExitedError(app);
   return app;
 }

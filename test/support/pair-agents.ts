@@ -10,9 +10,9 @@ export interface PairAgentOptions {
 
 /**
  * The two agents of the test workflows `e2e_pair`, `e2e_resilient` and `e2e_slow_pair`:
- * `e2e_first` upper-cases `text`, `e2e_second` wraps it in brackets. Started.
+ * `e2e_first` upper-cases `text`, `e2e_second` wraps it in brackets. Not started.
  */
-export async function startPairAgents(options: PairAgentOptions = {}): Promise<Agent[]> {
+export function pairAgents(options: PairAgentOptions = {}): Agent[] {
   const common = { agentType: 'test', natsUrl: testEnv().natsUrl, answerBy: options.answerBy ?? 'reply', maxConcurrency: options.maxConcurrency ?? 8 } as const;
   const first = new Agent({ ...common, name: 'e2e_first' }).handle('e2e_upper', async (payload) => {
     if (options.delayMs) await sleep(options.delayMs);
@@ -22,6 +22,5 @@ export async function startPairAgents(options: PairAgentOptions = {}): Promise<A
     if (options.delayMs) await sleep(options.delayMs);
     return { text: `[${String(payload['text'])}]` };
   });
-  await Promise.all([first.start(), second.start()]);
   return [first, second];
 }
