@@ -64,7 +64,7 @@ export class WorkflowEngine {
       const existing = await this.tasks.findRootByTaskId(request.task_id);
       if (existing) return { created: false, root: existing };
     }
-    const plan = await this.planning.plan(request);
+    const plan = await this.planning.plan(request, depth);
     const workflow = { request, plan, replyTo: replyTo ?? null, traceparent, depth };
     const started = await this.queue.apply({
       target: { kind: 'new', workflow },
@@ -188,7 +188,7 @@ export class WorkflowEngine {
       if (!question) return;
       let outcome: RevisionOutcome;
       try {
-        outcome = { kind: 'revised', plan: await this.planning.revise(question.request, question.revision) };
+        outcome = { kind: 'revised', plan: await this.planning.revise(question.request, question.revision, question.depth) };
       } catch (error) {
         if (!(error instanceof PlanningError)) throw error;
         outcome = { kind: 'refused', reason: error.message };

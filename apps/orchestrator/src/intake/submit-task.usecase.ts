@@ -29,16 +29,21 @@ export class SubmitTaskUseCase {
 
   constructor(private readonly engine: WorkflowEngine) {}
 
-  /** `traceparent`: the W3C trace context the request came with (a NATS or HTTP header), if any. */
-  async execute(body: unknown, replyTo?: string, traceparent?: string): Promise<SubmitOutcome> {
+  /**
+   * `traceparent`: the W3C trace context the request came with (a NATS or HTTP header), if any;
+   * `depth`: for a workflow a `workflow:` step starts, how deep it runs (a NATS header the
+   * orchestrator sets on such sub-tasks); 1 otherwise.
+   */
+  async execute(body: unknown, replyTo?: string, traceparent?: string, depth?: string): Promise<SubmitOutcome> {
     const validated = validateTaskRequest(body);
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
-    return this.turn(() => this.start(validated.value, body, replyTo, acceptTraceparent(traceparent)));
+    const level = Number(depth ?? '1');
+    return this.turn(() => this.start(validated.value, body, replyTo, acceptTraceparent(traceparent), Number.isSafeInteger(level) && level > 1 ? level : 1));
   }
 
-  private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null): Promise<SubmitOutcome> {
+  private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null, depth: number): Promise<SubmitOutcome> {
     try {
-      const result = await this.engine.submit(request, replyTo, traceparent);
+      const result = await this.engine.submit(request, replyTo, traceparent, depth);
       if (!result.created) {
         this.logger.log(`task ${request.task_id} was submitted again: returning its state`);
         return { kind: 'existing', root: result.root };

@@ -10,6 +10,7 @@ import {
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
+import { SUBTASK_HEADERS } from '../delegation/delegation.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
@@ -60,7 +61,12 @@ export class TaskIntakeMessageController {
   private async answerFor(message: InboundMessage): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
     if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
     try {
-      const outcome = await this.submitTask.execute(message.body.value, message.reply, message.headers['traceparent']);
+      const outcome = await this.submitTask.execute(
+        message.body.value,
+        message.reply,
+        message.headers['traceparent'],
+        message.headers[SUBTASK_HEADERS.depth.toLowerCase()],
+      );
       switch (outcome.kind) {
         case 'accepted':
           return undefined;

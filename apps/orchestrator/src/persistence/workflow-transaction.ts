@@ -57,7 +57,8 @@ function unnestOf(columns: readonly (readonly [string, string])[]): string {
   return `unnest(${columns.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text[]::jsonb[]' : `${type}[]`}`).join(', ')})`;
 }
 
-const INSERT_SQL = `INSERT INTO tasks (${INSERT_COLUMNS.map(([c]) => c).join(', ')}) SELECT * FROM ${unnestOf(INSERT_COLUMNS)}`;
+// created_at from the clock, row by row: rows made in one transaction keep the order they were made in (the sweeper's oldest-first).
+const INSERT_SQL = `INSERT INTO tasks (${INSERT_COLUMNS.map(([c]) => c).join(', ')}, created_at) SELECT *, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}`;
 const UPDATE_SQL = `UPDATE tasks AS t SET ${UPDATE_COLUMNS.map(([c]) => (KEEP_STORED.has(c) ? `${c} = COALESCE(v.${c}, t.${c})` : `${c} = v.${c}`)).join(', ')}, updated_at = now()
   FROM ${unnestOf([['id', 'uuid'], ...UPDATE_COLUMNS])} AS v(id, ${UPDATE_COLUMNS.map(([c]) => c).join(', ')})
  WHERE t.id = v.id`;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppConfig } from '../config/app-config.js';
 import type { AgentRegistryService } from '../registry/agent-registry.service.js';
-import type { NatsClient } from '../transport/nats-client.js';
+import type { MessagePublisher } from '../transport/message-publisher.js';
 import { DynamicPlanner } from './dynamic-planner.service.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 
@@ -11,7 +11,7 @@ const FIXTURES = join(new URL('.', import.meta.url).pathname, '../../../../test/
 /** The planner's checks only: they need no NATS and no registry. */
 function planner(maxWorkflowDepth: number): DynamicPlanner {
   const config = Object.assign(new AppConfig(), { WORKFLOWS_DIR: FIXTURES, PLANNER_AGENT: 'planner', MAX_WORKFLOW_DEPTH: maxWorkflowDepth });
-  return new DynamicPlanner(config, {} as NatsClient, {} as AgentRegistryService, new WorkflowCatalog(config));
+  return new DynamicPlanner(config, {} as MessagePublisher, {} as AgentRegistryService, new WorkflowCatalog(config));
 }
 
 const live = { worker: ['work'] };

@@ -3,7 +3,7 @@ import { agentTaskSubject, isPlainObject, ORCHESTRATOR_AGENT_NAME, parseTaskResp
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRegistryService } from '../registry/agent-registry.service.js';
-import { NatsClient } from '../transport/nats-client.js';
+import { MessagePublisher } from '../transport/message-publisher.js';
 import { walkGraph } from './graph.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
@@ -11,7 +11,7 @@ import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 import { checkWorkflowCalls } from './workflow-graph.js';
 
-const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** What the planner is told when asked to revise a plan. */
 export interface RevisionRequest {
@@ -37,7 +37,7 @@ export class DynamicPlanner {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly nats: NatsClient,
+    private readonly publisher: MessagePublisher,
     private readonly registry: AgentRegistryService,
     private readonly catalog: WorkflowCatalog,
   ) {}
@@ -131,10 +131,7 @@ export class DynamicPlanner {
     };
     let text: string;
     try {
-      const reply = await this.nats.connection.request(agentTaskSubject(this.config.PLANNER_AGENT), encoder.encode(JSON.stringify(question)), {
-        timeout: this.config.PLANNER_TIMEOUT_MS,
-      });
-      text = reply.string();
+      text = decoder.decode(await this.publisher.request(agentTaskSubject(this.config.PLANNER_AGENT), question, this.config.PLANNER_TIMEOUT_MS));
     } catch (error) {
       throw new PlanningError('PLANNER_UNAVAILABLE', `task_type: no workflow is defined for "${request.task_type}" and the planner ${this.config.PLANNER_AGENT} did not answer (${(error as Error).message})`);
     }

@@ -206,13 +206,13 @@ steps:
     expect(plan.steps[0]).toMatchObject({ id: 'inner', agent: 'orchestrator_agent', task_type: 'tuned', workflow: 'tuned' });
   });
 
-  it('returns a JSON snapshot that shares nothing with the loaded definition', async () => {
+  it('returns a JSON snapshot that nothing can change, the loaded definition included', async () => {
     const first = await planning.plan(request('tuned', {}));
     expect(JSON.parse(JSON.stringify(first))).toEqual(first);
-    (first.steps[0]?.input as Record<string, unknown>)['x'] = 'changed';
-    first.steps[1]?.depends_on.push('changed');
-    first.steps[1]?.fallbacks.push('changed');
-    (first.output as Record<string, unknown>)['x'] = 'changed';
+    expect(() => ((first.steps[0]?.input as Record<string, unknown>)['x'] = 'changed')).toThrow(TypeError);
+    expect(() => first.steps[1]?.depends_on.push('changed')).toThrow(TypeError);
+    expect(() => first.steps[1]?.fallbacks.push('changed')).toThrow(TypeError);
+    expect(() => ((first.output as Record<string, unknown>)['x'] = 'changed')).toThrow(TypeError);
     const second = await planning.plan(request('tuned', {}));
     expect(second.steps[0]?.input).toEqual({ x: { $ref: 'request.payload.x' } });
     expect(second.steps[1]).toMatchObject({ depends_on: ['own'], fallbacks: ['other'] });

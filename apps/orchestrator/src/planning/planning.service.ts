@@ -5,6 +5,7 @@ import { DynamicPlanner, type RevisionRequest } from './dynamic-planner.service.
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
+import { checkWorkflowCalls } from './workflow-graph.js';
 import { LIMITS, type PayloadField, type WorkflowDefinition } from './workflow-definition.js';
 
 export const DEFAULT_BACKOFF = { initial_ms: 500, max_ms: 30_000 } as const;
@@ -12,6 +13,8 @@ export const DEFAULT_BACKOFF = { initial_ms: 500, max_ms: 30_000 } as const;
 /** Turns a request into the plan its workflow will run, checking the payload the workflow declares. */
 @Injectable()
 export class PlanningService {
+  private readonly snapshots = new WeakMap<WorkflowDefinition, { settings: string; plan: Plan }>();
+
   constructor(
     private readonly catalog: WorkflowCatalog,
     private readonly config: AppConfig,
@@ -29,7 +32,11 @@ export class PlanningService {
    * file or with `plan: dynamic`. Throws PlanningError for an unknown task_type, a payload the
    * workflow refuses, or a plan refused.
    */
-  async plan(request: TaskRequest): Promise<Plan> {
+  async plan(request: TaskRequest, depth = 1): Promise<Plan> {
+    return this.nested(await this.planAtTop(request), depth);
+  }
+
+  private async planAtTop(request: TaskRequest): Promise<Plan> {
     const file = this.catalog.get(request.task_type);
     if (!this.isDynamic(request.task_type) || !this.planner) return this.planFromDefinition(request);
     if (!file) return this.snapshot(await this.planner.plan(request));
@@ -57,9 +64,19 @@ export class PlanningService {
   }
 
   /** The planner's revised plan of the work left (its steps only; the engine keeps the finished ones). Throws PlanningError. */
-  async revise(request: TaskRequest, revision: RevisionRequest): Promise<Plan> {
+  async revise(request: TaskRequest, revision: RevisionRequest, depth = 1): Promise<Plan> {
     if (!this.hasPlanner() || !this.planner) throw new PlanningError('PLANNER_UNAVAILABLE', 'no planner agent is configured (PLANNER_AGENT)');
-    return this.snapshot(await this.planner.revise(request, revision));
+    return this.nested(this.snapshot(await this.planner.revise(request, revision)), depth);
+  }
+
+  /**
+   * A plan that runs at `depth` (1 for a request from outside, more inside a `workflow:` step):
+   * refused when the workflows it runs would nest deeper than MAX_WORKFLOW_DEPTH, or are unknown.
+   */
+  private nested(plan: Plan, depth: number): Plan {
+    const problems = checkWorkflowCalls(plan.steps, depth, this.catalog, this.config.MAX_WORKFLOW_DEPTH);
+    if (problems.length > 0) throw new PlanningError('INVALID_PLAN', `workflow ${plan.task_type}: ${problems.join('; ')}`);
+    return plan;
   }
 
   /** Plans from the workflow files only. */
@@ -73,7 +90,20 @@ export class PlanningService {
     }
     const problems = checkPayload(definition.payload, request.payload);
     if (problems.length > 0) throw new PlanningError('INVALID_PAYLOAD', problems.join('; '));
-    return this.snapshot(definition);
+    return this.fileSnapshot(definition);
+  }
+
+  /**
+   * A file's plan, made once per definition and settings and shared by the workflows that run it;
+   * frozen, since a change to one workflow's plan must reach no other (a revision is a new plan).
+   */
+  private fileSnapshot(definition: WorkflowDefinition): Plan {
+    const settings = `${this.config.DEFAULT_STEP_TIMEOUT_MS}/${this.config.DEFAULT_MAX_ATTEMPTS}`;
+    const known = this.snapshots.get(definition);
+    if (known?.settings === settings) return known.plan;
+    const plan = deepFreeze(this.snapshot(definition));
+    this.snapshots.set(definition, { settings, plan });
+    return plan;
   }
 
   /** The definition with every default resolved; shares nothing with the catalog, so a stored plan cannot change it. */
@@ -104,6 +134,14 @@ export class PlanningService {
       })),
     };
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function typeOf(value: unknown): string {

@@ -14,6 +14,8 @@ export interface RevisionQuestion {
   revision: RevisionRequest;
   /** The root's `next_attempt_at` while this replica asks: the answer counts only if the root still holds it. */
   lease: number;
+  /** The depth the workflow runs at, which the revised plan's nesting must respect. */
+  depth: number;
 }
 
 export type RevisionOutcome = { kind: 'revised'; plan: Plan } | { kind: 'refused'; reason: string };
@@ -52,6 +54,7 @@ export class RevisionTransition {
       request: { task_id: root.task_id, task_type: root.task_type, payload: await wf.reads.requestPayload(root.id), priority: root.priority },
       revision: { revision: (wf.plan.revision ?? 1) + 1, plan: wf.plan, completed, failed },
       lease,
+      depth: root.depth,
     };
   }
 
