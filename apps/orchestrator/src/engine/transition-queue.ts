@@ -25,10 +25,18 @@ export class TransitionQueue {
 
   /** Applies a transition; resolves with what it returned once its batch has committed. */
   apply<T>(job: TransitionJob<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ job, resolve, reject });
-      this.pump();
-    });
+    const [applied] = this.applyEach([job]);
+    return applied;
+  }
+
+  /**
+   * Applies transitions queued together, so that they go in the same batch (up to its size) in
+   * this order; each settles on its own, like `apply`.
+   */
+  applyEach<T>(jobs: readonly TransitionJob<T>[]): Promise<T>[] {
+    const applied = jobs.map((job) => new Promise<T>((resolve, reject) => this.waiting.push({ job, resolve, reject })));
+    this.pump();
+    return applied;
   }
 
   /** Transitions waiting for a batch. */

@@ -72,7 +72,7 @@ export class TransitionRunner {
     let applied: Applied[] = [];
     let detached: { job: QueuedJob; result: unknown }[] = [];
     try {
-      await this.tasks.transaction(async (tx) => {
+      await this.tasks.transition(async (tx) => {
         ({ applied, detached } = await this.apply(tx, batch));
         await this.write(tx, applied.filter((one) => one.error === undefined));
       });
@@ -123,13 +123,27 @@ export class TransitionRunner {
       for (const id of job.rows ?? []) interest.add(id);
     }
     for (const id of waitFor) skipIfHeld.delete(id);
-    const roots = waitFor.size + byRow.length > 0 ? await tx.lockRoots([...waitFor], byRow, false) : [];
-    if (skipIfHeld.size > 0) roots.push(...(await tx.lockRoots([...skipIfHeld], [], true)));
-    const created = await this.createRoots(tx, reads, batch, now);
     for (const id of byRow) interest.add(id);
-    const rows = await tx.readRows(roots.map((root) => root.id), [...interest]);
+    const { fresh, newRoots } = this.newRoots(batch, now);
+    const { roots, inserted, rows } = await tx.open({
+      waitFor: [...waitFor],
+      skipIfHeld: [...skipIfHeld],
+      rootsOfRows: byRow,
+      rowIds: [...interest],
+      newRoots,
+    });
+    const created = new Map<QueuedJob, Workflow>();
+    for (const { queued, row, workflow } of fresh) {
+      if (!inserted.has(row.id)) continue;
+      reads.prime(row.id, workflow.request.payload);
+      created.set(queued, new Workflow(rootState(row, now), workflow.plan, [], now, reads));
+    }
     const rowsOf = new Map<string, TaskRow[]>();
-    for (const row of rows) rowsOf.set(row.root_id, [...(rowsOf.get(row.root_id) ?? []), row]);
+    for (const row of rows) {
+      const list = rowsOf.get(row.root_id);
+      if (list) list.push(row);
+      else rowsOf.set(row.root_id, [row]);
+    }
     const workflows = new Map<string, Workflow>();
     await Promise.all(
       roots.map(async (root) => workflows.set(root.id, new Workflow(root, await reads.plan(root.id, root.plan_revision), rowsOf.get(root.id) ?? [], now, reads))),
@@ -168,22 +182,15 @@ export class TransitionRunner {
     return { applied, detached };
   }
 
-  /** Inserts the roots of new workflows (one per task_id); a job whose task_id is taken gets no workflow. */
-  private async createRoots(tx: WorkflowTransaction, reads: BatchReads, batch: readonly QueuedJob[], now: Date): Promise<Map<QueuedJob, Workflow>> {
+  /** The roots of the new workflows of a batch, one per task_id (a second job with the same task_id gets no workflow). */
+  private newRoots(batch: readonly QueuedJob[], now: Date): { fresh: { queued: QueuedJob; row: NewTask; workflow: NewWorkflow }[]; newRoots: NewTask[] } {
     const fresh = new Map<string, { queued: QueuedJob; row: NewTask; workflow: NewWorkflow }>();
     for (const queued of batch) {
       const { target } = queued.job;
       if (target.kind !== 'new' || fresh.has(target.workflow.request.task_id)) continue;
       fresh.set(target.workflow.request.task_id, { queued, row: newRootRow(target.workflow, now), workflow: target.workflow });
     }
-    const inserted = await tx.insertRoots([...fresh.values()].map((one) => one.row));
-    const created = new Map<QueuedJob, Workflow>();
-    for (const { queued, row, workflow } of fresh.values()) {
-      if (!inserted.has(row.id)) continue;
-      reads.prime(row.id, workflow.request.payload);
-      created.set(queued, new Workflow(rootState(row, now), workflow.plan, [], now, reads));
-    }
-    return created;
+    return { fresh: [...fresh.values()], newRoots: [...fresh.values()].map((one) => one.row) };
   }
 
   /**
@@ -192,22 +199,16 @@ export class TransitionRunner {
    * of stopped workflows cancelled; the agents of those that ran are told.
    */
   private async write(tx: WorkflowTransaction, applied: readonly Applied[]): Promise<void> {
-    const added: NewTask[] = [];
-    const changed: TaskRow[] = [];
+    const insert: NewTask[] = [];
+    const update: TaskRow[] = [];
     for (const { wf } of applied) {
-      for (const [state, row] of wf.added) added.push(withState(row, state));
-      for (const row of wf.dirty) if (!wf.added.has(row)) changed.push(row);
+      for (const [state, row] of wf.added) insert.push(withState(row, state));
+      for (const row of wf.dirty) if (!wf.added.has(row)) update.push(row);
     }
-    await tx.updateRows(changed);
-    for (const { wf } of applied) {
-      if (!wf.revision) continue;
-      await tx.retireRows(wf.root.id, wf.revision.kept, wf.revision.retiredRevision);
-      await tx.replacePlan(wf.root.id, wf.revision.plan, wf.revision.history);
-      wf.root.plan_revision = wf.revision.plan.revision ?? 1;
-    }
-    await tx.insertRows(added);
+    const revisions = applied.flatMap(({ wf }) => (wf.revision ? [{ rootId: wf.root.id, ...wf.revision }] : []));
+    const stopped = await tx.close({ update, insert, revisions, stops: applied.flatMap(({ wf }) => wf.stops), now: applied[0]?.wf.now ?? new Date() });
+    for (const { wf } of applied) if (wf.revision) wf.root.plan_revision = wf.revision.plan.revision ?? 1;
     const byRoot = new Map(applied.map(({ wf }) => [wf.root.id, wf]));
-    const stopped = await tx.stopUnfinished(applied.flatMap(({ wf }) => wf.stops), applied[0]?.wf.now ?? new Date());
     for (const row of stopped) {
       const wf = byRoot.get(row.root_id);
       if (!wf || !row.agent_name) continue;

@@ -119,22 +119,28 @@ export class WorkflowEngine {
     if (agent) await this.router.forget(agent);
   }
 
-  /** Handles what time has made due in these workflows; returns the agents found at capacity. */
+  /**
+   * Handles what time has made due in these workflows, in the order given (the sweeper's
+   * priority order); returns the agents found at capacity. One workflow's failure is its own.
+   */
   async sweep(due: readonly DueWorkflow[]): Promise<string[]> {
+    const applied = this.queue.applyEach(
+      due.map(
+        (workflow): TransitionJob<string[]> => ({
+          target: { kind: 'root', rootId: workflow.rootId, skipLocked: true },
+          rows: workflow.rowIds,
+          ordered: true,
+          apply: (wf) => this.sweepTransition.apply(wf, workflow.rowIds),
+        }),
+      ),
+    );
     const blocked = await Promise.all(
-      due.map((workflow) =>
-        this.queue
-          .apply({
-            target: { kind: 'root', rootId: workflow.rootId, skipLocked: true },
-            rows: workflow.rowIds,
-            ordered: true,
-            apply: (wf) => this.sweepTransition.apply(wf, workflow.rowIds),
-          })
-          .catch((error: unknown) => {
-            this.metrics.errors.inc({ dependency: 'database' });
-            this.logger.error(`sweeping workflow ${workflow.rootId} failed: ${(error as Error).message}`);
-            return [];
-          }),
+      applied.map((one, i) =>
+        one.catch((error: unknown) => {
+          this.metrics.errors.inc({ dependency: 'database' });
+          this.logger.error(`sweeping workflow ${due[i]?.rootId ?? '?'} failed: ${(error as Error).message}`);
+          return [];
+        }),
       ),
     );
     return [...new Set(blocked.flat())];

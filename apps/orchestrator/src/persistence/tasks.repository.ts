@@ -51,11 +51,38 @@ export class TasksRepository {
   }
 
   /**
-   * Runs `work` in one transaction on a connection of its own, with the queries of transitions.
-   * Straight on the driver's connection: these statements are the hot path, prepared once per
-   * connection and sent without the ORM's layers.
+   * Runs a transition on a connection of its own: `work` opens the transaction (`tx.open`, which
+   * begins it) and closes it (`tx.close`, which commits); if it fails in between, it is rolled
+   * back. Straight on the driver's connection: these statements are the hot path.
    */
+  transition<T>(work: (tx: WorkflowTransaction) => Promise<T>): Promise<T> {
+    return this.onConnection(async (client, rollback) => {
+      const tx = new WorkflowTransaction(client);
+      try {
+        return await work(tx);
+      } catch (error) {
+        if (tx.isOpen) await rollback();
+        throw error;
+      }
+    });
+  }
+
+  /** Runs `work` in one plain transaction (BEGIN, its queries, COMMIT). */
   transaction<T>(work: (tx: WorkflowTransaction) => Promise<T>): Promise<T> {
+    return this.onConnection(async (client, rollback) => {
+      await client.query({ text: 'BEGIN' });
+      try {
+        const out = await work(new WorkflowTransaction(client));
+        await client.query({ text: 'COMMIT' });
+        return out;
+      } catch (error) {
+        await rollback();
+        throw error;
+      }
+    });
+  }
+
+  private onConnection<T>(work: (client: SqlClient, rollback: () => Promise<void>) => Promise<T>): Promise<T> {
     return this.turn(async () => {
       const driver = this.dataSource.driver as PostgresDriver;
       const [client, release] = (await driver.obtainMasterConnection()) as [PooledClient, (error?: unknown) => void];
@@ -63,17 +90,12 @@ export class TasksRepository {
       // A connection the server drops while it is checked out reports it here, not to the pool: the query fails instead.
       const onError = (error: unknown): void => void (broken = error);
       client.on('error', onError);
+      // A connection that cannot even roll back is closed rather than reused.
+      const rollback = (): Promise<void> => client.query({ text: 'ROLLBACK' }).then(() => undefined, (error: unknown) => void (broken ??= error));
       try {
-        await client.query({ text: 'BEGIN' });
-        const out = await work(new WorkflowTransaction(client));
-        await client.query({ text: 'COMMIT' });
-        return out;
-      } catch (error) {
-        await client.query({ text: 'ROLLBACK' }).catch((rollbackError: unknown) => (broken = rollbackError));
-        throw error;
+        return await work(client, rollback);
       } finally {
         client.off('error', onError);
-        // A connection that failed, or could not even roll back, is closed rather than reused.
         release(broken);
       }
     });

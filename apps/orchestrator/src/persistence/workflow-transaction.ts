@@ -1,5 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
+import { arrayOf, literal, type SqlType } from './sql-text.js';
 import { isCurrentKey } from './step-keys.js';
 import type { TaskEntity } from './task.entity.js';
 import type { NewTask, RootRow, TaskRow } from './task-rows.js';
@@ -30,38 +31,108 @@ const INSERT_COLUMNS = [
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
   ['depth', 'int'],
-] as const satisfies readonly (readonly [keyof NewTask, string])[];
+] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 const UPDATE_COLUMNS = [
   ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
   ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'],
-] as const satisfies readonly (readonly [keyof TaskRow, string])[];
+] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];
 
 const KEEP_STORED = new Set<string>(['payload', 'result']);
 
-/** Arrays of a column's values, one per row: unnest turns them back into rows, so the statement's text never changes. */
-function columnArrays<R>(rows: readonly R[], columns: readonly (readonly [string, string])[]): unknown[] {
-  return columns.map(([column, type]) =>
-    rows.map((row) => {
-      const value = (row as Record<string, unknown>)[column];
-      if (value === undefined || value === null) return null;
-      // jsonb goes as JSON text: the driver would turn a JS array into a PostgreSQL array.
-      return type === 'jsonb' ? JSON.stringify(value) : value;
-    }),
-  );
+/**
+ * The roots named and those of the rows named, as one array computed once (an init plan): the
+ * statements that use it look their rows up by index, where an `IN (subquery)` beside an `OR`
+ * would scan the table.
+ */
+const ROOTS_OF = `(ARRAY(SELECT root_id FROM tasks WHERE id = ANY($2::uuid[])) || $1::uuid[])`;
+const INSERT_LIST = INSERT_COLUMNS.map(([c]) => c).join(', ');
+const STALE = `(t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
+
+/** `unnest` over one array parameter per column, numbered from `first`, so that any number of rows is one statement. */
+function unnestOf(columns: readonly (readonly [string, SqlType])[], first = 1): string {
+  return `unnest(${columns.map(([, type], i) => `$${first + i}::${type}[]`).join(', ')}) AS v(${columns.map(([c]) => c).join(', ')})`;
 }
 
-function unnestOf(columns: readonly (readonly [string, string])[]): string {
-  return `unnest(${columns.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text[]::jsonb[]' : `${type}[]`}`).join(', ')})`;
+/**
+ * The statements of transitions, prepared on each connection once (`PREPARE`) and run by name
+ * (`EXECUTE`) inside the scripts: planned once, yet sent several to a round trip. Their
+ * parameters are arrays, one per column, so that one statement serves any number of rows.
+ */
+const STATEMENTS = {
+  lock_roots: {
+    params: ['uuid', 'uuid'],
+    sql: `SELECT ${ROOT_COLUMNS} FROM tasks WHERE parent_id IS NULL AND id = ANY(${ROOTS_OF}) ORDER BY id FOR UPDATE`,
+  },
+  lock_free_roots: {
+    params: ['uuid', 'uuid'],
+    sql: `SELECT ${ROOT_COLUMNS} FROM tasks WHERE parent_id IS NULL AND id = ANY(${ROOTS_OF}) ORDER BY id FOR UPDATE SKIP LOCKED`,
+  },
+  read_rows: {
+    params: ['uuid', 'uuid', 'uuid'],
+    sql: `SELECT ${ROW_COLUMNS} FROM tasks WHERE parent_id = ANY(${ROOTS_OF}) OR id = ANY($3::uuid[])`,
+  },
+  // created_at from the clock, row by row: rows made in one transaction keep the order they were made in (the sweeper's oldest-first).
+  insert_rows: {
+    params: INSERT_COLUMNS.map(([, type]) => type),
+    sql: `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_LIST}, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}`,
+  },
+  insert_roots: {
+    params: INSERT_COLUMNS.map(([, type]) => type),
+    sql: `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_LIST}, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}
+          ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
+  },
+  update_rows: {
+    params: ['uuid', ...UPDATE_COLUMNS.map(([, type]) => type)],
+    sql: `UPDATE tasks AS t SET ${UPDATE_COLUMNS.map(([c]) => (KEEP_STORED.has(c) ? `${c} = COALESCE(v.${c}, t.${c})` : `${c} = v.${c}`)).join(', ')}, updated_at = now()
+            FROM ${unnestOf([['id', 'uuid'], ...UPDATE_COLUMNS])} WHERE t.id = v.id`,
+  },
+  // Cancels the unfinished rows of each scope, clears every due time there, and returns them with what they were.
+  stop_unfinished: {
+    params: ['uuid', 'bool', 'text', 'timestamptz'],
+    /** The last parameter is one time, not an array. */
+    scalarLast: true,
+    sql: `WITH scope AS (SELECT * FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS s(id, whole, reason)),
+               stale AS (
+                 SELECT t.id, t.status, t.agent_name, t.attempts, s.reason FROM tasks AS t JOIN scope AS s ON t.root_id = s.id
+                  WHERE s.whole AND t.parent_id IS NOT NULL AND ${STALE}
+                 UNION ALL
+                 SELECT t.id, t.status, t.agent_name, t.attempts, s.reason FROM tasks AS t JOIN scope AS s ON t.parent_id = s.id
+                  WHERE NOT s.whole AND ${STALE})
+          UPDATE tasks AS t
+             SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN 'CANCELLED' ELSE t.status END,
+                 error = CASE WHEN x.status = 'RUNNING' THEN x.reason ELSE t.error END,
+                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN $4::timestamptz ELSE t.completed_at END,
+                 deadline_at = NULL, next_attempt_at = NULL, updated_at = now()
+            FROM stale AS x
+           WHERE t.id = x.id
+       RETURNING t.id, t.root_id, x.agent_name, x.attempts, x.status AS was`,
+  },
+} as const satisfies Record<string, { params: readonly SqlType[]; sql: string; scalarLast?: boolean }>;
+
+type StatementName = keyof typeof STATEMENTS;
+
+function prepareSql(name: StatementName): string {
+  const statement: { params: readonly SqlType[]; sql: string; scalarLast?: boolean } = STATEMENTS[name];
+  const types = statement.params.map((type, i) => (statement.scalarLast && i === statement.params.length - 1 ? type : `${type}[]`));
+  return `PREPARE ${name}(${types.join(', ')}) AS ${statement.sql}`;
 }
 
-// created_at from the clock, row by row: rows made in one transaction keep the order they were made in (the sweeper's oldest-first).
-const INSERT_SQL = `INSERT INTO tasks (${INSERT_COLUMNS.map(([c]) => c).join(', ')}, created_at) SELECT *, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}`;
-const UPDATE_SQL = `UPDATE tasks AS t SET ${UPDATE_COLUMNS.map(([c]) => (KEEP_STORED.has(c) ? `${c} = COALESCE(v.${c}, t.${c})` : `${c} = v.${c}`)).join(', ')}, updated_at = now()
-  FROM ${unnestOf([['id', 'uuid'], ...UPDATE_COLUMNS])} AS v(id, ${UPDATE_COLUMNS.map(([c]) => c).join(', ')})
- WHERE t.id = v.id`;
+/** Connections whose statements are prepared. */
+const prepared = new WeakSet<object>();
+
+/** `EXECUTE name(...)` with its arguments written out: arrays, or a single time. */
+function execute(name: StatementName, args: readonly (readonly unknown[] | Date)[]): string {
+  const { params } = STATEMENTS[name];
+  return `EXECUTE ${name}(${args.map((arg, i) => (arg instanceof Date ? literal(arg, 'timestamptz') : arrayOf(arg, params[i] ?? 'text'))).join(', ')})`;
+}
+
+/** One array per column of `rows`, in the columns' order. */
+function columnsOf<R>(rows: readonly R[], columns: readonly (readonly [string, SqlType])[]): unknown[][] {
+  return columns.map(([column]) => rows.map((row) => (row as Record<string, unknown>)[column]));
+}
 
 /** A row that was still running when its workflow (or its `for_each` step) was stopped: its agent is told, its slot freed. */
 export interface StoppedRow {
@@ -78,55 +149,142 @@ export interface StopScope {
   reason: string;
 }
 
+/** What a transition opens: the workflows to lock, the rows to read besides their steps', new roots. */
+export interface OpenSpec {
+  /** Roots to lock, waiting for another transaction that holds one. */
+  waitFor: readonly string[];
+  /** Roots to lock unless another transaction holds them. */
+  skipIfHeld: readonly string[];
+  /** Rows whose roots to lock, waiting (answered rows: their workflow is known by them alone). */
+  rootsOfRows: readonly string[];
+  /** Rows to read besides the current plan's steps (answered or due rows). */
+  rowIds: readonly string[];
+  newRoots: readonly NewTask[];
+}
+
+export interface Opened {
+  /** The roots locked: those named, and those of the rows named. */
+  roots: RootRow[];
+  /** The ids of the new roots inserted (not those whose task_id was taken). */
+  inserted: Set<string>;
+  /** The rows of the locked workflows' current plan steps (not their items), and the rows named. */
+  rows: TaskRow[];
+}
+
+/** What a transition writes when it closes. */
+export interface Changes {
+  update: readonly TaskRow[];
+  insert: readonly NewTask[];
+  revisions: readonly { rootId: string; plan: Plan; history: readonly ReplacedPlan[]; kept: readonly string[]; retiredRevision: number }[];
+  stops: readonly StopScope[];
+  now: Date;
+}
+
+type Result = { rows: QueryResultRow[] };
+
 /**
- * The queries of one transition, on one connection inside one transaction. Every workflow it
- * changes is locked first (its root row, in id order, so transactions that lock several never
- * deadlock), and read in later statements: under READ COMMITTED each statement sees what was
- * committed when it started, so a read that follows the lock sees every row the previous holder
- * of the lock wrote, inserted rows included.
+ * The queries of one transition, on one connection inside one transaction, in two round trips:
+ * `open` begins it, locks every workflow it changes (its root row, in id order, so transactions
+ * that lock several never deadlock) and reads them; `close` writes every change and commits.
+ * Under READ COMMITTED each statement sees what was committed when it started, so the read that
+ * follows the lock sees every row the previous holder of the lock wrote, inserted rows included;
+ * the statements go together, but each is a statement of its own. What a transition needs beyond
+ * that (results, inputs, plans it has not kept) is read in between, by parameterized queries.
  */
 export class WorkflowTransaction {
+  private open_ = false;
+
   constructor(private readonly client: SqlClient) {}
+
+  /** True between `open` and `close` (or a failure). */
+  get isOpen(): boolean {
+    return this.open_;
+  }
 
   private async rows<R extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> {
     return (await this.client.query<R>({ name, text, values })).rows;
   }
 
-  /** Locks the roots named, and those of the rows named; returns them. `skipLocked` leaves out roots another transaction holds. */
-  lockRoots(rootIds: readonly string[], rowIds: readonly string[], skipLocked: boolean): Promise<RootRow[]> {
-    const skip = skipLocked ? ' SKIP LOCKED' : '';
-    return this.rows(
-      `lock_roots${skipLocked ? '_skip' : ''}`,
-      `SELECT ${ROOT_COLUMNS} FROM tasks
-        WHERE parent_id IS NULL AND (id = ANY($1::uuid[]) OR id IN (SELECT root_id FROM tasks WHERE id = ANY($2::uuid[])))
-        ORDER BY id FOR UPDATE${skip}`,
-      [rootIds, rowIds],
-    );
+  /** Several statements in one round trip; their results in order. */
+  private async script(statements: readonly string[]): Promise<Result[]> {
+    const out = (await this.client.query({ text: statements.join(';\n') })) as Result | Result[];
+    return Array.isArray(out) ? out : [out];
   }
 
-  /** Inserts the roots of new workflows, but not those whose task_id is taken; returns the ids inserted. */
-  async insertRoots(roots: readonly NewTask[]): Promise<Set<string>> {
-    if (roots.length === 0) return new Set();
+  /** Prepares the statements on this connection the first time it runs a transition (those it lacks: it may have prepared some before failing). */
+  private async prepare(): Promise<void> {
+    if (prepared.has(this.client)) return;
+    const names = Object.keys(STATEMENTS) as StatementName[];
+    const { rows } = await this.client.query<{ name: string }>({ text: `SELECT name FROM pg_prepared_statements WHERE name = ANY(${arrayOf(names, 'text')})` });
+    const missing = names.filter((name) => !rows.some((row) => row.name === name));
+    if (missing.length > 0) await this.script(missing.map(prepareSql));
+    prepared.add(this.client);
+  }
+
+  async open(spec: OpenSpec): Promise<Opened> {
+    await this.prepare();
+    // Plans made once per connection: each statement's shape does not change with the size of its arrays.
+    const statements = ['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan'];
+    const lock = (roots: readonly string[], rows: readonly string[], skip: boolean): void => {
+      statements.push(execute(skip ? 'lock_free_roots' : 'lock_roots', [roots, rows]));
+    };
+    const locks: number[] = [];
+    if (spec.waitFor.length + spec.rootsOfRows.length > 0) {
+      locks.push(statements.length);
+      lock(spec.waitFor, spec.rootsOfRows, false);
+    }
+    if (spec.skipIfHeld.length > 0) {
+      locks.push(statements.length);
+      lock(spec.skipIfHeld, [], true);
+    }
     // In task_id order, like every other transaction, so that two inserting the same ids wait rather than deadlock.
-    const sorted = [...roots].sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0));
-    const inserted = await this.rows<{ id: string }>(
-      'insert_roots',
-      `${INSERT_SQL} ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
-      columnArrays(sorted, INSERT_COLUMNS),
+    const sorted = [...spec.newRoots].sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0));
+    const insertAt = sorted.length > 0 ? statements.push(execute('insert_roots', columnsOf(sorted, INSERT_COLUMNS))) - 1 : -1;
+    const roots = [...spec.waitFor, ...spec.skipIfHeld];
+    const readAt =
+      roots.length + spec.rootsOfRows.length > 0 ? statements.push(execute('read_rows', [roots, spec.rootsOfRows, spec.rowIds])) - 1 : -1;
+    this.open_ = true;
+    const results = await this.script(statements);
+    // A root may come from both locks (its row named, and itself left out if held): the same lock, counted once.
+    const locked = [...new Map(locks.flatMap((at) => (results[at]?.rows ?? []) as RootRow[]).map((root) => [root.id, root])).values()];
+    const lockedIds = new Set(locked.map((root) => root.id));
+    const named = new Set(spec.rowIds);
+    const rows = ((readAt < 0 ? [] : (results[readAt]?.rows ?? [])) as TaskRow[]).filter(
+      (row) => lockedIds.has(row.root_id) && (named.has(row.id) || (row.parent_id === row.root_id && isCurrentKey(row.step_key))),
     );
-    return new Set(inserted.map((row) => row.id));
+    const inserted = new Set((insertAt < 0 ? [] : (results[insertAt]?.rows ?? [])).map((row) => String(row['id'])));
+    return { roots: locked, inserted, rows };
   }
 
-  /** The rows of the current plan's steps of these workflows (not their items), and the rows named. */
-  async readRows(rootIds: readonly string[], rowIds: readonly string[]): Promise<TaskRow[]> {
-    if (rootIds.length === 0 && rowIds.length === 0) return [];
-    const rows = await this.rows<TaskRow>(
-      'read_rows',
-      `SELECT ${ROW_COLUMNS} FROM tasks WHERE parent_id = ANY($1::uuid[]) OR id = ANY($2::uuid[])`,
-      [rootIds, rowIds],
-    );
-    const named = new Set(rowIds);
-    return rows.filter((row) => named.has(row.id) || (row.parent_id === row.root_id && isCurrentKey(row.step_key)));
+  /**
+   * Writes what the transition changed and commits: rows changed, revised plans (their dropped
+   * rows retired), rows added, and the unfinished rows in each stop scope cancelled (every due time
+   * there cleared). Returns the stopped rows that were running, whose agents must be told and
+   * whose slots freed.
+   */
+  async close(changes: Changes): Promise<StoppedRow[]> {
+    const statements: string[] = [];
+    if (changes.update.length > 0) {
+      statements.push(execute('update_rows', [changes.update.map((row) => row.id), ...columnsOf(changes.update, UPDATE_COLUMNS)]));
+    }
+    for (const revision of changes.revisions) {
+      statements.push(
+        `UPDATE tasks SET step_key = step_key || '@' || ${literal(revision.retiredRevision, 'int')}, updated_at = now()
+          WHERE root_id = ${literal(revision.rootId, 'uuid')} AND parent_id IS NOT NULL AND strpos(step_key, '@') = 0
+            AND split_part(step_key, '[', 1) <> ALL(${arrayOf(revision.kept, 'text')})`,
+        `UPDATE tasks SET plan = ${literal(revision.plan, 'jsonb')}, plan_history = ${literal(revision.history, 'jsonb')}, updated_at = now()
+          WHERE id = ${literal(revision.rootId, 'uuid')}`,
+      );
+    }
+    if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
+    const { stops } = changes;
+    const stopAt =
+      stops.length > 0 ? statements.push(execute('stop_unfinished', [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), changes.now])) - 1 : -1;
+    statements.push('COMMIT');
+    const results = await this.script(statements);
+    this.open_ = false;
+    const stopped = (stopAt < 0 ? [] : (results[stopAt]?.rows ?? [])) as (StoppedRow & { was: string })[];
+    return stopped.filter((row) => row.was === 'RUNNING');
   }
 
   /** The rows of items of `for_each` steps, by parent and key, with their inputs. */
@@ -161,56 +319,6 @@ export class WorkflowTransaction {
     return row?.plan_history ?? [];
   }
 
-  async insertRows(rows: readonly NewTask[]): Promise<void> {
-    if (rows.length > 0) await this.rows('insert_rows', INSERT_SQL, columnArrays(rows, INSERT_COLUMNS));
-  }
-
-  /** Writes back what transitions changed in these rows, in one statement. */
-  async updateRows(rows: readonly TaskRow[]): Promise<void> {
-    if (rows.length > 0) await this.rows('update_rows', UPDATE_SQL, [rows.map((row) => row.id), ...columnArrays(rows, UPDATE_COLUMNS)]);
-  }
-
-  /**
-   * Cancels the unfinished rows in each scope and clears every due time there; returns the rows
-   * that were running, whose agents must be told and whose slots freed.
-   */
-  async stopUnfinished(scopes: readonly StopScope[], now: Date): Promise<StoppedRow[]> {
-    if (scopes.length === 0) return [];
-    const stopped = await this.rows<StoppedRow & { was: string }>(
-      'stop_unfinished',
-      `WITH scope AS (SELECT * FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS s(id, whole, reason)),
-            stale AS (
-              SELECT t.id, t.status, t.agent_name, t.attempts, s.reason FROM tasks AS t JOIN scope AS s ON t.root_id = s.id
-               WHERE s.whole AND t.parent_id IS NOT NULL
-                 AND (t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)
-              UNION ALL
-              SELECT t.id, t.status, t.agent_name, t.attempts, s.reason FROM tasks AS t JOIN scope AS s ON t.parent_id = s.id
-               WHERE NOT s.whole
-                 AND (t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL))
-       UPDATE tasks AS t
-          SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN 'CANCELLED' ELSE t.status END,
-              error = CASE WHEN x.status = 'RUNNING' THEN x.reason ELSE t.error END,
-              completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN $4::timestamptz ELSE t.completed_at END,
-              deadline_at = NULL, next_attempt_at = NULL, updated_at = now()
-         FROM stale AS x
-        WHERE t.id = x.id
-    RETURNING t.id, t.root_id, x.agent_name, x.attempts, x.status AS was`,
-      [scopes.map((s) => s.id), scopes.map((s) => s.whole), scopes.map((s) => s.reason), now],
-    );
-    return stopped.filter((row) => row.was === 'RUNNING');
-  }
-
-  /** Renames the rows of a workflow that a revised plan drops (every step but `kept`, items included) out of the way. */
-  async retireRows(rootId: string, kept: readonly string[], revision: number): Promise<void> {
-    await this.rows(
-      'retire_rows',
-      `UPDATE tasks SET step_key = step_key || '@' || $3::int, updated_at = now()
-        WHERE root_id = $1 AND parent_id IS NOT NULL AND strpos(step_key, '@') = 0
-          AND split_part(step_key, '[', 1) <> ALL($2::text[])`,
-      [rootId, kept, revision],
-    );
-  }
-
   /** Roots whose final response was committed but not marked sent before `completedBefore`, oldest first, locked; skips those another replica holds. */
   lockUnsentResponses(completedBefore: Date, limit: number): Promise<TaskEntity[]> {
     return this.rows(
@@ -227,11 +335,4 @@ export class WorkflowTransaction {
     if (rootIds.length > 0) await this.rows('mark_responses_sent', `UPDATE tasks SET response_sent_at = now() WHERE id = ANY($1::uuid[])`, [rootIds]);
   }
 
-  async replacePlan(rootId: string, plan: Plan, history: readonly ReplacedPlan[]): Promise<void> {
-    await this.rows('replace_plan', `UPDATE tasks SET plan = $2::jsonb, plan_history = $3::jsonb, updated_at = now() WHERE id = $1`, [
-      rootId,
-      JSON.stringify(plan),
-      JSON.stringify(history),
-    ]);
-  }
 }
