@@ -149,7 +149,10 @@ export class Workflow {
 
   /** A step's result joins the data templates read, if that data was built already. */
   async addResult(stepId: string, result: Record<string, unknown>): Promise<void> {
-    if (this.context) (await this.context).steps[stepId] = { result };
+    if (!this.context) return;
+    // By copy: expressions keep the data they converted, by the objects it came from.
+    const context = await this.context;
+    context.steps = { ...context.steps, [stepId]: { result } };
   }
 
   /** The data changed in a way `addResult` cannot follow (a revision). */

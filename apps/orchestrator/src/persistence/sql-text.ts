@@ -24,12 +24,22 @@ export function literal(value: unknown, type: SqlType): string {
       if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`not a time: ${typeof value}`);
       return `'${value.toISOString()}'`;
     case 'jsonb':
-      return quote(JSON.stringify(value));
+      return jsonLiteral(value);
     case 'uuid':
     case 'text':
       if (typeof value !== 'string') throw new TypeError(`not a string: ${typeof value}`);
       return quote(value);
   }
+}
+
+/** Literals of frozen values (the plans workflows share), written once. */
+const frozenLiterals = new WeakMap<object, string>();
+
+function jsonLiteral(value: unknown): string {
+  if (typeof value !== 'object' || value === null || !Object.isFrozen(value)) return quote(JSON.stringify(value));
+  let known = frozenLiterals.get(value);
+  if (known === undefined) frozenLiterals.set(value, (known = quote(JSON.stringify(value))));
+  return known;
 }
 
 /** An array of values of one type, e.g. `ARRAY['a','b']::text[]`. */

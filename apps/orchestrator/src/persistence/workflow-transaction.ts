@@ -48,6 +48,8 @@ const KEEP_STORED = new Set<string>(['payload', 'result']);
  * would scan the table.
  */
 const ROOTS_OF = `(ARRAY(SELECT root_id FROM tasks WHERE id = ANY($2::uuid[])) || $1::uuid[])`;
+/** A workflow's lock: the first 64 bits of its root's id. */
+const LOCK_KEY = `('x' || left(replace(r.id::text, '-', ''), 16))::bit(64)::bigint`;
 const INSERT_LIST = INSERT_COLUMNS.map(([c]) => c).join(', ');
 const STALE = `(t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
 
@@ -62,13 +64,21 @@ function unnestOf(columns: readonly (readonly [string, SqlType])[], first = 1): 
  * parameters are arrays, one per column, so that one statement serves any number of rows.
  */
 const STATEMENTS = {
+  // One lock per workflow, in id order (so that transactions locking several never deadlock); an
+  // advisory lock, held until the transaction ends and written nowhere, where a row lock would
+  // write the root's row at every event.
   lock_roots: {
     params: ['uuid', 'uuid'],
-    sql: `SELECT ${ROOT_COLUMNS} FROM tasks WHERE parent_id IS NULL AND id = ANY(${ROOTS_OF}) ORDER BY id FOR UPDATE`,
+    sql: `SELECT id, pg_advisory_xact_lock(${LOCK_KEY}) FROM (SELECT DISTINCT unnest(${ROOTS_OF}) AS id ORDER BY 1) AS r`,
   },
+  // The roots of those that no other transaction holds: the others are left for later.
   lock_free_roots: {
     params: ['uuid', 'uuid'],
-    sql: `SELECT ${ROOT_COLUMNS} FROM tasks WHERE parent_id IS NULL AND id = ANY(${ROOTS_OF}) ORDER BY id FOR UPDATE SKIP LOCKED`,
+    sql: `SELECT id FROM (SELECT DISTINCT unnest(${ROOTS_OF}) AS id ORDER BY 1) AS r WHERE pg_try_advisory_xact_lock(${LOCK_KEY})`,
+  },
+  read_roots: {
+    params: ['uuid', 'uuid'],
+    sql: `SELECT ${ROOT_COLUMNS} FROM tasks WHERE parent_id IS NULL AND id = ANY(${ROOTS_OF})`,
   },
   read_rows: {
     params: ['uuid', 'uuid', 'uuid'],
@@ -225,29 +235,20 @@ export class WorkflowTransaction {
     await this.prepare();
     // Plans made once per connection: each statement's shape does not change with the size of its arrays.
     const statements = ['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan'];
-    const lock = (roots: readonly string[], rows: readonly string[], skip: boolean): void => {
-      statements.push(execute(skip ? 'lock_free_roots' : 'lock_roots', [roots, rows]));
-    };
     const locks: number[] = [];
-    if (spec.waitFor.length + spec.rootsOfRows.length > 0) {
-      locks.push(statements.length);
-      lock(spec.waitFor, spec.rootsOfRows, false);
-    }
-    if (spec.skipIfHeld.length > 0) {
-      locks.push(statements.length);
-      lock(spec.skipIfHeld, [], true);
-    }
+    if (spec.waitFor.length + spec.rootsOfRows.length > 0) locks.push(statements.push(execute('lock_roots', [spec.waitFor, spec.rootsOfRows])) - 1);
+    if (spec.skipIfHeld.length > 0) locks.push(statements.push(execute('lock_free_roots', [spec.skipIfHeld, []])) - 1);
     // In task_id order, like every other transaction, so that two inserting the same ids wait rather than deadlock.
     const sorted = [...spec.newRoots].sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0));
     const insertAt = sorted.length > 0 ? statements.push(execute('insert_roots', columnsOf(sorted, INSERT_COLUMNS))) - 1 : -1;
+    // Read once locked, in statements of their own: they see all that the lock's last holder committed.
     const roots = [...spec.waitFor, ...spec.skipIfHeld];
-    const readAt =
-      roots.length + spec.rootsOfRows.length > 0 ? statements.push(execute('read_rows', [roots, spec.rootsOfRows, spec.rowIds])) - 1 : -1;
+    const rootsAt = locks.length > 0 ? statements.push(execute('read_roots', [roots, spec.rootsOfRows])) - 1 : -1;
+    const readAt = locks.length > 0 ? statements.push(execute('read_rows', [roots, spec.rootsOfRows, spec.rowIds])) - 1 : -1;
     this.open_ = true;
     const results = await this.script(statements);
-    // A root may come from both locks (its row named, and itself left out if held): the same lock, counted once.
-    const locked = [...new Map(locks.flatMap((at) => (results[at]?.rows ?? []) as RootRow[]).map((root) => [root.id, root])).values()];
-    const lockedIds = new Set(locked.map((root) => root.id));
+    const lockedIds = new Set(locks.flatMap((at) => (results[at]?.rows ?? []).map((row) => String(row['id']))));
+    const locked = ((rootsAt < 0 ? [] : (results[rootsAt]?.rows ?? [])) as RootRow[]).filter((root) => lockedIds.has(root.id));
     const named = new Set(spec.rowIds);
     const rows = ((readAt < 0 ? [] : (results[readAt]?.rows ?? [])) as TaskRow[]).filter(
       (row) => lockedIds.has(row.root_id) && (named.has(row.id) || (row.parent_id === row.root_id && isCurrentKey(row.step_key))),

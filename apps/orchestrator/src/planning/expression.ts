@@ -97,19 +97,26 @@ function bounded<T>(work: () => T): T {
  */
 export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
   const expression = compile(source);
-  const data = Object.fromEntries(Object.entries(context).map(([key, value]) => [key, asCelData(value)]));
-  const value = bounded(() => expression(data) as unknown);
+  // Converted inside the limit: a large context costs time too.
+  const value = bounded(() => expression(Object.fromEntries(Object.entries(context).map(([key, item]) => [key, asCelData(item)]))) as unknown);
   return toJson(value);
 }
 
+/** Data already converted, by the object it was converted from: the context of many items of a for_each is converted once. */
+const converted = new WeakMap<object, unknown>();
+
 /**
  * JSON objects as Maps: cel-js tells an object's type by its `constructor`, which a JSON object
- * may have as a field of its own; a Map is always a CEL map, whatever its keys.
+ * may have as a field of its own; a Map is always a CEL map, whatever its keys. The data handed in
+ * is never changed afterwards (a context gains results by copy), so its conversion is kept.
  */
 function asCelData(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(asCelData);
   if (typeof value !== 'object' || value === null) return value;
-  return new Map(Object.entries(value).map(([key, item]) => [key, asCelData(item)]));
+  const known = converted.get(value);
+  if (known !== undefined) return known;
+  const out = Array.isArray(value) ? value.map(asCelData) : new Map(Object.entries(value).map(([key, item]) => [key, asCelData(item)]));
+  converted.set(value, out);
+  return out;
 }
 
 /** Every problem of an expression, each a reason without its place; empty when it is sound. */

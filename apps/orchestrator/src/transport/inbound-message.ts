@@ -13,7 +13,7 @@ export class InboundMessage {
     readonly reply: string | undefined,
     readonly headers: Readonly<Record<string, string>>,
     readonly bytes: number,
-    /** The body as it came, for a handler that reads what `body` refused (an answer over the size limit, to name its sub-task). */
+    /** The body as it came when `body` refused it for its size, for a handler that reads it anyway (an answer, to name its sub-task). */
     readonly raw: Uint8Array = new Uint8Array(),
   ) {}
 
@@ -25,7 +25,8 @@ export class InboundMessage {
       }
     }
     const reply = msg.reply && msg.reply.length > 0 ? msg.reply : undefined;
-    return new InboundMessage(msg.subject, parseBody(msg.data, maxBytes), reply, headers, msg.data.length, msg.data);
+    const oversized = msg.data.length > maxBytes;
+    return new InboundMessage(msg.subject, parseBody(msg.data, maxBytes), reply, headers, msg.data.length, oversized ? msg.data : undefined);
   }
 }
 
