@@ -2,17 +2,20 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   AGENT_RESPONSE_WILDCARD,
+  agentNameFromResponseSubject,
   failedResponse,
   jsonValueProblem,
   ORCHESTRATOR_REPLY_WILDCARD,
   parseTaskResponse,
   storableText,
+  subtaskIdFromReplySubject,
   TaskStatus,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage, parseBody } from '../transport/inbound-message.js';
+import { RefusedAnswers } from './refused-answers.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 /** The longest error text of an answer that is kept. */
@@ -20,7 +23,9 @@ const MAX_ERROR_CHARS = 10_000;
 
 /**
  * Agents' answers to sub-tasks: replies to the shared reply subject, or publishes on
- * `agent.<name>.response`. What the platform cannot store or forward is refused here, where it
+ * `agent.<name>.response`. An answer counts only from where the attempt it names was sent: on
+ * the reply subject of that very sub-task, or from the agent it was sent to (checked against the
+ * attempt by the engine). What the platform cannot store or forward is refused here, where it
  * arrives: an answer over the size limit, or whose result holds a NUL character, an unpaired
  * surrogate or nesting past MAX_JSON_DEPTH, counts as a failed attempt (`answer rejected: …`),
  * retried like any other.
@@ -33,19 +38,22 @@ export class AgentResponsesController {
     private readonly engine: WorkflowEngine,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly refused: RefusedAnswers,
   ) {}
 
+  /** On the reply subject of one sub-task: counts only for that sub-task. */
   @EventPattern<string>(ORCHESTRATOR_REPLY_WILDCARD)
   onReply(@Payload() message: InboundMessage): Promise<void> {
-    return this.apply(message);
+    return this.apply(message, { replyTo: subtaskIdFromReplySubject(message.subject) ?? '' });
   }
 
+  /** On `agent.<name>.response`: counts only for an attempt that was sent to that agent. */
   @EventPattern<string>(AGENT_RESPONSE_WILDCARD)
   onResponse(@Payload() message: InboundMessage): Promise<void> {
-    return this.apply(message);
+    return this.apply(message, { agent: agentNameFromResponseSubject(message.subject) ?? '' });
   }
 
-  private async apply(message: InboundMessage): Promise<void> {
+  private async apply(message: InboundMessage, sender: { replyTo: string } | { agent: string }): Promise<void> {
     const oversized = message.bytes > this.config.MAX_MESSAGE_BYTES;
     // What arrived is bounded by the server's max_payload: read enough of it to name the sub-task.
     const body = oversized ? parseBody(message.raw, Number.MAX_SAFE_INTEGER) : message.body;
@@ -58,6 +66,10 @@ export class AgentResponsesController {
       this.logger.warn(`dropped a response on ${message.subject}: ${parsed.error}`);
       return;
     }
+    if ('replyTo' in sender && sender.replyTo !== parsed.value.task_id) {
+      this.refused.refuse('reply_subject', message.subject, `an answer for ${parsed.value.task_id} on ${message.subject}, the reply subject of another sub-task`);
+      return;
+    }
     const problem = oversized
       ? `the answer is ${message.bytes} bytes; at most ${this.config.MAX_MESSAGE_BYTES} are taken`
       : parsed.value.status === TaskStatus.Completed
@@ -67,7 +79,7 @@ export class AgentResponsesController {
       ? failedResponse(parsed.value.task_id, `answer rejected: ${problem}`)
       : { ...parsed.value, error: parsed.value.error === null ? null : storableText(parsed.value.error.slice(0, MAX_ERROR_CHARS)) };
     try {
-      await this.engine.applyResponse(response, message.subject);
+      await this.engine.applyResponse(response, message.subject, 'agent' in sender ? sender.agent : null);
     } catch (error) {
       this.metrics.errors.inc({ dependency: 'database' });
       // Not applied: the step's deadline brings it round again.

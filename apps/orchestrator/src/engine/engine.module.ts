@@ -8,6 +8,7 @@ import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
 import { NoRespondersListener } from './no-responders.listener.js';
+import { RefusedAnswers } from './refused-answers.js';
 import { RevisionSignal } from './revision-signal.js';
 import { ForEachSteps } from './steps/for-each-steps.js';
 import { StepDispatcher } from './steps/step-dispatcher.js';
@@ -47,6 +48,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RevisionSignal,
     EngineStats,
     EngineGauges,
+    RefusedAnswers,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

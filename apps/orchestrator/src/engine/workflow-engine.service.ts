@@ -85,16 +85,18 @@ export class WorkflowEngine {
 
   /**
    * Applies an agent's answer to a sub-task attempt; returns the agent of the attempt it applied
-   * to. Unknown, late and duplicate answers are dropped. An answer the engine or the database
-   * cannot take is recorded as a failed attempt, `answer rejected: <why>`.
+   * to. `sender`: the agent it came from (its `agent.<name>.response` subject), null when it came
+   * on the attempt's own reply subject. Unknown, late and duplicate answers are dropped, and so are
+   * answers from another agent than the one the attempt was sent to. An answer the engine or the
+   * database cannot take is recorded as a failed attempt, `answer rejected: <why>`.
    */
-  applyResponse(response: TaskResponse, via: string): Promise<string | null> {
+  applyResponse(response: TaskResponse, via: string, sender: string | null = null): Promise<string | null> {
     const ref = parseSubtaskWireId(response.task_id);
     if (!ref) {
       this.logger.debug(`dropped a response on ${via} for ${JSON.stringify(response.task_id)}: not a sub-task id`);
       return Promise.resolve(null);
     }
-    return this.queue.apply(this.answerJob({ response, rowId: ref.rowId, attempt: ref.attempt, via }));
+    return this.queue.apply(this.answerJob({ response, rowId: ref.rowId, attempt: ref.attempt, via, sender }));
   }
 
   private answerJob(answer: Answer): TransitionJob<string | null> {

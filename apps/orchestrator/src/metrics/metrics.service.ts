@@ -61,6 +61,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly responsesRefused = new Counter({
+    name: 'orchestrator_responses_refused_total',
+    help: 'Answers refused for their sender: from another agent than the one the attempt was sent to, or on the reply subject of another sub-task',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly revisions = new Counter({
     name: 'orchestrator_plan_revisions_total',
     help: 'Plans revised by the planner after a step failed for good, by outcome (applied, refused)',

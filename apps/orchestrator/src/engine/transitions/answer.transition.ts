@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TaskStatus, type TaskResponse } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { EngineStats } from '../engine-stats.js';
+import { RefusedAnswers } from '../refused-answers.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
 
@@ -12,12 +13,14 @@ export interface Answer {
   attempt: number;
   /** The subject it came on, for log lines. */
   via: string;
+  /** The agent it came from (`agent.<name>.response`); null on the attempt's own reply subject, or from the orchestrator itself. */
+  sender: string | null;
 }
 
 /**
  * An answer is applied to the attempt it names: the first terminal answer for the attempt that is
- * running wins; late, duplicate and unknown answers are dropped. Returns the agent of the attempt
- * it applied to.
+ * running wins; late, duplicate and unknown answers are dropped, and so is one from another agent
+ * than the attempt was sent to. Returns the agent of the attempt it applied to.
  */
 @Injectable()
 export class AnswerTransition {
@@ -27,6 +30,7 @@ export class AnswerTransition {
     private readonly steps: StepTransitions,
     private readonly stats: EngineStats,
     private readonly metrics: MetricsService,
+    private readonly refused: RefusedAnswers,
   ) {}
 
   async apply(wf: Workflow | null, answer: Answer): Promise<string | null> {
@@ -41,6 +45,11 @@ export class AnswerTransition {
       this.metrics.responsesDropped.inc();
       const state = wf.finished ? `workflow is ${wf.root.status}` : `step is ${row?.status ?? 'unknown'}, attempt ${row?.attempts ?? '-'}`;
       this.logger.log(`dropped a late or duplicate ${response.status} response on ${via} for ${response.task_id} (${state})`);
+      return null;
+    }
+    // The attempt it names is running: it counts only from the agent that attempt was sent to.
+    if (answer.sender !== null && row.agent_name !== answer.sender) {
+      this.refused.refuse('sender', answer.sender, `an answer for ${response.task_id}, sent to ${row.agent_name ?? 'no agent'}, from ${answer.sender}`);
       return null;
     }
     const agent = row.agent_name;
