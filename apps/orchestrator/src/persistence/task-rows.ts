@@ -86,6 +86,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     items_done: 0,
     waiting_on: null,
     depth: 1,
+    plan_revision: 1,
   };
 }
 
@@ -113,6 +114,7 @@ export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
     started_at: now,
     deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
     depth: workflow.depth,
+    plan_revision: plan.revision ?? 1,
   };
 }
 
@@ -167,7 +169,7 @@ export function rootState(row: NewTask, now: Date): RootRow {
     reply_to: row.reply_to,
     trace_parent: row.trace_parent,
     depth: row.depth,
-    plan_revision: row.plan?.revision ?? 1,
+    plan_revision: row.plan_revision,
     response_sent_at: null,
   };
 }

@@ -116,6 +116,10 @@ export class TaskEntity {
   @Column('text', { nullable: true })
   waiting_on!: string | null;
 
+  /** Root rows: the revision of `plan` (1 until the planner revises it), read at every event without reading the plan. */
+  @Column('integer', { default: 1 })
+  plan_revision!: number;
+
   /** Root rows: 1 for a workflow requested from outside, one more per `workflow:` step it runs inside. */
   @Column('integer', { default: 1 })
   depth!: number;

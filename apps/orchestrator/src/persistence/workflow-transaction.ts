@@ -21,7 +21,7 @@ function rowColumns(alias = ''): string {
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  COALESCE((plan->>'revision')::int, 1) AS plan_revision, response_sent_at`;
+  plan_revision, response_sent_at`;
 
 /** Columns of an insert, with their types for unnest. */
 const INSERT_COLUMNS = [
@@ -30,7 +30,7 @@ const INSERT_COLUMNS = [
   ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'], ['payload', 'jsonb'], ['result', 'jsonb'], ['error', 'text'],
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
-  ['depth', 'int'],
+  ['depth', 'int'], ['plan_revision', 'int'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
@@ -273,7 +273,8 @@ export class WorkflowTransaction {
         `UPDATE tasks SET step_key = step_key || '@' || ${literal(revision.retiredRevision, 'int')}, updated_at = now()
           WHERE root_id = ${literal(revision.rootId, 'uuid')} AND parent_id IS NOT NULL AND strpos(step_key, '@') = 0
             AND split_part(step_key, '[', 1) <> ALL(${arrayOf(revision.kept, 'text')})`,
-        `UPDATE tasks SET plan = ${literal(revision.plan, 'jsonb')}, plan_history = ${literal(revision.history, 'jsonb')}, updated_at = now()
+        `UPDATE tasks SET plan = ${literal(revision.plan, 'jsonb')}, plan_history = ${literal(revision.history, 'jsonb')},
+                plan_revision = ${literal(revision.plan.revision ?? 1, 'int')}, updated_at = now()
           WHERE id = ${literal(revision.rootId, 'uuid')}`,
       );
     }
