@@ -20,12 +20,16 @@ describe('validateTaskRequest', () => {
     [{ task_id: 't', task_type: 'x', priority: 'urgent' }, 'priority: must be one of LOW, NORMAL, HIGH, CRITICAL'],
     [{ task_id: 't', task_type: 'x', requester_id: 'a.>' }, 'requester_id: must be an agent name'],
     [{ task_id: 't', task_type: 'x', created_at: 'now' }, 'created_at: must be a number'],
-    [{ task_id: 't', task_type: 'x', extra: 1 }, 'extra: property extra should not exist'],
     [[1, 2], 'request: must be a JSON object'],
     ['text', 'request: must be a JSON object'],
   ])('rejects %j naming the field', (input, message) => {
     const result = validateTaskRequest(input);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toContain(message);
+  });
+
+  it('leaves out top-level fields it does not know, as the contract says receivers do', () => {
+    const result = validateTaskRequest({ task_id: 't', task_type: 'x', added_later: { by: 'another service' } });
+    expect(result).toEqual({ ok: true, value: { task_id: 't', task_type: 'x', payload: {}, priority: 'NORMAL' } });
   });
 });

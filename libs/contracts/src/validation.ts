@@ -2,9 +2,13 @@ import { validateSync, type ValidationError } from 'class-validator';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; error: string };
 
+/**
+ * Fields a DTO does not declare are left out, not refused: receivers ignore top-level fields they
+ * do not know (CONTRACT.md), so that either side can add fields without breaking the other.
+ */
 const VALIDATOR_OPTIONS = {
   whitelist: true,
-  forbidNonWhitelisted: true,
+  forbidNonWhitelisted: false,
   forbidUnknownValues: true,
   stopAtFirstError: true,
   validationError: { target: false, value: false },

@@ -35,7 +35,7 @@ export class AppConfig {
   @Min(1024)
   MAX_MESSAGE_BYTES: number = 1_048_576;
 
-  /** How deeply objects and arrays may nest in a payload or a result; deeper ones are refused where they arrive. */
+  /** How deeply objects and arrays may nest in a request's payload or an agent's result; deeper ones are refused where they arrive. */
   @Type(() => Number)
   @IsInt()
   @Min(8)

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isAgentName, isPlainObject, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
+import { isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import pLimit from 'p-limit';
+import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
@@ -27,7 +28,10 @@ export class SubmitTaskUseCase {
    */
   private readonly turn = pLimit(64);
 
-  constructor(private readonly engine: WorkflowEngine) {}
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly config: AppConfig,
+  ) {}
 
   /**
    * `traceparent`: the W3C trace context the request came with (a NATS or HTTP header), if any;
@@ -37,6 +41,9 @@ export class SubmitTaskUseCase {
   async execute(body: unknown, replyTo?: string, traceparent?: string, depth?: string): Promise<SubmitOutcome> {
     const validated = validateTaskRequest(body);
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
+    // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
+    const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH);
+    if (problem) return this.reject('INVALID_REQUEST', problem, body);
     const level = Number(depth ?? '1');
     return this.turn(() => this.start(validated.value, body, replyTo, acceptTraceparent(traceparent), Number.isSafeInteger(level) && level > 1 ? level : 1));
   }
