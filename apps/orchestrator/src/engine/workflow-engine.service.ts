@@ -19,6 +19,18 @@ import { RevisionTransition, type RevisionOutcome } from './transitions/revision
 import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
 
+/** How a workflow is started, besides its request. */
+export interface WorkflowStart {
+  /** Where the final response goes besides `agent.<requester_id>.response`. */
+  replyTo?: string | null;
+  /** The W3C trace context the request came with. */
+  traceparent?: string | null;
+  /** 1 for a request from outside, more for a workflow a `workflow:` step runs. */
+  depth?: number;
+  /** What makes a repeat of this request the same request (stored, to tell another request under the same task_id). */
+  fingerprint?: string | null;
+}
+
 export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
 
 /**
@@ -55,17 +67,18 @@ export class WorkflowEngine {
   }
 
   /**
-   * Plans and starts a workflow, or returns the existing one with the same `task_id`. `depth` is
-   * 1 for a request from outside, more for a workflow a `workflow:` step runs. Throws PlanningError.
+   * Plans and starts a workflow, or returns the existing one with the same `task_id` (the caller
+   * compares its `request_hash` with the request's `fingerprint`). Throws PlanningError.
    */
-  async submit(request: TaskRequest, replyTo: string | undefined, traceparent: string | null = null, depth = 1): Promise<SubmitResult> {
+  async submit(request: TaskRequest, start: WorkflowStart): Promise<SubmitResult> {
+    const { replyTo = null, traceparent = null, depth = 1, fingerprint = null } = start;
     if (this.planning.isDynamic(request.task_type)) {
       // Asking a planner costs time: a repeated task_id is answered before that.
       const existing = await this.tasks.findRootByTaskId(request.task_id);
       if (existing) return { created: false, root: existing };
     }
     const plan = await this.planning.plan(request, depth);
-    const workflow = { request, plan, replyTo: replyTo ?? null, traceparent, depth };
+    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint };
     const started = await this.queue.apply({
       target: { kind: 'new', workflow },
       apply: async (wf) => {

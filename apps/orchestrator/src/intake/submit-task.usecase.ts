@@ -2,12 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config.js';
+import { requestFingerprint } from './request-fingerprint.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 
-export type RejectionCode = 'INVALID_REQUEST' | PlanningErrorCode;
+export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | PlanningErrorCode;
 
 export type SubmitOutcome =
   | { kind: 'accepted'; root: TaskEntity }
@@ -50,8 +51,13 @@ export class SubmitTaskUseCase {
 
   private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null, depth: number): Promise<SubmitOutcome> {
     try {
-      const result = await this.engine.submit(request, replyTo, traceparent, depth);
+      const fingerprint = requestFingerprint(request);
+      const result = await this.engine.submit(request, { replyTo: replyTo ?? null, traceparent, depth, fingerprint });
       if (!result.created) {
+        // Tasks stored before requests were fingerprinted have none: taken as the same request.
+        if (result.root.request_hash !== null && result.root.request_hash !== fingerprint) {
+          return this.reject('TASK_ID_CONFLICT', `task_id: "${request.task_id}" is already used by a different request`, body);
+        }
         this.logger.log(`task ${request.task_id} was submitted again: returning its state`);
         return { kind: 'existing', root: result.root };
       }

@@ -73,6 +73,7 @@ export class TasksHttpController {
   @ApiAcceptedResponse({ type: SubmitTaskReplyDoc, description: 'Accepted: its workflow is running' })
   @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'A task with this task_id exists: its state' })
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'The field that is wrong and why' })
+  @ApiConflictResponse({ type: ErrorDoc, description: 'The task_id is in use by a different request' })
   async submit(
     @Body() body: unknown,
     @Headers('traceparent') traceparent: string | undefined,
@@ -81,6 +82,7 @@ export class TasksHttpController {
     const outcome = await this.submitTask.execute(body, undefined, traceparent);
     switch (outcome.kind) {
       case 'rejected':
+        if (outcome.code === 'TASK_ID_CONFLICT') throw new ConflictException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
         throw new BadRequestException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
       case 'existing':
         res.status(HttpStatus.OK);

@@ -87,6 +87,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     waiting_on: null,
     depth: 1,
     plan_revision: 1,
+    request_hash: null,
   };
 }
 
@@ -96,6 +97,7 @@ export interface NewWorkflow {
   replyTo: string | null;
   traceparent: string | null;
   depth: number;
+  fingerprint: string | null;
 }
 
 /** The root row of a workflow about to start. */
@@ -115,6 +117,7 @@ export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
     deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
     depth: workflow.depth,
     plan_revision: plan.revision ?? 1,
+    request_hash: workflow.fingerprint,
   };
 }
 

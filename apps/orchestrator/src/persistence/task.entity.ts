@@ -120,6 +120,10 @@ export class TaskEntity {
   @Column('integer', { default: 1 })
   plan_revision!: number;
 
+  /** Root rows: a hash of what the request asked (task_type, payload, priority, requester), to tell a repeat from another request under the same task_id. */
+  @Column('text', { nullable: true })
+  request_hash!: string | null;
+
   /** Root rows: 1 for a workflow requested from outside, one more per `workflow:` step it runs inside. */
   @Column('integer', { default: 1 })
   depth!: number;

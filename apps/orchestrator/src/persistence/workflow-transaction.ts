@@ -30,7 +30,7 @@ const INSERT_COLUMNS = [
   ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'], ['payload', 'jsonb'], ['result', 'jsonb'], ['error', 'text'],
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
-  ['depth', 'int'], ['plan_revision', 'int'],
+  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */

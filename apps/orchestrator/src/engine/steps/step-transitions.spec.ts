@@ -70,7 +70,7 @@ class Harness {
       metrics,
     );
     const request = { task_id: 'fan-1', task_type: 'fan', payload: {}, priority: TaskPriority.Normal };
-    this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1 }, new Date()), new Date());
+    this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null }, new Date()), new Date());
   }
 
   private reads(): WorkflowReads {

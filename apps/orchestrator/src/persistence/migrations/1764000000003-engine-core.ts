@@ -5,7 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the items of one `for_each` step, by their parent (`tasks_parent_key_idx`); a `for_each` step's
  * counts of items; the depth of nested workflows; the agents a step waits on for a free slot, so
  * that the sweeper leaves it out while they are all full; the revision of a root's plan, read at every
- * event without reading (and decompressing) the plan. Due steps get an index in the order the sweeper
+ * event without reading (and decompressing) the plan; a hash of what a root's request asked, to
+ * tell a repeat of it from another request under the same task_id. Due steps get an index in the order the sweeper
  * takes them, and finished workflows lose the due times some of their rows had kept.
  */
 export class EngineCore1764000000003 implements MigrationInterface {
@@ -18,6 +19,7 @@ export class EngineCore1764000000003 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "depth" integer NOT NULL DEFAULT 1`);
     await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "waiting_on" text`);
     await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "plan_revision" integer NOT NULL DEFAULT 1`);
+    await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "request_hash" text`);
     await queryRunner.query(`UPDATE tasks SET plan_revision = (plan->>'revision')::int WHERE parent_id IS NULL AND (plan->>'revision')::int > 1`);
     await queryRunner.query(`CREATE INDEX "tasks_parent_key_idx" ON "tasks" ("parent_id", "step_key") WHERE parent_id IS NOT NULL`);
     await queryRunner.query(`DROP INDEX "tasks_due_retry_idx"`);
@@ -50,6 +52,7 @@ export class EngineCore1764000000003 implements MigrationInterface {
       `CREATE INDEX "tasks_due_retry_idx" ON "tasks" ("next_attempt_at") WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL`,
     );
     await queryRunner.query(`DROP INDEX "tasks_parent_key_idx"`);
+    await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "request_hash"`);
     await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "plan_revision"`);
     await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "waiting_on"`);
     await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "depth"`);
