@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AgentAnnouncement, AgentLoad } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
 
 const INSTANCES_SET = 'orchestrator:agents:instances';
@@ -52,7 +53,8 @@ export class AgentRegistryService {
   private staticAgents: { source: string; agents: StaticAgent[] } = { source: '', agents: [] };
   private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
   private readonly sources: AgentSource[] = [];
-  private readonly seen = new Set<string>();
+  /** Instances announced lately, to route to a new one at once; bounded, whatever names clients announce. */
+  private readonly seen = new LRUCache<string, true>({ max: 10_000 });
 
   constructor(
     @Inject(Redis) private readonly redis: Redis,
@@ -89,7 +91,7 @@ export class AgentRegistryService {
     const member = `${announcement.name}/${announcement.instance_id}`;
     // A new instance is routed to at once rather than when the cached view expires.
     if (!this.seen.has(member)) {
-      this.seen.add(member);
+      this.seen.set(member, true);
       this.cache = undefined;
     }
     const stored: StoredInstance = {

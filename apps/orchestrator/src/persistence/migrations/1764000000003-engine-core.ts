@@ -22,6 +22,8 @@ export class EngineCore1764000000003 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "request_hash" text`);
     await queryRunner.query(`UPDATE tasks SET plan_revision = (plan->>'revision')::int WHERE parent_id IS NULL AND (plan->>'revision')::int > 1`);
     await queryRunner.query(`CREATE INDEX "tasks_parent_key_idx" ON "tasks" ("parent_id", "step_key") WHERE parent_id IS NOT NULL`);
+    // GET /tasks without filters, newest first.
+    await queryRunner.query(`CREATE INDEX "tasks_roots_created_idx" ON "tasks" ("created_at") WHERE parent_id IS NULL`);
     await queryRunner.query(`DROP INDEX "tasks_due_retry_idx"`);
     await queryRunner.query(
       `CREATE INDEX "tasks_due_dispatch_idx" ON "tasks" ((CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END), created_at)
@@ -51,6 +53,7 @@ export class EngineCore1764000000003 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "tasks_due_retry_idx" ON "tasks" ("next_attempt_at") WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL`,
     );
+    await queryRunner.query(`DROP INDEX "tasks_roots_created_idx"`);
     await queryRunner.query(`DROP INDEX "tasks_parent_key_idx"`);
     await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "request_hash"`);
     await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "plan_revision"`);
