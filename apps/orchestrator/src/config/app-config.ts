@@ -128,6 +128,35 @@ export class AppConfig {
   @Max(100)
   MAX_WORKFLOW_DEPTH: number = 5;
 
+  /** Requests being stored at once, and how many may wait (and how many bytes of them) before more are answered `overloaded`. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  INTAKE_CONCURRENCY: number = 64;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  INTAKE_QUEUE_MAX: number = 10_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  INTAKE_QUEUE_MAX_BYTES: number = 64 * 1024 * 1024;
+
+  /** Requests waiting for the planner agent at once, and how many more may wait: planning at run time has a line of its own. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  PLANNER_CONCURRENCY: number = 8;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  PLANNER_QUEUE_MAX: number = 100;
+
   /** When set, every HTTP route but /health/live and /health/ready requires it (X-API-Key or Bearer). */
   @IsOptional()
   @IsString()

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { AggregationModule } from '../aggregation/aggregation.module.js';
 import { EngineModule } from '../engine/engine.module.js';
+import { PlanningModule } from '../planning/planning.module.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 import { TaskIntakeMessageController } from './task-intake.message.controller.js';
 import { TasksHttpController } from './tasks.http.controller.js';
 
 @Module({
-  imports: [EngineModule, AggregationModule],
+  imports: [EngineModule, PlanningModule, AggregationModule],
   controllers: [TaskIntakeMessageController, TasksHttpController],
   providers: [SubmitTaskUseCase, CancelTaskUseCase],
 })

@@ -1,54 +1,70 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
-import pLimit from 'p-limit';
 import { AppConfig } from '../config/app-config.js';
+import { PlanningService } from '../planning/planning.service.js';
+import { BoundedTurn } from './bounded-turn.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 
-export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | PlanningErrorCode;
+export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | 'OVERLOADED' | PlanningErrorCode;
 
 export type SubmitOutcome =
   | { kind: 'accepted'; root: TaskEntity }
   | { kind: 'existing'; root: TaskEntity }
   | { kind: 'rejected'; code: RejectionCode; error: string; taskId: string; requesterId: string | null };
 
+/** How a request came, besides its body. */
+export interface Arrival {
+  /** The reply subject of a NATS request. */
+  replyTo?: string;
+  /** The W3C trace context it came with (a NATS or HTTP header). */
+  traceparent?: string;
+  /** For a workflow a `workflow:` step starts, how deep it runs (a header the orchestrator sets on such sub-tasks). */
+  depth?: string;
+  /** Its size, for the bound on requests waiting. */
+  bytes?: number;
+}
+
+/** What a request that finds the line full is told. */
+export const OVERLOADED = 'overloaded: submit it again';
+
 /**
  * Takes a TaskRequest from any transport: validates it, plans it and starts its workflow, or
  * returns the existing task for a repeated `task_id`. Nothing is written for a rejected request.
+ * Requests wait their turn in a bounded line, and those planned by the planner agent in a line of
+ * their own (they wait for an agent, not for the database); a request that finds its line full
+ * is answered at once, `overloaded: submit it again`.
  */
 @Injectable()
 export class SubmitTaskUseCase {
   private readonly logger = new Logger(SubmitTaskUseCase.name);
-
-  /**
-   * Requests past this many wait, still raw, before anything is built for them: a burst of
-   * thousands costs little memory and reaches the database at the pace it takes.
-   */
-  private readonly turn = pLimit(64);
+  private readonly stored: BoundedTurn;
+  private readonly planned: BoundedTurn;
 
   constructor(
     private readonly engine: WorkflowEngine,
+    private readonly planning: PlanningService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.stored = new BoundedTurn(config.INTAKE_CONCURRENCY, config.INTAKE_QUEUE_MAX, config.INTAKE_QUEUE_MAX_BYTES);
+    this.planned = new BoundedTurn(config.PLANNER_CONCURRENCY, config.PLANNER_QUEUE_MAX, config.INTAKE_QUEUE_MAX_BYTES);
+  }
 
-  /**
-   * `traceparent`: the W3C trace context the request came with (a NATS or HTTP header), if any;
-   * `depth`: for a workflow a `workflow:` step starts, how deep it runs (a NATS header the
-   * orchestrator sets on such sub-tasks); 1 otherwise.
-   */
-  async execute(body: unknown, replyTo?: string, traceparent?: string, depth?: string): Promise<SubmitOutcome> {
+  async execute(body: unknown, arrival: Arrival = {}): Promise<SubmitOutcome> {
     const validated = validateTaskRequest(body);
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
     // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
     const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH);
     if (problem) return this.reject('INVALID_REQUEST', problem, body);
-    const level = Number(depth ?? '1');
-    return this.turn(() => this.start(validated.value, body, replyTo, acceptTraceparent(traceparent), Number.isSafeInteger(level) && level > 1 ? level : 1));
+    const level = Number(arrival.depth ?? '1');
+    const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;
+    const line = this.planning.isDynamic(validated.value.task_type) ? this.planned : this.stored;
+    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival.replyTo, acceptTraceparent(arrival.traceparent), depth));
+    return started === 'full' ? this.reject('OVERLOADED', OVERLOADED, body) : started;
   }
-
   private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null, depth: number): Promise<SubmitOutcome> {
     try {
       const fingerprint = requestFingerprint(request);

@@ -61,12 +61,12 @@ export class TaskIntakeMessageController {
   private async answerFor(message: InboundMessage): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
     if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
     try {
-      const outcome = await this.submitTask.execute(
-        message.body.value,
-        message.reply,
-        message.headers['traceparent'],
-        message.headers[SUBTASK_HEADERS.depth.toLowerCase()],
-      );
+      const outcome = await this.submitTask.execute(message.body.value, {
+        replyTo: message.reply,
+        traceparent: message.headers['traceparent'],
+        depth: message.headers[SUBTASK_HEADERS.depth.toLowerCase()],
+        bytes: message.bytes,
+      });
       switch (outcome.kind) {
         case 'accepted':
           return undefined;

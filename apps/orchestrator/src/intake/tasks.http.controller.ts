@@ -7,6 +7,7 @@ import {
   HttpCode,
   HttpStatus,
   NotFoundException,
+  ServiceUnavailableException,
   Param,
   Post,
   Res,
@@ -19,6 +20,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ErrorDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
@@ -74,15 +76,21 @@ export class TasksHttpController {
   @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'A task with this task_id exists: its state' })
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'The field that is wrong and why' })
   @ApiConflictResponse({ type: ErrorDoc, description: 'The task_id is in use by a different request' })
+  @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'Overloaded: too many requests wait already; submit it again (Retry-After)' })
   async submit(
     @Body() body: unknown,
     @Headers('traceparent') traceparent: string | undefined,
+    @Headers('content-length') length: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SubmitTaskReply> {
-    const outcome = await this.submitTask.execute(body, undefined, traceparent);
+    const outcome = await this.submitTask.execute(body, { traceparent, bytes: Number(length ?? 0) });
     switch (outcome.kind) {
       case 'rejected':
         if (outcome.code === 'TASK_ID_CONFLICT') throw new ConflictException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
+        if (outcome.code === 'OVERLOADED') {
+          res.setHeader('Retry-After', '1');
+          throw new ServiceUnavailableException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
+        }
         throw new BadRequestException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
       case 'existing':
         res.status(HttpStatus.OK);

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { agentTaskSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
+import { describe, expect, it } from 'vitest';
+import { pairAgents } from './support/pair-agents.js';
+import { testEnv } from './support/test-env.js';
+import { useTestStack } from './support/test-stack.js';
+
+const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
+
+describe('intake under a planner that never answers', () => {
+  const stack = useTestStack({
+    workflowsDir: FIXTURES,
+    env: { PLANNER_AGENT: 'e2e_mute_planner', PLANNER_TIMEOUT_MS: '3000', PLANNER_RETRIES: '0', PLANNER_CONCURRENCY: '4', PLANNER_QUEUE_MAX: '20' },
+    agents: pairAgents(),
+    waitForAgents: 2,
+  });
+
+  it('answers 1,000 requests for unknown task types at once, overloaded beyond its line, while known workflows keep completing', async () => {
+    // A planner that takes every question and answers none.
+    const mute = await connect({ servers: testEnv().natsUrl, name: 'e2e-mute-planner' });
+    let asked = 0;
+    mute.subscribe(agentTaskSubject('e2e_mute_planner'), {
+      callback: () => {
+        asked += 1;
+      },
+    });
+    await mute.flush();
+    try {
+      const unknown = Array.from({ length: 1_000 }, (_, i) =>
+        stack.nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `unplanned-${i}`, task_type: `no_file_${i % 10}` }, 30_000),
+      );
+      // Known workflows do not wait behind them.
+      const known = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => stack.submit({ task_id: `known-${i}`, task_type: 'e2e_pair', payload: { text: `k${i}` } }, 30_000)),
+      );
+      expect(known.map((answer) => answer['status'])).toEqual(known.map(() => 'COMPLETED'));
+      const answers = await Promise.all(unknown);
+      const overloaded = answers.filter((answer) => answer['status'] === 'FAILED' && answer['error'] === 'overloaded: submit it again').length;
+      const unplanned = answers.filter((answer) => answer['status'] === 'FAILED' && String(answer['error']).includes('did not answer')).length;
+      console.log(`overload: 1,000 requests for a mute planner: ${overloaded} overloaded at once, ${unplanned} waited for it (${asked} questions asked); 50 known workflows completed meanwhile`);
+      // Everyone got an answer: at most PLANNER_CONCURRENCY + PLANNER_QUEUE_MAX waited for the planner, the rest were turned away.
+      expect(overloaded + unplanned).toBe(1_000);
+      expect(unplanned).toBeLessThanOrEqual(24 * 2);
+      expect(asked).toBe(unplanned);
+      const [{ rows }] = await stack.db.query<{ rows: number }>(`SELECT count(*)::int AS rows FROM tasks WHERE task_id LIKE 'unplanned-%'`);
+      expect(rows).toBe(0);
+    } finally {
+      await mute.close();
+    }
+  });
+
+  it('answers HTTP with 503 and Retry-After while its line is full', async () => {
+    const mute = await connect({ servers: testEnv().natsUrl, name: 'e2e-mute-planner-2' });
+    mute.subscribe(agentTaskSubject('e2e_mute_planner'), { callback: () => undefined });
+    await mute.flush();
+    try {
+      const waiting = Array.from({ length: 24 }, (_, i) => stack.nats.request(ORCHESTRATOR_TASK_SUBJECT, { task_id: `fill-${i}`, task_type: 'no_file_x' }, 30_000));
+      await stack.nats.flush();
+      const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ task_id: 'http-overloaded', task_type: 'no_file_y' }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toMatchObject({ code: 'OVERLOADED', message: 'overloaded: submit it again' });
+      await Promise.all(waiting);
+    } finally {
+      await mute.close();
+    }
+  });
+});
