@@ -162,7 +162,7 @@ export class TasksRepository {
 
   async markResponsesSent(rootIds: readonly string[]): Promise<void> {
     if (rootIds.length === 0) return;
-    // Locks in id order, as transitions do, so the two never deadlock.
+    // In id order, so that two replicas marking the same roots wait for each other rather than deadlock.
     await this.dataSource.query(
       `UPDATE tasks SET response_sent_at = now()
         WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND response_sent_at IS NULL ORDER BY id FOR UPDATE)`,

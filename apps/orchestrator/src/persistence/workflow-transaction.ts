@@ -194,8 +194,8 @@ type Result = { rows: QueryResultRow[] };
 
 /**
  * The queries of one transition, on one connection inside one transaction, in two round trips:
- * `open` begins it, locks every workflow it changes (its root row, in id order, so transactions
- * that lock several never deadlock) and reads them; `close` writes every change and commits.
+ * `open` begins it, locks every workflow it changes (an advisory lock per root id, in id order,
+ * so that transactions locking several never deadlock) and reads them; `close` writes every change and commits.
  * Under READ COMMITTED each statement sees what was committed when it started, so the read that
  * follows the lock sees every row the previous holder of the lock wrote, inserted rows included;
  * the statements go together, but each is a statement of its own. What a transition needs beyond
