@@ -12,24 +12,18 @@ import { MetricsService } from '../apps/orchestrator/src/metrics/metrics.service
 import { dataSourceOptions } from '../apps/orchestrator/src/persistence/data-source-options.js';
 import { newStepRow } from '../apps/orchestrator/src/persistence/task-rows.js';
 import { TasksRepository } from '../apps/orchestrator/src/persistence/tasks.repository.js';
-import type { Plan, PlannedStep } from '../apps/orchestrator/src/planning/plan.js';
+import type { Plan } from '../apps/orchestrator/src/planning/plan.js';
+import { PlanningService } from '../apps/orchestrator/src/planning/planning.service.js';
+import type { WorkflowCatalog } from '../apps/orchestrator/src/planning/workflow-catalog.service.js';
+import { parseWorkflowDefinition } from '../apps/orchestrator/src/planning/workflow-definition.js';
 import { TestDatabase } from './support/database.js';
 import { testEnv } from './support/test-env.js';
 
-const step: PlannedStep = {
-  id: 'only',
-  agent: 'worker',
-  capability: null,
-  task_type: 'work',
-  depends_on: [],
-  input: {},
-  timeout_ms: 1_000,
-  max_attempts: 1,
-  backoff: { initial_ms: 10, max_ms: 10 },
-  fallbacks: [],
-  optional: false,
-};
-const plan: Plan = { task_type: 'one', version: 1, revision: 1, steps: [step], output: null, timeout_ms: null };
+/** A workflow of one step, planned as a file's would be. */
+const { definition } = parseWorkflowDefinition({ task_type: 'one', version: 1, steps: [{ id: 'only', agent: 'worker', task_type: 'work' }] }, 'one.yaml');
+if (!definition) throw new Error('the test workflow does not parse');
+const plan: Plan = new PlanningService({} as WorkflowCatalog, { DEFAULT_STEP_TIMEOUT_MS: 1_000, DEFAULT_MAX_ATTEMPTS: 1 } as AppConfig).snapshot(definition);
+const step = plan.steps[0];
 
 /**
  * The transition runner against a real PostgreSQL: transitions of several workflows share a
