@@ -23,9 +23,6 @@ export interface FinishedRoot {
   trace_parent: string | null;
 }
 
-/** Room in a message for its headers (the trace context) and the lifecycle event's extra field. */
-const ENVELOPE_BYTES = 1_024;
-
 /** Builds the TaskResponse of a workflow and sends the final one. */
 @Injectable()
 export class AggregationService {
@@ -50,7 +47,7 @@ export class AggregationService {
   }
 
   private fitted(response: TaskResponse): TaskResponse {
-    const limit = this.publisher.maxPayload - ENVELOPE_BYTES;
+    const limit = this.publisher.maxBody;
     const bytes = encodeJson(response).length;
     if (bytes <= limit || response.result === null) return response;
     const { steps: _steps, ...rest } = response.result;

@@ -39,11 +39,6 @@ export class TransitionQueue {
     return applied;
   }
 
-  /** Transitions waiting for a batch. */
-  get backlog(): number {
-    return this.waiting.length;
-  }
-
   private pump(): void {
     while (this.running < this.concurrency && this.waiting.length > 0) {
       const batch = this.take();

@@ -135,7 +135,7 @@ export class TransitionRunner {
     const created = new Map<QueuedJob, Workflow>();
     for (const { queued, row, workflow } of fresh) {
       if (!inserted.has(row.id)) continue;
-      reads.prime(row.id, workflow.request.payload);
+      this.caches.rememberPayload(row.id, workflow.request.payload);
       created.set(queued, new Workflow(rootState(row, now), workflow.plan, [], now, reads));
     }
     const rowsOf = new Map<string, TaskRow[]>();
@@ -223,38 +223,20 @@ export class TransitionRunner {
     if (release.length > 0) void this.effects.run(release);
   }
 
-  /** What the commit made permanent and transitions read again: plans, request payloads, step results. */
+  /** What the commit made permanent and transitions read again: plans, step results. */
   private cacheCommitted(workflows: readonly Workflow[]): void {
     for (const wf of workflows) {
       this.caches.plans.set(this.caches.planKey(wf.root.id, wf.root.plan_revision), wf.plan);
       for (const row of wf.dirty) {
         if (row.status === TaskStatus.Completed && row.result && row.parent_id !== null) this.caches.rememberResult(row.id, row.result);
       }
-      const payload = wf.reads instanceof BatchReads ? wf.reads.primed(wf.root.id) : undefined;
-      if (payload) this.caches.rememberPayload(wf.root.id, payload);
     }
   }
 }
 
-/** A new row as it is to be inserted: its state as the transition left it. */
+/** A new row as it is to be inserted: its state as the transition left it (the state has every column a transition changes). */
 function withState(row: NewTask, state: TaskRow): NewTask {
-  return {
-    ...row,
-    agent_name: state.agent_name,
-    status: state.status,
-    attempts: state.attempts,
-    next_attempt_at: state.next_attempt_at,
-    deadline_at: state.deadline_at,
-    error: state.error,
-    started_at: state.started_at,
-    completed_at: state.completed_at,
-    item_count: state.item_count,
-    items_started: state.items_started,
-    items_done: state.items_done,
-    waiting_on: state.waiting_on,
-    payload: state.payload ?? row.payload,
-    result: state.result ?? row.result,
-  };
+  return { ...row, ...state, step_key: row.step_key, payload: state.payload ?? row.payload, result: state.result ?? row.result };
 }
 
 function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {

@@ -12,15 +12,15 @@ type Json = Record<string, unknown>;
 /**
  * What never changes once committed, kept by this replica so that a transition rarely has to
  * read it: a workflow's plan (per revision), its request's payload, the results of its steps.
- * Filled only after a commit, and consulted only for rows the database says are complete.
+ * Results are kept only after their commit, and consulted only for rows the database says are
+ * complete; a request's payload is kept as its root is inserted (its root's id is new, so nothing
+ * can read it unless that insert commits).
  */
 @Injectable()
 export class WorkflowCaches {
   readonly plans = new LRUCache<string, Plan>({ max: 10_000 });
-  readonly payloads = new LRUCache<string, Json>({ maxSize: 32 * 1024 * 1024, sizeCalculation: (_, key) => this.sizes.get(key) ?? 1_024 });
-  readonly results = new LRUCache<string, Json>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (_, key) => this.sizes.get(key) ?? 1_024 });
-  /** Sizes in bytes of the values being added (known from the message they came in, or measured once). */
-  private readonly sizes = new Map<string, number>();
+  readonly payloads = new LRUCache<string, Json>({ maxSize: 32 * 1024 * 1024 });
+  readonly results = new LRUCache<string, Json>({ maxSize: 64 * 1024 * 1024 });
 
   planKey(rootId: string, revision: number): string {
     return `${rootId}@${revision}`;
@@ -36,11 +36,8 @@ export class WorkflowCaches {
 
   private remember(cache: LRUCache<string, Json>, key: string, value: Json): void {
     // Measured once, as it goes in; values over an eighth of the cache are not worth keeping.
-    const bytes = JSON.stringify(value).length;
-    if (bytes > (cache.maxSize ?? 0) / 8) return;
-    this.sizes.set(key, bytes);
-    cache.set(key, value);
-    this.sizes.delete(key);
+    const size = JSON.stringify(value).length;
+    if (size <= cache.maxSize / 8) cache.set(key, value, { size });
   }
 }
 
@@ -59,8 +56,6 @@ export class BatchReads implements WorkflowReads {
   private readonly planLoader: DataLoader<string, Plan>;
   private readonly itemLoader: DataLoader<string, TaskRow>;
   private readonly itemResultsLoader: DataLoader<string, unknown[]>;
-  /** Request payloads of the workflows this batch starts. */
-  private readonly fresh = new Map<string, Json>();
 
   constructor(
     private readonly tx: WorkflowTransaction,
@@ -91,16 +86,7 @@ export class BatchReads implements WorkflowReads {
   }
 
   requestPayload(rootId: string): Promise<Json> {
-    return Promise.resolve(this.fresh.get(rootId) ?? this.caches.payloads.get(rootId) ?? this.payloadLoader.load(rootId));
-  }
-
-  /** The payload of a workflow this batch starts, known without reading it. */
-  prime(rootId: string, payload: Json): void {
-    this.fresh.set(rootId, payload);
-  }
-
-  primed(rootId: string): Json | undefined {
-    return this.fresh.get(rootId);
+    return Promise.resolve(this.caches.payloads.get(rootId) ?? this.payloadLoader.load(rootId));
   }
 
   result(rowId: string): Promise<Json | null> {

@@ -84,13 +84,6 @@ export class Workflow {
     return this.root.status === TaskStatus.Running && this.root.next_attempt_at !== null;
   }
 
-  /** The row of a plan step; a plan step without one means the rows and the plan disagree. */
-  stepRow(stepId: string): TaskRow {
-    const row = this.steps.get(stepId);
-    if (!row) throw new Error(`workflow ${this.root.task_id} has no row for step "${stepId}"`);
-    return row;
-  }
-
   planned(row: TaskRow): PlannedStep {
     const key = planKey(row.step_key);
     const planned = this.plan.steps.find((step) => step.id === key);

@@ -22,14 +22,17 @@ export function itemIndex(stepKey: string): number {
   return match ? Number(match[1]) : -1;
 }
 
+/** What a row's key gains when a revised plan drops its step, before the revision it ran in. */
+export const RETIRED_MARK = '@';
+
 /** The key of a row that a revised plan dropped, kept for the record under the revision it ran in. */
 export function retiredKey(stepKey: string, revision: number): string {
-  return `${stepKey}@${revision}`;
+  return `${stepKey}${RETIRED_MARK}${revision}`;
 }
 
 /** True for the row of a step (or item) of the plan that runs now, false for one a revision dropped. */
 export function isCurrentKey(stepKey: string): boolean {
-  return !stepKey.includes('@');
+  return !stepKey.includes(RETIRED_MARK);
 }
 
 /** The row of one item of a `for_each` step: its parent is the step's row, not the workflow's root. */

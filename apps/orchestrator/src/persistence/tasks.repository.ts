@@ -111,11 +111,6 @@ export class TasksRepository {
     return rows[0] ?? null;
   }
 
-  async findRootsByTaskIds(taskIds: readonly string[]): Promise<Map<string, TaskEntity>> {
-    const rows: TaskEntity[] = await this.dataSource.query(`SELECT * FROM tasks WHERE task_id = ANY($1::text[]) AND parent_id IS NULL`, [taskIds]);
-    return new Map(rows.map((row) => [row.task_id, row]));
-  }
-
   async findRootById(id: string): Promise<TaskEntity | null> {
     const rows: TaskEntity[] = await this.dataSource.query(`SELECT * FROM tasks WHERE id = $1 AND parent_id IS NULL`, [id]);
     return rows[0] ?? null;

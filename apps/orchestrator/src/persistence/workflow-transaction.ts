@@ -1,7 +1,7 @@
 import type { QueryResultRow } from 'pg';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 import { arrayOf, literal, type SqlType } from './sql-text.js';
-import { isCurrentKey } from './step-keys.js';
+import { isCurrentKey, RETIRED_MARK, retiredKey } from './step-keys.js';
 import type { TaskEntity } from './task.entity.js';
 import type { NewTask, RootRow, TaskRow } from './task-rows.js';
 
@@ -53,10 +53,13 @@ const LOCK_KEY = `('x' || left(replace(r.id::text, '-', ''), 16))::bit(64)::bigi
 const INSERT_LIST = INSERT_COLUMNS.map(([c]) => c).join(', ');
 const STALE = `(t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
 
-/** `unnest` over one array parameter per column, numbered from `first`, so that any number of rows is one statement. */
-function unnestOf(columns: readonly (readonly [string, SqlType])[], first = 1): string {
-  return `unnest(${columns.map(([, type], i) => `$${first + i}::${type}[]`).join(', ')}) AS v(${columns.map(([c]) => c).join(', ')})`;
+/** `unnest` over one array parameter per column, so that any number of rows is one statement. */
+function unnestOf(columns: readonly (readonly [string, SqlType])[]): string {
+  return `unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS v(${columns.map(([c]) => c).join(', ')})`;
 }
+
+// created_at from the clock, row by row: rows made in one transaction keep the order they were made in (the sweeper's oldest-first).
+const INSERT_SQL = `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_LIST}, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}`;
 
 /**
  * The statements of transitions, prepared on each connection once (`PREPARE`) and run by name
@@ -84,15 +87,13 @@ const STATEMENTS = {
     params: ['uuid', 'uuid', 'uuid'],
     sql: `SELECT ${ROW_COLUMNS} FROM tasks WHERE parent_id = ANY(${ROOTS_OF}) OR id = ANY($3::uuid[])`,
   },
-  // created_at from the clock, row by row: rows made in one transaction keep the order they were made in (the sweeper's oldest-first).
   insert_rows: {
     params: INSERT_COLUMNS.map(([, type]) => type),
-    sql: `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_LIST}, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}`,
+    sql: INSERT_SQL,
   },
   insert_roots: {
     params: INSERT_COLUMNS.map(([, type]) => type),
-    sql: `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_LIST}, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}
-          ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
+    sql: `${INSERT_SQL} ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
   },
   update_rows: {
     params: ['uuid', ...UPDATE_COLUMNS.map(([, type]) => type)],
@@ -102,41 +103,38 @@ const STATEMENTS = {
   // Cancels the unfinished rows of each scope, clears every due time there, and returns them with what they were.
   stop_unfinished: {
     params: ['uuid', 'bool', 'text', 'timestamptz'],
-    /** The last parameter is one time, not an array. */
-    scalarLast: true,
-    sql: `WITH scope AS (SELECT * FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS s(id, whole, reason)),
+    sql: `WITH scope AS (SELECT * FROM unnest($1::uuid[], $2::bool[], $3::text[], $4::timestamptz[]) AS s(id, whole, reason, at)),
                stale AS (
-                 SELECT t.id, t.status, t.agent_name, t.attempts, s.reason FROM tasks AS t JOIN scope AS s ON t.root_id = s.id
+                 SELECT t.id, t.status, t.agent_name, t.attempts, s.reason, s.at FROM tasks AS t JOIN scope AS s ON t.root_id = s.id
                   WHERE s.whole AND t.parent_id IS NOT NULL AND ${STALE}
                  UNION ALL
-                 SELECT t.id, t.status, t.agent_name, t.attempts, s.reason FROM tasks AS t JOIN scope AS s ON t.parent_id = s.id
+                 SELECT t.id, t.status, t.agent_name, t.attempts, s.reason, s.at FROM tasks AS t JOIN scope AS s ON t.parent_id = s.id
                   WHERE NOT s.whole AND ${STALE})
           UPDATE tasks AS t
              SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN 'CANCELLED' ELSE t.status END,
                  error = CASE WHEN x.status = 'RUNNING' THEN x.reason ELSE t.error END,
-                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN $4::timestamptz ELSE t.completed_at END,
+                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN x.at ELSE t.completed_at END,
                  deadline_at = NULL, next_attempt_at = NULL, updated_at = now()
             FROM stale AS x
            WHERE t.id = x.id
        RETURNING t.id, t.root_id, x.agent_name, x.attempts, x.status AS was`,
   },
-} as const satisfies Record<string, { params: readonly SqlType[]; sql: string; scalarLast?: boolean }>;
+} as const satisfies Record<string, { params: readonly SqlType[]; sql: string }>;
 
 type StatementName = keyof typeof STATEMENTS;
 
 function prepareSql(name: StatementName): string {
-  const statement: { params: readonly SqlType[]; sql: string; scalarLast?: boolean } = STATEMENTS[name];
-  const types = statement.params.map((type, i) => (statement.scalarLast && i === statement.params.length - 1 ? type : `${type}[]`));
-  return `PREPARE ${name}(${types.join(', ')}) AS ${statement.sql}`;
+  const { params, sql } = STATEMENTS[name];
+  return `PREPARE ${name}(${params.map((type) => `${type}[]`).join(', ')}) AS ${sql}`;
 }
 
 /** Connections whose statements are prepared. */
 const prepared = new WeakSet<object>();
 
-/** `EXECUTE name(...)` with its arguments written out: arrays, or a single time. */
-function execute(name: StatementName, args: readonly (readonly unknown[] | Date)[]): string {
+/** `EXECUTE name(...)` with its arguments, arrays, written out. */
+function execute(name: StatementName, args: readonly (readonly unknown[])[]): string {
   const { params } = STATEMENTS[name];
-  return `EXECUTE ${name}(${args.map((arg, i) => (arg instanceof Date ? literal(arg, 'timestamptz') : arrayOf(arg, params[i] ?? 'text'))).join(', ')})`;
+  return `EXECUTE ${name}(${args.map((arg, i) => arrayOf(arg, params[i] ?? 'text')).join(', ')})`;
 }
 
 /** One array per column of `rows`, in the columns' order. */
@@ -270,8 +268,8 @@ export class WorkflowTransaction {
     }
     for (const revision of changes.revisions) {
       statements.push(
-        `UPDATE tasks SET step_key = step_key || '@' || ${literal(revision.retiredRevision, 'int')}, updated_at = now()
-          WHERE root_id = ${literal(revision.rootId, 'uuid')} AND parent_id IS NOT NULL AND strpos(step_key, '@') = 0
+        `UPDATE tasks SET step_key = step_key || ${literal(retiredKey('', revision.retiredRevision), 'text')}, updated_at = now()
+          WHERE root_id = ${literal(revision.rootId, 'uuid')} AND parent_id IS NOT NULL AND strpos(step_key, ${literal(RETIRED_MARK, 'text')}) = 0
             AND split_part(step_key, '[', 1) <> ALL(${arrayOf(revision.kept, 'text')})`,
         `UPDATE tasks SET plan = ${literal(revision.plan, 'jsonb')}, plan_history = ${literal(revision.history, 'jsonb')},
                 plan_revision = ${literal(revision.plan.revision ?? 1, 'int')}, updated_at = now()
@@ -281,7 +279,9 @@ export class WorkflowTransaction {
     if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
     const { stops } = changes;
     const stopAt =
-      stops.length > 0 ? statements.push(execute('stop_unfinished', [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), changes.now])) - 1 : -1;
+      stops.length > 0
+        ? statements.push(execute('stop_unfinished', [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), stops.map(() => changes.now)])) - 1
+        : -1;
     statements.push('COMMIT');
     const results = await this.script(statements);
     this.open_ = false;
@@ -336,5 +336,4 @@ export class WorkflowTransaction {
   async markResponsesSent(rootIds: readonly string[]): Promise<void> {
     if (rootIds.length > 0) await this.rows('mark_responses_sent', `UPDATE tasks SET response_sent_at = now() WHERE id = ANY($1::uuid[])`, [rootIds]);
   }
-
 }

@@ -16,6 +16,11 @@ export abstract class MessagePublisher {
   abstract readonly replicaId: string;
   /** The largest message the server takes (its `max_payload`), headers included. */
   abstract readonly maxPayload: number;
+
+  /** The largest body a message may have: the server's limit, less room for its headers (trace context, a sub-task's own). */
+  get maxBody(): number {
+    return this.maxPayload - 1_024;
+  }
   /** `body` is a value to send as JSON, or JSON already encoded by `encodeJson`. */
   abstract publish(subject: string, body: unknown, options?: PublishOptions): void;
   /** A request to another service: resolves with its answer's bytes, or rejects when none comes within `timeoutMs`. */

@@ -9,9 +9,6 @@ import { encodeJson, MessagePublisher } from '../../transport/message-publisher.
 import { SweepSignal } from '../sweep-signal.js';
 import type { Workflow } from '../workflow.js';
 
-/** Room left in a message for the headers a sub-task carries (root task id, step, attempt, depth, trace context). */
-export const HEADER_ALLOWANCE_BYTES = 1_024;
-
 export type DispatchOutcome = { kind: 'sent' } | { kind: 'waiting' } | { kind: 'refused'; error: string };
 
 /**
@@ -43,7 +40,7 @@ export class StepDispatcher {
       created_at: wf.now.getTime() / 1000,
     };
     const data = encodeJson(request);
-    const limit = this.publisher.maxPayload - HEADER_ALLOWANCE_BYTES;
+    const limit = this.publisher.maxBody;
     if (data.length > limit) {
       return { kind: 'refused', error: `input: the sub-task is ${data.length} bytes; the NATS server takes messages of at most ${limit} bytes` };
     }

@@ -60,7 +60,7 @@ class Harness {
 
   constructor() {
     const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false }) } as unknown as AgentRouter;
-    const publisher = { maxPayload: 1_048_576 } as MessagePublisher;
+    const publisher = { maxPayload: 1_048_576, maxBody: 1_047_552 } as MessagePublisher;
     const metrics = new MetricsService();
     this.steps = new StepTransitions(
       new StepDispatcher(router, publisher, metrics, new SweepSignal()),

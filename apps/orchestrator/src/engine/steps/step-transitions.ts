@@ -11,7 +11,7 @@ import { attemptsText, decide } from '../decide.js';
 import type { Workflow } from '../workflow.js';
 import { finalResult, partialResult, progressOf, templateContext } from '../workflow-view.js';
 import { ForEachSteps } from './for-each-steps.js';
-import { HEADER_ALLOWANCE_BYTES, StepDispatcher } from './step-dispatcher.js';
+import { StepDispatcher } from './step-dispatcher.js';
 
 /** Why an attempt ended without an answer that counts. */
 export type AttemptEnd = 'answered' | 'timed-out';
@@ -190,7 +190,7 @@ export class StepTransitions {
     }
     // The output must reach the requester in one message; the per-step results may be left out (aggregation).
     const outputBytes = encodeJson(result.output).length;
-    if (outputBytes > this.publisher.maxPayload - HEADER_ALLOWANCE_BYTES) {
+    if (outputBytes > this.publisher.maxBody) {
       await this.failWorkflow(wf, `output: ${outputBytes} bytes; the NATS server takes messages of at most ${this.publisher.maxPayload} bytes (GET /tasks/${wf.root.task_id} has it)`);
       return;
     }
