@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
 import { pairAgents } from './support/pair-agents.js';
 import { useTestStack } from './support/test-stack.js';
@@ -35,5 +36,30 @@ describe('a task_id submitted again', () => {
     }
     const [{ roots }] = await stack.db.query<{ roots: number }>(`SELECT count(*)::int AS roots FROM tasks WHERE task_id = 'again-1'`);
     expect(roots).toBe(1);
+  });
+
+  it("refuses the orchestrator's own sub-task ids from clients, while a child workflow still runs under one", async () => {
+    // A client that took a step's next attempt id first would stand in for that step's child workflow.
+    const nested = await stack.submit({ task_id: 'nested-own', task_type: 'e2e_nested', payload: { text: 'deep' } });
+    expect(nested).toMatchObject({ status: 'COMPLETED', result: { output: { text: '[[DEEP]]' } } });
+    const [child] = await stack.db.query<{ task_id: string }>(
+      `SELECT task_id FROM tasks WHERE parent_id IS NULL AND task_type = 'e2e_pair' AND task_id LIKE '%:1'`,
+    );
+    const [rowId] = child.task_id.split(':');
+    const forged = { task_id: `${rowId}:2`, task_type: 'e2e_pair', payload: { text: 'forged' } };
+    const error = "task_id: ids of the form <uuid>:<attempt> are the orchestrator's own sub-tasks; choose another";
+    expect(await stack.submit(forged)).toMatchObject({ task_id: forged.task_id, status: 'FAILED', error });
+    const res = await post(forged);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ message: error });
+
+    // The orchestrators' own subject takes only ids of that shape.
+    const plain = await stack.nats.request(ORCHESTRATOR_WORKFLOW_SUBJECT, { task_id: 'not-a-subtask', task_type: 'e2e_pair', payload: { text: 'x' } });
+    expect(plain).toMatchObject({ status: 'FAILED', error: `task_id: a child workflow's id is its sub-task's id (<uuid>:<attempt>), not "not-a-subtask"` });
+    const [{ stored }] = await stack.db.query<{ stored: number }>(
+      `SELECT count(*)::int AS stored FROM tasks WHERE task_id IN ($1, 'not-a-subtask')`,
+      [forged.task_id],
+    );
+    expect(stored).toBe(0);
   });
 });

@@ -6,6 +6,12 @@ export const ORCHESTRATOR_AGENT_NAME = 'orchestrator_agent';
 export const ORCHESTRATOR_TASK_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.task`;
 export const ORCHESTRATOR_CANCEL_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.cancel`;
 /**
+ * Where the orchestrator sends the sub-tasks of its own `workflow:` steps, each starting a child
+ * workflow under the sub-task's id (`<uuid>:<attempt>`). Only the orchestrator publishes here (the
+ * NATS permissions in docs/deploy.md say so); ids of that shape are refused on the public subject.
+ */
+export const ORCHESTRATOR_WORKFLOW_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.workflow`;
+/**
  * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<sub-task id>`. Every
  * replica listens on all of them (queue group), so an answer outlives the replica that asked; the
  * replica part lets NATS tell the asking replica at once when no agent is subscribed.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { agentCancelSubject, agentTaskSubject, orchestratorReplySubject } from '@orchestrator/contracts';
+import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_WORKFLOW_SUBJECT, orchestratorReplySubject } from '@orchestrator/contracts';
 import type { Dispatch } from '../engine/effects.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 
@@ -17,9 +17,10 @@ export const SUBTASK_HEADERS = {
 export class DelegationService {
   constructor(private readonly publisher: MessagePublisher) {}
 
-  /** Publishes a sub-task; every replica listens on its reply subject. */
+  /** Publishes a sub-task; every replica listens on its reply subject. A `workflow:` step's goes to the orchestrators' own subject. */
   dispatch({ agent, data, subtaskId, rootTaskId, stepKey, attempt, depth, traceparent }: Dispatch): void {
-    this.publisher.publish(agentTaskSubject(agent), data, {
+    const subject = agent === ORCHESTRATOR_AGENT_NAME ? ORCHESTRATOR_WORKFLOW_SUBJECT : agentTaskSubject(agent);
+    this.publisher.publish(subject, data, {
       reply: orchestratorReplySubject(this.publisher.replicaId, subtaskId),
       headers: {
         [SUBTASK_HEADERS.rootTaskId]: rootTaskId,

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { BoundedTurn } from './bounded-turn.js';
 import { requestFingerprint } from './request-fingerprint.js';
+import { parseSubtaskWireId } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
@@ -22,10 +23,24 @@ export interface Arrival {
   replyTo?: string;
   /** The W3C trace context it came with (a NATS or HTTP header). */
   traceparent?: string;
+  /** A `workflow:` step's sub-task, on the orchestrators' own subject: its id is the sub-task's (`<uuid>:<attempt>`). */
+  child?: boolean;
   /** For a workflow a `workflow:` step starts, how deep it runs (a header the orchestrator sets on such sub-tasks). */
   depth?: string;
   /** Its size, for the bound on requests waiting. */
   bytes?: number;
+}
+
+/**
+ * Ids of the form `<uuid>:<attempt>` are the orchestrator's own sub-tasks: a client that took one
+ * could stand in for a `workflow:` step's child. They come only on the orchestrators' subject.
+ */
+function idProblem(taskId: string, child: boolean): string | null {
+  const internal = parseSubtaskWireId(taskId) !== null;
+  if (internal === child) return null;
+  return child
+    ? `task_id: a child workflow's id is its sub-task's id (<uuid>:<attempt>), not ${JSON.stringify(taskId)}`
+    : `task_id: ids of the form <uuid>:<attempt> are the orchestrator's own sub-tasks; choose another`;
 }
 
 /** What a request that finds the line full is told. */
@@ -57,7 +72,7 @@ export class SubmitTaskUseCase {
     const validated = validateTaskRequest(body);
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
     // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
-    const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH);
+    const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH) ?? idProblem(validated.value.task_id, arrival.child === true);
     if (problem) return this.reject('INVALID_REQUEST', problem, body);
     const level = Number(arrival.depth ?? '1');
     const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;

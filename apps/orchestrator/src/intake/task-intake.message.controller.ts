@@ -7,6 +7,7 @@ import {
   isPlainObject,
   ORCHESTRATOR_CANCEL_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
+  ORCHESTRATOR_WORKFLOW_SUBJECT,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
@@ -34,8 +35,18 @@ export class TaskIntakeMessageController {
   ) {}
 
   @MessagePattern<string>(ORCHESTRATOR_TASK_SUBJECT)
-  async onTask(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
-    const answer = await this.answerFor(message);
+  onTask(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
+    return this.take(message, false);
+  }
+
+  /** The sub-task of a `workflow:` step, sent by an orchestrator: starts the child workflow under its id. */
+  @MessagePattern<string>(ORCHESTRATOR_WORKFLOW_SUBJECT)
+  onChildWorkflow(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
+    return this.take(message, true);
+  }
+
+  private async take(message: InboundMessage, child: boolean): Promise<TaskResponse | undefined> {
+    const answer = await this.answerFor(message, child);
     if (answer === undefined || message.reply !== undefined) return answer?.response;
     if (answer.requesterId) this.publisher.publish(agentResponseSubject(answer.requesterId), answer.response);
     else this.logger.warn(`dropped an answer nobody can receive for task ${JSON.stringify(answer.response.task_id)}: ${answer.response.error ?? answer.response.status}`);
@@ -58,13 +69,14 @@ export class TaskIntakeMessageController {
     }
   }
 
-  private async answerFor(message: InboundMessage): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
+  private async answerFor(message: InboundMessage, child: boolean): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
     if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
     try {
       const outcome = await this.submitTask.execute(message.body.value, {
         replyTo: message.reply,
         traceparent: message.headers['traceparent'],
-        depth: message.headers[SUBTASK_HEADERS.depth.toLowerCase()],
+        child,
+        depth: child ? message.headers[SUBTASK_HEADERS.depth.toLowerCase()] : undefined,
         bytes: message.bytes,
       });
       switch (outcome.kind) {
