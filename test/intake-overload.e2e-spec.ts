@@ -71,3 +71,27 @@ describe('intake under a planner that never answers', () => {
     }
   });
 });
+
+describe('an answer inbox that is full', () => {
+  const stack = useTestStack({
+    workflowsDir: FIXTURES,
+    env: { ANSWER_INBOX_CONCURRENCY: '1', ANSWER_INBOX_MAX: '0' },
+    agents: pairAgents(),
+    waitForAgents: 2,
+  });
+
+  it('drops and counts the answers it cannot hold, and their attempts are retried until every workflow completes', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => stack.submit({ task_id: `inbox-${i}`, task_type: 'e2e_pair_quick', payload: { text: `i${i}` } }, 60_000)),
+    );
+    expect(answers.map((answer) => [answer['status'], (answer['result'] as { output: unknown }).output])).toEqual(
+      answers.map((_, i) => ['COMPLETED', { text: `[I${i}]` }]),
+    );
+    const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
+    const dropped = Number(/orchestrator_responses_refused_total\{reason="inbox_full"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    const retried = [...metrics.matchAll(/orchestrator_step_retries_total\{agent="e2e_(?:first|second)"\} (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    console.log(`answer inbox of one: ${dropped} answers dropped, ${retried} attempts retried, 40 workflows completed`);
+    expect(dropped).toBeGreaterThan(0);
+    expect(retried).toBeGreaterThanOrEqual(1);
+  });
+});

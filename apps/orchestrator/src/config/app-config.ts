@@ -145,6 +145,27 @@ export class AppConfig {
   @Min(0)
   INTAKE_QUEUE_MAX_BYTES: number = 64 * 1024 * 1024;
 
+  /**
+   * Agents' answers being applied at once, and how many more may wait (and how many bytes of them);
+   * past that an answer is dropped and counted (`orchestrator_responses_refused_total{reason="inbox_full"}`):
+   * its attempt times out and is retried.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  ANSWER_INBOX_CONCURRENCY: number = 2_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ANSWER_INBOX_MAX: number = 20_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ANSWER_INBOX_MAX_BYTES: number = 64 * 1024 * 1024;
+
   /** Requests waiting for the planner agent at once, and how many more may wait: planning at run time has a line of its own. */
   @Type(() => Number)
   @IsInt()

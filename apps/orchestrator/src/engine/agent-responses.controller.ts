@@ -13,6 +13,7 @@ import {
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
+import { BoundedTurn } from '../transport/bounded-turn.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage, parseBody } from '../transport/inbound-message.js';
 import { RefusedAnswers } from './refused-answers.js';
@@ -28,18 +29,22 @@ const MAX_ERROR_CHARS = 10_000;
  * attempt by the engine). What the platform cannot store or forward is refused here, where it
  * arrives: an answer over the size limit, or whose result holds a NUL character, an unpaired
  * surrogate or nesting past MAX_JSON_DEPTH, counts as a failed attempt (`answer rejected: …`),
- * retried like any other.
+ * retried like any other. Answers wait in a bounded inbox: one that finds it full is dropped and
+ * counted, and its attempt is retried after its timeout, as if it had been lost on the way.
  */
 @Controller()
 export class AgentResponsesController {
   private readonly logger = new Logger(AgentResponsesController.name);
+  private readonly inbox: BoundedTurn;
 
   constructor(
     private readonly engine: WorkflowEngine,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly refused: RefusedAnswers,
-  ) {}
+  ) {
+    this.inbox = new BoundedTurn(config.ANSWER_INBOX_CONCURRENCY, config.ANSWER_INBOX_MAX, config.ANSWER_INBOX_MAX_BYTES);
+  }
 
   /** On the reply subject of one sub-task: counts only for that sub-task. */
   @EventPattern<string>(ORCHESTRATOR_REPLY_WILDCARD)
@@ -54,6 +59,12 @@ export class AgentResponsesController {
   }
 
   private async apply(message: InboundMessage, sender: { replyTo: string } | { agent: string }): Promise<void> {
+    const taken = this.inbox.run(message.bytes, () => this.take(message, sender));
+    if (taken === 'full') this.refused.refuse('inbox_full', 'inbox', `an answer on ${message.subject}: the inbox is full`);
+    else await taken;
+  }
+
+  private async take(message: InboundMessage, sender: { replyTo: string } | { agent: string }): Promise<void> {
     const oversized = message.bytes > this.config.MAX_MESSAGE_BYTES;
     // What arrived is bounded by the server's max_payload: read enough of it to name the sub-task.
     const body = oversized ? parseBody(message.raw, Number.MAX_SAFE_INTEGER) : message.body;

@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 /** How often the refusals of one sender are logged. */
 const LOG_EVERY_MS = 60_000;
 
-export type RefusalReason = 'sender' | 'reply_subject';
+export type RefusalReason = 'sender' | 'reply_subject' | 'inbox_full';
 
 /**
  * Answers refused for who sent them: counted every time, logged once per sender per minute, so

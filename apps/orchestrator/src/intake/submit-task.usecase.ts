@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { PlanningService } from '../planning/planning.service.js';
-import { BoundedTurn } from './bounded-turn.js';
+import { BoundedTurn } from '../transport/bounded-turn.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import { parseSubtaskWireId } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
