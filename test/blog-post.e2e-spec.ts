@@ -86,7 +86,7 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
       items: { status: string }[];
       total: number;
       limit: number;
-    }>('/tasks?status=COMPLETED&task_type=create_blog_post&limit=5&offset=0');
+    }>('/tasks?status=COMPLETED&task_type=create_blog_post&limit=5&count=true');
     expect(list.items).toHaveLength(5);
     expect(list.total).toBeGreaterThanOrEqual(21);
     expect(list.items.every((t) => t.status === 'COMPLETED')).toBe(true);

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 
@@ -66,6 +66,24 @@ export class AppConfig {
   @IsInt()
   @Min(50)
   SWEEP_INTERVAL_MS: number = 500;
+
+  /** Finished workflows older than this many days are deleted with their steps; 0 keeps them all. */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  RETENTION_DAYS: number = 7;
+
+  /** How often a replica looks for workflows past retention (a backlog is deleted in batches of RETENTION_BATCH, pass after pass). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  RETENTION_INTERVAL_MS: number = 60_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  RETENTION_BATCH: number = 200;
 
   @Type(() => Number)
   @IsInt()

@@ -17,7 +17,8 @@ const FULL_PASS_EVERY = 20;
  * responses a dead process did not send — and hands it to the engine. Every replica runs one; the
  * engine's SKIP LOCKED keeps them off each other's work, and since all of it is in the database a
  * restart loses nothing. Steps that wait only on agents at capacity are left out of the choice, in
- * SQL, so that they never crowd out work that can run.
+ * SQL, so that they never crowd out work that can run. It also deletes the workflows past their
+ * retention (RETENTION_DAYS), a batch at a time.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -27,6 +28,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   private stopped = false;
   private woken = false;
   private passes = 0;
+  private retentionDueAt = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -56,7 +58,22 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const due = await this.tasks.findDue(new Date(), BATCH, full);
     const blocked = due.length > 0 ? await this.engine.sweep(due) : [];
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
+    await this.retain();
     return due.length >= BATCH && blocked.length === 0;
+  }
+
+  /**
+   * Deletes a batch of workflows finished more than RETENTION_DAYS ago, every RETENTION_INTERVAL_MS,
+   * or at every pass while a backlog lasts: small batches, so that no pass holds locks for long.
+   */
+  private async retain(): Promise<void> {
+    const { RETENTION_DAYS, RETENTION_BATCH, RETENTION_INTERVAL_MS } = this.config;
+    if (RETENTION_DAYS === 0 || Date.now() < this.retentionDueAt) return;
+    const cutoff = new Date(Date.now() - RETENTION_DAYS * 86_400_000);
+    const deleted = await this.tasks.deleteFinished(cutoff, RETENTION_BATCH);
+    this.metrics.retentionDeleted.inc({ what: 'workflows' }, deleted.workflows);
+    this.metrics.retentionDeleted.inc({ what: 'rows' }, deleted.rows);
+    this.retentionDueAt = deleted.workflows >= RETENTION_BATCH ? 0 : Date.now() + RETENTION_INTERVAL_MS;
   }
 
   /** Runs the next sweep at once instead of at the next interval (or right after the one under way). */

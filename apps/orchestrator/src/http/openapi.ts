@@ -81,9 +81,9 @@ export class TaskDetailDoc extends TaskSummaryDoc {
 
 export class TaskListDoc {
   @ApiProperty({ type: [TaskSummaryDoc] }) items!: TaskSummaryDoc[];
-  @ApiProperty() total!: number;
   @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
+  @ApiProperty({ nullable: true, type: String, description: "the next page's cursor; null on the last page" }) next_cursor!: string | null;
+  @ApiPropertyOptional({ description: 'every task the filters match; only with count=true' }) total?: number;
 }
 
 /** Serves the OpenAPI document at /docs (and /docs-json). */

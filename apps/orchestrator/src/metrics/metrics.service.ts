@@ -63,7 +63,7 @@ export class MetricsService {
 
   readonly responsesRefused = new Counter({
     name: 'orchestrator_responses_refused_total',
-    help: 'Answers refused for their sender: from another agent than the one the attempt was sent to, or on the reply subject of another sub-task',
+    help: 'Answers refused: from another agent than the one the attempt was sent to (sender), on the reply subject of another sub-task (reply_subject), or with the inbox full (inbox_full)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -78,6 +78,13 @@ export class MetricsService {
   readonly skippedSteps = new Counter({
     name: 'orchestrator_steps_skipped_total',
     help: 'Steps skipped because their when condition was false',
+    registers: [this.registry],
+  });
+
+  readonly retentionDeleted = new Counter({
+    name: 'orchestrator_retention_deleted_total',
+    help: 'Finished workflows deleted past RETENTION_DAYS (workflows), and their rows (rows)',
+    labelNames: ['what'] as const,
     registers: [this.registry],
   });
 

@@ -17,8 +17,11 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
   where: `parent_id IS NULL AND completed_at IS NOT NULL AND response_sent_at IS NULL`,
 })
 @Index('tasks_revision_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL` })
-@Index('tasks_roots_created_idx', ['created_at'], { where: 'parent_id IS NULL' })
-@Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at'], { where: 'parent_id IS NULL' })
+@Index('tasks_roots_created_idx', ['created_at', 'id'], { where: 'parent_id IS NULL' })
+@Index('tasks_roots_status_idx', ['status', 'created_at', 'id'], { where: 'parent_id IS NULL' })
+@Index('tasks_roots_type_idx', ['task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
+@Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
+@Index('tasks_roots_finished_idx', ['completed_at'], { where: 'parent_id IS NULL AND completed_at IS NOT NULL' })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;

@@ -12,8 +12,23 @@ export interface RootListFilter {
   status?: TaskStatus;
   task_type?: string;
   limit: number;
-  offset: number;
+  /** Only roots listed after this one, newest first. */
+  after?: ListPosition;
+  /** Count every root the filter matches (a scan of them: only when asked). */
+  count?: boolean;
 }
+
+/** A root's place in the listing: its creation time in microseconds since the epoch (exact, unlike a Date), and its id. */
+export interface ListPosition {
+  micros: string;
+  id: string;
+}
+
+/** What a listing shows of a root. */
+export type ListedRoot = Pick<
+  TaskEntity,
+  'id' | 'task_id' | 'task_type' | 'status' | 'priority' | 'requester_id' | 'created_at' | 'started_at' | 'completed_at' | 'error'
+> & { position: ListPosition };
 
 /** A workflow with due work: the rows that are due (none for a due root: its deadline or a revision). */
 export interface DueWorkflow {
@@ -165,24 +180,53 @@ export class TasksRepository {
     );
   }
 
-  async listRoots(filter: RootListFilter): Promise<{ items: TaskEntity[]; total: number }> {
+  /**
+   * A page of roots, newest first, after a position (keyset): every filter has an index in this
+   * order, so a page reads its own rows whatever the size of the table. One more row than asked
+   * tells whether there is a next page.
+   */
+  async listRoots(filter: RootListFilter): Promise<{ items: ListedRoot[]; more: boolean; total: number | null }> {
     const conditions = ['parent_id IS NULL'];
     const params: unknown[] = [];
-    if (filter.status) {
-      params.push(filter.status);
-      conditions.push(`status = $${params.length}`);
+    if (filter.status) conditions.push(`status = $${params.push(filter.status)}`);
+    if (filter.task_type) conditions.push(`task_type = $${params.push(filter.task_type)}`);
+    const counted = filter.count
+      ? this.dataSource.query<[{ count: number }]>(`SELECT count(*)::int AS count FROM tasks WHERE ${conditions.join(' AND ')}`, [...params])
+      : Promise.resolve(null);
+    if (filter.after) {
+      const at = params.push(filter.after.micros);
+      const id = params.push(filter.after.id);
+      conditions.push(`(created_at, id) < (timestamptz 'epoch' + $${at}::bigint * interval '1 microsecond', $${id}::uuid)`);
     }
-    if (filter.task_type) {
-      params.push(filter.task_type);
-      conditions.push(`task_type = $${params.length}`);
-    }
-    const where = conditions.join(' AND ');
-    const [{ count }] = await this.dataSource.query<[{ count: number }]>(`SELECT count(*)::int AS count FROM tasks WHERE ${where}`, params);
-    const items: TaskEntity[] = await this.dataSource.query(
-      `SELECT * FROM tasks WHERE ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, filter.limit, filter.offset],
+    params.push(filter.limit + 1);
+    const rows: (Omit<ListedRoot, 'position'> & { micros: string })[] = await this.dataSource.query(
+      `SELECT id, task_id, task_type, status, priority, requester_id, created_at, started_at, completed_at, error,
+              (extract(epoch FROM created_at) * 1000000)::bigint::text AS micros
+         FROM tasks WHERE ${conditions.join(' AND ')}
+        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
     );
-    return { items, total: count };
+    const total = await counted;
+    const items = rows.slice(0, filter.limit).map(({ micros, ...root }) => ({ ...root, position: { micros, id: root.id } }));
+    return { items, more: rows.length > filter.limit, total: total === null ? null : total[0].count };
+  }
+
+  /**
+   * Deletes up to `limit` workflows that finished before `cutoff`, oldest first, with all their
+   * rows; workflows another replica is deleting are skipped. Returns how many workflows and rows.
+   */
+  async deleteFinished(cutoff: Date, limit: number): Promise<{ workflows: number; rows: number }> {
+    const [counts] = await this.dataSource.query<[{ workflows: number; rows: number }]>(
+      `WITH doomed AS (
+         SELECT id FROM tasks WHERE parent_id IS NULL AND completed_at < $1
+          ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), gone AS (
+         DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
+       )
+       SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows FROM gone`,
+      [cutoff, limit],
+    );
+    return counts;
   }
 
   async stepCounts(rootIds: string[]): Promise<Map<string, StepCounts>> {

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsEnum, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
@@ -23,12 +23,15 @@ export class ListTasksQuery {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ description: "The previous page's next_cursor: the tasks after those" })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
+  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: "cursor must be a page's next_cursor" })
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: 'true to count every task the filters match (a scan of them: ask only when needed)' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'count must be true or false' })
+  count?: 'true' | 'false';
 }
 
 export interface SubTaskView {
@@ -73,7 +76,9 @@ export interface TaskDetailView extends TaskSummaryView {
 
 export interface TaskListView {
   items: TaskSummaryView[];
-  total: number;
   limit: number;
-  offset: number;
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next_cursor: string | null;
+  /** Only with `count=true`. */
+  total?: number;
 }

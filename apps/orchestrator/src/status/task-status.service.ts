@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
-import { TasksRepository, type StepCounts } from '../persistence/tasks.repository.js';
+import { TasksRepository, type ListedRoot, type ListPosition, type StepCounts } from '../persistence/tasks.repository.js';
+import { encodeCursor } from './list-cursor.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -52,18 +53,20 @@ export class TaskStatusService {
     };
   }
 
-  async list(query: ListTasksQuery): Promise<TaskListView> {
-    const { items, total } = await this.tasks.listRoots(query);
+  /** A page of tasks, newest first, after the position a cursor names. */
+  async list(query: ListTasksQuery, after: ListPosition | undefined): Promise<TaskListView> {
+    const { items, more, total } = await this.tasks.listRoots({ status: query.status, task_type: query.task_type, limit: query.limit, after, count: query.count === 'true' });
     const counts = await this.tasks.stepCounts(items.map((root) => root.id));
+    const last = items.at(-1);
     return {
       items: items.map((root) => this.summary(root, counts.get(root.id) ?? { done: 0, total: 0 })),
-      total,
       limit: query.limit,
-      offset: query.offset,
+      next_cursor: more && last ? encodeCursor(last.position) : null,
+      ...(total === null ? {} : { total }),
     };
   }
 
-  private summary(root: TaskEntity, progress: StepCounts): TaskSummaryView {
+  private summary(root: Omit<ListedRoot, 'position'>, progress: StepCounts): TaskSummaryView {
     return {
       task_id: root.task_id,
       task_type: root.task_type,
