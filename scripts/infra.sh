@@ -4,7 +4,8 @@
 # DIR (default .data/dev under the repository) holds data, logs/, run/ (pid files) and infra.env,
 # the URLs to source. Ports: NATS_PORT, REDIS_PORT, PG_PORT (defaults 14222, 16379, 15432, or any
 # free port when taken); `start` reuses the recorded ones. PGDATABASE_NAME (default orchestrator)
-# names the database; PG_FSYNC=off trades durability for speed (tests).
+# names the database; PG_FSYNC=off trades durability for speed (tests); PG_OPTIONS adds server
+# settings (`-c name=value ...`) to a PostgreSQL this run starts.
 # Missing servers are installed from Debian packages when running as root.
 set -euo pipefail
 
@@ -171,7 +172,7 @@ start_postgres() {
     fi
     ln -sfn "$pglog" "$DIR/logs/postgres.log"
     if ! as_pg "$bin/pg_ctl" -w -t 60 -D "$data" -l "$pglog" \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock -c fsync=$FSYNC -c max_connections=200" start >/dev/null; then
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock -c fsync=$FSYNC -c max_connections=200 ${PG_OPTIONS:-}" start >/dev/null; then
       tail -n 20 "$pglog" >&2 || true
       fail "PostgreSQL did not start; its log: $pglog"
     fi

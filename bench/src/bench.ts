@@ -16,6 +16,7 @@ import { BullmqBench } from './bullmq-bench.js';
 import { NoopAgents } from './noop-agents.js';
 import { orchestratorInFlight, orchestratorPerStep, orchestratorThroughput, OrchestratorProcess } from './orchestrator-bench.js';
 import { PGBOSS_SCHEMA, PgBossBench } from './pgboss-bench.js';
+import { env } from './env.js';
 import { mean, STEPS, type ChainBench, type PerStep, type Throughput } from './stats.js';
 
 const smoke = process.env['BENCH_SMOKE'] === '1';
@@ -24,12 +25,6 @@ const sizes = smoke
   : { throughput: 2_000, perStep: 200, inFlight: 10_000, rounds: 2 };
 // BENCH_ONLY=throughput or BENCH_ONLY=inflight runs only that part (to profile it).
 const only = process.env['BENCH_ONLY'];
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run "npm run bench", which starts the servers`);
-  return value;
-}
 
 const natsUrl = env('NATS_URL');
 const databaseUrl = env('DATABASE_URL');

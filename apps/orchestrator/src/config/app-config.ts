@@ -48,6 +48,21 @@ export class AppConfig {
   @Min(1000)
   AGENT_HEARTBEAT_TTL_MS: number = 15_000;
 
+  /**
+   * Agent names and instances the registry holds at most: announcements past either are refused
+   * (counted in orchestrator_announcements_refused_total), so that a client announcing made-up
+   * agents in a loop cannot grow what every routing decision reads.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AGENT_NAMES_MAX: number = 1_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AGENT_INSTANCES_MAX: number = 10_000;
+
   /** Deadline of a dispatched step when its workflow does not set one. */
   @Type(() => Number)
   @IsInt()

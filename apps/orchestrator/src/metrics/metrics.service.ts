@@ -81,6 +81,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly announcementsRefused = new Counter({
+    name: 'orchestrator_announcements_refused_total',
+    help: 'Agent announcements refused: malformed (invalid), or past AGENT_NAMES_MAX (names) or AGENT_INSTANCES_MAX (instances)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly retentionDeleted = new Counter({
     name: 'orchestrator_retention_deleted_total',
     help: 'Finished workflows deleted past RETENTION_DAYS (workflows), and their rows (rows)',

@@ -1,14 +1,23 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AGENT_HEARTBEAT_SUBJECT, AGENT_REGISTERED_SUBJECT, validateAgentAnnouncement } from '@orchestrator/contracts';
+import { LRUCache } from 'lru-cache';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { AgentRegistryService } from './agent-registry.service.js';
+
+/** How often refusals of one kind are logged: a client sending bad announcements in a loop must not fill the log. */
+const LOG_EVERY_MS = 60_000;
 
 @Controller()
 export class AgentAnnouncementsMessageController {
   private readonly logger = new Logger(AgentAnnouncementsMessageController.name);
+  private readonly logged = new LRUCache<string, true>({ max: 10, ttl: LOG_EVERY_MS });
 
-  constructor(private readonly registry: AgentRegistryService) {}
+  constructor(
+    private readonly registry: AgentRegistryService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @EventPattern<string>(AGENT_REGISTERED_SUBJECT)
   onRegistered(@Payload() message: InboundMessage): Promise<void> {
@@ -23,13 +32,22 @@ export class AgentAnnouncementsMessageController {
   private async record(message: InboundMessage): Promise<void> {
     const announcement = message.body.ok ? validateAgentAnnouncement(message.body.value) : message.body;
     if (!announcement.ok) {
-      this.logger.warn(`ignored an announcement on ${message.subject}: ${announcement.error}`);
+      this.refuse('invalid', `an announcement on ${message.subject}: ${announcement.error}`);
       return;
     }
     try {
-      await this.registry.record(announcement.value);
+      const refused = await this.registry.record(announcement.value);
+      if (refused === 'names') this.refuse(refused, `agent ${announcement.value.name}: AGENT_NAMES_MAX names are known already`);
+      if (refused === 'instances') this.refuse(refused, `instance ${announcement.value.instance_id} of ${announcement.value.name}: AGENT_INSTANCES_MAX instances are known already`);
     } catch (error) {
       this.logger.warn(`could not record agent ${announcement.value.name}: ${(error as Error).message}`);
     }
+  }
+
+  private refuse(reason: 'invalid' | 'names' | 'instances', what: string): void {
+    this.metrics.announcementsRefused.inc({ reason });
+    if (this.logged.has(reason)) return;
+    this.logged.set(reason, true);
+    this.logger.warn(`refused ${what} (further refusals of this kind are counted, not logged, for a minute)`);
   }
 }

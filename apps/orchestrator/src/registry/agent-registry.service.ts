@@ -32,6 +32,36 @@ export abstract class AgentSource {
   abstract agents(): Promise<{ name: string; capabilities: string[]; max_concurrency: number | null }[]>;
 }
 
+/** Why an announcement was not recorded; null when it was. */
+export type AnnouncementRefusal = 'names' | 'instances' | null;
+
+/**
+ * Takes an instance not seen lately, in one step for every replica: drops the members whose key has
+ * expired, then refuses the instance past AGENT_INSTANCES_MAX (1) or a new name past AGENT_NAMES_MAX
+ * (2), else stores it (0). Runs only for instances new to a replica, not at every heartbeat.
+ */
+const ADMIT_SCRIPT = `
+local set, member, name, value = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local ttl, max_instances, max_names, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+if redis.call('SISMEMBER', set, member) == 0 then
+  local names, count, known = {}, 0, false
+  for _, m in ipairs(redis.call('SMEMBERS', set)) do
+    if redis.call('EXISTS', prefix .. m) == 0 then
+      redis.call('SREM', set, m)
+    else
+      local n = string.match(m, '^([^/]+)/')
+      if n == name then known = true end
+      if n and not names[n] then names[n] = true; count = count + 1 end
+    end
+  end
+  if redis.call('SCARD', set) >= max_instances then return 1 end
+  if not known and count >= max_names then return 2 end
+end
+redis.call('SET', prefix .. member, value, 'PX', ttl)
+redis.call('SADD', set, member)
+return 0
+`;
+
 /** How long a read of the registry is reused: routing reads it for every dispatch. */
 const CACHE_MS = 250;
 
@@ -46,7 +76,9 @@ interface StoredInstance {
 
 /**
  * Live agent instances, shared by every replica through Redis. An instance is stored with an
- * expiry of the heartbeat window, so one that stops announcing itself disappears by itself.
+ * expiry of the heartbeat window, so one that stops announcing itself disappears by itself (and
+ * from the set of instances at the next read). New names and instances are taken only below
+ * AGENT_NAMES_MAX and AGENT_INSTANCES_MAX.
  */
 @Injectable()
 export class AgentRegistryService {
@@ -87,13 +119,8 @@ export class AgentRegistryService {
     return this.cache.agents;
   }
 
-  async record(announcement: AgentAnnouncement, now = Date.now()): Promise<void> {
+  async record(announcement: AgentAnnouncement, now = Date.now()): Promise<AnnouncementRefusal> {
     const member = `${announcement.name}/${announcement.instance_id}`;
-    // A new instance is routed to at once rather than when the cached view expires.
-    if (!this.seen.has(member)) {
-      this.seen.set(member, true);
-      this.cache = undefined;
-    }
     const stored: StoredInstance = {
       name: announcement.name,
       instance_id: announcement.instance_id,
@@ -102,11 +129,20 @@ export class AgentRegistryService {
       load: announcement.load ?? null,
       last_seen_ms: now,
     };
-    await this.redis
-      .multi()
-      .set(instanceKey(member), JSON.stringify(stored), 'PX', this.config.AGENT_HEARTBEAT_TTL_MS)
-      .sadd(INSTANCES_SET, member)
-      .exec();
+    const value = JSON.stringify(stored);
+    const ttl = this.config.AGENT_HEARTBEAT_TTL_MS;
+    if (this.seen.has(member)) {
+      await this.redis.multi().set(instanceKey(member), value, 'PX', ttl).sadd(INSTANCES_SET, member).exec();
+      return null;
+    }
+    const { AGENT_INSTANCES_MAX, AGENT_NAMES_MAX } = this.config;
+    const outcome = (await this.redis.eval(ADMIT_SCRIPT, 1, INSTANCES_SET, member, announcement.name, value, ttl, AGENT_INSTANCES_MAX, AGENT_NAMES_MAX, instanceKey(''))) as number;
+    if (outcome === 1) return 'instances';
+    if (outcome === 2) return 'names';
+    // A new instance is routed to at once rather than when the cached view expires.
+    this.seen.set(member, true);
+    this.cache = undefined;
+    return null;
   }
 
   async forget(name: string): Promise<void> {
