@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Agent } from '@orchestrator/agent-sdk';
+import {
+  AGENT_HEARTBEAT_SUBJECT,
+  agentResponseSubject,
+  agentTaskSubject,
+  ORCHESTRATOR_TASK_SUBJECT,
+  ORCHESTRATOR_WORKFLOW_SUBJECT,
+  orchestratorReplySubject,
+} from '@orchestrator/contracts';
+import { describe, expect, it } from 'vitest';
+import { freePort, waitFor, waitForAgents } from './support/orchestrator-process.js';
+import { useTestStack } from './support/test-stack.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const CONFIG = join(ROOT, 'deploy', 'nats', 'permissions.conf');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'permissions');
+const USERS = ['orchestrator', 'gateway', 'drafting_agent', 'enhancement_agent', 'examination_agent', 'llm_agent', 'communication_agent'];
+/** The passwords deploy/nats/permissions.conf reads from the environment. */
+const passwords = Object.fromEntries(USERS.map((user) => [`${user.toUpperCase()}_NATS_PASSWORD`, `pw-${user}-0123456789`]));
+const password = (user: string): string => passwords[`${user.toUpperCase()}_NATS_PASSWORD`];
+
+/** What the server refused a connection, as the client was told. */
+function violations(nc: NatsConnection): string[] {
+  const seen: string[] = [];
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'error') seen.push(String(status.error));
+    }
+  })();
+  return seen;
+}
+
+describe('NATS permissions of deploy/nats/permissions.conf', () => {
+  let natsServer: ChildProcess;
+  let natsUrl: string;
+  const stack = useTestStack({
+    workflowsDir: FIXTURES,
+    env: () => ({ NATS_URL: natsUrl, NATS_USER: 'orchestrator', NATS_PASSWORD: password('orchestrator') }),
+    before: async () => {
+      const port = await freePort();
+      natsUrl = `nats://127.0.0.1:${port}`;
+      natsServer = spawn('nats-server', ['-c', CONFIG, '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, ...passwords } });
+      await waitFor('the NATS server with permissions', async () => {
+        const nc = await connect({ servers: natsUrl, user: 'gateway', pass: password('gateway') });
+        await nc.close();
+        return true;
+      });
+    },
+  });
+  stack.onStop(() => natsServer?.kill());
+
+  const login = (user: string): Promise<NatsConnection> => connect({ servers: natsUrl, user, pass: password(user), name: `e2e-${user}` });
+
+  it("runs a workflow with each agent logged in as itself; an agent cannot see, nor answer, another agent's sub-task", async () => {
+    let releaseDraft!: () => void;
+    const drafted = new Promise<void>((resolve) => (releaseDraft = resolve));
+    const connections = { drafting: await login('drafting_agent'), examination: await login('examination_agent') };
+    const drafting = new Agent({ name: 'drafting_agent', agentType: 'drafter', connection: connections.drafting }).handle('e2e_draft', async (payload) => {
+      await drafted;
+      return { text: `draft of ${String(payload['text'])}` };
+    });
+    const examination = new Agent({ name: 'examination_agent', agentType: 'reviewer', connection: connections.examination }).handle(
+      'e2e_review',
+      (payload) => Promise.resolve({ text: `reviewed ${String(payload['text'])}` }),
+    );
+    const gateway = await login('gateway');
+    // An examination agent that misbehaves, with its own (valid) credentials.
+    const rogue = await login('examination_agent');
+    const refused = violations(rogue);
+    try {
+      await drafting.start();
+      await examination.start();
+      await waitForAgents(stack.orchestrator.baseUrl, 2);
+
+      const answer = gateway.request(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'guarded-1', task_type: 'e2e_guarded', payload: { text: 'x' } }), {
+        timeout: 30_000,
+      });
+      const [step] = await waitFor('the draft step to be running', async () => {
+        const rows = await stack.db.query<{ id: string; attempts: number }>(
+          `SELECT s.id, s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = 'guarded-1' AND s.step_key = 'draft' AND s.status = 'RUNNING'`,
+        );
+        return rows.length > 0 ? rows : undefined;
+      });
+      const subtaskId = `${step.id}:${step.attempts}`;
+      const { replica_id: replicaId } = await stack.get<{ replica_id: string }>('/status');
+      const forged = JSON.stringify({ task_id: subtaskId, status: 'COMPLETED', success: true, result: { text: 'forged' }, error: null });
+
+      // It cannot listen to another agent's sub-tasks, nor answer as that agent or on the reply subject of a sub-task it was not given.
+      rogue.subscribe(agentTaskSubject('drafting_agent'));
+      rogue.publish(agentResponseSubject('drafting_agent'), forged);
+      rogue.publish(orchestratorReplySubject(replicaId, subtaskId), forged);
+      // Nor send sub-tasks, nor start child workflows.
+      rogue.publish(agentTaskSubject('drafting_agent'), JSON.stringify({ task_id: 'x', task_type: 'e2e_draft' }));
+      rogue.publish(ORCHESTRATOR_WORKFLOW_SUBJECT, JSON.stringify({ task_id: subtaskId, task_type: 'e2e_guarded' }));
+      // As itself it may answer, and the orchestrator refuses the answer: the sub-task was sent to another agent.
+      rogue.publish(agentResponseSubject('examination_agent'), forged);
+      rogue.publish(AGENT_HEARTBEAT_SUBJECT, JSON.stringify({ name: 'examination_agent', instance_id: 'rogue', agent_type: 'reviewer', capabilities: ['e2e_review'], ts: Date.now() / 1000 }));
+      await rogue.flush();
+      await waitFor('the server to refuse five operations', () => (refused.length >= 5 ? true : undefined), 5_000);
+      expect(refused.join('\n')).toContain(`Permissions Violation for Subscription to "${agentTaskSubject('drafting_agent')}"`);
+      for (const subject of [agentResponseSubject('drafting_agent'), orchestratorReplySubject(replicaId, subtaskId), agentTaskSubject('drafting_agent'), ORCHESTRATOR_WORKFLOW_SUBJECT]) {
+        expect(refused.join('\n')).toContain(`Permissions Violation for Publish to "${subject}"`);
+      }
+      expect(refused).toHaveLength(5);
+      await waitFor('the forged answer to be refused', async () => {
+        const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
+        return /orchestrator_responses_refused_total\{reason="sender"\} 1\b/.test(metrics) ? true : undefined;
+      });
+
+      // The gateway may submit, not send sub-tasks.
+      const gatewayRefused = violations(gateway);
+      gateway.publish(agentTaskSubject('drafting_agent'), JSON.stringify({ task_id: 'y', task_type: 'e2e_draft' }));
+      await gateway.flush();
+      await waitFor('the gateway to be refused', () => (gatewayRefused.length > 0 ? true : undefined), 5_000);
+
+      releaseDraft();
+      const final = JSON.parse(new TextDecoder().decode((await answer).data)) as Record<string, unknown>;
+      expect(final).toMatchObject({ task_id: 'guarded-1', status: 'COMPLETED', result: { output: { text: 'reviewed draft of x' } } });
+    } finally {
+      releaseDraft();
+      await Promise.all([drafting.stop(), examination.stop()]);
+      await Promise.all([gateway.close(), rogue.close(), connections.drafting.close(), connections.examination.close()]);
+    }
+  });
+});
