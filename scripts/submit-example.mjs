@@ -5,7 +5,8 @@ import { connect } from '@nats-io/transport-node';
 // --research: a research_report, which no workflow file describes: the planner agent plans it.
 const research = process.argv[2] === '--research';
 const topic = (research ? process.argv[3] : process.argv[2]) ?? 'How orchestration works';
-const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+// The demo's NATS (scripts/infra.sh); the compose stack publishes NATS on 4222.
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:14222';
 const port = process.env.PORT ?? '3000';
 const taskId = `${research ? 'research' : 'blog'}-${Date.now().toString(36)}`;
 const request = {

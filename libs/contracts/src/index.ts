@@ -6,3 +6,4 @@ export * from './task-request.dto.js';
 export * from './task-response.js';
 export * from './validation.js';
 export * from './json-limits.js';
+export * from './task-views.js';

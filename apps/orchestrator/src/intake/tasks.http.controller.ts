@@ -23,16 +23,13 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { CancelTaskReply, SubmitTaskReply } from '@orchestrator/contracts';
 import { ErrorDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import type { Response } from 'express';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 
-export interface SubmitTaskReply {
-  task_id: string;
-  status: string;
-  links: { self: string };
-}
+export type { SubmitTaskReply } from '@orchestrator/contracts';
 
 /** `POST /tasks`: the same use case as the NATS intake, for the API gateway. */
 @ApiTags('tasks')
@@ -50,7 +47,7 @@ export class TasksHttpController {
   @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'Cancelled' })
   @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
   @ApiConflictResponse({ type: ErrorDoc, description: 'The task had already finished' })
-  async cancel(@Param('taskId') taskId: string): Promise<{ task_id: string; status: string }> {
+  async cancel(@Param('taskId') taskId: string): Promise<CancelTaskReply> {
     const outcome = await this.cancelTask.execute({ task_id: taskId });
     switch (outcome.kind) {
       case 'rejected':

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
+import { TASK_TYPE_PATTERN, TaskStatus, type TaskDetailView as TaskDetailWireView } from '@orchestrator/contracts';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
 export class ListTasksQuery {
@@ -34,51 +34,10 @@ export class ListTasksQuery {
   count?: 'true' | 'false';
 }
 
-export interface SubTaskView {
-  step: string;
-  task_type: string;
-  agent: string | null;
-  status: TaskStatus;
-  depends_on: string[];
-  attempts: number;
-  max_attempts: number;
-  started_at: string | null;
-  completed_at: string | null;
-  next_attempt_at: string | null;
-  deadline_at: string | null;
-  result: Record<string, unknown> | null;
-  error: string | null;
-}
+/** The shapes clients read are the contract's; the plan here is the engine's own, narrower type. */
+export type { SubTaskView, TaskListView, TaskSummaryView } from '@orchestrator/contracts';
 
-export interface TaskSummaryView {
-  task_id: string;
-  task_type: string;
-  status: TaskStatus;
-  priority: string;
-  requester_id: string | null;
-  progress: { done: number; total: number };
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  error: string | null;
-}
-
-export interface TaskDetailView extends TaskSummaryView {
-  payload: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-  workflow: { task_type: string; version: number } | null;
-  /** The plan this workflow runs, as stored when it started. */
+export interface TaskDetailView extends TaskDetailWireView {
   plan: Plan | null;
-  /** The plans the workflow ran before the planner revised them, oldest first; the last one's failure led to `plan`. */
   plan_history: ReplacedPlan[];
-  steps: SubTaskView[];
-}
-
-export interface TaskListView {
-  items: TaskSummaryView[];
-  limit: number;
-  /** Pass as `cursor` for the next page; null on the last one. */
-  next_cursor: string | null;
-  /** Only with `count=true`. */
-  total?: number;
 }

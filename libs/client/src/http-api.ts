@@ -1,0 +1,102 @@
+import type {
+  CancelTaskReply,
+  SubmitTaskReply,
+  TaskDetailView,
+  TaskListView,
+  TaskStatus,
+} from '@orchestrator/contracts';
+import { httpError, OrchestratorError } from './orchestrator-error.js';
+import type { SubmitTaskInput } from './submit-task-input.js';
+
+export interface HttpApiOptions {
+  /** The orchestrator's base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** Sent as `X-API-Key` when the orchestrator has `API_KEY` set. */
+  apiKey?: string;
+  /** Each call's limit; default 30 s. */
+  timeoutMs?: number;
+  /** Another `fetch` (a proxy's, a test's); default the global one. */
+  fetch?: typeof fetch;
+}
+
+export interface ListTasksFilter {
+  status?: TaskStatus | `${TaskStatus}`;
+  task_type?: string;
+  /** 1 to 100, default 20. */
+  limit?: number;
+  /** The previous page's `next_cursor`: the tasks after those. */
+  cursor?: string;
+  /** Count every task the filters match into `total` (a scan of them: ask only when needed). */
+  count?: boolean;
+}
+
+/** A submission accepted (202) or a repeat of a known request (200). */
+export interface HttpSubmitted extends SubmitTaskReply {
+  existing: boolean;
+}
+
+/** The orchestrator's HTTP API, one method per route; an answer that is not 2xx throws OrchestratorError. */
+export class HttpApi {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: HttpApiOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async submit(request: SubmitTaskInput, traceparent?: string): Promise<HttpSubmitted> {
+    const { status, body } = await this.call<SubmitTaskReply>('POST', '/tasks', request, traceparent ? { traceparent } : {});
+    return { ...body, existing: status === 200 };
+  }
+
+  async get(taskId: string): Promise<TaskDetailView> {
+    return (await this.call<TaskDetailView>('GET', `/tasks/${encodeURIComponent(taskId)}`)).body;
+  }
+
+  async list(filter: ListTasksFilter = {}): Promise<TaskListView> {
+    return (await this.call<TaskListView>('GET', `/tasks${listQuery(filter)}`)).body;
+  }
+
+  async cancel(taskId: string): Promise<CancelTaskReply> {
+    return (await this.call<CancelTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/cancel`)).body;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extra };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
+    let res: Response;
+    try {
+      res = await this.fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      throw new OrchestratorError(`${method} ${this.base}${path}: ${reason}`, { code: 'UNAVAILABLE' }, { cause: error });
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: the error below quotes the text
+    }
+    if (!res.ok) throw httpError(res.status, parsed, res.headers);
+    return { status: res.status, body: parsed as T };
+  }
+}
+
+/** `?status=&task_type=&limit=&cursor=&count=` with only the filters given. */
+export function listQuery(filter: ListTasksFilter): string {
+  const params = new URLSearchParams();
+  for (const key of ['status', 'task_type', 'limit', 'cursor', 'count'] as const) {
+    const value = filter[key];
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const query = params.toString();
+  return query ? `?${query}` : '';
+}

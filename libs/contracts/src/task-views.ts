@@ -1,0 +1,130 @@
+/**
+ * What the orchestrator's HTTP API answers and what its lifecycle events carry, for clients.
+ * The orchestrator builds its views to these types, so a change to one shows in both.
+ */
+import type { TaskStatus } from './enums.js';
+import type { TaskResponse } from './task-response.js';
+
+/** `POST /tasks`: 202 when accepted, 200 for a repeat of a known request. */
+export interface SubmitTaskReply {
+  task_id: string;
+  status: string;
+  links: { self: string };
+}
+
+/** `POST /tasks/:task_id/cancel`: 200 once cancelled. */
+export interface CancelTaskReply {
+  task_id: string;
+  status: string;
+}
+
+/** The body of every HTTP error: a stable `code` and a message naming the field or the reason. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  task_id?: string;
+  /** On a 409 from cancel: the status the task had finished with. */
+  status?: string;
+  correlation_id?: string;
+}
+
+/** A step of a plan, as much of it as a client relies on; the rest is the workflow file's format. */
+export interface PlanStepView {
+  id: string;
+  depends_on: string[];
+}
+
+/** The plan a workflow runs (a workflow file's steps after defaults, or the planner agent's). */
+export interface PlanView {
+  task_type: string;
+  version: number;
+  steps: PlanStepView[];
+  output: unknown;
+  timeout_ms: number | null;
+  revision?: number;
+  replan?: { max_revisions: number } | null;
+}
+
+/** A plan the planner agent replaced after `failed_step` failed for good. */
+export interface ReplacedPlanView {
+  plan: PlanView;
+  failed_step: string;
+  error: string;
+  replaced_at: string;
+}
+
+export interface SubTaskView {
+  step: string;
+  task_type: string;
+  agent: string | null;
+  status: TaskStatus;
+  depends_on: string[];
+  attempts: number;
+  max_attempts: number;
+  started_at: string | null;
+  completed_at: string | null;
+  next_attempt_at: string | null;
+  deadline_at: string | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+}
+
+/** A task in `GET /tasks`; times are ISO 8601. */
+export interface TaskSummaryView {
+  task_id: string;
+  task_type: string;
+  status: TaskStatus;
+  priority: string;
+  requester_id: string | null;
+  progress: { done: number; total: number };
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  error: string | null;
+}
+
+/** `GET /tasks/:task_id`. */
+export interface TaskDetailView extends TaskSummaryView {
+  payload: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+  workflow: { task_type: string; version: number } | null;
+  /** The plan this workflow runs, as stored when it started. */
+  plan: PlanView | null;
+  /** The plans the workflow ran before the planner revised them, oldest first. */
+  plan_history: ReplacedPlanView[];
+  steps: SubTaskView[];
+}
+
+/** `GET /tasks?status=&task_type=&limit=&offset=`: newest first. */
+/** `GET /tasks`: a page, newest first. */
+export interface TaskListView {
+  items: TaskSummaryView[];
+  limit: number;
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next_cursor: string | null;
+  /** Only when asked with `count=true`. */
+  total?: number;
+}
+
+/** `platform.events.task_created` and `task_started`. */
+export interface TaskStartedEvent {
+  task_id: string;
+  task_type: string;
+  status: TaskStatus;
+  ts: number;
+}
+
+/** `platform.events.task_progress`: a step (or an item of a `for_each` step) changed state. */
+export interface TaskProgressEvent {
+  task_id: string;
+  step: string;
+  status: TaskStatus;
+  done: number;
+  total: number;
+  ts: number;
+}
+
+/** `platform.events.task_completed`, `task_failed` and `task_cancelled`: the final response. */
+export interface TaskFinishedEvent extends TaskResponse {
+  task_type: string;
+}
