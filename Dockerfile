@@ -22,6 +22,7 @@ COPY --from=build /app/libs/agent-sdk/dist libs/agent-sdk/dist
 COPY --from=build /app/apps/orchestrator/dist apps/orchestrator/dist
 COPY --from=build /app/apps/demo-agents/dist apps/demo-agents/dist
 COPY workflows workflows
+COPY schemas schemas
 USER node
 EXPOSE 3000
 CMD ["node", "apps/orchestrator/dist/main.js"]
