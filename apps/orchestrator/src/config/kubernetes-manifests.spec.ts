@@ -126,7 +126,8 @@ describe('the Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
-  it('probe routes the app serves, on the port it listens on', async () => {
+  // Importing every controller takes seconds on a busy machine.
+  it('probe routes the app serves, on the port it listens on', { timeout: 60_000 }, async () => {
     const served = await routes();
     expect(served).toContain('/metrics');
     expect(container.livenessProbe?.httpGet.path).toBe('/health/live');

@@ -140,7 +140,8 @@ describe('watching settings', () => {
       const seen: Record<string, string>[] = [];
       const stop = service.watchSettings((settings) => seen.push(settings));
       try {
-        await waitUntil(() => seen.length === 1);
+        // Once the blocking query for what follows index 101 waits, the index goes back.
+        await waitUntil(() => seen.length === 1 && consul.state.kvReads === 2);
         consul.state.index = 5;
         consul.state.putKv(`${SETTINGS_PREFIX}SWEEP_INTERVAL_MS`, '400');
         await waitUntil(() => seen.length === 2);

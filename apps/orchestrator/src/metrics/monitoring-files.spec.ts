@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { MetricType } from 'prom-client';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { AppConfig } from '../config/app-config.js';
@@ -30,7 +29,7 @@ function registeredMetrics(): Set<string> {
   for (const metric of metrics.registry.getMetricsAsArray()) {
     names.add(metric.name);
     // A histogram's series.
-    if (metric.type === MetricType.Histogram) for (const suffix of ['_bucket', '_count', '_sum']) names.add(metric.name + suffix);
+    if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) names.add(metric.name + suffix);
   }
   return names;
 }
