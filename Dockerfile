@@ -1,5 +1,5 @@
 # One image for the orchestrator and the demo agents; the command picks which.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
@@ -11,7 +11,7 @@ COPY libs libs
 COPY apps apps
 RUN npx tsc -b apps/orchestrator apps/demo-agents
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -24,6 +24,7 @@ COPY --from=build /app/libs/agent-sdk/dist libs/agent-sdk/dist
 COPY --from=build /app/apps/orchestrator/dist apps/orchestrator/dist
 COPY --from=build /app/apps/demo-agents/dist apps/demo-agents/dist
 COPY workflows workflows
+COPY schemas schemas
 USER node
 EXPOSE 3000
 CMD ["node", "apps/orchestrator/dist/main.js"]

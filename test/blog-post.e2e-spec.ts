@@ -159,6 +159,14 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(text).toMatch(/^orchestrator_process_resident_memory_bytes \d+/m);
     expect(value(/^orchestrator_workflows_in_flight (\d+)$/m)).toBe(0);
     expect(value(/^orchestrator_transactions_waiting (\d+)$/m)).toBe(0);
+    // The dependencies as readiness sees them, and the demo agents' load as the router does.
+    for (const dependency of ['database', 'nats', 'redis']) expect(value(new RegExp(`^orchestrator_dependency_up\\{dependency="${dependency}"\\} (\\d+)$`, 'm'))).toBe(1);
+    const agents = await stack.get<{ items: { name: string; capacity: number | null }[] }>('/agents');
+    for (const agent of agents.items) {
+      expect(value(new RegExp(`^orchestrator_agent_in_flight\\{agent="${agent.name}"\\} (\\d+)$`, 'm'))).toBe(0);
+      if (agent.capacity !== null) expect(value(new RegExp(`^orchestrator_agent_capacity\\{agent="${agent.name}"\\} (\\d+)$`, 'm'))).toBe(agent.capacity);
+    }
+    expect(agents.items.map((agent) => agent.name)).toContain('llm_agent');
   });
 
   it('lists the workflow definitions and shows the plan a workflow runs', async () => {

@@ -16,6 +16,8 @@ describe('intake under a planner that never answers', () => {
     waitForAgents: 2,
   });
 
+  const metrics = async (): Promise<string> => (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
+
   it('answers 1,000 requests for unknown task types at once, overloaded beyond its line, while known workflows keep completing', async () => {
     // A planner that takes every question and answers none.
     const mute = await connect({ servers: testEnv().natsUrl, name: 'e2e-mute-planner' });
@@ -45,6 +47,8 @@ describe('intake under a planner that never answers', () => {
       expect(asked).toBe(unplanned);
       const [{ rows }] = await stack.db.query<{ rows: number }>(`SELECT count(*)::int AS rows FROM tasks WHERE task_id LIKE 'unplanned-%'`);
       expect(rows).toBe(0);
+      // Every request turned away is counted, by its line.
+      expect(await metrics()).toContain(`orchestrator_requests_shed_total{line="planner"} ${overloaded}\n`);
     } finally {
       await mute.close();
     }
@@ -65,6 +69,10 @@ describe('intake under a planner that never answers', () => {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
       expect(await res.json()).toMatchObject({ code: 'OVERLOADED', message: 'overloaded: submit it again' });
+      // While the planner is mute its line stays full: PLANNER_QUEUE_MAX waiting behind PLANNER_CONCURRENCY.
+      const text = await metrics();
+      expect(text).toContain('orchestrator_intake_waiting{line="planner"} 20\n');
+      expect(text).toContain('orchestrator_intake_waiting{line="intake"} 0\n');
       await Promise.all(waiting);
     } finally {
       await mute.close();

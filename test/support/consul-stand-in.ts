@@ -20,6 +20,8 @@ export class ConsulState {
   index = 1;
   /** Answers the next KV reads with these statuses instead, to test recovery from errors. */
   readonly kvFailures: number[] = [];
+  /** KV reads received, blocking or not. */
+  kvReads = 0;
   private waiters: (() => void)[] = [];
 
   putKv(key: string, value: string): void {
@@ -62,7 +64,8 @@ function duration(text: string | null): number {
   return Math.min(5_000, match[2] === 'm' ? n * 60_000 : match[2] === 'ms' ? n : n * 1_000);
 }
 
-export async function startConsulStandIn(): Promise<{ url: string; state: ConsulState; close(): Promise<void> }> {
+/** With `token`, every request must carry it in X-Consul-Token, as with Consul's ACLs on and a default policy of deny. */
+export async function startConsulStandIn(options: { token?: string } = {}): Promise<{ url: string; state: ConsulState; close(): Promise<void> }> {
   const state = new ConsulState();
   const send = (res: ServerResponse, status: number, payload: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json', 'x-consul-index': String(state.index) });
@@ -72,6 +75,7 @@ export async function startConsulStandIn(): Promise<{ url: string; state: Consul
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://stand-in');
       const path = url.pathname;
+      if (options.token !== undefined && req.headers['x-consul-token'] !== options.token) return send(res, 403, 'Permission denied: token not found');
       if (req.method === 'PUT' && path === '/v1/agent/service/register') {
         const service = JSON.parse(await body(req)) as RegisteredService;
         state.services.set(service.ID || service.Name, service);
@@ -102,6 +106,7 @@ export async function startConsulStandIn(): Promise<{ url: string; state: Consul
           state.putKv(key, await body(req));
           return send(res, 200, true);
         }
+        state.kvReads += 1;
         const failure = state.kvFailures.shift();
         if (failure !== undefined) return send(res, failure, { error: 'failure asked for by the test' });
         const since = Number(url.searchParams.get('index') ?? '0');

@@ -123,6 +123,11 @@ export class AppConfig {
   @IsString()
   CONSUL_SERVICE_ADDRESS: string = '127.0.0.1';
 
+  /** An ACL token for Consul (sent as X-Consul-Token), when its ACLs are on. */
+  @IsOptional()
+  @IsString()
+  CONSUL_TOKEN?: string;
+
   /** The agent asked for a plan when no workflow file describes a task_type; empty turns dynamic planning off. */
   @IsString()
   PLANNER_AGENT: string = 'llm_agent';

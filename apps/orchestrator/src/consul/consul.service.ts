@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { isAgentName, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
-import Consul from 'consul';
 import { AppConfig } from '../config/app-config.js';
+import { ConsulClient, type KvEntry } from './consul-client.js';
+import { watchKv } from './kv-watch.js';
 
 export const SETTINGS_PREFIX = `config/${ORCHESTRATOR_AGENT_NAME}/`;
 const AGENT_TAG = 'agent';
@@ -10,18 +11,13 @@ const CAPABILITY_TAG = 'capability:';
 const MAX_CONCURRENCY_TAG = 'max_concurrency:';
 /** How long a read of the catalog is reused. */
 const CATALOG_CACHE_MS = 2_000;
-/** Pause before watching the settings again when the client gave up on a watch. */
-const WATCH_RESTART_MS = 5_000;
+/** How long Consul holds each blocking query of the settings watch. */
+const WATCH_WAIT = '5m';
 
 export interface ConsulAgent {
   name: string;
   capabilities: string[];
   max_concurrency: number | null;
-}
-
-interface KvEntry {
-  Key: string;
-  Value: string | null;
 }
 
 /**
@@ -32,7 +28,7 @@ interface KvEntry {
 @Injectable()
 export class ConsulService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ConsulService.name);
-  private readonly consul: Consul | null;
+  private readonly consul: ConsulClient | null;
   readonly serviceId: string;
   private catalog: { at: number; agents: Promise<ConsulAgent[]> } | undefined;
 
@@ -43,9 +39,7 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
       this.consul = null;
       return;
     }
-    const url = new URL(config.CONSUL_URL);
-    const secure = url.protocol === 'https:';
-    this.consul = new Consul({ host: url.hostname, port: Number(url.port || (secure ? 443 : 80)), secure });
+    this.consul = new ConsulClient({ url: config.CONSUL_URL, ...(config.CONSUL_TOKEN ? { token: config.CONSUL_TOKEN } : {}) });
   }
 
   get enabled(): boolean {
@@ -55,18 +49,18 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     if (!this.consul) return;
     const address = this.config.CONSUL_SERVICE_ADDRESS;
-    await this.consul.agent.service.register({
-      name: ORCHESTRATOR_AGENT_NAME,
-      id: this.serviceId,
-      address,
-      port: this.config.PORT,
-      tags: ['orchestrator'],
-      check: {
-        name: `${ORCHESTRATOR_AGENT_NAME} readiness`,
-        http: `http://${address}:${this.config.PORT}/health/ready`,
-        interval: '10s',
-        timeout: '3s',
-        deregistercriticalserviceafter: '1m',
+    await this.consul.registerService({
+      Name: ORCHESTRATOR_AGENT_NAME,
+      ID: this.serviceId,
+      Address: address,
+      Port: this.config.PORT,
+      Tags: ['orchestrator'],
+      Check: {
+        Name: `${ORCHESTRATOR_AGENT_NAME} readiness`,
+        HTTP: `http://${address}:${this.config.PORT}/health/ready`,
+        Interval: '10s',
+        Timeout: '3s',
+        DeregisterCriticalServiceAfter: '1m',
       },
     });
     this.logger.log(`registered in Consul as ${this.serviceId}`);
@@ -75,7 +69,7 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     if (!this.consul) return;
     try {
-      await this.consul.agent.service.deregister(this.serviceId);
+      await this.consul.deregisterService(this.serviceId);
       this.logger.log(`deregistered ${this.serviceId} from Consul`);
     } catch (error) {
       // Consul removes it anyway once its check has been critical for a minute.
@@ -84,7 +78,9 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async ping(): Promise<void> {
-    if (this.consul) await this.consul.status.leader();
+    if (!this.consul) return;
+    // A cluster without a leader answers reads with errors or stale data.
+    if ((await this.consul.leader()) === '') throw new Error('Consul has no leader');
   }
 
   /** Services tagged `agent` with a passing check, as routing candidates. */
@@ -102,46 +98,24 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
   /** Settings under `config/orchestrator_agent/`, by their last path segment. */
   async readSettings(): Promise<Record<string, string>> {
     if (!this.consul) return {};
-    const entries = (await this.consul.kv.get({ key: SETTINGS_PREFIX, recurse: true })) as KvEntry[] | undefined;
-    return toSettings(entries);
+    return toSettings((await this.consul.kvGet(SETTINGS_PREFIX, { recurse: true })).value);
   }
 
   /** Calls `onChange` with all the settings whenever they change; returns a function that stops watching. */
   watchSettings(onChange: (settings: Record<string, string>) => void): () => void {
     if (!this.consul) return () => undefined;
-    const consul = this.consul;
-    let stopped = false;
-    let watch: ReturnType<Consul['watch']> | undefined;
-    let restart: NodeJS.Timeout | undefined;
-    const start = (): void => {
-      watch = consul.watch({
-        method: consul.kv.get.bind(consul.kv),
-        // kv.get only tests `recurse` for truth; the watch options are typed as strings.
-        options: { key: SETTINGS_PREFIX, recurse: 'true', wait: '5s' },
-        backoffFactor: 200,
-        backoffMax: 5_000,
-      });
-      watch.on('change', (entries: KvEntry[] | undefined) => onChange(toSettings(entries)));
-      watch.on('error', (error: Error) => this.logger.warn(`watching Consul settings: ${error.message}`));
-      // The client gives up on some answers (a 400, a missing X-Consul-Index); start over after a pause.
-      watch.on('end', () => {
-        if (!stopped) restart = setTimeout(start, WATCH_RESTART_MS);
-      });
-    };
-    start();
-    return () => {
-      stopped = true;
-      clearTimeout(restart);
-      watch?.end();
-    };
+    return watchKv(this.consul, SETTINGS_PREFIX, (entries) => onChange(toSettings(entries)), {
+      wait: WATCH_WAIT,
+      onError: (error) => this.logger.warn(`watching Consul settings: ${error.message}`),
+    });
   }
 
-  private async readCatalog(consul: Consul): Promise<ConsulAgent[]> {
-    const services = (await consul.catalog.service.list()) as Record<string, string[]>;
+  private async readCatalog(consul: ConsulClient): Promise<ConsulAgent[]> {
+    const services = await consul.catalogServices();
     const agents: ConsulAgent[] = [];
     for (const [name, tags] of Object.entries(services)) {
       if (!tags.includes(AGENT_TAG) || !isAgentName(name)) continue;
-      const healthy = (await consul.health.service({ service: name, passing: true })) as unknown[];
+      const healthy = await consul.healthService(name, { passing: true });
       if (healthy.length === 0) continue;
       const capabilities = tags
         .filter((tag) => tag.startsWith(CAPABILITY_TAG))
@@ -154,9 +128,9 @@ export class ConsulService implements OnApplicationBootstrap, OnApplicationShutd
   }
 }
 
-function toSettings(entries: KvEntry[] | undefined): Record<string, string> {
+function toSettings(entries: KvEntry[]): Record<string, string> {
   const settings: Record<string, string> = {};
-  for (const entry of entries ?? []) {
+  for (const entry of entries) {
     const key = entry.Key.slice(SETTINGS_PREFIX.length);
     if (key && !key.includes('/') && entry.Value !== null) settings[key] = entry.Value;
   }

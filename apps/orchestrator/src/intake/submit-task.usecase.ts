@@ -9,6 +9,7 @@ import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | 'OVERLOADED' | PlanningErrorCode;
 
@@ -63,9 +64,15 @@ export class SubmitTaskUseCase {
     private readonly engine: WorkflowEngine,
     private readonly planning: PlanningService,
     private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     this.stored = new BoundedTurn(config.INTAKE_CONCURRENCY, config.INTAKE_QUEUE_MAX, config.INTAKE_QUEUE_MAX_BYTES);
     this.planned = new BoundedTurn(config.PLANNER_CONCURRENCY, config.PLANNER_QUEUE_MAX, config.INTAKE_QUEUE_MAX_BYTES);
+    const lines = { intake: this.stored, planner: this.planned };
+    const waiting = (measure: 'count' | 'bytes') => () =>
+      Promise.resolve(new Map(Object.entries(lines).map(([line, turn]) => [line, turn.waiting[measure]])));
+    metrics.labelledGauge('orchestrator_intake_waiting', 'Requests of this replica waiting their turn, by line (intake, planner)', 'line', waiting('count'));
+    metrics.labelledGauge('orchestrator_intake_waiting_bytes', 'Bytes of the requests of this replica waiting their turn, by line', 'line', waiting('bytes'));
   }
 
   async execute(body: unknown, arrival: Arrival = {}): Promise<SubmitOutcome> {
@@ -76,9 +83,12 @@ export class SubmitTaskUseCase {
     if (problem) return this.reject('INVALID_REQUEST', problem, body);
     const level = Number(arrival.depth ?? '1');
     const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;
-    const line = this.planning.isDynamic(validated.value.task_type) ? this.planned : this.stored;
+    const planned = this.planning.isDynamic(validated.value.task_type);
+    const line = planned ? this.planned : this.stored;
     const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival.replyTo, acceptTraceparent(arrival.traceparent), depth));
-    return started === 'full' ? this.reject('OVERLOADED', OVERLOADED, body) : started;
+    if (started !== 'full') return started;
+    this.metrics.requestsShed.inc({ line: planned ? 'planner' : 'intake' });
+    return this.reject('OVERLOADED', OVERLOADED, body);
   }
   private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null, depth: number): Promise<SubmitOutcome> {
     try {

@@ -95,8 +95,32 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly requestsShed = new Counter({
+    name: 'orchestrator_requests_shed_total',
+    help: 'Requests answered overloaded because their line was full, by line (intake, planner)',
+    labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
+  }
+
+  /** Gauges read when scraped, one series per value of `label`; `read` returns undefined when they cannot be had now. */
+  labelledGauge(name: string, help: string, label: string, read: () => Promise<ReadonlyMap<string, number> | undefined>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+      async collect() {
+        const values = await read();
+        if (values === undefined) return;
+        // Series of what is gone (an agent no longer live) go with it.
+        this.reset();
+        for (const [key, value] of values) this.set({ [label]: key }, value);
+      },
+    });
   }
 
   /** Gauges read when scraped: `read` returns the value, or undefined when it cannot be had now. */

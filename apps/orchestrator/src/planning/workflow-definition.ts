@@ -1,7 +1,8 @@
-import { AGENT_NAME_PATTERN, isAgentName, isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
 import { walkGraph } from './graph.js';
 import { isReference } from './template.js';
+import { schemaProblems } from './workflow-schema.js';
 
 export interface BackoffPolicy {
   initial_ms: number;
@@ -74,15 +75,10 @@ export const LIMITS = {
   maxRevisions: { min: 1, max: 10 },
 } as const;
 
-const STEP_ID = /^[a-z][a-z0-9_]{0,63}$/;
-const FIELD_TYPES: readonly PayloadFieldType[] = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
+/** A step's id; the schema (schemas/workflow.schema.json) says the same, and a spec keeps them equal. */
+export const STEP_ID_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 /** What `request.<field>` may name; only the payload has fields of its own. */
 const REQUEST_FIELDS = ['task_id', 'task_type', 'priority', 'payload'] as const;
-const TOP_LEVEL_FIELDS = ['task_type', 'version', 'description', 'payload', 'defaults', 'timeout_ms', 'steps', 'output', 'replan', 'plan'];
-const STEP_FIELDS = [
-  'id', 'agent', 'capability', 'workflow', 'task_type', 'depends_on', 'input', 'timeout_ms', 'max_attempts', 'backoff', 'fallbacks', 'optional', 'description',
-  'when', 'for_each', 'concurrency',
-];
 
 /** Collects every problem of one definition, each prefixed with where it is. */
 class Problems {
@@ -93,182 +89,83 @@ class Problems {
     this.list.push(`${this.source}: ${where ? `${where}: ` : ''}${message}`);
   }
 
-  /** Reports keys that the schema does not know. */
-  onlyKeys(where: string, value: Record<string, unknown>, allowed: readonly string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.add(where, `unknown field "${key}" (allowed: ${allowed.join(', ')})`);
-    }
-  }
-
-  integer(where: string, value: unknown, range: { min: number; max: number }): number | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
-      this.add(where, `must be an integer from ${range.min} to ${range.max}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  text(where: string, value: unknown): string | undefined {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      this.add(where, 'must be a string');
-      return undefined;
-    }
-    return value;
-  }
-
-  flag(where: string, value: unknown): boolean {
-    if (value !== undefined && typeof value !== 'boolean') this.add(where, 'must be true or false');
-    return value === true;
-  }
-
-  backoff(where: string, value: unknown): BackoffPolicy | undefined {
-    if (value === undefined) return undefined;
-    if (!isPlainObject(value)) {
-      this.add(where, 'must be an object { initial_ms, max_ms }');
-      return undefined;
-    }
-    this.onlyKeys(where, value, ['initial_ms', 'max_ms']);
-    const range = { min: 0, max: LIMITS.timeoutMs.max };
-    for (const key of ['initial_ms', 'max_ms']) if (value[key] === undefined) this.add(`${where}.${key}`, 'is required');
-    const initial = this.integer(`${where}.initial_ms`, value['initial_ms'], range);
-    const max = this.integer(`${where}.max_ms`, value['max_ms'], range);
-    if (initial === undefined || max === undefined) return undefined;
-    if (initial > max) this.add(where, 'initial_ms must not exceed max_ms');
-    return { initial_ms: initial, max_ms: max };
+  /** What the schema cannot say about a backoff: it grows, never shrinks. */
+  backoff(where: string, value: BackoffPolicy | undefined): void {
+    if (value && value.initial_ms > value.max_ms) this.add(where, 'initial_ms must not exceed max_ms');
   }
 }
 
-function stringList(problems: Problems, where: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    problems.add(where, 'must be a list of strings');
-    return [];
-  }
-  return value;
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const whole = (value: unknown): number | undefined => (typeof value === 'number' && Number.isInteger(value) ? value : undefined);
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+
+function readBackoff(value: unknown): BackoffPolicy | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const initial = whole(value['initial_ms']);
+  const max = whole(value['max_ms']);
+  return initial === undefined || max === undefined ? undefined : { initial_ms: initial, max_ms: max };
 }
 
-function parsePayload(problems: Problems, value: unknown): Record<string, PayloadField> {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) {
-    problems.add('payload', 'must map field names to { type, required?, max_length? }');
-    return {};
-  }
+function readPayload(value: unknown): Record<string, PayloadField> {
   const fields: Record<string, PayloadField> = {};
+  if (!isPlainObject(value)) return fields;
   for (const [name, spec] of Object.entries(value)) {
-    const where = `payload.${name}`;
-    if (!isPlainObject(spec)) {
-      problems.add(where, 'must be an object { type, required?, max_length? }');
-      continue;
-    }
-    problems.onlyKeys(where, spec, ['type', 'required', 'max_length', 'description']);
-    const type = spec['type'];
-    if (type === undefined) {
-      problems.add(`${where}.type`, 'is required');
-      continue;
-    }
-    if (typeof type !== 'string' || !FIELD_TYPES.includes(type as PayloadFieldType)) {
-      problems.add(`${where}.type`, `must be one of ${FIELD_TYPES.join(', ')}`);
-      continue;
-    }
-    const field: PayloadField = { type: type as PayloadFieldType, required: problems.flag(`${where}.required`, spec['required']) };
-    const maxLength = problems.integer(`${where}.max_length`, spec['max_length'], { min: 1, max: 10_000_000 });
-    if (maxLength !== undefined) {
-      if (type === 'string' || type === 'array') field.max_length = maxLength;
-      else problems.add(`${where}.max_length`, 'applies to string and array fields only');
-    }
-    const description = problems.text(`${where}.description`, spec['description']);
+    if (!isPlainObject(spec)) continue;
+    const field: PayloadField = { type: spec['type'] as PayloadFieldType, required: spec['required'] === true };
+    const maxLength = whole(spec['max_length']);
+    if (maxLength !== undefined) field.max_length = maxLength;
+    const description = text(spec['description']);
     if (description !== undefined) field.description = description;
     fields[name] = field;
   }
   return fields;
 }
 
-/** A step as read, with where it is for messages; `usable` is false when a problem makes it unplannable. */
+/** A step as read, with where it is for messages. */
 interface ParsedStep {
   step: StepDefinition;
   label: string;
-  usable: boolean;
 }
 
-function parseStep(problems: Problems, value: unknown, index: number): ParsedStep | undefined {
-  const label = isPlainObject(value) && typeof value['id'] === 'string' ? `steps[${index}] (${value['id']})` : `steps[${index}]`;
-  if (!isPlainObject(value)) {
-    problems.add(label, 'must be an object');
-    return undefined;
-  }
-  problems.onlyKeys(label, value, STEP_FIELDS);
-  const { id, capability } = value;
-  if (id === undefined) problems.add(label, 'id is required');
-  else if (typeof id !== 'string' || !STEP_ID.test(id)) problems.add(label, `id ${JSON.stringify(id)} must match ${STEP_ID.source}`);
-  const hasId = typeof id === 'string' && STEP_ID.test(id);
-  let usable = hasId;
+/**
+ * Reads a step for the checks the schema cannot make (graph, references, expressions). It takes
+ * what it can from a step the schema refused too, so that one run reports every problem; such a
+ * definition is never used. A step without a valid id cannot take part and is left out.
+ */
+function readStep(value: unknown, index: number): ParsedStep | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const id = value['id'];
+  if (typeof id !== 'string' || !STEP_ID_PATTERN.test(id)) return undefined;
   // `workflow: <task_type>` runs another workflow as this step: a sub-task to the orchestrator itself.
-  const workflow = value['workflow'];
-  if (workflow !== undefined && (value['agent'] !== undefined || capability !== undefined || value['task_type'] !== undefined)) {
-    problems.add(label, 'a step with a workflow names no agent, capability or task_type');
-    usable = false;
-  }
-  const agent = workflow !== undefined ? ORCHESTRATOR_AGENT_NAME : value['agent'];
-  const task_type = workflow ?? value['task_type'] ?? capability;
-  if (agent === undefined && capability === undefined) {
-    problems.add(label, 'needs an agent, a capability, or both');
-    usable = false;
-  }
-  if (agent !== undefined && !isAgentName(agent)) {
-    problems.add(label, `agent ${JSON.stringify(agent)} is not an agent name (must match ${AGENT_NAME_PATTERN.source})`);
-    usable = false;
-  }
-  if (capability !== undefined && (typeof capability !== 'string' || !TASK_TYPE_PATTERN.test(capability))) {
-    problems.add(label, `capability ${JSON.stringify(capability)} must match ${TASK_TYPE_PATTERN.source}`);
-    usable = false;
-  }
-  if (task_type === undefined) {
-    if (agent !== undefined) problems.add(label, 'task_type is required');
-    usable = false;
-  } else if (typeof task_type !== 'string' || !TASK_TYPE_PATTERN.test(task_type)) {
-    problems.add(label, `${workflow !== undefined ? 'workflow' : 'task_type'} ${JSON.stringify(task_type)} must match ${TASK_TYPE_PATTERN.source}`);
-    usable = false;
-  }
-  const fallbacks = stringList(problems, `${label}.fallbacks`, value['fallbacks']);
-  for (const fallback of fallbacks) {
-    if (!isAgentName(fallback)) problems.add(`${label}.fallbacks`, `${JSON.stringify(fallback)} is not an agent name`);
-  }
-  const input = value['input'] ?? {};
-  if (!isPlainObject(input)) problems.add(`${label}.input`, 'must be a mapping (the sub-task payload), or a $ref to one');
-  if (!hasId) return undefined;
+  const workflow = text(value['workflow']);
+  const capability = workflow === undefined ? text(value['capability']) : undefined;
   const step: StepDefinition = {
-    id: id,
-    agent: typeof agent === 'string' ? agent : null,
-    capability: typeof capability === 'string' ? capability : null,
-    task_type: typeof task_type === 'string' ? task_type : '',
-    ...(typeof workflow === 'string' ? { workflow } : {}),
-    depends_on: stringList(problems, `${label}.depends_on`, value['depends_on']),
-    input,
-    fallbacks,
-    optional: problems.flag(`${label}.optional`, value['optional']),
+    id,
+    agent: workflow !== undefined ? ORCHESTRATOR_AGENT_NAME : (text(value['agent']) ?? null),
+    capability: capability ?? null,
+    task_type: workflow ?? text(value['task_type']) ?? capability ?? '',
+    ...(workflow !== undefined ? { workflow } : {}),
+    depends_on: strings(value['depends_on']),
+    input: value['input'] ?? {},
+    fallbacks: strings(value['fallbacks']),
+    optional: value['optional'] === true,
   };
-  const timeout = problems.integer(`${label}.timeout_ms`, value['timeout_ms'], LIMITS.timeoutMs);
+  const timeout = whole(value['timeout_ms']);
   if (timeout !== undefined) step.timeout_ms = timeout;
-  const attempts = problems.integer(`${label}.max_attempts`, value['max_attempts'], LIMITS.maxAttempts);
+  const attempts = whole(value['max_attempts']);
   if (attempts !== undefined) step.max_attempts = attempts;
-  const backoff = problems.backoff(`${label}.backoff`, value['backoff']);
+  const backoff = readBackoff(value['backoff']);
   if (backoff) step.backoff = backoff;
-  const description = problems.text(`${label}.description`, value['description']);
+  const description = text(value['description']);
   if (description !== undefined) step.description = description;
   // The expressions are checked with the references, once every step is known.
   for (const key of ['when', 'for_each'] as const) {
-    if (value[key] === undefined) continue;
-    if (typeof value[key] === 'string') step[key] = value[key];
-    else problems.add(`${label}.${key}`, 'must be a CEL expression (a string)');
+    const expression = text(value[key]);
+    if (expression !== undefined) step[key] = expression;
   }
-  const concurrency = problems.integer(`${label}.concurrency`, value['concurrency'], LIMITS.concurrency);
-  if (concurrency !== undefined) {
-    if (value['for_each'] === undefined) problems.add(`${label}.concurrency`, 'applies to a step with for_each only');
-    else step.concurrency = concurrency;
-  }
-  return { step, label, usable };
+  const concurrency = whole(value['concurrency']);
+  if (concurrency !== undefined && step.for_each !== undefined) step.concurrency = concurrency;
+  return { step, label: `steps[${index}] (${id})` };
 }
 
 /** The steps each step transitively depends on; null when there is a cycle (reported). */
@@ -378,9 +275,11 @@ function checkScalar(problems: Problems, where: string, value: unknown): void {
 
 /**
  * Reads one definition (already parsed from YAML or JSON) and returns it with every problem found,
- * each naming the file and the place. A definition with problems must not be used. `done` names
- * steps a revised plan builds on: finished already, so its steps may depend on them and read their
- * results, but not take their ids.
+ * each naming the file and the place. The shape of the file is checked against
+ * schemas/workflow.schema.json; what a schema cannot say (the file name, the graph of steps,
+ * templates and expressions) is checked here. A definition with problems must not be used. `done`
+ * names steps a revised plan builds on: finished already, so its steps may depend on them and
+ * read their results, but not take their ids.
  */
 export function parseWorkflowDefinition(
   raw: unknown,
@@ -393,66 +292,33 @@ export function parseWorkflowDefinition(
     problems.add('', 'must be a mapping with task_type, version and steps');
     return { problems: problems.list };
   }
-  problems.onlyKeys('', raw, TOP_LEVEL_FIELDS);
+  for (const problem of schemaProblems(raw)) problems.add(problem.where, problem.message);
   const taskType = raw['task_type'];
-  if (taskType === undefined) problems.add('task_type', 'is required');
-  else if (typeof taskType !== 'string' || !TASK_TYPE_PATTERN.test(taskType)) {
-    problems.add('task_type', `${JSON.stringify(taskType)} must match ${TASK_TYPE_PATTERN.source}`);
-  } else if (expectedTaskType !== undefined && taskType !== expectedTaskType) {
+  if (typeof taskType === 'string' && expectedTaskType !== undefined && taskType !== expectedTaskType && TASK_TYPE_PATTERN.test(taskType)) {
     problems.add('task_type', `"${taskType}" must equal the file name "${expectedTaskType}"`);
   }
-  if (raw['version'] === undefined) problems.add('version', 'is required');
-  const version = problems.integer('version', raw['version'], { min: 1, max: Number.MAX_SAFE_INTEGER });
-  const description = problems.text('description', raw['description']);
-  const payload = parsePayload(problems, raw['payload']);
   const defaults: WorkflowDefinition['defaults'] = {};
-  if (raw['defaults'] !== undefined) {
-    if (!isPlainObject(raw['defaults'])) problems.add('defaults', 'must be an object');
-    else {
-      const d = raw['defaults'];
-      problems.onlyKeys('defaults', d, ['timeout_ms', 'max_attempts', 'backoff']);
-      const timeout = problems.integer('defaults.timeout_ms', d['timeout_ms'], LIMITS.timeoutMs);
-      if (timeout !== undefined) defaults.timeout_ms = timeout;
-      const attempts = problems.integer('defaults.max_attempts', d['max_attempts'], LIMITS.maxAttempts);
-      if (attempts !== undefined) defaults.max_attempts = attempts;
-      const backoff = problems.backoff('defaults.backoff', d['backoff']);
-      if (backoff) defaults.backoff = backoff;
-    }
-  }
-  const timeoutMs = problems.integer('timeout_ms', raw['timeout_ms'], LIMITS.timeoutMs);
-  let replan: ReplanPolicy | undefined;
-  if (raw['replan'] !== undefined) {
-    if (!isPlainObject(raw['replan'])) problems.add('replan', 'must be a mapping with max_revisions');
-    else {
-      problems.onlyKeys('replan', raw['replan'], ['max_revisions']);
-      if (raw['replan']['max_revisions'] === undefined) problems.add('replan.max_revisions', 'is required');
-      const max = problems.integer('replan.max_revisions', raw['replan']['max_revisions'], LIMITS.maxRevisions);
-      if (max !== undefined) replan = { max_revisions: max };
-    }
+  if (isPlainObject(raw['defaults'])) {
+    const timeout = whole(raw['defaults']['timeout_ms']);
+    if (timeout !== undefined) defaults.timeout_ms = timeout;
+    const attempts = whole(raw['defaults']['max_attempts']);
+    if (attempts !== undefined) defaults.max_attempts = attempts;
+    const backoff = readBackoff(raw['defaults']['backoff']);
+    if (backoff) defaults.backoff = backoff;
+    problems.backoff('defaults.backoff', backoff);
   }
 
   const dynamic = raw['plan'] === 'dynamic';
-  if (raw['plan'] !== undefined && !dynamic) problems.add('plan', 'must be "dynamic" (or absent, with steps)');
-  if (dynamic) {
-    for (const key of ['steps', 'output'] as const) {
-      if (raw[key] !== undefined) problems.add(key, 'comes from the planner agent in a workflow with plan: dynamic; remove it');
-    }
-  }
   const rawSteps = raw['steps'];
+  // The planner's plan of a dynamic workflow is checked when it comes.
   const parsed: ParsedStep[] = [];
-  if (dynamic) {
-    // The planner's plan is checked when it comes.
-  } else if (rawSteps === undefined) problems.add('steps', 'is required');
-  else if (!Array.isArray(rawSteps) || rawSteps.length === 0) {
-    problems.add('steps', 'must be a non-empty list');
-  } else if (rawSteps.length > LIMITS.maxSteps) {
-    problems.add('steps', `has ${rawSteps.length} steps; at most ${LIMITS.maxSteps} are allowed`);
-  } else {
+  if (!dynamic && Array.isArray(rawSteps) && rawSteps.length <= LIMITS.maxSteps) {
     rawSteps.forEach((value, index) => {
-      const step = parseStep(problems, value, index);
+      const step = readStep(value, index);
       if (step) parsed.push(step);
     });
   }
+  for (const { step, label } of parsed) problems.backoff(`${label}.backoff`, step.backoff);
 
   const ids = new Set<string>();
   const unique: ParsedStep[] = [];
@@ -485,12 +351,16 @@ export function parseWorkflowDefinition(
     }
   }
 
-  if (problems.list.length > 0 || !parsed.every((p) => p.usable) || typeof taskType !== 'string' || version === undefined) return { problems: problems.list };
-  const definition: WorkflowDefinition = { task_type: taskType, version, payload, defaults, steps, source };
+  if (problems.list.length > 0) return { problems: problems.list };
+  // The schema has passed: every field below is there and of its type where it is required.
+  const definition: WorkflowDefinition = { task_type: taskType as string, version: raw['version'] as number, payload: readPayload(raw['payload']), defaults, steps, source };
+  const description = text(raw['description']);
   if (description !== undefined) definition.description = description;
+  const timeoutMs = whole(raw['timeout_ms']);
   if (timeoutMs !== undefined) definition.timeout_ms = timeoutMs;
   if (raw['output'] !== undefined) definition.output = raw['output'];
-  if (replan) definition.replan = replan;
+  const maxRevisions = isPlainObject(raw['replan']) ? whole(raw['replan']['max_revisions']) : undefined;
+  if (maxRevisions !== undefined) definition.replan = { max_revisions: maxRevisions };
   if (dynamic) definition.dynamic = true;
   return { definition, problems: [] };
 }

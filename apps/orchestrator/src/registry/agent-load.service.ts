@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import type { AgentView } from './agent-registry.service.js';
+
+export interface AgentLoadView extends AgentView {
+  /** Sub-tasks the orchestrator has in flight on this agent (all replicas). */
+  in_flight: number;
+  /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
+  load: number | null;
+}
 
 const key = (agent: string): string => `orchestrator:agents:in-flight:${agent}`;
 
@@ -59,5 +67,15 @@ export class AgentLoadService {
     const results = (await pipeline.exec()) ?? [];
     agents.forEach((agent, i) => counts.set(agent, Number(results[i]?.[1] ?? 0)));
     return counts;
+  }
+
+  /** The agents with their load as the router sees it. */
+  async withLoad(agents: readonly AgentView[]): Promise<AgentLoadView[]> {
+    const counts = await this.inFlight(agents.map((agent) => agent.name));
+    return agents.map((agent) => {
+      const inFlight = counts.get(agent.name) ?? 0;
+      const load = agent.capacity ? loadRatio(inFlight, agent.reported_in_flight, agent.capacity) : null;
+      return { ...agent, in_flight: inFlight, load };
+    });
   }
 }

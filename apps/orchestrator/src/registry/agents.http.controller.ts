@@ -1,13 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { AgentLoadService, loadRatio } from './agent-load.service.js';
-import { AgentRegistryService, type AgentView } from './agent-registry.service.js';
-
-export interface AgentLoadView extends AgentView {
-  /** Sub-tasks the orchestrator has in flight on this agent (all replicas). */
-  in_flight: number;
-  /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
-  load: number | null;
-}
+import { AgentLoadService, type AgentLoadView } from './agent-load.service.js';
+import { AgentRegistryService } from './agent-registry.service.js';
 
 /** `GET /agents`: live agents and their load as the router sees it. */
 @Controller('agents')
@@ -19,14 +12,6 @@ export class AgentsHttpController {
 
   @Get()
   async list(): Promise<{ items: AgentLoadView[] }> {
-    const agents = await this.registry.list();
-    const counts = await this.load.inFlight(agents.map((agent) => agent.name));
-    return {
-      items: agents.map((agent) => {
-        const inFlight = counts.get(agent.name) ?? 0;
-        const load = agent.capacity ? loadRatio(inFlight, agent.reported_in_flight, agent.capacity) : null;
-        return { ...agent, in_flight: inFlight, load };
-      }),
-    };
+    return { items: await this.load.withLoad(await this.registry.list()) };
   }
 }

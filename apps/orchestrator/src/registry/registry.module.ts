@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentGauges } from './agent-gauges.js';
 import { AgentAnnouncementsMessageController } from './agent-announcements.message.controller.js';
 import { AgentLoadService } from './agent-load.service.js';
 import { AgentRegistryService } from './agent-registry.service.js';
@@ -6,7 +7,7 @@ import { AgentsHttpController } from './agents.http.controller.js';
 
 @Module({
   controllers: [AgentAnnouncementsMessageController, AgentsHttpController],
-  providers: [AgentRegistryService, AgentLoadService],
+  providers: [AgentRegistryService, AgentLoadService, AgentGauges],
   exports: [AgentRegistryService, AgentLoadService],
 })
 export class RegistryModule {}
