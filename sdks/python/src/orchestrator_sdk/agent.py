@@ -32,6 +32,19 @@ H = TypeVar("H", bound=Handler)
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 
+async def _subscribed(nc: NATS, timeout: float = 5.0) -> None:
+    """Returns once the server has the subscriptions made so far on `nc`.
+
+    nats-py's flush() writes its PING ahead of the commands still buffered, so its PONG does not
+    prove that; a message to ourselves, buffered after them, does: the server takes a
+    connection's commands in order.
+    """
+    inbox = nc.new_inbox()
+    probe = await nc.subscribe(inbox, max_msgs=1)
+    await nc.publish(inbox, b"")
+    await probe.next_msg(timeout=timeout)
+
+
 class Agent:
     """Takes sub-tasks on ``agent.<name>.task`` (one queue group per name), runs the handler of
     their ``task_type``, answers with a TaskResponse, announces itself and sends heartbeats with
@@ -134,6 +147,11 @@ class Agent:
     def started(self) -> bool:
         return self._nc is not None
 
+    @property
+    def accepting_tasks(self) -> bool:
+        """Subscribed to its task subject: false before start, and once stop has unsubscribed it."""
+        return self._tasks is not None
+
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -158,7 +176,7 @@ class Agent:
         self._stopping = None
         self._tasks = await nc.subscribe(agent_task_subject(self.name), queue=self.name, cb=self._on_task)
         self._cancels = await nc.subscribe(agent_cancel_subject(self.name), cb=self._on_cancel)
-        await nc.flush()
+        await _subscribed(nc)
         await self._announce(AGENT_REGISTERED_SUBJECT)
         self._heartbeat = asyncio.create_task(self._beat())
         self._logger.info(
@@ -199,8 +217,10 @@ class Agent:
         if self._tasks is not None and not nc.is_closed:
             try:
                 await self._tasks.drain()  # type: ignore[no-untyped-call]
+                await _subscribed(nc)  # the server has taken the unsubscription too
             except Exception as error:
                 self._logger.warning("draining the task subscription: %s", error)
+        self._tasks = None
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
         if self._cancels is not None and not nc.is_closed:
@@ -208,7 +228,7 @@ class Agent:
                 await self._cancels.unsubscribe()
             except Exception as error:
                 self._logger.warning("leaving the cancel subject: %s", error)
-        self._tasks = self._cancels = None
+        self._cancels = None
         if not nc.is_closed:
             try:
                 if self._shared is not None:
@@ -299,7 +319,8 @@ class Agent:
             await self._announce(AGENT_HEARTBEAT_SUBJECT)
 
     async def _on_disconnected(self) -> None:
-        self._logger.warning("disconnected from NATS, reconnecting")
+        if self._stopping is None:  # closing our own connection at stop disconnects it too
+            self._logger.warning("disconnected from NATS, reconnecting")
 
     async def _on_reconnected(self) -> None:
         self._logger.info("reconnected to NATS")
