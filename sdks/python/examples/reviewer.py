@@ -25,4 +25,4 @@ async def review(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    agent.run()
+    agent.run()  # until SIGINT or SIGTERM, then drains
