@@ -11,6 +11,8 @@ NAME = "py_sleeper"
 
 
 class Sleeper:
+    """Handles `sleep`: {"seconds": n} sleeps n seconds; {"until_released": true} waits for `release`."""
+
     def __init__(self, nats_url: str, max_concurrency: int = 2) -> None:
         # A fixed instance id: each test's agent replaces the previous one in the registry instead
         # of adding an instance (and its capacity) until the old one's heartbeats expire.
@@ -26,10 +28,11 @@ class Sleeper:
         self.cancelled: list[tuple[str, bool]] = []
         self.running = 0
         self.most_running = 0
+        self.release = asyncio.Event()
         self.agent.handle("sleep", self.sleep)
 
     async def sleep(self, ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
-        seconds = payload.get("seconds")
+        seconds = payload.get("seconds", 0)
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise ValueError("payload.seconds: must be a number")
         self.started.append(ctx.task_id)
@@ -38,6 +41,8 @@ class Sleeper:
         try:
             await ctx.progress(0.0, "falling asleep")
             await asyncio.sleep(seconds)
+            if payload.get("until_released"):
+                await self.release.wait()
         except asyncio.CancelledError:
             self.cancelled.append((ctx.task_id, ctx.cancelled))
             raise

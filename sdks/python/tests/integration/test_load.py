@@ -36,10 +36,9 @@ async def test_max_concurrency_holds_and_get_agents_shows_the_load(nc: NATS, orc
     (instance,) = [i for i in view["instances"] if i["instance_id"] == "py-sleeper-test"]
     assert instance["load"]["max_concurrency"] == 2
 
+    held = {"task_type": "sleep", "payload": {"until_released": True}}
     requests = [
-        asyncio.create_task(
-            nc.request(agent_task_subject(NAME), json.dumps({"task_id": f"py-load-{i}", "task_type": "sleep", "payload": {"seconds": 0.6}}).encode(), timeout=10)
-        )
+        asyncio.create_task(nc.request(agent_task_subject(NAME), json.dumps({**held, "task_id": f"py-load-{i}"}).encode(), timeout=30))
         for i in range(5)
     ]
 
@@ -48,18 +47,26 @@ async def test_max_concurrency_holds_and_get_agents_shows_the_load(nc: NATS, orc
         return view if view and view["reported_in_flight"] == 5 else None
 
     # Five taken, two running and three waiting: the heartbeat reports all five held.
-    busy_view = await wait_for("the heartbeat to report five tasks held", busy, timeout=5)
-    assert busy_view["load"] is not None and busy_view["load"] > 1
+    busy_view = await wait_for("the heartbeat to report five tasks held", busy)
+    assert busy_view["load"] == 2.5  # what the router ranks by: 5 held over a capacity of 2
+    assert sleeper.running == 2 and len(sleeper.started) == 2
+    sleeper.release.set()
     answers = [body_of(msg.data) for msg in await asyncio.gather(*requests)]
     assert [a["status"] for a in answers] == ["COMPLETED"] * 5
-    assert sleeper.most_running == 2
-    await wait_for("the heartbeat to report the agent idle", listed_idle, timeout=5)
-
+    assert sleeper.most_running == 2 and sleeper.agent.stats.max_held_seen == 5
+    await wait_for("the heartbeat to report the agent idle", listed_idle)
 
 async def test_the_orchestrator_sends_no_more_than_the_announced_max_concurrency(
     client: OrchestratorClient, orchestrator_url: str, sleeper: Sleeper
 ) -> None:
-    await wait_for("py_sleeper in GET /agents", lambda: agent_view(orchestrator_url, NAME))
+    async def capacity_two() -> Optional[dict[str, Any]]:
+        view = await agent_view(orchestrator_url, NAME)
+        return view if view and view["capacity"] == 2 else None
+
+    # Once the registry has this agent's max_concurrency of 2 (an earlier test announced 3 under the
+    # same instance id), and past the 250 ms for which the router reuses a read of it.
+    await wait_for("py_sleeper with a capacity of 2 in GET /agents", capacity_two)
+    await asyncio.sleep(0.3)
     responses = await asyncio.gather(
         *(client.submit("py_sleep", {"seconds": 0.4}, task_id=unique("py-capacity"), timeout=30) for i in range(5))
     )

@@ -113,12 +113,12 @@ async def test_the_client_waits_out_a_repeat_of_a_running_task_and_gets_the_same
     client: OrchestratorClient, sleeper: Sleeper
 ) -> None:
     task_id = unique("py-repeat")
-    first = asyncio.create_task(client.submit("py_sleep", {"seconds": 1.0}, task_id=task_id, timeout=30))
+    first = asyncio.create_task(client.submit("py_sleep", {"seconds": 1.5}, task_id=task_id, timeout=30))
     await wait_until("the sleeper to start", lambda: sleeper.started or None)
     # The same request again while it runs: the orchestrator answers RUNNING, the client asks on.
-    second = await client.submit("py_sleep", {"seconds": 1.0}, task_id=task_id, timeout=30)
+    second = await client.submit("py_sleep", {"seconds": 1.5}, task_id=task_id, timeout=30)
     original = await first
     assert original.status is TaskStatus.COMPLETED and original.result is not None
-    assert original.result["output"] == {"slept": 1.0}
+    assert original.result["output"] == {"slept": 1.5}
     assert second.status is TaskStatus.COMPLETED and second.result == original.result
     assert len(sleeper.started) == 1
