@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import uuid
 from typing import Any, Callable, Literal, Optional, Sequence, TypeVar
 
-import nats
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from .connection import connect, servers_from
 from .models import AgentAnnouncement, AgentLoad, ProgressReport, TaskResponse, now_seconds
 from .names import (
     AGENT_HEARTBEAT_SUBJECT,
@@ -29,7 +28,6 @@ from .runner import AgentStats, Answer, Handler, TaskRunner
 
 H = TypeVar("H", bound=Handler)
 
-DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 
 async def _subscribed(nc: NATS, timeout: float = 5.0) -> None:
@@ -96,7 +94,7 @@ class Agent:
         self.agent_type = agent_type
         self.instance_id = instance_id or str(uuid.uuid4())
         self._declared = [assert_task_type(c, "capabilities") for c in capabilities] if capabilities is not None else None
-        self._nats_url = nats_url or os.environ.get("NATS_URL") or DEFAULT_NATS_URL
+        self._nats_url = servers_from(nats_url)
         self._shared = connection
         self._heartbeat_interval = float(heartbeat_interval)
         self._answer_by = answer_by
@@ -163,20 +161,22 @@ class Agent:
             raise ValueError(f"capabilities: {', '.join(missing)} of agent {self.name} ha{'s' if len(missing) == 1 else 've'} no handler")
         if not self.capabilities:
             self._logger.warning("starting with no handler registered")
-        nc = self._shared or await nats.connect(
-            servers=[url.strip() for url in self._nats_url.split(",")],
-            name=f"{self.name}:{self.instance_id}",
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.25,
+        nc = self._shared or await connect(
+            self._nats_url,
+            f"{self.name}:{self.instance_id}",
+            logger=self._logger,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
-            error_cb=self._on_error,
         )
         self._nc = nc
         self._stopping = None
-        self._tasks = await nc.subscribe(agent_task_subject(self.name), queue=self.name, cb=self._on_task)
-        self._cancels = await nc.subscribe(agent_cancel_subject(self.name), cb=self._on_cancel)
-        await _subscribed(nc)
+        try:
+            self._tasks = await nc.subscribe(agent_task_subject(self.name), queue=self.name, cb=self._on_task)
+            self._cancels = await nc.subscribe(agent_cancel_subject(self.name), cb=self._on_cancel)
+            await _subscribed(nc)
+        except BaseException:
+            await self.stop()
+            raise
         await self._announce(AGENT_REGISTERED_SUBJECT)
         self._heartbeat = asyncio.create_task(self._beat())
         self._logger.info(
@@ -325,6 +325,3 @@ class Agent:
     async def _on_reconnected(self) -> None:
         self._logger.info("reconnected to NATS")
         await self._announce(AGENT_REGISTERED_SUBJECT)
-
-    async def _on_error(self, error: Exception) -> None:
-        self._logger.warning("NATS: %s", error)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import logging
 import time
 import uuid
 from typing import Any, Mapping, Optional, Union
 
-import nats
 from nats.aio.client import Client as NATS
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import ValidationError
 
+from .connection import connect, servers_from
 from .models import TaskPriority, TaskRequest, TaskResponse, now_seconds, validation_error_text
 from .names import ORCHESTRATOR_AGENT_NAME, assert_agent_name
 
-DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+_logger = logging.getLogger("orchestrator_sdk.client")
 #: Between two asks about a task the orchestrator says is still running.
 STILL_RUNNING_POLL_SECONDS = 0.5
 
@@ -63,7 +63,7 @@ class OrchestratorClient:
         :param connection: a connection to share; the client then neither opens nor closes one.
         :param orchestrator: the orchestrator's agent name, when it runs under another.
         """
-        self._nats_url = nats_url or os.environ.get("NATS_URL") or DEFAULT_NATS_URL
+        self._nats_url = servers_from(nats_url)
         self._shared = connection
         self._nc: Optional[NATS] = connection
         name = assert_agent_name(orchestrator, "orchestrator")
@@ -72,7 +72,7 @@ class OrchestratorClient:
 
     async def connect(self) -> None:
         if self._nc is None:
-            self._nc = await nats.connect(servers=[url.strip() for url in self._nats_url.split(",")], name="orchestrator-client")
+            self._nc = await connect(self._nats_url, "orchestrator-client", logger=_logger)
 
     async def close(self) -> None:
         if self._nc is not None and self._shared is None and not self._nc.is_closed:
