@@ -30,17 +30,18 @@ H = TypeVar("H", bound=Handler)
 
 
 
-async def _subscribed(nc: NATS, timeout: float = 5.0) -> None:
-    """Returns once the server has the subscriptions made so far on `nc`.
+async def _subscribed(nc: NATS) -> None:
+    """Returns once the server has taken the (un)subscriptions made so far on `nc`.
 
-    nats-py's flush() writes its PING ahead of the commands still buffered, so its PONG does not
-    prove that; a message to ourselves, buffered after them, does: the server takes a
-    connection's commands in order.
+    nats-py's flush() writes its PING straight to the socket, ahead of the commands it still
+    buffers, so its PONG alone proves nothing; the buffer is written first. (A message to an
+    inbox of our own would prove it too, but an agent's NATS user may subscribe to nothing but
+    its task and cancel subjects.)
     """
-    inbox = nc.new_inbox()
-    probe = await nc.subscribe(inbox, max_msgs=1)
-    await nc.publish(inbox, b"")
-    await probe.next_msg(timeout=timeout)
+    write_buffered = getattr(nc, "_flush_pending", None)
+    if write_buffered is not None:
+        await write_buffered(force_flush=True)
+    await nc.flush()
 
 
 class Agent:
