@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', '.data/**', 'coverage/**', 'scripts/**', 'bench/**/*.mjs'] },
+  { ignores: ['**/dist/**', 'node_modules/**', '**/.venv/**', '.data/**', 'coverage/**', 'scripts/**', 'bench/**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` and CI run it: local servers, build and type-check, lint,
-# unit and end-to-end tests, stopping at the first failure with its exit status.
+# the Python SDK's environment and type-check, unit and end-to-end tests, stopping at the first
+# failure with its exit status.
 # Extra arguments go to the end-to-end run (e.g. `npm test -- test/recovery.e2e-spec.ts`).
 # TEST_INFRA_DIR moves the servers' directory (default .data/test), e.g. for two runs at once.
 set -euo pipefail
@@ -28,5 +29,10 @@ source "$DIR/infra.env"
 
 phase "build and type-check"; npm run --silent check
 phase "lint";                 npm run --silent lint
+phase "Python SDK: virtual environment and type-check"
+# test/python-sdk.e2e-spec.ts runs the SDK's pytest suite with this environment's pytest.
+PYTHON_SDK_VENV="$(bash scripts/python-sdk-venv.sh)"
+export PYTHON_SDK_VENV
+(cd sdks/python && "$PYTHON_SDK_VENV/bin/mypy")
 phase "unit tests";           npx vitest run --project unit
 phase "end-to-end tests";     npx vitest run --project e2e "$@"

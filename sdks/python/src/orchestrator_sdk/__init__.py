@@ -1,0 +1,84 @@
+"""Python agents and clients of the orchestrator, over NATS with the platform's plain JSON contract.
+
+An agent::
+
+    from orchestrator_sdk import Agent, TaskContext
+
+    agent = Agent("reviewer", agent_type="utility", max_concurrency=4)
+
+    @agent.task("review_draft")
+    async def review(ctx: TaskContext, payload: dict) -> dict:
+        await ctx.progress(0.5, "reading")
+        return {"approved": True}
+
+    agent.run()
+
+A client::
+
+    async with OrchestratorClient() as client:
+        response = await client.submit("create_blog_post", {"topic": "Graphs"})
+"""
+
+from .agent import Agent
+from .answer_cache import AnswerCache
+from .client import (
+    InvalidResponseError,
+    OrchestratorClient,
+    OrchestratorError,
+    OrchestratorUnavailableError,
+    SubmitTimeoutError,
+)
+from .context import TaskContext
+from .lifecycle import serve
+from .limiter import ConcurrencyLimiter, JobDropped
+from .models import (
+    AgentAnnouncement,
+    AgentLoad,
+    ProgressReport,
+    TaskPriority,
+    TaskRequest,
+    TaskResponse,
+    TaskStatus,
+    validation_error_text,
+)
+from .names import (
+    ATTEMPT_HEADER,
+    InvalidNameError,
+    agent_cancel_subject,
+    agent_progress_subject,
+    agent_response_subject,
+    agent_task_subject,
+)
+from .runner import AgentStats, Answer, Handler, TaskRunner
+
+__all__ = [
+    "ATTEMPT_HEADER",
+    "Agent",
+    "AgentAnnouncement",
+    "AgentLoad",
+    "AgentStats",
+    "Answer",
+    "AnswerCache",
+    "ConcurrencyLimiter",
+    "Handler",
+    "InvalidNameError",
+    "InvalidResponseError",
+    "JobDropped",
+    "OrchestratorClient",
+    "OrchestratorError",
+    "OrchestratorUnavailableError",
+    "ProgressReport",
+    "SubmitTimeoutError",
+    "TaskContext",
+    "TaskPriority",
+    "TaskRequest",
+    "TaskResponse",
+    "TaskRunner",
+    "TaskStatus",
+    "agent_cancel_subject",
+    "agent_progress_subject",
+    "agent_response_subject",
+    "agent_task_subject",
+    "serve",
+    "validation_error_text",
+]
