@@ -12,7 +12,8 @@ export const EXPRESSION_LIMITS = {
   maxLength: 1_000,
   maxAstNodes: 200,
   maxDepth: 32,
-  timeoutMs: 100,
+  /** Wall-clock time: generous enough for a machine under heavy load, short enough to stop a runaway evaluation. */
+  timeoutMs: 1_000,
 } as const;
 
 /** The variables an expression may read; `item` and `index` only in the input of a `for_each` step. */

@@ -206,7 +206,7 @@ describe('parseWorkflowDefinition', () => {
 });
 
 describe('parseWorkflowDefinition: when, for_each, concurrency, $expr, item and index', () => {
-  const TIMEOUT = 'did not finish within 100 ms';
+  const TIMEOUT = 'did not finish within 1000 ms';
 
   it('reads a definition that uses all of them', () => {
     const { definition, problems } = parseWorkflowDefinition(
