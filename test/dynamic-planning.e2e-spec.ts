@@ -14,7 +14,7 @@ const HOSTILE: [string, unknown, string][] = [
   [
     'an expression that never terminates',
     { steps: [{ id: 'a', agent: 'llm_agent', task_type: 'generate_content', when: `"${'a'.repeat(40)}!".matches("^(a+)+$")` }] },
-    'steps[0] (a).when: did not finish within 100 ms',
+    'steps[0] (a).when: did not finish within 1000 ms',
   ],
 ];
 

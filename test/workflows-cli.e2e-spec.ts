@@ -49,7 +49,7 @@ describe('npm run workflows:validate', () => {
     const conditions = join(dir, 'conditions.yaml');
     expect(failure?.stderr).toContain(`${conditions}: steps[1] (b).when: steps.c: step "c" is not a prerequisite (add it to depends_on)`);
     expect(failure?.stderr).toContain(`${conditions}: steps[2] (c).for_each: is not a valid CEL expression: `);
-    expect(failure?.stderr).toContain(`${conditions}: steps[3] (d).when: did not finish within 100 ms`);
+    expect(failure?.stderr).toContain(`${conditions}: steps[3] (d).when: did not finish within 1000 ms`);
   });
 
   it('names a workflow that runs itself and two that run each other, and exits 1', async () => {
