@@ -39,7 +39,9 @@ stamp="$VENV/.orchestrator-sdk-installed"
 want="$(sha256sum "$SDK/pyproject.toml" | cut -d' ' -f1)"
 if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]] || ! "$VENV/bin/python" -c 'import orchestrator_sdk' >/dev/null 2>&1; then
   log "installing sdks/python[test] into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$SDK[test]"
+  # One retry: where PyPI is unreachable and a mirror serves the packages, pip's default five
+  # retries per package add minutes.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --retries "${PIP_RETRIES:-1}" -e "$SDK[test]"
   echo "$want" >"$stamp"
 fi
 echo "$VENV"
