@@ -7,6 +7,7 @@ import { AgentResponsesController } from './agent-responses.controller.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
+import { HistoryPublisher } from './history-publisher.js';
 import { NoRespondersListener } from './no-responders.listener.js';
 import { RefusedAnswers } from './refused-answers.js';
 import { RevisionSignal } from './revision-signal.js';
@@ -49,6 +50,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     EngineStats,
     EngineGauges,
     RefusedAnswers,
+    HistoryPublisher,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -10,6 +10,7 @@ import { TasksRepository } from '../persistence/tasks.repository.js';
 import { PlanningError } from '../planning/planning.errors.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
+import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
 import { TransitionQueue } from './transition-queue.js';
 import type { TransitionJob } from './transition-runner.js';
@@ -56,6 +57,7 @@ export class WorkflowEngine {
     private readonly cancelTransition: CancelTransition,
     private readonly revisionTransition: RevisionTransition,
     private readonly metrics: MetricsService,
+    private readonly history: HistoryPublisher,
     revisions: RevisionSignal,
   ) {
     revisions.listen((rootId) => {
@@ -188,7 +190,7 @@ export class WorkflowEngine {
         }
       }
       await this.publisher.flush();
-      await tx.markResponsesSent(roots.map((root) => root.id));
+      this.history.publishSent(await tx.markResponsesSent(roots.map((root) => root.id)));
       return roots.length;
     });
   }

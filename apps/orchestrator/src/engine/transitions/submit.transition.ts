@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { HistoryKind } from '@orchestrator/contracts';
 import { newStepRow } from '../../persistence/task-rows.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
@@ -11,6 +12,9 @@ export class SubmitTransition {
   async apply(wf: Workflow): Promise<void> {
     wf.add(wf.plan.steps.map((planned) => newStepRow(planned, planned.id, wf.root.id, wf.root.id, wf.root.priority)));
     wf.effects.push({ kind: 'started', root: wf.root });
+    const { root, plan } = wf;
+    wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth });
+    wf.record(HistoryKind.Planned, null, { version: plan.version, revision: plan.revision ?? 1, steps: plan.steps.map((step) => step.id) });
     await this.steps.advance(wf);
   }
 }
