@@ -3,7 +3,11 @@ import { AggregationModule } from '../aggregation/aggregation.module.js';
 import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
+import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { ProgressCoalescer } from './progress-coalescer.js';
+import { ProgressTransition } from './transitions/progress.transition.js';
+import { RetryTransition } from './transitions/retry.transition.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
@@ -28,7 +32,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
-  controllers: [AgentResponsesController],
+  controllers: [AgentResponsesController, AgentProgressController],
   providers: [
     WorkflowEngine,
     TransitionQueue,
@@ -51,6 +55,9 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     EngineGauges,
     RefusedAnswers,
     HistoryPublisher,
+    RetryTransition,
+    ProgressTransition,
+    ProgressCoalescer,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -36,7 +36,7 @@ const INSERT_COLUMNS = [
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 const UPDATE_COLUMNS = [
-  ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
+  ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['max_attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
   ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];

@@ -157,8 +157,9 @@ export class StepTransitions {
     // An agent that did not answer in time may still be working: told to stop before any retry is sent.
     if (end === 'timed-out' && row.agent_name) wf.effects.push({ kind: 'cancel', agent: row.agent_name, subtaskId: subtaskWireId(row.id, row.attempts) });
     this.releaseSlot(wf, row);
-    if (row.attempts < planned.max_attempts) {
-      const delay = retryDelayMs(planned.backoff, row.attempts);
+    // A row's attempts go on counting when its workflow is retried: its own max_attempts says how far.
+    if (row.attempts < row.max_attempts) {
+      const delay = retryDelayMs(planned.backoff, row.attempts - (row.max_attempts - planned.max_attempts));
       this.logger.log(`step ${row.step_key} of ${wf.root.task_id} failed attempt ${row.attempts}, retry in ${delay} ms: ${error}`);
       this.metrics.retries.inc({ agent: row.agent_name ?? 'unknown' });
       wf.patch(row, { status: TaskStatus.Pending, error, deadline_at: null, next_attempt_at: new Date(wf.now.getTime() + delay) });
