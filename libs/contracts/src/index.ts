@@ -7,3 +7,5 @@ export * from './task-response.js';
 export * from './validation.js';
 export * from './json-limits.js';
 export * from './task-views.js';
+export * from './progress-report.js';
+export * from './history-event.js';

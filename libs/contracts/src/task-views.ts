@@ -67,6 +67,16 @@ export interface SubTaskView {
   deadline_at: string | null;
   result: Record<string, unknown> | null;
   error: string | null;
+  /** The latest progress its agent reported (of the attempt it names). */
+  progress: StepProgressView | null;
+}
+
+/** A step's latest progress: how much is done (0 to 1), the agent's message, when (ISO 8601), for which attempt. */
+export interface StepProgressView {
+  fraction: number;
+  message: string | null;
+  at: string;
+  attempt: number;
 }
 
 /** A task in `GET /tasks`; times are ISO 8601. */
