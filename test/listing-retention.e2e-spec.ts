@@ -82,6 +82,10 @@ describe('listing tasks a page at a time, and forgetting old ones', () => {
       `SELECT count(*)::int AS before FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id LIKE 'old-%' AND r.task_id <> 'old-7'`,
     );
     expect(before).toBe(7 * 3);
+    const [{ history }] = await stack.db.query<{ history: number }>(
+      `SELECT count(*)::int AS history FROM task_events WHERE task_id LIKE 'old-%' AND task_id <> 'old-7'`,
+    );
+    expect(history).toBeGreaterThan(7);
 
     const deadline = Date.now() + 20_000;
     let left = -1;
@@ -95,6 +99,12 @@ describe('listing tasks a page at a time, and forgetting old ones', () => {
     expect(left).toBe(0);
     const [{ orphans }] = await stack.db.query<{ orphans: number }>(`SELECT count(*)::int AS orphans FROM tasks s WHERE NOT EXISTS (SELECT 1 FROM tasks r WHERE r.id = s.root_id)`);
     expect(orphans).toBe(0);
+    const [{ events }] = await stack.db.query<{ events: number }>(`SELECT count(*)::int AS events FROM task_events WHERE task_id LIKE 'old-%' AND task_id <> 'old-7'`);
+    expect(events).toBe(0);
+    const [{ keptHistory }] = await stack.db.query<{ keptHistory: number }>(
+      `SELECT count(*)::int AS "keptHistory" FROM task_events WHERE task_id IN ('old-7', 'recent')`,
+    );
+    expect(keptHistory).toBeGreaterThan(0);
     const kept = await stack.db.query<{ task_id: string }>(`SELECT task_id FROM tasks WHERE parent_id IS NULL AND task_id IN ('old-7', 'recent') ORDER BY task_id`);
     expect(kept.map((row) => row.task_id)).toEqual(['old-7', 'recent']);
     expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/old-0`)).status).toBe(404);
@@ -102,5 +112,6 @@ describe('listing tasks a page at a time, and forgetting old ones', () => {
     const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/orchestrator_retention_deleted_total\{what="workflows"\} 7\b/);
     expect(metrics).toMatch(/orchestrator_retention_deleted_total\{what="rows"\} 21\b/);
+    expect(metrics).toMatch(new RegExp(`orchestrator_retention_deleted_total\\{what="events"\\} ${history}\\b`));
   });
 });

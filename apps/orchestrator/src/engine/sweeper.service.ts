@@ -73,6 +73,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const deleted = await this.tasks.deleteFinished(cutoff, RETENTION_BATCH);
     this.metrics.retentionDeleted.inc({ what: 'workflows' }, deleted.workflows);
     this.metrics.retentionDeleted.inc({ what: 'rows' }, deleted.rows);
+    this.metrics.retentionDeleted.inc({ what: 'events' }, deleted.events);
     this.retentionDueAt = deleted.workflows >= RETENTION_BATCH ? 0 : Date.now() + RETENTION_INTERVAL_MS;
   }
 

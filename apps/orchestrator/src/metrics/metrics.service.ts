@@ -90,7 +90,7 @@ export class MetricsService {
 
   readonly retentionDeleted = new Counter({
     name: 'orchestrator_retention_deleted_total',
-    help: 'Finished workflows deleted past RETENTION_DAYS (workflows), and their rows (rows)',
+    help: 'Finished workflows deleted past RETENTION_DAYS (workflows), with their rows (rows) and their history (events)',
     labelNames: ['what'] as const,
     registers: [this.registry],
   });

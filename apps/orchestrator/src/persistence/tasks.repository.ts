@@ -209,17 +209,22 @@ export class TasksRepository {
 
   /**
    * Deletes up to `limit` workflows that finished before `cutoff`, oldest first, with all their
-   * rows; workflows another replica is deleting are skipped. Returns how many workflows and rows.
+   * rows and their history; workflows another replica is deleting are skipped. Returns how many
+   * workflows, rows and events.
    */
-  async deleteFinished(cutoff: Date, limit: number): Promise<{ workflows: number; rows: number }> {
-    const [counts] = await this.dataSource.query<[{ workflows: number; rows: number }]>(
+  async deleteFinished(cutoff: Date, limit: number): Promise<{ workflows: number; rows: number; events: number }> {
+    const [counts] = await this.dataSource.query<[{ workflows: number; rows: number; events: number }]>(
       `WITH doomed AS (
          SELECT id FROM tasks WHERE parent_id IS NULL AND completed_at < $1
           ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), gone AS (
          DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
+       ), history AS (
+         DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
        )
-       SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows FROM gone`,
+       SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
+              (SELECT count(*)::int FROM history) AS events
+         FROM gone`,
       [cutoff, limit],
     );
     return counts;
