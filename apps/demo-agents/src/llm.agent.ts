@@ -95,7 +95,13 @@ export function generateContent(payload: Fields): Draft {
 
 export function createLlmAgent(options: DemoAgentOptions): Agent {
   return new Agent({ ...options, name: 'llm_agent', agentType: 'llm' })
-    .handle('generate_content', (payload) => generateContent(payload))
+    .handle('generate_content', (payload, ctx) => {
+      // A draft is written at once here; a real model would report as it goes.
+      ctx.progress(0, 'drafting');
+      const draft = generateContent(payload);
+      ctx.progress(1, `drafted ${draft.word_count} words`);
+      return draft;
+    })
     .handle('plan_task', (payload) => ({ plan: planTask(requireObject(payload, 'request')) }));
 }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfigModule } from './config/config.module.js';
 import { ConsulModule } from './consul/consul.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { IntakeModule } from './intake/intake.module.js';
@@ -11,6 +12,6 @@ import { StatusModule } from './status/status.module.js';
 import { NatsModule } from './transport/nats.module.js';
 
 @Module({
-  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, RegistryModule, ConsulModule, HealthModule],
+  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, EventsModule, RegistryModule, ConsulModule, HealthModule],
 })
 export class AppModule {}

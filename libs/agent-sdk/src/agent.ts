@@ -11,6 +11,7 @@ import {
   AGENT_HEARTBEAT_SUBJECT,
   AGENT_REGISTERED_SUBJECT,
   agentCancelSubject,
+  agentProgressSubject,
   agentResponseSubject,
   agentTaskSubject,
   assertAgentName,
@@ -18,6 +19,7 @@ import {
   isPlainObject,
   nowSeconds,
   type AgentAnnouncement,
+  type ProgressReport,
 } from '@orchestrator/contracts';
 import { consoleLogger, type AgentLogger } from './agent-logger.js';
 import { TaskRunner, type AgentStats, type Answer, type TaskHandler } from './task-runner.js';
@@ -73,6 +75,7 @@ export class Agent {
       maxConcurrency: options.maxConcurrency ?? 8,
       logger: this.logger,
       ...(options.answerCacheSize !== undefined ? { answerCacheSize: options.answerCacheSize } : {}),
+      onProgress: (report) => this.publishProgress(report),
     });
   }
 
@@ -206,6 +209,16 @@ export class Agent {
       else nc.publish(agentResponseSubject(this.name), data, options);
     } catch (error) {
       this.logger.error(`answer to task ${answer.response.task_id} not sent: ${errorText(error)}`);
+    }
+  }
+
+  private publishProgress(report: ProgressReport): void {
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return;
+    try {
+      nc.publish(agentProgressSubject(this.name), encoder.encode(JSON.stringify(report)));
+    } catch (error) {
+      this.logger.warn(`progress of task ${report.task_id} not sent: ${errorText(error)}`);
     }
   }
 

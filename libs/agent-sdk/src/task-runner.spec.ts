@@ -270,4 +270,24 @@ describe('TaskRunner', () => {
     const { received, completed, failed, cancelled, duplicates } = r.stats;
     expect({ received, completed, failed, cancelled, duplicates }).toEqual({ received: 4, completed: 1, failed: 2, cancelled: 0, duplicates: 1 });
   });
+
+  it('sends progress reports with the task_id as received, refuses a bad fraction naming it, and sends none once answered', async () => {
+    const reports: unknown[] = [];
+    const r = new TaskRunner({ agentName: 'test_agent', maxConcurrency: 1, logger: quiet, onProgress: (report) => reports.push(report) });
+    let later: TaskContext | undefined;
+    r.handle('work', (_payload, ctx) => {
+      ctx.progress(0.25);
+      ctx.progress(0.5, 'half way');
+      expect(() => ctx.progress(1.5)).toThrow('progress: fraction must be a number from 0 to 1, got 1.5');
+      expect(() => ctx.progress(0.6, 'x'.repeat(501))).toThrow(/message must be a string of at most 500 characters/);
+      later = ctx;
+      return {};
+    });
+    expect(sent(await r.run(request('sub-1:2', 'work')))).toMatchObject({ status: 'COMPLETED' });
+    later?.progress(0.9, 'too late');
+    expect(reports).toEqual([
+      { task_id: 'sub-1:2', fraction: 0.25 },
+      { task_id: 'sub-1:2', fraction: 0.5, message: 'half way' },
+    ]);
+  });
 });

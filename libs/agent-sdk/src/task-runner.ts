@@ -3,8 +3,10 @@ import {
   failedResponse,
   isPlainObject,
   TASK_TYPE_PATTERN,
+  MAX_PROGRESS_MESSAGE_CHARS,
   TaskStatus,
   validateTaskRequest,
+  type ProgressReport,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import type { AgentLogger } from './agent-logger.js';
@@ -21,6 +23,12 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Trace headers of the incoming message (`traceparent`, `tracestate`); they go back on the answer. */
   headers: Readonly<Record<string, string>>;
+  /**
+   * Reports how far the work is (`fraction` from 0 to 1, an optional message of at most 500
+   * characters) on `agent.<name>.progress`; the orchestrator shows the latest on the step and in
+   * the workflow's history (at most one report a second is kept). Ignored once the task is answered.
+   */
+  progress(fraction: number, message?: string): void;
 }
 
 /** Does the work of one task_type: returns the result (a plain object), or throws to fail the task. */
@@ -55,6 +63,8 @@ export interface TaskRunnerOptions {
   logger: AgentLogger;
   /** How many answered task ids are remembered to recognise repeated deliveries. */
   answerCacheSize?: number;
+  /** Sends a progress report (the agent publishes it on `agent.<name>.progress`). */
+  onProgress?: (report: ProgressReport) => void;
 }
 
 /** Set by the orchestrator on every sub-task it dispatches. */
@@ -138,7 +148,18 @@ export class TaskRunner {
     this.held.set(taskId, controller);
     this.stats.held += 1;
     this.stats.maxHeldSeen = Math.max(this.stats.maxHeldSeen, this.stats.held);
-    const ctx: TaskContext = { taskId, taskType, requesterId, signal: controller.signal, headers };
+    let answered = false;
+    const progress = (fraction: number, message?: string): void => {
+      if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+        throw new RangeError(`progress: fraction must be a number from 0 to 1, got ${String(fraction)}`);
+      }
+      if (message !== undefined && (typeof message !== 'string' || message.length > MAX_PROGRESS_MESSAGE_CHARS)) {
+        throw new RangeError(`progress: message must be a string of at most ${MAX_PROGRESS_MESSAGE_CHARS} characters`);
+      }
+      if (answered) return;
+      this.options.onProgress?.({ task_id: taskId, fraction, ...(message !== undefined ? { message } : {}) });
+    };
+    const ctx: TaskContext = { taskId, taskType, requesterId, signal: controller.signal, headers, progress };
     const attempt = attemptOf(incomingHeaders);
     if (attempt !== undefined) ctx.attempt = attempt;
     let response: TaskResponse;
@@ -163,6 +184,7 @@ export class TaskRunner {
         this.options.logger.warn(`task ${taskId} (${taskType}) failed: ${response.error}`);
       }
     } finally {
+      answered = true;
       this.held.delete(taskId);
       this.stats.held -= 1;
     }

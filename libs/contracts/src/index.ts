@@ -6,3 +6,5 @@ export * from './task-request.dto.js';
 export * from './task-response.js';
 export * from './validation.js';
 export * from './json-limits.js';
+export * from './progress-report.js';
+export * from './history-event.js';

@@ -5,6 +5,10 @@ export const ORCHESTRATOR_AGENT_NAME = 'orchestrator_agent';
 
 export const ORCHESTRATOR_TASK_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.task`;
 export const ORCHESTRATOR_CANCEL_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.cancel`;
+/** `{ "task_id": ... }`: a FAILED or CANCELLED workflow resumes from its unfinished steps. */
+export const ORCHESTRATOR_RETRY_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.retry`;
+/** `{ "task_id": ... }`: the same request again, under a new task_id. */
+export const ORCHESTRATOR_RERUN_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.rerun`;
 /**
  * Where the orchestrator sends the sub-tasks of its own `workflow:` steps, each starting a child
  * workflow under the sub-task's id (`<uuid>:<attempt>`). Only the orchestrator publishes here (the
@@ -32,6 +36,8 @@ export function subtaskIdFromReplySubject(subject: string): string | null {
 export const ORCHESTRATOR_QUEUE_GROUP = ORCHESTRATOR_AGENT_NAME;
 
 export const AGENT_RESPONSE_WILDCARD = 'agent.*.response';
+/** Progress reports of agents inside a sub-task: `agent.<name>.progress`. */
+export const AGENT_PROGRESS_WILDCARD = 'agent.*.progress';
 export const AGENT_REGISTERED_SUBJECT = 'platform.events.agent_registered';
 export const AGENT_HEARTBEAT_SUBJECT = 'platform.events.agent_heartbeat';
 
@@ -47,11 +53,35 @@ export function agentCancelSubject(agentName: string): string {
   return `agent.${assertAgentName(agentName)}.cancel`;
 }
 
+export function agentProgressSubject(agentName: string): string {
+  return `agent.${assertAgentName(agentName)}.progress`;
+}
+
 /** The agent name in `agent.<name>.response`, or null when the subject is not of that shape. */
 export function agentNameFromResponseSubject(subject: string): string | null {
+  return agentNameFromSubject(subject, 'response');
+}
+
+/** The agent name in `agent.<name>.progress`, or null when the subject is not of that shape. */
+export function agentNameFromProgressSubject(subject: string): string | null {
+  return agentNameFromSubject(subject, 'progress');
+}
+
+function agentNameFromSubject(subject: string, kind: string): string | null {
   const parts = subject.split('.');
-  if (parts.length !== 3 || parts[0] !== 'agent' || parts[2] !== 'response') return null;
+  if (parts.length !== 3 || parts[0] !== 'agent' || parts[2] !== kind) return null;
   return parts[1] ?? null;
+}
+
+/**
+ * A workflow's history as it is committed: every replica relays these to its stream clients.
+ * `platform.events.history.<task_type>`, one message per workflow per committed batch.
+ */
+export const HISTORY_SUBJECT_PREFIX = 'platform.events.history';
+export const HISTORY_WILDCARD = `${HISTORY_SUBJECT_PREFIX}.>`;
+
+export function historySubject(taskType: string): string {
+  return `${HISTORY_SUBJECT_PREFIX}.${taskType}`;
 }
 
 export enum TaskEvent {

@@ -9,6 +9,7 @@ import { TasksRepository } from '../persistence/tasks.repository.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import type { Effect } from './effects.js';
 import { EngineStats } from './engine-stats.js';
+import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
 import { SweepSignal } from './sweep-signal.js';
 
@@ -31,6 +32,7 @@ export class EffectRunner {
     private readonly metrics: MetricsService,
     private readonly sweep: SweepSignal,
     private readonly revision: RevisionSignal,
+    private readonly history: HistoryPublisher,
   ) {}
 
   async run(effects: readonly Effect[]): Promise<void> {
@@ -54,7 +56,7 @@ export class EffectRunner {
       // delivers them. While disconnected they wait in memory, so wait until they reach the server.
       try {
         if (!this.publisher.connected) await this.publisher.flush();
-        await this.tasks.markResponsesSent(finished.map((root) => root.id));
+        this.history.publishSent(await this.tasks.markResponsesSent(finished.map((root) => root.id)));
       } catch (error) {
         // Not marked: the sweeper sends them again.
         this.metrics.errors.inc({ dependency: 'database' });
@@ -95,6 +97,9 @@ export class EffectRunner {
       }
       case 'revise':
         this.revision.raise(effect.rootId);
+        return;
+      case 'history':
+        this.history.publish(effect.batch);
         return;
       case 'finish':
         this.stats.workflowsFinished += 1;

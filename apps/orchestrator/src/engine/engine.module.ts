@@ -3,10 +3,15 @@ import { AggregationModule } from '../aggregation/aggregation.module.js';
 import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
+import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { ProgressCoalescer } from './progress-coalescer.js';
+import { ProgressTransition } from './transitions/progress.transition.js';
+import { RetryTransition } from './transitions/retry.transition.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
+import { HistoryPublisher } from './history-publisher.js';
 import { NoRespondersListener } from './no-responders.listener.js';
 import { RefusedAnswers } from './refused-answers.js';
 import { RevisionSignal } from './revision-signal.js';
@@ -27,7 +32,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
-  controllers: [AgentResponsesController],
+  controllers: [AgentResponsesController, AgentProgressController],
   providers: [
     WorkflowEngine,
     TransitionQueue,
@@ -49,6 +54,10 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     EngineStats,
     EngineGauges,
     RefusedAnswers,
+    HistoryPublisher,
+    RetryTransition,
+    ProgressTransition,
+    ProgressCoalescer,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TaskStatus } from '@orchestrator/contracts';
+import { TaskStatus, type HistoryBatch } from '@orchestrator/contracts';
 import { inTaskContext } from '../logging/log-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { subtaskWireId } from '../persistence/step-keys.js';
 import { newRootRow, rootState, type NewTask, type NewWorkflow, type TaskRow } from '../persistence/task-rows.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
-import type { WorkflowTransaction } from '../persistence/workflow-transaction.js';
+import type { InsertedEvent, NewEvent, WorkflowTransaction } from '../persistence/workflow-transaction.js';
 import { EffectRunner } from './effect-runner.js';
 import type { Effect } from './effects.js';
-import { Workflow } from './workflow.js';
+import { Workflow, type RecordedEvent } from './workflow.js';
 import { BatchReads, WorkflowCaches } from './workflow-reads.js';
 
 /** How a job's workflow is found: an existing one by its root or by one of its rows, or a new one. */
@@ -206,7 +206,25 @@ export class TransitionRunner {
       for (const row of wf.dirty) if (!wf.added.has(row)) update.push(row);
     }
     const revisions = applied.flatMap(({ wf }) => (wf.revision ? [{ rootId: wf.root.id, ...wf.revision }] : []));
-    const stopped = await tx.close({ update, insert, revisions, stops: applied.flatMap(({ wf }) => wf.stops), now: applied[0]?.wf.now ?? new Date() });
+    const events = applied.flatMap(({ wf }) => wf.events.map((event) => newEvent(wf, event)));
+    const progress = applied.flatMap(({ wf }) => [...wf.progress].map(([id, value]) => ({ id, progress: value })));
+    const reopened = applied.flatMap(({ wf }) => (wf.reopened ? [wf.root.id] : []));
+    const { stopped, events: inserted } = await tx.close({
+      update,
+      insert,
+      revisions,
+      stops: applied.flatMap(({ wf }) => wf.stops),
+      events,
+      progress,
+      reopened,
+      now: applied[0]?.wf.now ?? new Date(),
+    });
+    let at = 0;
+    for (const { wf } of applied) {
+      const rows = inserted.slice(at, at + wf.events.length);
+      at += wf.events.length;
+      if (rows.length > 0) wf.effects.push({ kind: 'history', batch: historyBatch(wf, rows) });
+    }
     for (const { wf } of applied) if (wf.revision) wf.root.plan_revision = wf.revision.plan.revision ?? 1;
     const byRoot = new Map(applied.map(({ wf }) => [wf.root.id, wf]));
     for (const row of stopped) {
@@ -232,6 +250,34 @@ export class TransitionRunner {
       }
     }
   }
+}
+
+function newEvent(wf: Workflow, event: RecordedEvent): NewEvent {
+  const { root } = wf;
+  return { root_id: root.id, task_id: root.task_id, task_type: root.task_type, step_id: event.stepId, kind: event.kind, status: root.status, data: event.data };
+}
+
+/** The events a workflow committed, as they are relayed. */
+function historyBatch(wf: Workflow, rows: readonly InsertedEvent[]): HistoryBatch {
+  const { root } = wf;
+  return {
+    root_id: root.id,
+    prev_id: rows[0]?.prev_id ?? null,
+    events: rows.map((row, i) => {
+      const event = wf.events[i];
+      if (!event) throw new Error(`event ${i} of ${root.task_id} has no row`);
+      return {
+        id: row.id,
+        task_id: root.task_id,
+        task_type: root.task_type,
+        step_id: event.stepId,
+        kind: event.kind,
+        status: root.status,
+        at: new Date(row.at).toISOString(),
+        data: event.data,
+      };
+    }),
+  };
 }
 
 /** A new row as it is to be inserted: its state as the transition left it (the state has every column a transition changes). */

@@ -10,11 +10,14 @@ import { TasksRepository } from '../persistence/tasks.repository.js';
 import { PlanningError } from '../planning/planning.errors.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
+import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
 import { TransitionQueue } from './transition-queue.js';
 import type { TransitionJob } from './transition-runner.js';
 import { AnswerTransition, type Answer } from './transitions/answer.transition.js';
 import { CancelTransition } from './transitions/cancel.transition.js';
+import { ProgressTransition, type ProgressOutcome, type ProgressReportIn } from './transitions/progress.transition.js';
+import { RetryTransition, type RetryOutcome } from './transitions/retry.transition.js';
 import { RevisionTransition, type RevisionOutcome } from './transitions/revision.transition.js';
 import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
@@ -29,6 +32,8 @@ export interface WorkflowStart {
   depth?: number;
   /** What makes a repeat of this request the same request (stored, to tell another request under the same task_id). */
   fingerprint?: string | null;
+  /** The task_id of the task this one runs again (a rerun), for its history. */
+  rerunOf?: string | null;
 }
 
 export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
@@ -55,7 +60,10 @@ export class WorkflowEngine {
     private readonly sweepTransition: SweepTransition,
     private readonly cancelTransition: CancelTransition,
     private readonly revisionTransition: RevisionTransition,
+    private readonly retryTransition: RetryTransition,
+    private readonly progressTransition: ProgressTransition,
     private readonly metrics: MetricsService,
+    private readonly history: HistoryPublisher,
     revisions: RevisionSignal,
   ) {
     revisions.listen((rootId) => {
@@ -71,7 +79,7 @@ export class WorkflowEngine {
    * compares its `request_hash` with the request's `fingerprint`). Throws PlanningError.
    */
   async submit(request: TaskRequest, start: WorkflowStart): Promise<SubmitResult> {
-    const { replyTo = null, traceparent = null, depth = 1, fingerprint = null } = start;
+    const { replyTo = null, traceparent = null, depth = 1, fingerprint = null, rerunOf = null } = start;
     if (this.planning.isDynamic(request.task_type)) {
       // Asking a planner costs time: a repeated task_id is answered before that.
       const existing = await this.tasks.findRootByTaskId(request.task_id);
@@ -83,7 +91,7 @@ export class WorkflowEngine {
       target: { kind: 'new', workflow },
       apply: async (wf) => {
         if (!wf) return null;
-        await this.submitTransition.apply(wf);
+        await this.submitTransition.apply(wf, rerunOf);
         return wf.root;
       },
     });
@@ -174,6 +182,22 @@ export class WorkflowEngine {
     return { cancelled, root: (await this.tasks.findRootById(root.id)) ?? root };
   }
 
+  /**
+   * Runs a FAILED or CANCELLED workflow again from its unfinished steps, under its lock (so that
+   * two replicas asked at once resume it once); null when there is no such task.
+   */
+  async retry(taskId: string): Promise<{ outcome: RetryOutcome; root: TaskEntity } | null> {
+    const root = await this.tasks.findRootByTaskId(taskId);
+    if (!root) return null;
+    const outcome = await this.queue.apply({ target: { kind: 'root', rootId: root.id, skipLocked: false }, apply: (wf) => this.retryTransition.apply(wf) });
+    return { outcome, root: (await this.tasks.findRootById(root.id)) ?? root };
+  }
+
+  /** Applies an agent's report of progress inside an attempt (see ProgressTransition). */
+  applyProgress(report: ProgressReportIn): Promise<ProgressOutcome> {
+    return this.queue.apply({ target: { kind: 'row', rowId: report.rowId }, rows: [report.rowId], apply: (wf) => Promise.resolve(this.progressTransition.apply(wf, report)) });
+  }
+
   /** Sends the final responses that were committed but never marked sent (their sender died). */
   async resendUnsentResponses(olderThanMs: number, limit: number): Promise<number> {
     if (!this.publisher.connected) return 0;
@@ -188,7 +212,7 @@ export class WorkflowEngine {
         }
       }
       await this.publisher.flush();
-      await tx.markResponsesSent(roots.map((root) => root.id));
+      this.history.publishSent(await tx.markResponsesSent(roots.map((root) => root.id)));
       return roots.length;
     });
   }

@@ -1,8 +1,9 @@
-import { TaskStatus, isTerminalStatus } from '@orchestrator/contracts';
+import { TaskStatus, isTerminalStatus, type HistoryKind } from '@orchestrator/contracts';
 import { isCurrentKey, itemIndex, planKey } from '../persistence/step-keys.js';
 import { rowState, type NewTask, type RootRow, type TaskRow } from '../persistence/task-rows.js';
 import type { ReplacedPlan, Plan, PlannedStep } from '../planning/plan.js';
 import type { TemplateContext } from '../planning/template.js';
+import type { StepProgress } from '../persistence/task.entity.js';
 import type { StopScope } from '../persistence/workflow-transaction.js';
 import type { Effect } from './effects.js';
 
@@ -33,6 +34,13 @@ export interface Revision {
   retiredRevision: number;
 }
 
+/** An event of the workflow's history, written with the transition's batch. */
+export interface RecordedEvent {
+  kind: HistoryKind;
+  stepId: string | null;
+  data: Record<string, unknown> | null;
+}
+
 /**
  * One workflow, locked, as a transition sees it: its root, the rows of its current plan's steps,
  * the other rows the event is about, and what the transition changes. Nothing is written until
@@ -56,6 +64,12 @@ export class Workflow {
   /** Agents found at capacity while routing this workflow's steps. */
   readonly blockedOn = new Set<string>();
   revision: Revision | null = null;
+  /** What happened, in order: the history rows this transition adds. */
+  readonly events: RecordedEvent[] = [];
+  /** Progress reported by agents, to store on their rows. */
+  readonly progress = new Map<string, StepProgress>();
+  /** A finished workflow runs again (a retry): its result and the mark of its final response sent are cleared. */
+  reopened = false;
   /** The data templates read, built once per transition and kept up to date as steps complete. */
   private context: Promise<TemplateContext> | null = null;
 
@@ -102,6 +116,11 @@ export class Workflow {
   patch(row: TaskRow, patch: Partial<TaskRow>): void {
     Object.assign(row, patch);
     this.dirty.add(row);
+  }
+
+  /** Adds an event to the workflow's history; `stepId` null for the workflow itself. */
+  record(kind: HistoryKind, stepId: string | null, data: Record<string, unknown> | null = null): void {
+    this.events.push({ kind, stepId, data });
   }
 
   /** New rows, inserted with the batch. */

@@ -1,6 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AGENT_NAME_PATTERN, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { AGENT_NAME_PATTERN, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
 
 /** The documented shapes of the HTTP API (the wire contract's TaskRequest and the status views). */
 export class TaskRequestDoc {
@@ -51,6 +51,14 @@ export class SubTaskDoc {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deadline_at!: string | null;
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) result!: Record<string, unknown> | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: () => StepProgressDoc, description: 'The latest progress its agent reported' }) progress!: StepProgressDoc | null;
+}
+
+export class StepProgressDoc {
+  @ApiProperty({ minimum: 0, maximum: 1 }) fraction!: number;
+  @ApiProperty({ nullable: true, type: String }) message!: string | null;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ description: 'The attempt it was reported for' }) attempt!: number;
 }
 
 export class ProgressDoc {
@@ -84,6 +92,22 @@ export class TaskListDoc {
   @ApiProperty() limit!: number;
   @ApiProperty({ nullable: true, type: String, description: "the next page's cursor; null on the last page" }) next_cursor!: string | null;
   @ApiPropertyOptional({ description: 'every task the filters match; only with count=true' }) total?: number;
+}
+
+export class HistoryEventDoc {
+  @ApiProperty({ description: 'Increasing; in one workflow, in the order of commits' }) id!: number;
+  @ApiProperty() task_id!: string;
+  @ApiProperty() task_type!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The step (or item, step[i]) it is about; null for the workflow' }) step_id!: string | null;
+  @ApiProperty({ enum: HistoryKind }) kind!: HistoryKind;
+  @ApiProperty({ enum: TaskStatus, description: "The workflow's status once the event was committed" }) status!: TaskStatus;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true, example: { agent: 'llm_agent', attempt: 1 } }) data!: Record<string, unknown> | null;
+}
+
+export class EventPageDoc {
+  @ApiProperty({ type: [HistoryEventDoc] }) items!: HistoryEventDoc[];
+  @ApiProperty({ nullable: true, type: Number, description: 'Pass as `after` for the next page; null on the last page' }) next_after!: number | null;
 }
 
 /** Serves the OpenAPI document at /docs (and /docs-json). */

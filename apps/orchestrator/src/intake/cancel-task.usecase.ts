@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { isPlainObject, TASK_ID_PATTERN } from '@orchestrator/contracts';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
+import { taskIdOf } from './task-ref.js';
 
 export type CancelOutcome =
   | { kind: 'cancelled'; root: TaskEntity }
@@ -16,10 +16,9 @@ export class CancelTaskUseCase {
 
   /** `body` is `{ "task_id": ... }`. */
   async execute(body: unknown): Promise<CancelOutcome> {
-    const taskId = isPlainObject(body) ? body['task_id'] : undefined;
-    if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
-      return { kind: 'rejected', error: 'task_id: is required: a string of 1 to 128 characters without whitespace' };
-    }
+    const ref = taskIdOf(body);
+    if (!ref.ok) return { kind: 'rejected', error: ref.error };
+    const { taskId } = ref;
     const result = await this.engine.cancel(taskId);
     if (!result) return { kind: 'unknown', taskId };
     return { kind: result.cancelled ? 'cancelled' : 'finished', root: result.root };

@@ -29,6 +29,8 @@ export interface Arrival {
   depth?: string;
   /** Its size, for the bound on requests waiting. */
   bytes?: number;
+  /** The task_id of the task it runs again (a rerun). */
+  rerunOf?: string;
 }
 
 /**
@@ -77,13 +79,19 @@ export class SubmitTaskUseCase {
     const level = Number(arrival.depth ?? '1');
     const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;
     const line = this.planning.isDynamic(validated.value.task_type) ? this.planned : this.stored;
-    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival.replyTo, acceptTraceparent(arrival.traceparent), depth));
+    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival, depth));
     return started === 'full' ? this.reject('OVERLOADED', OVERLOADED, body) : started;
   }
-  private async start(request: TaskRequest, body: unknown, replyTo: string | undefined, traceparent: string | null, depth: number): Promise<SubmitOutcome> {
+  private async start(request: TaskRequest, body: unknown, arrival: Arrival, depth: number): Promise<SubmitOutcome> {
     try {
       const fingerprint = requestFingerprint(request);
-      const result = await this.engine.submit(request, { replyTo: replyTo ?? null, traceparent, depth, fingerprint });
+      const result = await this.engine.submit(request, {
+        replyTo: arrival.replyTo ?? null,
+        traceparent: acceptTraceparent(arrival.traceparent),
+        depth,
+        fingerprint,
+        rerunOf: arrival.rerunOf ?? null,
+      });
       if (!result.created) {
         // Tasks stored before requests were fingerprinted have none: taken as the same request.
         if (result.root.request_hash !== null && result.root.request_hash !== fingerprint) {

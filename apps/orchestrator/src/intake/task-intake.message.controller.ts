@@ -6,6 +6,8 @@ import {
   isAgentName,
   isPlainObject,
   ORCHESTRATOR_CANCEL_SUBJECT,
+  ORCHESTRATOR_RERUN_SUBJECT,
+  ORCHESTRATOR_RETRY_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
   ORCHESTRATOR_WORKFLOW_SUBJECT,
   type TaskResponse,
@@ -15,6 +17,9 @@ import { SUBTASK_HEADERS } from '../delegation/delegation.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { RerunTaskUseCase } from './rerun-task.usecase.js';
+import { RetryTaskUseCase } from './retry-task.usecase.js';
+import { isControlMiss, type ControlMiss } from './task-ref.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 
 /**
@@ -30,6 +35,8 @@ export class TaskIntakeMessageController {
   constructor(
     private readonly submitTask: SubmitTaskUseCase,
     private readonly cancelTask: CancelTaskUseCase,
+    private readonly retryTask: RetryTaskUseCase,
+    private readonly rerunTask: RerunTaskUseCase,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
   ) {}
@@ -55,18 +62,43 @@ export class TaskIntakeMessageController {
 
   /** `{ "task_id": ... }` on `agent.orchestrator_agent.cancel`: answered with the task's state. */
   @MessagePattern<string>(ORCHESTRATOR_CANCEL_SUBJECT)
-  async onCancel(@Payload() message: InboundMessage): Promise<TaskResponse> {
+  onCancel(@Payload() message: InboundMessage): Promise<TaskResponse> {
+    return this.control(message, (body) => this.cancelTask.execute(body), (outcome) => this.aggregation.responseOf(outcome.root));
+  }
+
+  /** `{ "task_id": ... }` on `agent.orchestrator_agent.retry`: answered with the task's state (RUNNING), or FAILED with the reason it cannot be retried. */
+  @MessagePattern<string>(ORCHESTRATOR_RETRY_SUBJECT)
+  onRetry(@Payload() message: InboundMessage): Promise<TaskResponse> {
+    return this.control(message, (body) => this.retryTask.execute(body), (outcome) =>
+      outcome.kind === 'refused' ? failedResponse(outcome.root.task_id, outcome.reason) : this.aggregation.responseOf(outcome.root),
+    );
+  }
+
+  /** `{ "task_id": ... }` on `agent.orchestrator_agent.rerun`: answered with the new task's state (its task_id is the new one), or FAILED with the reason. */
+  @MessagePattern<string>(ORCHESTRATOR_RERUN_SUBJECT)
+  onRerun(@Payload() message: InboundMessage): Promise<TaskResponse> {
+    return this.control(message, (body) => this.rerunTask.execute(body), (outcome) => {
+      switch (outcome.kind) {
+        case 'refused':
+          return failedResponse(outcome.root.task_id, outcome.reason);
+        case 'not-started':
+          return failedResponse('', outcome.reason);
+        case 'started':
+          return this.aggregation.responseOf(outcome.root);
+      }
+    });
+  }
+
+  /** A control request (`{ "task_id": ... }`): bad input and unknown tasks answered alike, the rest by `answer`. */
+  private async control<O extends { kind: string }>(
+    message: InboundMessage,
+    execute: (body: unknown) => Promise<O | ControlMiss>,
+    answer: (outcome: O) => TaskResponse,
+  ): Promise<TaskResponse> {
     if (!message.body.ok) return failedResponse('', message.body.error);
-    const outcome = await this.cancelTask.execute(message.body.value);
-    switch (outcome.kind) {
-      case 'rejected':
-        return failedResponse('', outcome.error);
-      case 'unknown':
-        return failedResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`);
-      case 'cancelled':
-      case 'finished':
-        return this.aggregation.responseOf(outcome.root);
-    }
+    const outcome = await execute(message.body.value);
+    if (!isControlMiss(outcome)) return answer(outcome);
+    return outcome.kind === 'rejected' ? failedResponse('', outcome.error) : failedResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`);
   }
 
   private async answerFor(message: InboundMessage, child: boolean): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {

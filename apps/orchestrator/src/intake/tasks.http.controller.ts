@@ -25,6 +25,9 @@ import {
 } from '@nestjs/swagger';
 import { ErrorDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { RerunTaskUseCase } from './rerun-task.usecase.js';
+import { RetryTaskUseCase } from './retry-task.usecase.js';
+import type { ControlMiss } from './task-ref.js';
 import type { Response } from 'express';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
 
@@ -41,7 +44,56 @@ export class TasksHttpController {
   constructor(
     private readonly submitTask: SubmitTaskUseCase,
     private readonly cancelTask: CancelTaskUseCase,
+    private readonly retryTask: RetryTaskUseCase,
+    private readonly rerunTask: RerunTaskUseCase,
   ) {}
+
+  /** 200 once resumed; 409 when the task is not FAILED or CANCELLED; 404 when there is no such task. */
+  @Post(':taskId/retry')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)' })
+  @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'Running again; the requester gets a new final response' })
+  @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
+  @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running or completed' })
+  async retry(@Param('taskId') taskId: string): Promise<SubmitTaskReply> {
+    const outcome = await this.retryTask.execute({ task_id: taskId });
+    switch (outcome.kind) {
+      case 'rejected':
+      case 'unknown':
+        throw controlMiss(outcome);
+      case 'refused':
+        throw new ConflictException({ code: 'TASK_NOT_RETRYABLE', message: outcome.reason, status: outcome.root.status });
+      case 'resumed':
+        return reply(outcome.root);
+    }
+  }
+
+  /** 202 with the new task_id; 409 while the task runs; 404 when there is no such task. */
+  @Post(':taskId/rerun')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: "Run a finished task's request again under a new task_id (returned)" })
+  @ApiAcceptedResponse({ type: SubmitTaskReplyDoc, description: 'The new task, running' })
+  @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
+  @ApiConflictResponse({ type: ErrorDoc, description: 'The task still runs, or its request cannot run again' })
+  @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'Overloaded: submit it again (Retry-After)' })
+  async rerun(@Param('taskId') taskId: string, @Res({ passthrough: true }) res: Response): Promise<SubmitTaskReply & { rerun_of: string }> {
+    const outcome = await this.rerunTask.execute({ task_id: taskId });
+    switch (outcome.kind) {
+      case 'rejected':
+      case 'unknown':
+        throw controlMiss(outcome);
+      case 'refused':
+        throw new ConflictException({ code: 'TASK_RUNNING', message: outcome.reason, status: outcome.root.status });
+      case 'not-started':
+        if (outcome.code === 'OVERLOADED') {
+          res.setHeader('Retry-After', '1');
+          throw new ServiceUnavailableException({ code: outcome.code, message: outcome.reason });
+        }
+        throw new ConflictException({ code: outcome.code, message: outcome.reason });
+      case 'started':
+        return { ...reply(outcome.root), rerun_of: outcome.rerunOf };
+    }
+  }
 
   /** 200 once cancelled; 409 when the task had already finished; 404 when there is no such task. */
   @Post(':taskId/cancel')
@@ -54,9 +106,8 @@ export class TasksHttpController {
     const outcome = await this.cancelTask.execute({ task_id: taskId });
     switch (outcome.kind) {
       case 'rejected':
-        throw new BadRequestException({ code: 'INVALID_REQUEST', message: outcome.error });
       case 'unknown':
-        throw new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(taskId)}` });
+        throw controlMiss(outcome);
       case 'finished':
         throw new ConflictException({
           code: 'TASK_FINISHED',
@@ -98,7 +149,17 @@ export class TasksHttpController {
       case 'accepted':
         break;
     }
-    const taskId = outcome.root.task_id;
-    return { task_id: taskId, status: outcome.root.status, links: { self: `/tasks/${encodeURIComponent(taskId)}` } };
+    return reply(outcome.root);
   }
+}
+
+function reply(root: { task_id: string; status: string }): SubmitTaskReply {
+  return { task_id: root.task_id, status: root.status, links: { self: `/tasks/${encodeURIComponent(root.task_id)}` } };
+}
+
+/** Bad input (400) or no such task (404), for every control route. */
+function controlMiss(outcome: ControlMiss): BadRequestException | NotFoundException {
+  return outcome.kind === 'rejected'
+    ? new BadRequestException({ code: 'INVALID_REQUEST', message: outcome.error })
+    : new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(outcome.taskId)}` });
 }

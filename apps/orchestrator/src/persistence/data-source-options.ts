@@ -1,18 +1,27 @@
 import type { DataSourceOptions } from 'typeorm';
+import { TaskEventEntity } from './task-event.entity.js';
 import { TaskEntity } from './task.entity.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
 import { AddTraceParent1764000000001 } from './migrations/1764000000001-add-trace-parent.js';
 import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan-history.js';
 import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.js';
 import { ListingAndRetention1764000000004 } from './migrations/1764000000004-listing-and-retention.js';
+import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity],
-    migrations: [CreateTasks1764000000000, AddTraceParent1764000000001, AddPlanHistory1764000000002, EngineCore1764000000003, ListingAndRetention1764000000004],
+    entities: [TaskEntity, TaskEventEntity],
+    migrations: [
+      CreateTasks1764000000000,
+      AddTraceParent1764000000001,
+      AddPlanHistory1764000000002,
+      EngineCore1764000000003,
+      ListingAndRetention1764000000004,
+      TaskEvents1764000000005,
+    ],
     migrationsRun: false,
     synchronize: false,
     poolSize,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { TaskEventsRepository } from './task-events.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 
 @Module({
@@ -15,7 +16,7 @@ import { TasksRepository } from './tasks.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository],
-  exports: [TasksRepository],
+  providers: [TasksRepository, TaskEventsRepository],
+  exports: [TasksRepository, TaskEventsRepository],
 })
 export class PersistenceModule {}

@@ -88,6 +88,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     depth: 1,
     plan_revision: 1,
     request_hash: null,
+    progress: null,
   };
 }
 

@@ -131,4 +131,16 @@ export class TaskEntity {
   /** Root rows: 1 for a workflow requested from outside, one more per `workflow:` step it runs inside. */
   @Column('integer', { default: 1 })
   depth!: number;
+
+  /** Sub-tasks: the latest progress its agent reported for the current attempt (`agent.<name>.progress`). */
+  @Column('jsonb', { nullable: true })
+  progress!: StepProgress | null;
+}
+
+/** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */
+export interface StepProgress {
+  fraction: number;
+  message: string | null;
+  at: string;
+  attempt: number;
 }

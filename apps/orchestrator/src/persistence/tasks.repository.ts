@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
-import { WorkflowTransaction, type SqlClient } from './workflow-transaction.js';
+import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -170,14 +170,10 @@ export class TasksRepository {
     return [...due.values()].slice(0, limit);
   }
 
-  async markResponsesSent(rootIds: readonly string[]): Promise<void> {
-    if (rootIds.length === 0) return;
-    // In id order, so that two replicas marking the same roots wait for each other rather than deadlock.
-    await this.dataSource.query(
-      `UPDATE tasks SET response_sent_at = now()
-        WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND response_sent_at IS NULL ORDER BY id FOR UPDATE)`,
-      [rootIds],
-    );
+  /** Marks final responses sent, each with its `answer_sent` event; returns the events. */
+  async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
+    if (rootIds.length === 0) return [];
+    return this.dataSource.query(MARK_RESPONSES_SENT_SQL, [rootIds]);
   }
 
   /**

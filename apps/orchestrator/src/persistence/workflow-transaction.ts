@@ -1,8 +1,9 @@
+import { HistoryKind } from '@orchestrator/contracts';
 import type { QueryResultRow } from 'pg';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 import { arrayOf, literal, type SqlType } from './sql-text.js';
 import { isCurrentKey, RETIRED_MARK, retiredKey } from './step-keys.js';
-import type { TaskEntity } from './task.entity.js';
+import type { StepProgress, TaskEntity } from './task.entity.js';
 import type { NewTask, RootRow, TaskRow } from './task-rows.js';
 
 /** The part of a pg client a transaction uses. */
@@ -35,7 +36,7 @@ const INSERT_COLUMNS = [
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 const UPDATE_COLUMNS = [
-  ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
+  ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['max_attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
   ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];
@@ -100,6 +101,29 @@ const STATEMENTS = {
     sql: `UPDATE tasks AS t SET ${UPDATE_COLUMNS.map(([c]) => (KEEP_STORED.has(c) ? `${c} = COALESCE(v.${c}, t.${c})` : `${c} = v.${c}`)).join(', ')}, updated_at = now()
             FROM ${unnestOf([['id', 'uuid'], ...UPDATE_COLUMNS])} WHERE t.id = v.id`,
   },
+  // The history rows of the batch, numbered in array order; each with the id of the event before it in its workflow's history
+  // (read before the insert, under the workflow's lock: in one workflow, ids follow the order of commits).
+  insert_events: {
+    params: ['uuid', 'text', 'text', 'text', 'text', 'text', 'jsonb'],
+    sql: `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+                       WITH ORDINALITY AS v(root_id, task_id, task_type, step_id, kind, status, data, n)),
+               prev AS (SELECT r.root_id, (SELECT max(e.id) FROM task_events AS e WHERE e.root_id = r.root_id) AS last
+                          FROM (SELECT DISTINCT root_id FROM v) AS r),
+               ins AS (INSERT INTO task_events (root_id, task_id, task_type, step_id, kind, status, data)
+                       SELECT root_id, task_id, task_type, step_id, kind, status, data FROM v ORDER BY n
+                       RETURNING id, root_id, at)
+          SELECT ins.id, ins.at, COALESCE(lag(ins.id) OVER (PARTITION BY ins.root_id ORDER BY ins.id), p.last) AS prev_id
+            FROM ins JOIN prev AS p ON p.root_id = ins.root_id ORDER BY ins.id`,
+  },
+  set_progress: {
+    params: ['uuid', 'jsonb'],
+    sql: `UPDATE tasks AS t SET progress = v.progress FROM unnest($1::uuid[], $2::jsonb[]) AS v(id, progress) WHERE t.id = v.id`,
+  },
+  // Workflows that run again: the result of their last run and the mark of its final response go.
+  reopen_roots: {
+    params: ['uuid'],
+    sql: `UPDATE tasks SET result = NULL, response_sent_at = NULL WHERE id = ANY($1::uuid[]) AND parent_id IS NULL`,
+  },
   // Cancels the unfinished rows of each scope, clears every due time there, and returns them with what they were.
   stop_unfinished: {
     params: ['uuid', 'bool', 'text', 'timestamptz'],
@@ -142,6 +166,33 @@ function columnsOf<R>(rows: readonly R[], columns: readonly (readonly [string, S
   return columns.map(([column]) => rows.map((row) => (row as Record<string, unknown>)[column]));
 }
 
+/** An `answer_sent` event as inserted, with the id of the one before it in its workflow's history. */
+export interface SentEventRow {
+  id: string;
+  root_id: string;
+  task_id: string;
+  task_type: string;
+  status: string;
+  at: Date;
+  prev_id: string | null;
+}
+
+/**
+ * Marks the final responses of these roots sent (those not marked yet, locked in id order, so that
+ * two replicas marking the same roots wait for each other rather than deadlock), each with its
+ * `answer_sent` event, in one statement.
+ */
+export const MARK_RESPONSES_SENT_SQL = `
+  WITH marked AS (
+         UPDATE tasks SET response_sent_at = now()
+          WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND response_sent_at IS NULL ORDER BY id FOR UPDATE)
+      RETURNING id, task_id, task_type, status),
+       ins AS (
+         INSERT INTO task_events (root_id, task_id, task_type, kind, status)
+         SELECT id, task_id, task_type, '${HistoryKind.AnswerSent}', status FROM marked ORDER BY id
+      RETURNING id, root_id, task_id, task_type, status, at)
+  SELECT ins.*, (SELECT max(e.id) FROM task_events AS e WHERE e.root_id = ins.root_id) AS prev_id FROM ins`;
+
 /** A row that was still running when its workflow (or its `for_each` step) was stopped: its agent is told, its slot freed. */
 export interface StoppedRow {
   id: string;
@@ -179,14 +230,47 @@ export interface Opened {
   rows: TaskRow[];
 }
 
+/** A history row to insert. */
+export interface NewEvent {
+  root_id: string;
+  task_id: string;
+  task_type: string;
+  step_id: string | null;
+  kind: string;
+  status: string;
+  data: Record<string, unknown> | null;
+}
+
+/** A history row inserted: its id, its time, and the id of the event before it in its workflow's history. */
+export interface InsertedEvent {
+  id: number;
+  at: Date;
+  prev_id: number | null;
+}
+
 /** What a transition writes when it closes. */
 export interface Changes {
   update: readonly TaskRow[];
   insert: readonly NewTask[];
   revisions: readonly { rootId: string; plan: Plan; history: readonly ReplacedPlan[]; kept: readonly string[]; retiredRevision: number }[];
   stops: readonly StopScope[];
+  /** History rows, in the order they happened. */
+  events?: readonly NewEvent[];
+  progress?: readonly { id: string; progress: StepProgress }[];
+  /** Roots that run again (a retry). */
+  reopened?: readonly string[];
   now: Date;
 }
+
+export interface Closed {
+  stopped: StoppedRow[];
+  /** One per event given, in the same order. */
+  events: InsertedEvent[];
+}
+
+const EVENT_COLUMNS = [
+  ['root_id', 'uuid'], ['task_id', 'text'], ['task_type', 'text'], ['step_id', 'text'], ['kind', 'text'], ['status', 'text'], ['data', 'jsonb'],
+] as const satisfies readonly (readonly [keyof NewEvent, SqlType])[];
 
 type Result = { rows: QueryResultRow[] };
 
@@ -261,8 +345,9 @@ export class WorkflowTransaction {
    * there cleared). Returns the stopped rows that were running, whose agents must be told and
    * whose slots freed.
    */
-  async close(changes: Changes): Promise<StoppedRow[]> {
+  async close(changes: Changes): Promise<Closed> {
     const statements: string[] = [];
+    const { events = [], progress = [], reopened = [] } = changes;
     if (changes.update.length > 0) {
       statements.push(execute('update_rows', [changes.update.map((row) => row.id), ...columnsOf(changes.update, UPDATE_COLUMNS)]));
     }
@@ -277,6 +362,9 @@ export class WorkflowTransaction {
       );
     }
     if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
+    if (reopened.length > 0) statements.push(execute('reopen_roots', [reopened]));
+    if (progress.length > 0) statements.push(execute('set_progress', [progress.map((p) => p.id), progress.map((p) => p.progress)]));
+    const eventsAt = events.length > 0 ? statements.push(execute('insert_events', columnsOf(events, EVENT_COLUMNS))) - 1 : -1;
     const { stops } = changes;
     const stopAt =
       stops.length > 0
@@ -286,7 +374,11 @@ export class WorkflowTransaction {
     const results = await this.script(statements);
     this.open_ = false;
     const stopped = (stopAt < 0 ? [] : (results[stopAt]?.rows ?? [])) as (StoppedRow & { was: string })[];
-    return stopped.filter((row) => row.was === 'RUNNING');
+    const inserted = (eventsAt < 0 ? [] : (results[eventsAt]?.rows ?? [])) as { id: string; at: Date; prev_id: string | null }[];
+    return {
+      stopped: stopped.filter((row) => row.was === 'RUNNING'),
+      events: inserted.map((row) => ({ id: Number(row.id), at: row.at, prev_id: row.prev_id === null ? null : Number(row.prev_id) })),
+    };
   }
 
   /** The rows of items of `for_each` steps, by parent and key, with their inputs. */
@@ -333,7 +425,9 @@ export class WorkflowTransaction {
     );
   }
 
-  async markResponsesSent(rootIds: readonly string[]): Promise<void> {
-    if (rootIds.length > 0) await this.rows('mark_responses_sent', `UPDATE tasks SET response_sent_at = now() WHERE id = ANY($1::uuid[])`, [rootIds]);
+  /** Marks final responses sent, with an `answer_sent` event each; returns the events. */
+  async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
+    if (rootIds.length === 0) return [];
+    return this.rows('mark_responses_sent', MARK_RESPONSES_SENT_SQL, [rootIds]);
   }
 }

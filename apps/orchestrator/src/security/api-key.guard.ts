@@ -6,11 +6,14 @@ import { AppConfig } from '../config/app-config.js';
 /** Liveness and readiness stay open for orchestrators of containers and load balancers. */
 const OPEN_PATHS = new Set(['/health/live', '/health/ready']);
 
+/** Event streams, which a browser's EventSource opens without headers: the key may come as `?api_key=`. */
+const STREAM_PATH = /^\/(?:tasks\/[^/]+|events)\/stream$/;
+
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
  * When API_KEY is set, every HTTP route but liveness and readiness needs it, as `X-API-Key` or
- * `Authorization: Bearer`. Compared in constant time (digests of equal length). NATS handlers
+ * `Authorization: Bearer` (the event streams also take it as `?api_key=`). Compared in constant time (digests of equal length). NATS handlers
  * are not HTTP and are secured by the NATS server's own authorization.
  */
 @Injectable()
@@ -27,8 +30,9 @@ export class ApiKeyGuard implements CanActivate {
     if (OPEN_PATHS.has(req.path)) return true;
     const header = req.headers['x-api-key'];
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const given = typeof header === 'string' ? header : bearer;
+    const param = STREAM_PATH.test(req.path) ? req.query['api_key'] : undefined;
+    const given = typeof header === 'string' ? header : (bearer ?? (typeof param === 'string' ? param : undefined));
     if (given !== undefined && timingSafeEqual(digest(given), this.expected)) return true;
-    throw new UnauthorizedException({ code: 'UNAUTHORIZED', message: 'an API key is required: send it as X-API-Key or Authorization: Bearer' });
+    throw new UnauthorizedException({ code: 'UNAUTHORIZED', message: 'an API key is required: send it as X-API-Key or Authorization: Bearer (on event streams, ?api_key= too)' });
   }
 }

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { TASK_TYPE_PATTERN, TaskStatus } from '@orchestrator/contracts';
+import type { StepProgress } from '../persistence/task.entity.js';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
 export class ListTasksQuery {
@@ -48,6 +49,8 @@ export interface SubTaskView {
   deadline_at: string | null;
   result: Record<string, unknown> | null;
   error: string | null;
+  /** The latest progress its agent reported (of the attempt it names). */
+  progress: StepProgress | null;
 }
 
 export interface TaskSummaryView {

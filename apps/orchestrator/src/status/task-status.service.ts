@@ -49,6 +49,7 @@ export class TaskStatusService {
         deadline_at: iso(step.deadline_at),
         result: step.result,
         error: step.error,
+        progress: step.progress,
       })),
     };
   }

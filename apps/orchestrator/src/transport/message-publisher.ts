@@ -3,6 +3,13 @@ export interface PublishOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
+/** A message as a subscription gets it: its subject, its status code (no responders: 503), its body. */
+export interface InboundBytes {
+  subject: string;
+  status: number | null;
+  data: Uint8Array;
+}
+
 const encoder = new TextEncoder();
 
 /** A message body as JSON bytes, encoded once: to measure it against the server's limit, then to send it. */
@@ -26,7 +33,7 @@ export abstract class MessagePublisher {
   /** A request to another service: resolves with its answer's bytes, or rejects when none comes within `timeoutMs`. */
   abstract request(subject: string, body: unknown, timeoutMs: number): Promise<Uint8Array>;
   /** Calls `onMessage` for every message on `subject` until the returned function is called. */
-  abstract subscribe(subject: string, onMessage: (message: { subject: string; status: number | null }) => void): () => void;
+  abstract subscribe(subject: string, onMessage: (message: InboundBytes) => void): () => void;
   /** False while the connection to the server is down (publishes are buffered). */
   abstract readonly connected: boolean;
   /** Resolves once everything published so far has reached the server. */

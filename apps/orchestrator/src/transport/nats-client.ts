@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, headers as natsHeaders, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { encodeJson, MessagePublisher, type PublishOptions } from './message-publisher.js';
+import { encodeJson, MessagePublisher, type InboundBytes, type PublishOptions } from './message-publisher.js';
 
 /** What the server limits messages to when it has not said (NATS's default). */
 const DEFAULT_MAX_PAYLOAD = 1_048_576;
@@ -51,10 +51,10 @@ export class NatsClient extends MessagePublisher implements OnApplicationShutdow
     return reply.data;
   }
 
-  subscribe(subject: string, onMessage: (message: { subject: string; status: number | null }) => void): () => void {
+  subscribe(subject: string, onMessage: (message: InboundBytes) => void): () => void {
     const subscription = this.connection.subscribe(subject, {
       callback: (error, msg) => {
-        if (!error) onMessage({ subject: msg.subject, status: msg.headers?.code ?? null });
+        if (!error) onMessage({ subject: msg.subject, status: msg.headers?.code ?? null, data: msg.data });
       },
     });
     return () => subscription.unsubscribe();

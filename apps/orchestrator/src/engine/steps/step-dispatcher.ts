@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ORCHESTRATOR_AGENT_NAME, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { HistoryKind, ORCHESTRATOR_AGENT_NAME, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
 import { AgentRouter } from '../../delegation/agent-router.service.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { subtaskWireId } from '../../persistence/step-keys.js';
@@ -78,6 +78,7 @@ export class StepDispatcher {
       started_at: row.started_at ?? wf.now,
       ...(storeInput ? { payload: input } : {}),
     });
+    wf.record(HistoryKind.Dispatched, row.step_key, { agent, attempt });
     wf.effects.push({
       kind: 'dispatch',
       agent,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isPlainObject, TaskStatus } from '@orchestrator/contracts';
+import { HistoryKind, isPlainObject, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
@@ -75,6 +75,7 @@ export class StepTransitions {
       }
       if (!go) {
         this.metrics.skippedSteps.inc();
+        wf.record(HistoryKind.Skipped, step.step_key, { when: planned.when });
         await this.complete(wf, step, { skipped: true, reason: `when is false: ${planned.when}` }, false);
         return;
       }
@@ -82,6 +83,7 @@ export class StepTransitions {
     if (planned.for_each !== undefined) {
       const expanded = await this.forEach.expand(wf, step, planned, planned.for_each);
       if (expanded.kind === 'failed') await this.failForGood(wf, step, expanded.error);
+      else wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
       return;
     }
     let input: unknown;
@@ -104,6 +106,7 @@ export class StepTransitions {
         return;
       case 'complete':
         await this.complete(wf, step, { items: next.results }, false);
+        wf.record(HistoryKind.StepCompleted, step.step_key, { items: next.results.length });
         return;
       case 'start':
         for (const item of next.items) await this.send(wf, item, item.payload ?? {}, false);
@@ -154,11 +157,13 @@ export class StepTransitions {
     // An agent that did not answer in time may still be working: told to stop before any retry is sent.
     if (end === 'timed-out' && row.agent_name) wf.effects.push({ kind: 'cancel', agent: row.agent_name, subtaskId: subtaskWireId(row.id, row.attempts) });
     this.releaseSlot(wf, row);
-    if (row.attempts < planned.max_attempts) {
-      const delay = retryDelayMs(planned.backoff, row.attempts);
+    // A row's attempts go on counting when its workflow is retried: its own max_attempts says how far.
+    if (row.attempts < row.max_attempts) {
+      const delay = retryDelayMs(planned.backoff, row.attempts - (row.max_attempts - planned.max_attempts));
       this.logger.log(`step ${row.step_key} of ${wf.root.task_id} failed attempt ${row.attempts}, retry in ${delay} ms: ${error}`);
       this.metrics.retries.inc({ agent: row.agent_name ?? 'unknown' });
       wf.patch(row, { status: TaskStatus.Pending, error, deadline_at: null, next_attempt_at: new Date(wf.now.getTime() + delay) });
+      wf.record(HistoryKind.Retried, row.step_key, { attempt: row.attempts + 1, backoff_ms: delay, error });
       return;
     }
     await this.failForGood(wf, row, error);
@@ -170,6 +175,7 @@ export class StepTransitions {
    */
   async failForGood(wf: Workflow, row: TaskRow, error: string): Promise<void> {
     wf.patch(row, { status: TaskStatus.Failed, error, next_attempt_at: null, deadline_at: null, waiting_on: null, completed_at: wf.now });
+    wf.record(HistoryKind.StepFailed, row.step_key, { error });
     this.progress(wf, row);
     if (!isItemRow(row)) return;
     const parent = wf.parentOf(row);
@@ -210,6 +216,7 @@ export class StepTransitions {
     const reason = status === TaskStatus.Cancelled ? 'workflow cancelled' : `workflow failed: ${error ?? ''}`;
     this.stop(wf, wf.root.id, true, reason);
     wf.patch(wf.root, { status, result, error, deadline_at: null, next_attempt_at: null, completed_at: wf.now });
+    wf.record(finishKind(status), null, error === null ? null : { error });
     wf.effects.push({ kind: 'finish', root: wf.root });
   }
 
@@ -228,6 +235,7 @@ export class StepTransitions {
     this.logger.log(`${error}; asking ${wf.root.task_id}'s planner for revision ${(wf.plan.revision ?? 1) + 1}`);
     this.stop(wf, wf.root.id, true, `re-planning: ${error}`);
     wf.patch(wf.root, { next_attempt_at: wf.now, error });
+    wf.record(HistoryKind.RevisionRequested, null, { error, revision: (wf.plan.revision ?? 1) + 1 });
     wf.effects.push({ kind: 'revise', rootId: wf.root.id });
   }
 
@@ -272,5 +280,18 @@ export class StepTransitions {
 
   private progress(wf: Workflow, row: TaskRow): void {
     wf.effects.push({ kind: 'progress', taskId: wf.root.task_id, stepKey: row.step_key, status: row.status, ...progressOf(wf) });
+  }
+}
+
+function finishKind(status: TaskStatus): HistoryKind {
+  switch (status) {
+    case TaskStatus.Completed:
+      return HistoryKind.Completed;
+    case TaskStatus.Cancelled:
+      return HistoryKind.Cancelled;
+    case TaskStatus.Failed:
+    case TaskStatus.Pending:
+    case TaskStatus.Running:
+      return HistoryKind.Failed;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TaskStatus, type TaskResponse } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus, type TaskResponse } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { EngineStats } from '../engine-stats.js';
 import { RefusedAnswers } from '../refused-answers.js';
@@ -53,10 +53,9 @@ export class AnswerTransition {
       return null;
     }
     const agent = row.agent_name;
+    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Running) return null;
+    wf.record(HistoryKind.Answered, row.step_key, { agent, attempt: row.attempts, status: response.status, ...(response.error ? { error: response.error } : {}) });
     switch (response.status) {
-      case TaskStatus.Pending:
-      case TaskStatus.Running:
-        return null;
       case TaskStatus.Completed:
         this.observe(wf, agent, response.status, row.updated_at);
         await this.steps.complete(wf, row, response.result ?? {});

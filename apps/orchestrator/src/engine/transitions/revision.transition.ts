@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { newStepRow } from '../../persistence/task-rows.js';
 import type { RevisionRequest } from '../../planning/dynamic-planner.service.js';
@@ -79,6 +79,7 @@ export class RevisionTransition {
     wf.dropContext();
     const rows = wf.add(outcome.plan.steps.map((planned) => newStepRow(planned, planned.id, wf.root.id, wf.root.id, wf.root.priority)));
     wf.patch(wf.root, { next_attempt_at: null, error: null });
+    wf.record(HistoryKind.Revised, null, { revision: revision.revision, kept: keptIds, steps: outcome.plan.steps.map((step) => step.id) });
     this.logger.log(`${wf.root.task_id} runs revision ${revision.revision} of its plan: ${rows.length} new steps, ${kept.length} kept`);
     await this.steps.advance(wf);
   }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { HistoryKind } from '@orchestrator/contracts';
 import { newStepRow } from '../../persistence/task-rows.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
@@ -8,9 +9,13 @@ import type { Workflow } from '../workflow.js';
 export class SubmitTransition {
   constructor(private readonly steps: StepTransitions) {}
 
-  async apply(wf: Workflow): Promise<void> {
+  /** `rerunOf`: the task_id of the task this one runs again. */
+  async apply(wf: Workflow, rerunOf: string | null = null): Promise<void> {
     wf.add(wf.plan.steps.map((planned) => newStepRow(planned, planned.id, wf.root.id, wf.root.id, wf.root.priority)));
     wf.effects.push({ kind: 'started', root: wf.root });
+    const { root, plan } = wf;
+    wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}) });
+    wf.record(HistoryKind.Planned, null, { version: plan.version, revision: plan.revision ?? 1, steps: plan.steps.map((step) => step.id) });
     await this.steps.advance(wf);
   }
 }

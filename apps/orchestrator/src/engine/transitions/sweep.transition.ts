@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TaskStatus } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
@@ -40,6 +40,7 @@ export class SweepTransition {
       if (row.status === TaskStatus.Running && row.deadline_at && row.deadline_at <= now) {
         const planned = wf.planned(row);
         this.metrics.timeouts.inc({ agent: row.agent_name ?? 'unknown' });
+        wf.record(HistoryKind.TimedOut, row.step_key, { agent: row.agent_name, attempt: row.attempts, timeout_ms: planned.timeout_ms });
         await this.steps.failAttempt(wf, row, `agent ${row.agent_name ?? '?'} did not answer within ${planned.timeout_ms} ms`, 'timed-out');
       }
     }
