@@ -9,6 +9,8 @@ export type StreamState = 'connecting' | 'live' | 'down';
 const MAX_FAILURES = 3;
 /** How long a stream that was given up waits before it is tried again. */
 const RETRY_DOWN_MS = 15_000;
+/** A connection counts as live once an event came, or once it stayed open this long: a server that accepts and drops streams is not live. */
+const SETTLED_MS = 2000;
 
 /**
  * A Server-Sent Events stream of history events (`/events/stream`, `/tasks/:id/stream`). A browser's
@@ -35,9 +37,13 @@ export function useEventStream(path: string | null, onEvent: (event: HistoryEven
     const source = new EventSource(url);
     let failures = 0;
     let retry: number | undefined;
-    source.onopen = () => setState('live');
+    let settled: number | undefined;
+    source.onopen = () => {
+      settled = window.setTimeout(() => setState('live'), SETTLED_MS);
+    };
     source.onmessage = (message: MessageEvent<string>) => {
       failures = 0;
+      setState('live');
       try {
         handler.current(JSON.parse(message.data) as HistoryEvent);
       } catch {
@@ -45,6 +51,7 @@ export function useEventStream(path: string | null, onEvent: (event: HistoryEven
       }
     };
     source.onerror = () => {
+      window.clearTimeout(settled);
       failures += 1;
       if (source.readyState === EventSource.CLOSED || failures >= MAX_FAILURES) {
         source.close();
@@ -56,6 +63,7 @@ export function useEventStream(path: string | null, onEvent: (event: HistoryEven
     };
     return () => {
       window.clearTimeout(retry);
+      window.clearTimeout(settled);
       source.close();
     };
   }, [path, key, attempt]);
