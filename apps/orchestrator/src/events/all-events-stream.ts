@@ -44,7 +44,7 @@ export class AllEventsStream implements HistorySink {
   private after = 0;
   /** Skipped ids, with when they were first missed. */
   private readonly holes = new Map<number, number>();
-  private turn: Promise<void>;
+  private turn: Promise<void> = Promise.resolve();
   private readonly checker: NodeJS.Timeout;
 
   constructor(

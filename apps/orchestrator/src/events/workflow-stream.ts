@@ -16,7 +16,7 @@ const PAGE = 500;
 export class WorkflowStream implements HistorySink {
   private last: number;
   /** Everything the stream does, in turn: the catch-up first, then each batch as it came. */
-  private turn: Promise<void>;
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly rootId: string,

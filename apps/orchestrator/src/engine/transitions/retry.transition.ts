@@ -29,12 +29,17 @@ export class RetryTransition {
     // Its final response goes out before it runs again, so that the requester gets each outcome once, in order.
     if (root.response_sent_at === null) return { kind: 'refused', reason: `the final response of task ${root.task_id} is still being sent: retry in a moment` };
     const resumed: string[] = [];
+    const sent: TaskRow[] = [];
     for (const planned of wf.plan.steps) {
       const row = wf.steps.get(planned.id);
       if (!row || row.status === TaskStatus.Completed) continue;
       resumed.push(planned.id);
       if (row.item_count !== null) await this.resumeItems(wf, row, planned);
-      else wf.patch(row, { ...again(row, planned), next_attempt_at: null });
+      else {
+        wf.patch(row, { ...again(row, planned), next_attempt_at: null });
+        // Sent before: its prerequisites were complete, and are kept.
+        if (row.attempts > 0) sent.push(row);
+      }
     }
     const was = root.status;
     wf.patch(root, {
@@ -47,6 +52,7 @@ export class RetryTransition {
     wf.reopened = true;
     wf.record(HistoryKind.Resumed, null, { was, steps: resumed });
     this.logger.log(`task ${root.task_id} (${was}) runs again from ${resumed.length} unfinished steps`);
+    for (const row of sent) await this.steps.resend(wf, row);
     await this.steps.advance(wf);
     return { kind: 'resumed', steps: resumed };
   }
