@@ -84,6 +84,8 @@ describe('the dashboard at /ui, in a browser', () => {
     await panel.waitFor();
     expect(await panel.textContent()).toContain('"step": "middle"');
     expect(await panel.textContent()).toContain('dispatched to e2e_dash attempt 1');
+    // The graph is fitted again to its narrower box beside the panel.
+    await page.waitForTimeout(300);
     await screenshot(page, 'dashboard-workflow');
     await node('middle', 'COMPLETED').waitFor({ timeout: 15_000 });
     await node('last', 'COMPLETED').waitFor({ timeout: 10_000 });
@@ -142,7 +144,8 @@ describe('the dashboard at /ui, in a browser', () => {
 
     await page.getByLabel('status').selectOption('CANCELLED');
     await page.locator('tr[data-task]').first().waitFor();
-    await expect.poll(() => page.locator('tr[data-task]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-task')))).toEqual(['dash-cancel']);
+    const listed = async (): Promise<(string | null)[]> => Promise.all((await page.locator('tr[data-task]').all()).map((row) => row.getAttribute('data-task')));
+    await expect.poll(listed).toEqual(['dash-cancel']);
     expect(page.url()).toContain('status=CANCELLED');
 
     await page.getByLabel('search by task_id').fill('dash-retry');

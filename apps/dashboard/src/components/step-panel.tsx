@@ -24,8 +24,8 @@ export function describeEvent(event: HistoryEvent): string {
   if (typeof d['message'] === 'string') parts.push(d['message']);
   if (typeof d['backoff_ms'] === 'number') parts.push(`in ${d['backoff_ms']} ms`);
   if (typeof d['items'] === 'number') parts.push(`${d['items']} items`);
-  if (typeof d['error'] === 'string') parts.push(`: ${d['error']}`);
-  return parts.join(' ');
+  const text = parts.join(' ');
+  return typeof d['error'] === 'string' ? `${text}: ${d['error']}` : text;
 }
 
 export function EventList({ events }: { events: readonly HistoryEvent[] }) {

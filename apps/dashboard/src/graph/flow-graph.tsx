@@ -1,7 +1,19 @@
-import { Background, Controls, MarkerType, ReactFlow, type Edge, type Node, type NodeTypes } from '@xyflow/react';
+import { Background, Controls, MarkerType, ReactFlow, useReactFlow, useStore, type Edge, type Node, type NodeTypes } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { dependencyEdges, layoutGraph, type Box } from './layout';
+
+/** Fits the graph to its box again when its shape or the box changes (a side panel opened, a step added). */
+function Refit({ on }: { on: string }) {
+  const { fitView } = useReactFlow();
+  // The size React Flow measured of its box: it changes after the box did.
+  const size = useStore((state) => `${state.width}x${state.height}`);
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => void fitView({ padding: 0.15, maxZoom: 1.1 }));
+    return () => cancelAnimationFrame(frame);
+  }, [on, size, fitView]);
+  return null;
+}
 
 export interface FlowStep<D> extends Box {
   depends_on: readonly string[];
@@ -19,6 +31,8 @@ export function FlowGraph<D extends Record<string, unknown>>(props: {
   height: number;
   interactive?: boolean;
   onSelect?: (id: string) => void;
+  /** Something outside that changes the graph's box (e.g. a panel beside it): the graph is fitted again when it changes. */
+  fitKey?: string;
   /** Edges into a node of this status are animated (work flowing). */
   animateInto?: (data: D) => boolean;
 }) {
@@ -33,7 +47,9 @@ export function FlowGraph<D extends Record<string, unknown>>(props: {
       type: props.nodeType,
       position: { x: at?.x ?? 0, y: at?.y ?? 0 },
       data: step.data,
-      style: { width: step.width, height: step.height },
+      // Fixed sizes: the nodes are rebuilt at every update, and a node without known dimensions is hidden until measured.
+      width: step.width,
+      height: step.height,
       draggable: false,
       connectable: false,
     };
@@ -65,6 +81,7 @@ export function FlowGraph<D extends Record<string, unknown>>(props: {
         proOptions={{ hideAttribution: true }}
         onNodeClick={(_, node) => props.onSelect?.(node.id)}
       >
+        <Refit on={`${shape}|${props.fitKey ?? ''}`} />
         <Background gap={16} size={1} />
         {props.interactive && <Controls showInteractive={false} />}
       </ReactFlow>

@@ -40,10 +40,14 @@ export function StepNode({ data }: NodeProps<Node<StepNodeData>>) {
         {data.agent}
       </div>
       <div className="step-node-line muted">
-        <span data-role="attempts">
-          attempt {data.attempts}
-          {data.max_attempts !== null ? `/${data.max_attempts}` : ''}
-        </span>
+        {items === null ? (
+          <span data-role="attempts">
+            attempt {data.attempts}
+            {data.max_attempts !== null ? `/${data.max_attempts}` : ''}
+          </span>
+        ) : (
+          <span>for each item</span>
+        )}
         <span data-role="duration">{elapsed(data.started_at, data.completed_at, now)}</span>
       </div>
       {data.progress && data.status === 'RUNNING' && (

@@ -97,6 +97,7 @@ export function TaskPage() {
               nodeType="step"
               height={graphHeight}
               interactive
+              fitKey={selected === null ? 'alone' : 'with-panel'}
               onSelect={setSelected}
               animateInto={(data) => data.status === 'RUNNING'}
             />
