@@ -5,11 +5,12 @@ COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/agent-sdk/package.json libs/agent-sdk/
 COPY libs/client/package.json libs/client/
+COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY libs libs
 COPY apps apps
-RUN npx tsc -b apps/orchestrator apps/demo-agents
+RUN npx tsc -b apps/orchestrator apps/demo-agents apps/dashboard && npm run build -w apps/dashboard
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -18,11 +19,14 @@ COPY package.json package-lock.json ./
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/agent-sdk/package.json libs/agent-sdk/
 COPY libs/client/package.json libs/client/
+COPY apps/dashboard/package.json apps/dashboard/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/libs/contracts/dist libs/contracts/dist
 COPY --from=build /app/libs/agent-sdk/dist libs/agent-sdk/dist
 COPY --from=build /app/apps/orchestrator/dist apps/orchestrator/dist
 COPY --from=build /app/apps/demo-agents/dist apps/demo-agents/dist
+# The dashboard at /ui: static files only (its packages are build-time dependencies).
+COPY --from=build /app/apps/dashboard/dist apps/dashboard/dist
 COPY workflows workflows
 COPY schemas schemas
 USER node

@@ -72,6 +72,7 @@ node scripts/submit-example.mjs --research "$TOPIC"
 
 say "Where to look"
 cat <<INFO
+  Dashboard: $BASE/ui/       tasks live, each workflow drawn, agents and their load
   GET $BASE/tasks            every task, newest first
   GET $BASE/tasks/<task_id>  one workflow with each step
   GET $BASE/agents           live agents and their load
@@ -80,5 +81,5 @@ cat <<INFO
   Submit another: NATS_URL=$NATS_URL node scripts/submit-example.mjs "another topic"
 INFO
 if [[ "${DEMO_EXIT:-0}" == "1" ]]; then exit 0; fi
-say "Running; press Ctrl-C to stop"
+say "Running; the dashboard is at $BASE/ui/ — press Ctrl-C to stop"
 wait "${pids[0]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as `npm test` and CI run it: local servers, build and type-check, lint,
-# the Python SDK's environment and type-check, unit and end-to-end tests, stopping at the first
-# failure with its exit status.
+# The whole test suite, as `npm test` and CI run it: local servers, Chromium, build and type-check,
+# lint, the Python SDK's environment and type-check, unit and end-to-end tests, stopping at the
+# first failure with its exit status.
 # Extra arguments go to the end-to-end run (e.g. `npm test -- test/recovery.e2e-spec.ts`).
 # TEST_INFRA_DIR moves the servers' directory (default .data/test), e.g. for two runs at once.
 set -euo pipefail
@@ -22,12 +22,20 @@ trap finish EXIT
 
 if [[ ! -d node_modules ]]; then phase "npm ci"; npm ci --no-audit --no-fund; fi
 
+# The dashboard's browser tests drive Debian's Chromium (playwright cannot download its own here).
+if [[ ! -x /usr/bin/chromium ]]; then
+  phase "Chromium for the dashboard's browser tests (apt-get)"
+  if [[ $(id -u) -ne 0 ]]; then echo "/usr/bin/chromium is missing: install it (sudo apt-get install -y chromium) or run this as root" >&2; exit 1; fi
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 phase "servers: NATS, Redis, PostgreSQL ($DIR)"
 PG_FSYNC=off PGDATABASE_NAME=orchestrator_test bash scripts/infra.sh up --dir "$DIR" >/dev/null
 # shellcheck disable=SC1091
 source "$DIR/infra.env"
 
-phase "build and type-check"; npm run --silent check
+phase "build and type-check"; npm run --silent build; npm run --silent check
 phase "lint";                 npm run --silent lint
 phase "Python SDK: virtual environment and type-check"
 # test/python-sdk.e2e-spec.ts runs the SDK's pytest suite with this environment's pytest.

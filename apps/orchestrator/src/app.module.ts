@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfigModule } from './config/config.module.js';
 import { ConsulModule } from './consul/consul.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -12,6 +13,6 @@ import { StatusModule } from './status/status.module.js';
 import { NatsModule } from './transport/nats.module.js';
 
 @Module({
-  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, EventsModule, RegistryModule, ConsulModule, HealthModule],
+  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, EventsModule, RegistryModule, ConsulModule, HealthModule, DashboardModule.register()],
 })
 export class AppModule {}

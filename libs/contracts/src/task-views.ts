@@ -61,6 +61,8 @@ export interface SubTaskView {
   depends_on: string[];
   attempts: number;
   max_attempts: number;
+  /** What the step was sent (its plan's input, resolved); `{}` before it is sent; for a `for_each` step, `{ items: <count> }`. */
+  input: Record<string, unknown>;
   started_at: string | null;
   completed_at: string | null;
   next_attempt_at: string | null;

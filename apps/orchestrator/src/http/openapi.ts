@@ -45,6 +45,7 @@ export class SubTaskDoc {
   @ApiProperty({ type: [String] }) depends_on!: string[];
   @ApiProperty() attempts!: number;
   @ApiProperty() max_attempts!: number;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the step was sent; {} before it is sent' }) input!: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completed_at!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) next_attempt_at!: string | null;

@@ -43,6 +43,7 @@ export class TaskStatusService {
         depends_on: isItemRow(step) ? [] : (planned.get(step.step_key ?? '')?.s.depends_on ?? []),
         attempts: step.attempts,
         max_attempts: step.max_attempts,
+        input: step.payload,
         started_at: iso(step.started_at),
         completed_at: iso(step.completed_at),
         next_attempt_at: iso(step.next_attempt_at),

@@ -1,0 +1,180 @@
+import { useCallback, useRef, useState, type FormEvent } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { api, withQuery } from '../api/client';
+import { TASK_STATUSES, type Listing, type TaskPage, type WorkflowDefinition } from '../api/types';
+import { Empty, ErrorState, Loading } from '../components/states';
+import { ProgressBar, StatusBadge } from '../components/status-badge';
+import { elapsed, formatAge, formatTime } from '../format';
+import { useEventStream } from '../hooks/use-event-stream';
+import { useNow } from '../hooks/use-now';
+import { useResource } from '../hooks/use-resource';
+import { StreamBadge } from './stream-badge';
+import { SubmitTaskForm } from './submit-task-form';
+
+const PAGE_SIZE = 25;
+
+/** Every task, newest first, live: filters by status and task_type, search by task_id, pages by cursor. */
+export function TasksPage() {
+  const [params, setParams] = useSearchParams();
+  const status = params.get('status') ?? '';
+  const taskType = params.get('task_type') ?? '';
+  const [search, setSearch] = useState('');
+  // The cursors of the pages before this one, to go back; the last is this page's.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.at(-1);
+  const [creating, setCreating] = useState(false);
+  const navigate = useNavigate();
+  const now = useNow();
+
+  const setFilter = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value === '') next.delete(name);
+    else next.set(name, value);
+    setParams(next, { replace: true });
+    setCursors([]);
+  };
+
+  const load = useCallback(
+    (signal: AbortSignal) => api<TaskPage>(withQuery('/tasks', { status, task_type: taskType, limit: PAGE_SIZE, cursor }), { signal }),
+    [status, taskType, cursor],
+  );
+  const refreshSoon = useRef<number | null>(null);
+  const stream = useEventStream(withQuery('/events/stream', { task_type: taskType }), () => {
+    // Many events a second under load: at most one fetch of the page a second.
+    if (refreshSoon.current !== null) return;
+    refreshSoon.current = window.setTimeout(() => {
+      refreshSoon.current = null;
+      page.refresh();
+    }, 1000);
+  });
+  const page = useResource(`tasks:${status}:${taskType}:${cursor ?? ''}`, load, stream === 'live' ? 15_000 : 2000);
+  const workflows = useResource('workflows', (signal) => api<Listing<WorkflowDefinition>>('/workflows', { signal }));
+
+  const next = page.data?.next_cursor;
+  const open = (event: FormEvent) => {
+    event.preventDefault();
+    if (search.trim() !== '') void navigate(`/tasks/${encodeURIComponent(search.trim())}`);
+  };
+  const filtered = (page.data?.items ?? []).filter((task) => search === '' || task.task_id.toLowerCase().includes(search.trim().toLowerCase()));
+  const types = [...new Set([...(workflows.data?.items ?? []).map((w) => w.task_type), ...(page.data?.items ?? []).map((t) => t.task_type)])].sort();
+
+  return (
+    <div>
+      <header className="page-head">
+        <h1>Tasks</h1>
+        <div className="head-side">
+          <StreamBadge state={stream} />
+          <button type="button" className="primary" onClick={() => setCreating((c) => !c)}>
+            {creating ? 'Close' : 'New task'}
+          </button>
+        </div>
+      </header>
+      {creating && <SubmitTaskForm workflows={workflows.data?.items ?? []} onCancel={() => setCreating(false)} />}
+      <form className="filters" onSubmit={open}>
+        <label>
+          status
+          <select value={status} onChange={(e) => setFilter('status', e.target.value)} aria-label="status">
+            <option value="">all</option>
+            {TASK_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          task type
+          <select value={taskType} onChange={(e) => setFilter('task_type', e.target.value)} aria-label="task type">
+            <option value="">all</option>
+            {[...new Set([...types, ...(taskType ? [taskType] : [])])].map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="grow">
+          task_id
+          <input type="search" placeholder="filter this page, or Enter to open a task by its id" value={search} onChange={(e) => setSearch(e.target.value)} aria-label="search by task_id" />
+        </label>
+        <button type="submit" disabled={search.trim() === ''}>
+          Open
+        </button>
+      </form>
+      {page.data === undefined ? (
+        page.error ? (
+          <ErrorState error={page.error} what="the tasks" retry={page.refresh} />
+        ) : (
+          <Loading what="tasks" />
+        )
+      ) : filtered.length === 0 ? (
+        status === '' && taskType === '' && search === '' && cursors.length === 0 ? (
+          <Empty title="No tasks yet.">
+            Submit one with <strong>New task</strong> above, over HTTP (
+            <code>{`curl -X POST ${location.origin}/tasks -H 'content-type: application/json' -d '{"task_id":"post-1","task_type":"create_blog_post","payload":{"topic":"Graphs"}}'`}</code>
+            ), over NATS on <code>agent.orchestrator_agent.task</code>, or run <code>npm run demo</code>.
+          </Empty>
+        ) : (
+          <Empty title="No task matches.">
+            {search !== '' ? 'No task on this page has that id: press Enter to open it by its exact id, or ' : ''}
+            <button type="button" className="link" onClick={() => (setSearch(''), setParams(new URLSearchParams(), { replace: true }), setCursors([]))}>
+              clear the filters
+            </button>
+            .
+          </Empty>
+        )
+      ) : (
+        <table className="tasks" aria-label="tasks">
+          <thead>
+            <tr>
+              <th>task_id</th>
+              <th>type</th>
+              <th>status</th>
+              <th>priority</th>
+              <th>progress</th>
+              <th>age</th>
+              <th>duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {filtered.map((task) => (
+              <tr key={task.task_id} data-task={task.task_id} data-status={task.status}>
+                <td>
+                  <Link to={`/tasks/${encodeURIComponent(task.task_id)}`}>{task.task_id}</Link>
+                  {task.error && (
+                    <div className="row-error" title={task.error}>
+                      {task.error}
+                    </div>
+                  )}
+                </td>
+                <td>{task.task_type}</td>
+                <td>
+                  <StatusBadge status={task.status} />
+                </td>
+                <td className={`priority-${task.priority.toLowerCase()}`}>{task.priority.toLowerCase()}</td>
+                <td>
+                  <ProgressBar done={task.progress.done} total={task.progress.total} />
+                </td>
+                <td title={formatTime(task.created_at)}>{formatAge(task.created_at, now)}</td>
+                <td>{elapsed(task.started_at ?? task.created_at, task.completed_at, now)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {page.error && page.data !== undefined && <ErrorState error={page.error} what="the latest tasks (showing the last ones loaded)" retry={page.refresh} />}
+      <nav className="pager" aria-label="pages">
+        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors([])}>
+          Newest
+        </button>
+        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+          ← Newer
+        </button>
+        <span className="muted">page {cursors.length + 1}</span>
+        <button type="button" disabled={!next} onClick={() => next && setCursors((c) => [...c, next])}>
+          Older →
+        </button>
+      </nav>
+    </div>
+  );
+}
