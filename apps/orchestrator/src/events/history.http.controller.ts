@@ -2,7 +2,7 @@ import { BadRequestException, Controller, Get, Headers, Logger, NotFoundExceptio
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { HistoryEvent } from '@orchestrator/contracts';
 import type { Response } from 'express';
-import { ErrorDoc, EventPageDoc } from '../http/openapi.js';
+import { ErrorDoc, EVENT_STREAM_SCHEMA, EventPageDoc } from '../http/openapi.js';
 import { TaskEventsRepository } from '../persistence/task-events.repository.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
 import { AllEventsStream, parseCursor } from './all-events-stream.js';
@@ -45,7 +45,7 @@ export class HistoryHttpController {
   @ApiOperation({ summary: "A workflow's history from the start (or after `after`), then live", description: STREAM_DESCRIPTION })
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received: the stream resumes after it' })
-  @ApiOkResponse({ description: 'An event stream of history events' })
+  @ApiOkResponse({ description: 'An event stream of history events', schema: EVENT_STREAM_SCHEMA })
   @ApiNotFoundResponse({ type: ErrorDoc })
   async workflowStream(
     @Param('taskId') taskId: string,
@@ -66,7 +66,7 @@ export class HistoryHttpController {
   @ApiOperation({ summary: "Every workflow's history, live from now (or from Last-Event-ID), filtered by task_type and status", description: STREAM_DESCRIPTION })
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received: the stream resumes after it' })
-  @ApiOkResponse({ description: 'An event stream of history events' })
+  @ApiOkResponse({ description: 'An event stream of history events', schema: EVENT_STREAM_SCHEMA })
   @ApiBadRequestResponse({ type: ErrorDoc })
   allStream(@Query(query()) filter: AllEventsStreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() res: Response): void {
     let cursor = null;

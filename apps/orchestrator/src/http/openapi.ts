@@ -111,6 +111,79 @@ export class EventPageDoc {
   @ApiProperty({ nullable: true, type: Number, description: 'Pass as `after` for the next page; null on the last page' }) next_after!: number | null;
 }
 
+/** What a stream route sends: Server-Sent Events whose `data` is one history event (HistoryEventDoc). */
+export const EVENT_STREAM_SCHEMA = {
+  type: 'string',
+  description: 'text/event-stream: for each event, `id: <id>`, `event: <kind>`, `data: <HistoryEvent as JSON>`; comments keep the connection alive',
+  example: 'id: 42\nevent: step_dispatched\ndata: {"id":42,"task_id":"post-1","kind":"step_dispatched",...}\n\n',
+} as const;
+
+export class AgentLoadDoc {
+  @ApiProperty({ pattern: AGENT_NAME_PATTERN.source }) name!: string;
+  @ApiProperty({ type: [String] }) capabilities!: string[];
+  @ApiProperty({ description: 'Declared in STATIC_AGENTS or found in Consul: live without heartbeats' }) static!: boolean;
+  @ApiProperty({ nullable: true, type: Number, description: "Sum of the live instances' max_concurrency; null when unknown" }) capacity!: number | null;
+  @ApiProperty({ description: "Sum of the live instances' reported in_flight" }) reported_in_flight!: number;
+  @ApiProperty({ description: 'Sub-tasks the orchestrator has in flight on this agent (all replicas)' }) in_flight!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'What the router ranks by: in flight over capacity' }) load!: number | null;
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        instance_id: { type: 'string' },
+        agent_type: { type: 'string' },
+        capabilities: { type: 'array', items: { type: 'string' } },
+        load: { type: 'object', nullable: true, properties: { in_flight: { type: 'integer' }, max_concurrency: { type: 'integer' } } },
+        last_seen: { type: 'string', format: 'date-time' },
+      },
+    },
+  })
+  instances!: unknown[];
+}
+
+export class AgentListDoc {
+  @ApiProperty({ type: [AgentLoadDoc] }) items!: AgentLoadDoc[];
+}
+
+export class WorkflowSummaryDoc {
+  @ApiProperty({ pattern: TASK_TYPE_PATTERN.source }) task_type!: string;
+  @ApiProperty() version!: number;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ enum: ['fixed', 'dynamic'], description: '`dynamic`: planned per request by the planner agent' }) plan!: 'fixed' | 'dynamic';
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        agent: { type: 'string', nullable: true },
+        capability: { type: 'string', nullable: true },
+        task_type: { type: 'string' },
+        depends_on: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  })
+  steps!: unknown[];
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The fields the payload may or must have' }) payload!: Record<string, unknown>;
+}
+
+export class WorkflowListDoc {
+  @ApiProperty({ type: [WorkflowSummaryDoc] }) items!: WorkflowSummaryDoc[];
+}
+
+export class ReplicaStatusDoc {
+  @ApiProperty() replica_id!: string;
+  @ApiProperty({ format: 'date-time' }) started_at!: string;
+  @ApiProperty() workflows_started!: number;
+  @ApiProperty() workflows_finished!: number;
+  @ApiProperty() subtasks_dispatched!: number;
+  @ApiProperty() responses_applied!: number;
+  @ApiProperty() responses_dropped!: number;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The settings Consul may change while the service runs, as in force now' })
+  settings!: Record<string, unknown>;
+}
+
 /** Serves the OpenAPI document at /docs (and /docs-json). */
 export function setUpOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { WorkflowListDoc } from '../http/openapi.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 
 export interface WorkflowSummaryView {
@@ -20,6 +21,7 @@ export class WorkflowsHttpController {
 
   @Get()
   @ApiOperation({ summary: 'The workflow definitions loaded at start, with their versions' })
+  @ApiOkResponse({ type: WorkflowListDoc })
   list(): { items: WorkflowSummaryView[] } {
     return {
       items: this.catalog

@@ -1,4 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ReplicaStatusDoc } from '../http/openapi.js';
 import { AppConfig } from '../config/app-config.js';
 import { LIVE_SETTINGS } from '../consul/consul-settings.service.js';
 import { EngineStats } from '../engine/engine-stats.js';
@@ -17,6 +19,7 @@ export interface ReplicaStatusView {
 }
 
 /** `GET /status`: what this replica has done since it started. */
+@ApiTags('status')
 @Controller('status')
 export class ReplicaStatusHttpController {
   constructor(
@@ -26,6 +29,8 @@ export class ReplicaStatusHttpController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: "This replica: its id, counts since it started, the live settings" })
+  @ApiOkResponse({ type: ReplicaStatusDoc })
   get(): ReplicaStatusView {
     return {
       replica_id: this.publisher.replicaId,
