@@ -1,13 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
+import type { AgentStatusView } from '@orchestrator/contracts';
 import { AgentLoadService, loadRatio } from './agent-load.service.js';
-import { AgentRegistryService, type AgentView } from './agent-registry.service.js';
-
-export interface AgentLoadView extends AgentView {
-  /** Sub-tasks the orchestrator has in flight on this agent (all replicas). */
-  in_flight: number;
-  /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
-  load: number | null;
-}
+import { AgentRegistryService } from './agent-registry.service.js';
 
 /** `GET /agents`: live agents and their load as the router sees it. */
 @Controller('agents')
@@ -18,7 +12,7 @@ export class AgentsHttpController {
   ) {}
 
   @Get()
-  async list(): Promise<{ items: AgentLoadView[] }> {
+  async list(): Promise<{ items: AgentStatusView[] }> {
     const agents = await this.registry.list();
     const counts = await this.load.inFlight(agents.map((agent) => agent.name));
     return {
