@@ -1,5 +1,5 @@
 import type { OrchestratorClient } from '@orchestrator/client';
-import { isTerminalStatus, TaskStatus, type TaskDetailView } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus, type TaskDetailView } from '@orchestrator/contracts';
 import { CommandFailed, EXIT_FAILURE } from '../cli-error.js';
 import { formatDuration } from '../format/duration.js';
 import type { Output } from '../output.js';
@@ -50,6 +50,15 @@ class LiveView {
   }
 }
 
+/**
+ * True when the history goes on after the final event `eventId` (a retry resumed the task): the
+ * stream then still has those events to give. The final answer being sent does not count.
+ */
+async function resumedSince(client: OrchestratorClient, taskId: string, eventId: number): Promise<boolean> {
+  const page = await client.history(taskId, { after: eventId, limit: 10 });
+  return page.items.some((event) => event.kind !== HistoryKind.AnswerSent);
+}
+
 export interface WatchOptions {
   /** Print nothing while watching: the caller prints the final state as JSON. */
   json: boolean;
@@ -57,8 +66,8 @@ export interface WatchOptions {
 
 /**
  * Follows a task's history stream until the task ends, showing its steps as they progress: redrawn
- * in place on a terminal, a line per event otherwise. A final event ends the watch once the task
- * says it has ended (a retry may have resumed it since). Returns the task as it ended.
+ * in place on a terminal, a line per event otherwise. A final event ends the watch unless the
+ * history goes on after it (a retry resumed the task). Returns the task as it ended.
  */
 export async function watchTask(client: OrchestratorClient, taskId: string, out: Output, options: WatchOptions): Promise<TaskDetailView> {
   const board = new StepBoard(taskId);
@@ -74,9 +83,8 @@ export async function watchTask(client: OrchestratorClient, taskId: string, out:
       const line = board.apply(event);
       if (live) live.update();
       else if (line !== null && !options.json) out.line(line);
-      if (!isFinalEvent(event)) continue;
-      const task = await client.get(taskId);
-      if (isTerminalStatus(task.status)) return task;
+      if (!isFinalEvent(event) || (await resumedSince(client, taskId, event.id))) continue;
+      return await client.get(taskId);
     }
     throw new Error(`the stream of task ${taskId} ended before the task did`);
   } finally {
