@@ -26,6 +26,8 @@ export class HistoryRelay implements OnApplicationBootstrap, BeforeApplicationSh
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.publisher.subscribe(HISTORY_WILDCARD, (message) => {
+      // Most replicas serve no stream most of the time: nothing to read then (a client that comes reads the table).
+      if (this.sinks.size === 0) return;
       let batch: HistoryBatch;
       try {
         batch = JSON.parse(decoder.decode(message.data)) as HistoryBatch;

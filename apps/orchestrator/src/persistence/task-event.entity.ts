@@ -10,7 +10,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('task_events_root_idx', ['root_id', 'id'])
 export class TaskEventEntity {
   /** Its place in the history: in one workflow, events are numbered in the order they were committed. */
-  @PrimaryGeneratedColumn({ type: 'bigint' })
+  @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'PK_task_events_id' })
   id!: string;
 
   /** The workflow's root row. */

@@ -12,7 +12,7 @@ export class TaskEvents1764000000005 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
       `CREATE TABLE "task_events" (
-         "id" bigserial PRIMARY KEY,
+         "id" bigserial NOT NULL,
          "root_id" uuid NOT NULL,
          "task_id" text NOT NULL,
          "task_type" text NOT NULL,
@@ -20,7 +20,8 @@ export class TaskEvents1764000000005 implements MigrationInterface {
          "kind" text NOT NULL,
          "status" text NOT NULL,
          "at" timestamptz NOT NULL DEFAULT clock_timestamp(),
-         "data" jsonb
+         "data" jsonb,
+         CONSTRAINT "PK_task_events_id" PRIMARY KEY ("id")
        )`,
     );
     await queryRunner.query(`CREATE INDEX "task_events_root_idx" ON "task_events" ("root_id", "id")`);
