@@ -58,3 +58,37 @@ describe('HttpApi', () => {
     expect(error).toMatchObject({ code: 'UNAVAILABLE', message: 'GET http://127.0.0.1:1/tasks: connect ECONNREFUSED 127.0.0.1:1' });
   });
 });
+
+describe('HttpApi control and history routes', () => {
+  it('posts retry and rerun to their routes and returns the answers', async () => {
+    const retried = answering(200, { task_id: 'a/b', status: 'RUNNING', links: { self: '/tasks/a%2Fb' } });
+    expect(await new HttpApi({ url: 'http://o', fetch: retried.fetch }).retry('a/b')).toMatchObject({ status: 'RUNNING' });
+    expect(retried.sent[0]).toMatchObject({ url: 'http://o/tasks/a%2Fb/retry', init: { method: 'POST' } });
+
+    const rerun = answering(202, { task_id: 'new', status: 'RUNNING', rerun_of: 'old', links: { self: '/tasks/new' } });
+    expect(await new HttpApi({ url: 'http://o', fetch: rerun.fetch }).rerun('old')).toMatchObject({ task_id: 'new', rerun_of: 'old' });
+    expect(rerun.sent[0]).toMatchObject({ url: 'http://o/tasks/old/rerun', init: { method: 'POST' } });
+  });
+
+  it('throws a 409 of retry with its code and the reason', async () => {
+    const stub = answering(409, { code: 'TASK_NOT_RETRYABLE', message: 'task t is COMPLETED: only a FAILED or CANCELLED task can be retried', status: 'COMPLETED' });
+    const error = await new HttpApi({ url: 'http://o', fetch: stub.fetch }).retry('t').catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 409, code: 'TASK_NOT_RETRYABLE', message: 'task t is COMPLETED: only a FAILED or CANCELLED task can be retried' });
+  });
+
+  it('asks for a page of history after an event id', async () => {
+    const stub = answering(200, { items: [], next_after: null });
+    const api = new HttpApi({ url: 'http://o', fetch: stub.fetch });
+    await api.history('t-1');
+    await api.history('t-1', { after: 42, limit: 500 });
+    expect(stub.sent.map((s) => s.url)).toEqual(['http://o/tasks/t-1/events', 'http://o/tasks/t-1/events?after=42&limit=500']);
+  });
+
+  it('reads agents and workflows', async () => {
+    const stub = answering(200, { items: [{ name: 'llm_agent' }] });
+    const api = new HttpApi({ url: 'http://o', fetch: stub.fetch });
+    expect((await api.agents()).items).toEqual([{ name: 'llm_agent' }]);
+    expect((await api.workflows()).items).toEqual([{ name: 'llm_agent' }]);
+    expect(stub.sent.map((s) => s.url)).toEqual(['http://o/agents', 'http://o/workflows']);
+  });
+});

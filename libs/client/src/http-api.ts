@@ -1,10 +1,15 @@
 import type {
+  AgentStatusView,
   CancelTaskReply,
+  HistoryPageView,
+  RerunTaskReply,
   SubmitTaskReply,
   TaskDetailView,
   TaskListView,
   TaskStatus,
+  WorkflowSummaryView,
 } from '@orchestrator/contracts';
+import { HistoryStream, type HistoryStreamOptions } from './history-stream.js';
 import { httpError, OrchestratorError } from './orchestrator-error.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 
@@ -28,6 +33,13 @@ export interface ListTasksFilter {
   cursor?: string;
   /** Count every task the filters match into `total` (a scan of them: ask only when needed). */
   count?: boolean;
+}
+
+export interface HistoryPageOptions {
+  /** Events after this event id (the previous page's `next_after`); default from the start. */
+  after?: number;
+  /** 1 to 1000, default 100. */
+  limit?: number;
 }
 
 /** A submission accepted (202) or a repeat of a known request (200). */
@@ -60,6 +72,41 @@ export class HttpApi {
 
   async cancel(taskId: string): Promise<CancelTaskReply> {
     return (await this.call<CancelTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/cancel`)).body;
+  }
+
+  /** `POST /tasks/:task_id/retry`: a FAILED or CANCELLED task runs again from its unfinished steps. */
+  async retry(taskId: string): Promise<SubmitTaskReply> {
+    return (await this.call<SubmitTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/retry`)).body;
+  }
+
+  /** `POST /tasks/:task_id/rerun`: a finished task's request runs again under a new task_id. */
+  async rerun(taskId: string): Promise<RerunTaskReply> {
+    return (await this.call<RerunTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/rerun`)).body;
+  }
+
+  /** `GET /tasks/:task_id/events`: a page of the workflow's history, oldest first. */
+  async history(taskId: string, options: HistoryPageOptions = {}): Promise<HistoryPageView> {
+    const params = new URLSearchParams();
+    if (options.after !== undefined) params.set('after', String(options.after));
+    if (options.limit !== undefined) params.set('limit', String(options.limit));
+    const query = params.size > 0 ? `?${params.toString()}` : '';
+    return (await this.call<HistoryPageView>('GET', `/tasks/${encodeURIComponent(taskId)}/events${query}`)).body;
+  }
+
+  /** `GET /agents`: the live agents, their capabilities and load. */
+  async agents(): Promise<{ items: AgentStatusView[] }> {
+    return (await this.call<{ items: AgentStatusView[] }>('GET', '/agents')).body;
+  }
+
+  /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
+  async workflows(): Promise<{ items: WorkflowSummaryView[] }> {
+    return (await this.call<{ items: WorkflowSummaryView[] }>('GET', '/workflows')).body;
+  }
+
+  /** `GET /tasks/:task_id/stream` (with `taskId`) or `GET /events/stream`: history events as they are committed. */
+  stream(options: HistoryStreamOptions = {}): HistoryStream {
+    const headers: Record<string, string> = this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {};
+    return new HistoryStream({ base: this.base, headers, fetch: this.fetch }, options);
   }
 
   private async call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; body: T }> {

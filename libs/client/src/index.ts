@@ -5,6 +5,7 @@
  *   const response = await client.run({ task_id: 'post-1', task_type: 'create_blog_post', payload: { topic: 'Graphs' } });
  *   await client.close();
  */
+export * from './history-stream.js';
 export * from './http-api.js';
 export * from './orchestrator-client.js';
 export * from './orchestrator-error.js';

@@ -2,13 +2,19 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   isTerminalStatus,
   TaskStatus,
+  type AgentStatusView,
   type CancelTaskReply,
+  type HistoryPageView,
+  type RerunTaskReply,
+  type SubmitTaskReply,
   type TaskDetailView,
   type TaskEvent,
   type TaskListView,
   type TaskResponse,
+  type WorkflowSummaryView,
 } from '@orchestrator/contracts';
-import { HttpApi, type ListTasksFilter } from './http-api.js';
+import type { HistoryStream, HistoryStreamOptions } from './history-stream.js';
+import { HttpApi, type HistoryPageOptions, type ListTasksFilter } from './http-api.js';
 import { NatsApi } from './nats-api.js';
 import { OrchestratorError } from './orchestrator-error.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
@@ -163,6 +169,43 @@ export class OrchestratorClient {
   cancel(taskId: string): Promise<CancelTaskReply> {
     if (this.submitsOverNats()) return this.requireNats().cancel(taskId, this.requestTimeoutMs);
     return this.requireHttp('cancel').cancel(taskId);
+  }
+
+  /**
+   * Runs a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their
+   * results; the requester gets a new final response). Throws `TASK_NOT_RETRYABLE` (409) when it
+   * runs or has completed, `TASK_NOT_FOUND` (404).
+   */
+  retry(taskId: string): Promise<SubmitTaskReply> {
+    return this.requireHttp('retry').retry(taskId);
+  }
+
+  /** Runs a finished task's request again under a new `task_id` (in the answer). Throws `TASK_RUNNING` (409) while it runs. */
+  rerun(taskId: string): Promise<RerunTaskReply> {
+    return this.requireHttp('rerun').rerun(taskId);
+  }
+
+  /** `GET /tasks/:task_id/events`: a page of the workflow's history, oldest first; `next_after` is the `after` of the next page. */
+  history(taskId: string, options: HistoryPageOptions = {}): Promise<HistoryPageView> {
+    return this.requireHttp('history').history(taskId, options);
+  }
+
+  /**
+   * History events live, over Server-Sent Events: of one workflow from its start (`taskId`), or of
+   * every workflow from now; resumes by itself with Last-Event-ID when the connection drops.
+   */
+  stream(options: HistoryStreamOptions = {}): HistoryStream {
+    return this.requireHttp('stream').stream(options);
+  }
+
+  /** `GET /agents`: the live agents with their capabilities, instances and load. */
+  async agents(): Promise<AgentStatusView[]> {
+    return (await this.requireHttp('agents').agents()).items;
+  }
+
+  /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
+  async workflows(): Promise<WorkflowSummaryView[]> {
+    return (await this.requireHttp('workflows').workflows()).items;
   }
 
   /** The lifecycle events on `platform.events.task_*` from now on (NATS), of one task or all. */

@@ -2,7 +2,9 @@
  * What the orchestrator's HTTP API answers and what its lifecycle events carry, for clients.
  * The orchestrator builds its views to these types, so a change to one shows in both.
  */
+import type { AgentLoad } from './agent-announcement.dto.js';
 import type { TaskStatus } from './enums.js';
+import type { HistoryEvent } from './history-event.js';
 import type { TaskResponse } from './task-response.js';
 
 /** `POST /tasks`: 202 when accepted, 200 for a repeat of a known request. */
@@ -10,6 +12,12 @@ export interface SubmitTaskReply {
   task_id: string;
   status: string;
   links: { self: string };
+}
+
+/** `POST /tasks/:task_id/retry` answers a SubmitTaskReply; `POST /tasks/:task_id/rerun`: 202 with the new task. */
+export interface RerunTaskReply extends SubmitTaskReply {
+  /** The task whose request runs again. */
+  rerun_of: string;
 }
 
 /** `POST /tasks/:task_id/cancel`: 200 once cancelled. */
@@ -107,7 +115,6 @@ export interface TaskDetailView extends TaskSummaryView {
   steps: SubTaskView[];
 }
 
-/** `GET /tasks?status=&task_type=&limit=&offset=`: newest first. */
 /** `GET /tasks`: a page, newest first. */
 export interface TaskListView {
   items: TaskSummaryView[];
@@ -116,6 +123,50 @@ export interface TaskListView {
   next_cursor: string | null;
   /** Only when asked with `count=true`. */
   total?: number;
+}
+
+/** `GET /tasks/:task_id/events`: a page of a workflow's history, oldest first. */
+export interface HistoryPageView {
+  items: HistoryEvent[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next_after: number | null;
+}
+
+/** One running process of an agent, as the registry last heard of it. */
+export interface AgentInstanceView {
+  instance_id: string;
+  agent_type: string;
+  capabilities: string[];
+  load: AgentLoad | null;
+  last_seen: string;
+}
+
+/** An agent in `GET /agents`: its live instances and its load as the router sees it. */
+export interface AgentStatusView {
+  name: string;
+  capabilities: string[];
+  /** Declared in STATIC_AGENTS (or discovered in Consul): considered live without heartbeats. */
+  static: boolean;
+  /** Sum of the live instances' max_concurrency; null when unknown (no limit is applied). */
+  capacity: number | null;
+  /** Sum of the live instances' reported in_flight. */
+  reported_in_flight: number;
+  instances: AgentInstanceView[];
+  /** Sub-tasks the orchestrators have in flight on this agent (all replicas). */
+  in_flight: number;
+  /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
+  load: number | null;
+}
+
+/** A workflow definition in `GET /workflows`. */
+export interface WorkflowSummaryView {
+  task_type: string;
+  version: number;
+  description: string | null;
+  /** `fixed`: the steps below; `dynamic`: planned per request by the planner agent. */
+  plan: 'fixed' | 'dynamic';
+  steps: { id: string; agent: string | null; capability: string | null; task_type: string; depends_on: string[] }[];
+  payload: Record<string, unknown>;
 }
 
 /** `platform.events.task_created` and `task_started`. */

@@ -1,17 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { WorkflowSummaryView } from '@orchestrator/contracts';
 import { WorkflowListDoc } from '../http/openapi.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 
-export interface WorkflowSummaryView {
-  task_type: string;
-  version: number;
-  description: string | null;
-  /** `fixed`: the steps below; `dynamic`: planned per request by the planner agent. */
-  plan: 'fixed' | 'dynamic';
-  steps: { id: string; agent: string | null; capability: string | null; task_type: string; depends_on: string[] }[];
-  payload: Record<string, unknown>;
-}
+export type { WorkflowSummaryView } from '@orchestrator/contracts';
 
 /** `GET /workflows`: the predefined workflows this replica loaded, with their versions. */
 @ApiTags('workflows')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AgentAnnouncement, AgentLoad } from '@orchestrator/contracts';
+import type { AgentAnnouncement, AgentLoad, AgentStatusView } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
@@ -7,25 +7,8 @@ import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-co
 const INSTANCES_SET = 'orchestrator:agents:instances';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
 
-export interface AgentInstanceView {
-  instance_id: string;
-  agent_type: string;
-  capabilities: string[];
-  load: AgentLoad | null;
-  last_seen: string;
-}
-
-export interface AgentView {
-  name: string;
-  capabilities: string[];
-  /** Declared in STATIC_AGENTS (or discovered in Consul): considered live without heartbeats. */
-  static: boolean;
-  /** Sum of the live instances' max_concurrency; null when unknown (no limit is applied). */
-  capacity: number | null;
-  /** Sum of the live instances' reported in_flight. */
-  reported_in_flight: number;
-  instances: AgentInstanceView[];
-}
+/** An agent as the registry knows it: the contract's view without the router's load, which GET /agents adds. */
+export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load'>;
 
 /** Where agents come from besides heartbeats (Consul's catalog, for one). */
 export abstract class AgentSource {
