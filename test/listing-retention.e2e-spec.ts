@@ -112,6 +112,7 @@ describe('listing tasks a page at a time, and forgetting old ones', () => {
     const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/orchestrator_retention_deleted_total\{what="workflows"\} 7\b/);
     expect(metrics).toMatch(/orchestrator_retention_deleted_total\{what="rows"\} 21\b/);
-    expect(metrics).toMatch(new RegExp(`orchestrator_retention_deleted_total\\{what="events"\\} ${history}\\b`));
+    // At least the events counted before: "answer sent" ones may have been added since.
+    expect(Number(/orchestrator_retention_deleted_total\{what="events"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(history);
   });
 });
