@@ -172,7 +172,8 @@ describe('the dashboard at /ui, in a browser', () => {
     const card = page.locator('[data-workflow="e2e_dash"][data-version="1"]');
     await card.waitFor();
     await expect.poll(() => card.locator('.react-flow__node').count()).toBe(4);
-    expect(await card.locator('.react-flow__edge').count()).toBe(4);
+    // Edges are drawn once their nodes are measured, a frame or more after the nodes.
+    await expect.poll(() => card.locator('.react-flow__edge').count()).toBe(4);
     await screenshot(page, 'dashboard-workflows');
   });
 
