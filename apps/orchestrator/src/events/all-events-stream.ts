@@ -1,6 +1,7 @@
 import type { HistoryBatch, HistoryEvent } from '@orchestrator/contracts';
 import type { EventFilter, TaskEventsRepository } from '../persistence/task-events.repository.js';
 import type { HistorySink } from './history-relay.service.js';
+import { SerialStream } from './serial-stream.js';
 import type { SseConnection } from './sse-connection.js';
 
 const PAGE = 500;
@@ -40,45 +41,35 @@ export function formatCursor(cursor: Cursor): string {
  * back with it gets exactly what it had not seen. Ids missing for a second are looked for in the
  * table; after 30 seconds they are taken for rolled back.
  */
-export class AllEventsStream implements HistorySink {
+export class AllEventsStream extends SerialStream implements HistorySink {
   private after = 0;
   /** Skipped ids, with when they were first missed. */
   private readonly holes = new Map<number, number>();
-  private turn: Promise<void> = Promise.resolve();
   private readonly checker: NodeJS.Timeout;
 
   constructor(
     cursor: Cursor | null,
     private readonly filter: EventFilter,
     private readonly events: TaskEventsRepository,
-    private readonly sse: SseConnection,
-    private readonly onError: (error: unknown) => void,
+    sse: SseConnection,
+    onError: (error: unknown) => void,
   ) {
-    this.turn = this.run(() => this.catchUp(cursor));
+    super(sse, onError);
+    this.enqueue(() => this.catchUp(cursor));
     this.checker = setInterval(() => {
-      if (this.holes.size > 0) this.turn = this.run(() => this.fillHoles());
+      if (this.holes.size > 0) this.enqueue(() => this.fillHoles());
     }, HOLE_CHECK_MS);
     this.checker.unref();
     sse.closed$(() => clearInterval(this.checker));
   }
 
   onBatch(batch: HistoryBatch): void {
-    this.turn = this.run(() => {
+    this.enqueue(() => {
       for (const event of batch.events) this.accept(event);
       return Promise.resolve();
     });
   }
 
-  close(): void {
-    this.sse.close();
-  }
-
-  private run(work: () => Promise<void>): Promise<void> {
-    return this.turn.then(work).catch((error: unknown) => {
-      this.onError(error);
-      this.sse.close();
-    });
-  }
 
   private async catchUp(cursor: Cursor | null): Promise<void> {
     if (cursor === null) {
