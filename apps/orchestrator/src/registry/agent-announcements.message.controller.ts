@@ -1,18 +1,16 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AGENT_HEARTBEAT_SUBJECT, AGENT_REGISTERED_SUBJECT, validateAgentAnnouncement } from '@orchestrator/contracts';
-import { LRUCache } from 'lru-cache';
+import { ThrottledLog } from '../logging/throttled-log.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { AgentRegistryService } from './agent-registry.service.js';
 
-/** How often refusals of one kind are logged: a client sending bad announcements in a loop must not fill the log. */
-const LOG_EVERY_MS = 60_000;
-
 @Controller()
 export class AgentAnnouncementsMessageController {
   private readonly logger = new Logger(AgentAnnouncementsMessageController.name);
-  private readonly logged = new LRUCache<string, true>({ max: 10, ttl: LOG_EVERY_MS });
+  /** Refusals of one kind are logged once a minute: a client sending bad announcements in a loop must not fill the log. */
+  private readonly log = new ThrottledLog(this.logger, 10);
 
   constructor(
     private readonly registry: AgentRegistryService,
@@ -46,8 +44,6 @@ export class AgentAnnouncementsMessageController {
 
   private refuse(reason: 'invalid' | 'names' | 'instances', what: string): void {
     this.metrics.announcementsRefused.inc({ reason });
-    if (this.logged.has(reason)) return;
-    this.logged.set(reason, true);
-    this.logger.warn(`refused ${what} (further refusals of this kind are counted, not logged, for a minute)`);
+    this.log.warn(reason, `refused ${what} (further refusals of this kind are counted, not logged, for a minute)`);
   }
 }
