@@ -82,6 +82,21 @@ export class AppConfig {
   @Min(50)
   SWEEP_INTERVAL_MS: number = 500;
 
+  /**
+   * How long a slot popped for a waiting step is held for it before it frees itself, should the
+   * replica that popped it die before dispatching it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  DISPATCH_CLAIM_LEASE_MS: number = 30_000;
+
+  /** How often a replica puts back in their lines the steps that have waited that long, should Redis have lost them. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  QUEUE_RESTORE_INTERVAL_MS: number = 10_000;
+
   /** Finished workflows older than this many days are deleted with their steps; 0 keeps them all. */
   @Type(() => Number)
   @IsNumber({ allowNaN: false, allowInfinity: false })

@@ -4,6 +4,7 @@ import {
   AGENT_RESPONSE_WILDCARD,
   agentNameFromResponseSubject,
   failedResponse,
+  isTerminalStatus,
   jsonValueProblem,
   ORCHESTRATOR_REPLY_WILDCARD,
   parseTaskResponse,
@@ -80,6 +81,13 @@ export class AgentResponsesController {
     if ('replyTo' in sender && sender.replyTo !== parsed.value.task_id) {
       this.refused.refuse('reply_subject', message.subject, `an answer for ${parsed.value.task_id} on ${message.subject}, the reply subject of another sub-task`);
       return;
+    }
+    // The agent is done with it, whatever the answer says: its slot goes to the next step in line
+    // now, while the answer commits.
+    if (isTerminalStatus(parsed.value.status)) {
+      this.engine.releaseAnswered(parsed.value.task_id, 'agent' in sender ? sender.agent : null).catch((error: unknown) => {
+        this.logger.warn(`freeing the slot of ${parsed.value.task_id} failed: ${(error as Error).message}`);
+      });
     }
     const problem = oversized
       ? `the answer is ${message.bytes} bytes; at most ${this.config.MAX_MESSAGE_BYTES} are taken`

@@ -1,4 +1,5 @@
 import type { HistoryBatch } from '@orchestrator/contracts';
+import type { Claim, QueueKey } from '../delegation/dispatch-queue.service.js';
 import type { RootRow } from '../persistence/task-rows.js';
 
 /** A sub-task ready to publish: its JSON already encoded (and measured against the server's limit). */
@@ -20,6 +21,10 @@ export type Effect =
   | ({ kind: 'dispatch' } & Dispatch)
   | { kind: 'cancel'; agent: string; subtaskId: string }
   | { kind: 'release'; agent: string; subtaskId: string }
+  /** Steps of other workflows popped into slots from their lines: each is dispatched by a transition of its own. */
+  | { kind: 'claimed'; claims: Claim[] }
+  /** A step that waited in a line stopped waiting. */
+  | { kind: 'unqueue'; queue: QueueKey; member: string }
   /** A workflow started: its lifecycle events. */
   | { kind: 'started'; root: RootRow }
   | { kind: 'finish'; root: RootRow }

@@ -3,6 +3,7 @@ import { AggregationModule } from '../aggregation/aggregation.module.js';
 import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
@@ -18,7 +19,8 @@ import { RevisionSignal } from './revision-signal.js';
 import { ForEachSteps } from './steps/for-each-steps.js';
 import { StepDispatcher } from './steps/step-dispatcher.js';
 import { StepTransitions } from './steps/step-transitions.js';
-import { SweepSignal } from './sweep-signal.js';
+import { ClaimSignal } from './claim-signal.js';
+import { ClaimTransition } from './transitions/claim.transition.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
 import { TransitionRunner } from './transition-runner.js';
@@ -31,7 +33,7 @@ import { WorkflowCaches } from './workflow-reads.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 @Module({
-  imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
+  imports: [PersistenceModule, PlanningModule, DelegationModule, RegistryModule, AggregationModule],
   controllers: [AgentResponsesController, AgentProgressController],
   providers: [
     WorkflowEngine,
@@ -49,7 +51,8 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RevisionTransition,
     SweeperService,
     NoRespondersListener,
-    SweepSignal,
+    ClaimSignal,
+    ClaimTransition,
     RevisionSignal,
     EngineStats,
     EngineGauges,

@@ -235,9 +235,15 @@ export class TransitionRunner {
     }
   }
 
-  /** Slots taken by transitions that did not commit are given back. */
+  /**
+   * Slots taken by transitions that did not commit are given back; steps of other workflows they
+   * popped from their lines into slots are dispatched all the same.
+   */
   private giveBack(workflows: readonly Workflow[]): void {
-    const release: Effect[] = workflows.flatMap((wf) => wf.reservations.map((slot) => ({ kind: 'release' as const, ...slot })));
+    const release: Effect[] = workflows.flatMap((wf) => [
+      ...wf.reservations.map((slot) => ({ kind: 'release' as const, ...slot })),
+      ...wf.effects.filter((effect) => effect.kind === 'claimed'),
+    ]);
     if (release.length > 0) void this.effects.run(release);
   }
 

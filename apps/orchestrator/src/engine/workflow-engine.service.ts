@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { failedResponse, isTerminalStatus, type TaskRequest, type TaskResponse } from '@orchestrator/contracts';
 import { AgentRouter } from '../delegation/agent-router.service.js';
+import type { Claim } from '../delegation/dispatch-queue.service.js';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { parseSubtaskWireId } from '../persistence/step-keys.js';
@@ -12,8 +13,11 @@ import { PlanningService } from '../planning/planning.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
+import { ClaimSignal } from './claim-signal.js';
+import { ClaimTransition } from './transitions/claim.transition.js';
 import { TransitionQueue } from './transition-queue.js';
 import type { TransitionJob } from './transition-runner.js';
+import type { Workflow } from './workflow.js';
 import { AnswerTransition, type Answer } from './transitions/answer.transition.js';
 import { CancelTransition } from './transitions/cancel.transition.js';
 import { ProgressTransition, type ProgressOutcome, type ProgressReportIn } from './transitions/progress.transition.js';
@@ -64,8 +68,11 @@ export class WorkflowEngine {
     private readonly progressTransition: ProgressTransition,
     private readonly metrics: MetricsService,
     private readonly history: HistoryPublisher,
+    private readonly claimTransition: ClaimTransition,
     revisions: RevisionSignal,
+    claims: ClaimSignal,
   ) {
+    claims.listen((popped) => void this.dispatchClaimed(popped));
     revisions.listen((rootId) => {
       this.revise(rootId).catch((error: unknown) => {
         // The root stays due: the sweeper asks again once the lease has passed.
@@ -144,12 +151,12 @@ export class WorkflowEngine {
 
   /**
    * Handles what time has made due in these workflows, in the order given (the sweeper's
-   * priority order); returns the agents found at capacity. One workflow's failure is its own.
+   * priority order). One workflow's failure is its own.
    */
-  async sweep(due: readonly DueWorkflow[]): Promise<string[]> {
+  async sweep(due: readonly DueWorkflow[]): Promise<void> {
     const applied = this.queue.applyEach(
       due.map(
-        (workflow): TransitionJob<string[]> => ({
+        (workflow): TransitionJob<void> => ({
           target: { kind: 'root', rootId: workflow.rootId, skipLocked: true },
           rows: workflow.rowIds,
           ordered: true,
@@ -157,16 +164,51 @@ export class WorkflowEngine {
         }),
       ),
     );
-    const blocked = await Promise.all(
+    await Promise.all(
       applied.map((one, i) =>
         one.catch((error: unknown) => {
           this.metrics.errors.inc({ dependency: 'database' });
           this.logger.error(`sweeping workflow ${due[i]?.rootId ?? '?'} failed: ${(error as Error).message}`);
-          return [];
         }),
       ),
     );
-    return [...new Set(blocked.flat())];
+  }
+
+  /**
+   * Dispatches the steps popped from their lines into slots, each in a transition of its own
+   * (batched with whatever else is queued). A popped step that no longer waits gives its slot
+   * back, and the line moves again.
+   */
+  async dispatchClaimed(claims: readonly Claim[]): Promise<void> {
+    const jobs = claims.flatMap((claim) => {
+      const ref = parseSubtaskWireId(claim.member);
+      this.metrics.queueWait.observe({ agent: claim.agent }, claim.waitedMs / 1000);
+      if (!ref) return [];
+      return [{ claim, job: { target: { kind: 'row' as const, rowId: ref.rowId }, rows: [ref.rowId], apply: (wf: Workflow | null) => this.claimTransition.apply(wf, claim, ref.rowId, ref.attempt) } }];
+    });
+    const applied = this.queue.applyEach(jobs.map((one) => one.job));
+    await Promise.all(
+      applied.map(async (taken, i) => {
+        const claim = jobs[i]?.claim;
+        if (!claim) return;
+        const used = await taken.catch((error: unknown) => {
+          // It stays in the database as waiting: the pass that restores lines puts it back.
+          this.logger.warn(`dispatching ${claim.member} from line ${claim.queue} failed: ${(error as Error).message}`);
+          return false;
+        });
+        if (!used) await this.dispatchClaimed(await this.router.release(claim.agent, claim.member));
+      }),
+    );
+  }
+
+  /**
+   * An agent answered: its slot frees at once, before the answer is applied, so the next step in
+   * line is on its way while the answer commits. Only the agent the slot is held for can free it.
+   */
+  async releaseAnswered(subtaskId: string, sender: string | null): Promise<void> {
+    if (!parseSubtaskWireId(subtaskId)) return;
+    const claims = await this.router.release(null, subtaskId, sender ?? undefined);
+    await this.dispatchClaimed(claims);
   }
 
   /**

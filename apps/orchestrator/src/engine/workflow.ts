@@ -61,8 +61,6 @@ export class Workflow {
   readonly dirty = new Set<TaskRow>();
   /** Unfinished rows to cancel in the database, beyond the ones in memory (a workflow's items, say). */
   readonly stops: StopScope[] = [];
-  /** Agents found at capacity while routing this workflow's steps. */
-  readonly blockedOn = new Set<string>();
   revision: Revision | null = null;
   /** What happened, in order: the history rows this transition adds. */
   readonly events: RecordedEvent[] = [];

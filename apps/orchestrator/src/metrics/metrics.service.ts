@@ -48,6 +48,14 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly queueWait = new Histogram({
+    name: 'orchestrator_queue_wait_seconds',
+    help: 'How long a step waited in line for a slot on an agent, by the agent that took it',
+    labelNames: ['agent'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
   readonly errors = new Counter({
     name: 'orchestrator_errors_total',
     help: 'Errors talking to a dependency, by dependency (database, nats, redis)',

@@ -28,8 +28,10 @@ export interface TaskRow {
   item_count: number | null;
   items_started: number;
   items_done: number;
-  /** The agents (comma-separated) the step waits on for a free slot, or null. */
+  /** The line the step waits in for a slot on an agent, or null. */
   waiting_on: string | null;
+  /** Its rank in that line. */
+  queue_rank: number | null;
   payload?: Record<string, unknown>;
   result?: Record<string, unknown> | null;
 }
@@ -47,6 +49,8 @@ export interface RootRow extends TaskRow {
   /** The revision of the stored plan (1 until the planner revises it). */
   plan_revision: number;
   response_sent_at: Date | null;
+  /** The key its steps take turns by when agents are busy; null: its requester. */
+  fairness_key: string | null;
 }
 
 /** A row as inserted. */
@@ -85,6 +89,8 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     items_started: 0,
     items_done: 0,
     waiting_on: null,
+    queue_rank: null,
+    fairness_key: null,
     depth: 1,
     plan_revision: 1,
     request_hash: null,
@@ -99,6 +105,8 @@ export interface NewWorkflow {
   traceparent: string | null;
   depth: number;
   fingerprint: string | null;
+  /** The key its steps take turns by when agents are busy (null: its requester). */
+  fairnessKey?: string | null;
 }
 
 /** The root row of a workflow about to start. */
@@ -119,6 +127,7 @@ export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
     depth: workflow.depth,
     plan_revision: plan.revision ?? 1,
     request_hash: workflow.fingerprint,
+    fairness_key: workflow.fairnessKey ?? null,
   };
 }
 
@@ -156,6 +165,7 @@ export function rowState(row: NewTask, now: Date): TaskRow {
     items_started: row.items_started,
     items_done: row.items_done,
     waiting_on: row.waiting_on,
+    queue_rank: row.queue_rank,
     payload: row.payload,
   };
 }
@@ -175,6 +185,7 @@ export function rootState(row: NewTask, now: Date): RootRow {
     depth: row.depth,
     plan_revision: row.plan_revision,
     response_sent_at: null,
+    fairness_key: row.fairness_key,
   };
 }
 

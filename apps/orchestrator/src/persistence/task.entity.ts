@@ -116,9 +116,17 @@ export class TaskEntity {
   @Column('integer', { default: 0 })
   items_done!: number;
 
-  /** The agents (comma-separated) a step waits on for a free slot; null when it is not waiting for one. */
+  /** The line a step waits in for a slot on an agent (`a:<agents>` or `c:<capability>`); null when it is not waiting for one. */
   @Column('text', { nullable: true })
   waiting_on!: string | null;
+
+  /** A waiting step's rank in its line (priority, then its turn among fairness keys). */
+  @Column('double precision', { nullable: true })
+  queue_rank!: number | null;
+
+  /** Root rows: the key its steps take turns by when agents are busy; null: its requester. */
+  @Column('text', { nullable: true })
+  fairness_key!: string | null;
 
   /** Root rows: the revision of `plan` (1 until the planner revises it), read at every event without reading the plan. */
   @Column('integer', { default: 1 })

@@ -5,6 +5,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
+import { subtaskWireId } from './step-keys.js';
 import type { TaskEntity } from './task.entity.js';
 import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
 
@@ -48,6 +49,16 @@ type PooledClient = SqlClient & {
 
 /** Sorts CRITICAL first; the same expression as the index `tasks_due_dispatch_idx`. */
 const PRIORITY_RANK_SQL = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END`;
+
+/** A step waiting in a line: the line, its sub-task id there (its next attempt's), its rank, its fairness key. */
+export interface WaitingRow {
+  id: string;
+  updatedAt: Date;
+  queue: string;
+  member: string;
+  rank: number;
+  fairnessKey: string;
+}
 
 /** Every query of the `tasks` table. Services decide; this class only reads and writes. */
 @Injectable()
@@ -141,11 +152,10 @@ export class TasksRepository {
    * priority order, oldest first, leaving out steps that wait only on agents in `full`; steps past
    * their deadline; workflows past theirs, or waiting for a revised plan whose lease has passed.
    */
-  async findDue(now: Date, limit: number, full: readonly string[]): Promise<DueWorkflow[]> {
+  async findDue(now: Date, limit: number): Promise<DueWorkflow[]> {
     const rows: { root_id: string; id: string | null }[] = await this.dataSource.query(
       `(SELECT root_id, id FROM tasks
          WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND parent_id IS NOT NULL AND next_attempt_at <= $1
-           AND (waiting_on IS NULL OR NOT (string_to_array(waiting_on, ',') <@ $3::text[]))
          ORDER BY ${PRIORITY_RANK_SQL}, created_at LIMIT $2)
        UNION ALL
        (SELECT root_id, id FROM tasks
@@ -159,7 +169,7 @@ export class TasksRepository {
        (SELECT id AS root_id, NULL AS id FROM tasks
          WHERE parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT $2)`,
-      [now, limit, full],
+      [now, limit],
     );
     const due = new Map<string, DueWorkflow>();
     for (const row of rows) {
@@ -168,6 +178,31 @@ export class TasksRepository {
       due.set(row.root_id, workflow);
     }
     return [...due.values()].slice(0, limit);
+  }
+
+  /**
+   * Steps waiting in a line for a slot since before `before`, oldest first, a page at a time after
+   * a position: what to put back in the lines when Redis lost them.
+   */
+  async waitingSteps(before: Date, after: { updatedAt: Date; id: string } | null, limit: number): Promise<WaitingRow[]> {
+    const rows: { id: string; attempts: number; waiting_on: string; queue_rank: number | null; fairness_key: string; updated_at: Date }[] = await this.dataSource.query(
+      `SELECT t.id, t.attempts, t.waiting_on, t.queue_rank, t.updated_at, COALESCE(r.fairness_key, r.requester_id, '') AS fairness_key
+         FROM tasks AS t JOIN tasks AS r ON r.id = t.root_id
+        WHERE t.status = 'PENDING' AND t.waiting_on IS NOT NULL AND t.updated_at < $1
+          AND ($2::timestamptz IS NULL OR (t.updated_at, t.id) > ($2::timestamptz, $3::uuid))
+        ORDER BY t.updated_at, t.id LIMIT $4`,
+      [before, after?.updatedAt ?? null, after?.id ?? null, limit],
+    );
+    return rows
+      .filter((row) => /^[ac]:/.test(row.waiting_on))
+      .map((row) => ({
+        id: row.id,
+        updatedAt: row.updated_at,
+        queue: row.waiting_on,
+        member: subtaskWireId(row.id, row.attempts + 1),
+        rank: row.queue_rank ?? 0,
+        fairnessKey: row.fairness_key,
+      }));
   }
 
   /** Marks final responses sent, each with its `answer_sent` event; returns the events. */

@@ -3,6 +3,7 @@ import type { AgentAnnouncement, AgentLoad, AgentStatusView } from '@orchestrato
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
+import { AgentRoomSignal } from './agent-room-signal.js';
 
 const INSTANCES_SET = 'orchestrator:agents:instances';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
@@ -68,12 +69,16 @@ export class AgentRegistryService {
   private staticAgents: { source: string; agents: StaticAgent[] } = { source: '', agents: [] };
   private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
   private readonly sources: AgentSource[] = [];
-  /** Instances announced lately, to route to a new one at once; bounded, whatever names clients announce. */
-  private readonly seen = new LRUCache<string, true>({ max: 10_000 });
+  /**
+   * Instances announced lately, with the capacity each announced, to route to a new one (or to more
+   * room) at once; bounded, whatever names clients announce.
+   */
+  private readonly seen = new LRUCache<string, { capacity: number }>({ max: 10_000 });
 
   constructor(
     @Inject(Redis) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly room: AgentRoomSignal,
   ) {}
 
   /** STATIC_AGENTS as it is now (Consul's settings may change it while the service runs). */
@@ -114,8 +119,17 @@ export class AgentRegistryService {
     };
     const value = JSON.stringify(stored);
     const ttl = this.config.AGENT_HEARTBEAT_TTL_MS;
-    if (this.seen.has(member)) {
+    const capacity = announcement.load?.max_concurrency ?? 0;
+    const known = this.seen.get(member);
+    if (known) {
       await this.redis.multi().set(instanceKey(member), value, 'PX', ttl).sadd(INSTANCES_SET, member).exec();
+      if (capacity > known.capacity) {
+        this.seen.set(member, { capacity });
+        this.cache = undefined;
+        this.room.raise(announcement.name);
+      } else if (capacity < known.capacity) {
+        this.seen.set(member, { capacity });
+      }
       return null;
     }
     const { AGENT_INSTANCES_MAX, AGENT_NAMES_MAX } = this.config;
@@ -123,8 +137,9 @@ export class AgentRegistryService {
     if (outcome === 1) return 'instances';
     if (outcome === 2) return 'names';
     // A new instance is routed to at once rather than when the cached view expires.
-    this.seen.set(member, true);
+    this.seen.set(member, { capacity });
     this.cache = undefined;
+    this.room.raise(announcement.name);
     return null;
   }
 

@@ -8,7 +8,6 @@ import type { Plan, PlannedStep, ReplacedPlan } from '../../planning/plan.js';
 import type { PlanningService } from '../../planning/planning.service.js';
 import type { MessagePublisher } from '../../transport/message-publisher.js';
 import type { Dispatch } from '../effects.js';
-import { SweepSignal } from '../sweep-signal.js';
 import { SubmitTransition } from '../transitions/submit.transition.js';
 import { Workflow, type WorkflowReads } from '../workflow.js';
 import { ForEachSteps } from './for-each-steps.js';
@@ -59,11 +58,11 @@ class Harness {
   private readonly steps: StepTransitions;
 
   constructor() {
-    const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false }) } as unknown as AgentRouter;
+    const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false, claims: [] }) } as unknown as AgentRouter;
     const publisher = { maxPayload: 1_048_576, maxBody: 1_047_552 } as MessagePublisher;
     const metrics = new MetricsService();
     this.steps = new StepTransitions(
-      new StepDispatcher(router, publisher, metrics, new SweepSignal()),
+      new StepDispatcher(router, publisher, metrics),
       new ForEachSteps(),
       { hasPlanner: () => false } as unknown as PlanningService,
       publisher,

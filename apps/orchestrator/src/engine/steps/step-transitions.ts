@@ -251,6 +251,10 @@ export class StepTransitions {
       const inScope = whole ? row.parent_id !== null : row.parent_id === scopeId;
       if (!inScope || (row.status !== TaskStatus.Running && row.status !== TaskStatus.Pending)) continue;
       if (row.item_count !== null && row.status === TaskStatus.Running) hidden = true;
+      // A step waiting in line leaves it.
+      if (row.status === TaskStatus.Pending && row.waiting_on !== null) {
+        wf.effects.push({ kind: 'unqueue', queue: row.waiting_on, member: subtaskWireId(row.id, row.attempts + 1) });
+      }
       if (row.status === TaskStatus.Running && row.agent_name && row.item_count === null) {
         const subtaskId = subtaskWireId(row.id, row.attempts);
         // Sent in this very transition: not sent at all.
@@ -265,6 +269,7 @@ export class StepTransitions {
         next_attempt_at: null,
         deadline_at: null,
         waiting_on: null,
+        queue_rank: null,
         completed_at: wf.now,
       });
     }
