@@ -18,6 +18,7 @@ export type Route =
 /** Who asks for an agent: the attempt's sub-task id, its deadline, and its place in a line if it must wait. */
 export interface RouteTicket {
   member: string;
+  rootId: string;
   deadlineMs: number;
   priority: number;
   fairnessKey: string;

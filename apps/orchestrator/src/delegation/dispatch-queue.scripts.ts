@@ -9,7 +9,7 @@
  * - `agents:capacity:<agent>`: the capacity the router last saw, for releases that do not know it.
  * - `slot:<sub-task id>`: the agent holding that sub-task's slot (expires with it).
  * - `queue:<queue>`: the steps waiting, sub-task ids scored by priority, then fair rank.
- * - `queue-meta:<queue>`: per waiting sub-task, `<enqueued ms>|<fairness key>`.
+ * - `queue-meta:<queue>`: per waiting sub-task, `<enqueued ms>|<root id>|<fairness key>`.
  * - `queue-fair:<queue>`: the line's virtual time `v`, each fairness key's last rank `t:<key>`
  *   and how many of its steps wait `n:<key>`.
  * - `queues-of:<agent>`: the lines of named-agent steps this agent serves.
@@ -37,12 +37,12 @@ local function free_slots(agent, capacity, now)
   redis.call('ZREMRANGEBYSCORE', slots_of(agent), '-inf', now)
   return capacity - redis.call('ZCARD', slots_of(agent))
 end
--- Takes a waiting sub-task out of its line; returns its meta ('<enqueued ms>|<key>') or false.
+-- Takes a waiting sub-task out of its line; returns its meta ('<enqueued ms>|<root>|<key>') or false.
 local function leave_line(queue, member)
   if redis.call('ZREM', P .. 'queue:' .. queue, member) == 0 then return false end
-  local meta = redis.call('HGET', P .. 'queue-meta:' .. queue, member) or '0|'
+  local meta = redis.call('HGET', P .. 'queue-meta:' .. queue, member) or '0||'
   redis.call('HDEL', P .. 'queue-meta:' .. queue, member)
-  local key = string.match(meta, '^[^|]*|(.*)$') or ''
+  local key = string.match(meta, '^[^|]*|[^|]*|(.*)$') or ''
   local fair = P .. 'queue-fair:' .. queue
   if redis.call('HINCRBY', fair, 'n:' .. key, -1) <= 0 then redis.call('HDEL', fair, 'n:' .. key) end
   if redis.call('ZCARD', P .. 'queue:' .. queue) == 0 then redis.call('SREM', P .. 'queues', queue) end
@@ -83,7 +83,7 @@ end
 
 /**
  * A step asks for a slot on one of its candidates.
- * KEYS: none. ARGV: now, deadline, member, priority, fairness key, queue, lease, may wait (1 or 0:
+ * KEYS: none. ARGV: now, deadline, member, root id, priority, fairness key, queue, lease, may wait (1 or 0:
  * then it takes a free slot or nothing), n, then n candidates, n capacities, then the agents that
  * serve this line (named-agent steps).
  * Returns {index of the candidate whose slot it holds (1-based) or 0 when it waits, its rank,
@@ -93,13 +93,13 @@ end
  * whatever room there is, it included, so the fairest step goes first.
  */
 export const RESERVE_OR_WAIT = `${COMMON}
-local now, deadline, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local priority, key, queue, lease = tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
-local may_wait, n = ARGV[8] == '1', tonumber(ARGV[9])
+local now, deadline, member, root = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local priority, key, queue, lease = tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[8])
+local may_wait, n = ARGV[9] == '1', tonumber(ARGV[10])
 local agents, caps = {}, {}
-for i = 1, n do agents[i] = ARGV[9 + i]; caps[i] = tonumber(ARGV[9 + n + i]) end
+for i = 1, n do agents[i] = ARGV[10 + i]; caps[i] = tonumber(ARGV[10 + n + i]) end
 local serving = {}
-for i = 10 + 2 * n, #ARGV do table.insert(serving, ARGV[i]) end
+for i = 11 + 2 * n, #ARGV do table.insert(serving, ARGV[i]) end
 for i = 1, n do
   redis.call('SET', P .. 'agents:capacity:' .. agents[i], caps[i], 'PX', 3600000)
   if redis.call('ZSCORE', slots_of(agents[i]), member) then
@@ -127,7 +127,7 @@ else
   redis.call('HINCRBY', fair, 'n:' .. key, 1)
   rank = priority * SPAN + tag
   redis.call('ZADD', line, rank, member)
-  redis.call('HSET', P .. 'queue-meta:' .. queue, member, now .. '|' .. key)
+  redis.call('HSET', P .. 'queue-meta:' .. queue, member, now .. '|' .. root .. '|' .. key)
   redis.call('SADD', P .. 'queues', queue)
   for _, agent in ipairs(serving) do redis.call('SADD', P .. 'queues-of:' .. agent, queue) end
 end
@@ -181,23 +181,24 @@ return left
 
 /**
  * Puts waiting sub-tasks back in their line with the rank they had, unless they are in it or hold
- * a slot (popped, their dispatch under way). ARGV: now, then groups of queue, member, rank, key,
- * and the number of agents that serve the line followed by them. Returns how many went back.
+ * a slot (popped, their dispatch under way). ARGV: now, then groups of queue, member, root id,
+ * rank, key, and the number of agents that serve the line followed by them. Returns how many went back.
  */
 export const RESTORE = `${COMMON}
 local now, back, i = tonumber(ARGV[1]), 0, 2
 while i <= #ARGV do
-  local queue, member, rank, key, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], tonumber(ARGV[i + 4])
+  local queue, member, root, rank, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
+  local n = tonumber(ARGV[i + 5])
   local line = P .. 'queue:' .. queue
   if not redis.call('ZSCORE', line, member) and redis.call('EXISTS', P .. 'slot:' .. member) == 0 then
     redis.call('ZADD', line, rank, member)
-    redis.call('HSET', P .. 'queue-meta:' .. queue, member, now .. '|' .. key)
+    redis.call('HSET', P .. 'queue-meta:' .. queue, member, now .. '|' .. root .. '|' .. key)
     redis.call('HINCRBY', P .. 'queue-fair:' .. queue, 'n:' .. key, 1)
     redis.call('SADD', P .. 'queues', queue)
-    for j = 1, n do redis.call('SADD', P .. 'queues-of:' .. ARGV[i + 4 + j], queue) end
+    for j = 1, n do redis.call('SADD', P .. 'queues-of:' .. ARGV[i + 5 + j], queue) end
     back = back + 1
   end
-  i = i + 5 + n
+  i = i + 6 + n
 end
 return back
 `;

@@ -20,6 +20,8 @@ export function agentsOfQueue(queue: QueueKey): string[] {
 export interface SlotRequest {
   /** The sub-task id of the attempt: `<row id>:<attempt>`. */
   member: string;
+  /** Its workflow's root: whoever pops it locks that workflow (its row may not be committed yet). */
+  rootId: string;
   /** 0 (CRITICAL) to 3 (LOW). */
   priority: number;
   /** Whose turn it is: steps of one key take turns with those of every other. */
@@ -33,6 +35,7 @@ export interface SlotRequest {
 /** A waiting sub-task popped into a slot of `agent`: its step is to be dispatched there. */
 export interface Claim {
   member: string;
+  rootId: string;
   agent: string;
   queue: QueueKey;
   /** How long it waited, ms. */
@@ -48,6 +51,7 @@ export type SlotOutcome =
 export interface WaitingStep {
   queue: QueueKey;
   member: string;
+  rootId: string;
   rank: number;
   fairnessKey: string;
 }
@@ -97,6 +101,7 @@ export class DispatchQueue {
       now,
       request.deadlineMs,
       request.member,
+      request.rootId,
       request.priority,
       request.fairnessKey,
       request.queue,
@@ -144,7 +149,7 @@ export class DispatchQueue {
     if (waiting.length === 0) return 0;
     const args = waiting.flatMap((w) => {
       const serving = agentsOfQueue(w.queue);
-      return [w.queue, w.member, w.rank, w.fairnessKey, serving.length, ...serving];
+      return [w.queue, w.member, w.rootId, w.rank, w.fairnessKey, serving.length, ...serving];
     });
     return Number(await this.script('orchestratorRestore')(Date.now(), ...args));
   }
@@ -177,15 +182,14 @@ export class DispatchQueue {
 function parseClaims(flat: readonly (string | number)[], now: number): Claim[] {
   const claims: Claim[] = [];
   for (let i = 0; i + 3 < flat.length; i += 4) {
-    const meta = String(flat[i + 3]);
-    const bar = meta.indexOf('|');
-    const enqueued = Number(bar < 0 ? meta : meta.slice(0, bar));
+    const [enqueued = '0', rootId = '', ...key] = String(flat[i + 3]).split('|');
     claims.push({
       member: String(flat[i]),
+      rootId,
       agent: String(flat[i + 1]),
       queue: String(flat[i + 2]),
-      waitedMs: enqueued > 0 ? Math.max(0, now - enqueued) : 0,
-      fairnessKey: bar < 0 ? '' : meta.slice(bar + 1),
+      waitedMs: Number(enqueued) > 0 ? Math.max(0, now - Number(enqueued)) : 0,
+      fairnessKey: key.join('|'),
     });
   }
   return claims;

@@ -17,7 +17,6 @@ import { ClaimSignal } from './claim-signal.js';
 import { ClaimTransition } from './transitions/claim.transition.js';
 import { TransitionQueue } from './transition-queue.js';
 import type { TransitionJob } from './transition-runner.js';
-import type { Workflow } from './workflow.js';
 import { AnswerTransition, type Answer } from './transitions/answer.transition.js';
 import { CancelTransition } from './transitions/cancel.transition.js';
 import { ProgressTransition, type ProgressOutcome, type ProgressReportIn } from './transitions/progress.transition.js';
@@ -180,22 +179,24 @@ export class WorkflowEngine {
    * back, and the line moves again.
    */
   async dispatchClaimed(claims: readonly Claim[]): Promise<void> {
-    const jobs = claims.flatMap((claim) => {
-      const ref = parseSubtaskWireId(claim.member);
-      this.metrics.queueWait.observe({ agent: claim.agent }, claim.waitedMs / 1000);
-      if (!ref) return [];
-      return [{ claim, job: { target: { kind: 'row' as const, rowId: ref.rowId }, rows: [ref.rowId], apply: (wf: Workflow | null) => this.claimTransition.apply(wf, claim, ref.rowId, ref.attempt) } }];
-    });
-    const applied = this.queue.applyEach(jobs.map((one) => one.job));
     await Promise.all(
-      applied.map(async (taken, i) => {
-        const claim = jobs[i]?.claim;
-        if (!claim) return;
-        const used = await taken.catch((error: unknown) => {
-          // It stays in the database as waiting: the pass that restores lines puts it back.
-          this.logger.warn(`dispatching ${claim.member} from line ${claim.queue} failed: ${(error as Error).message}`);
-          return false;
-        });
+      claims.map(async (claim) => {
+        this.metrics.queueWait.observe({ agent: claim.agent }, claim.waitedMs / 1000);
+        const ref = parseSubtaskWireId(claim.member);
+        const used =
+          ref !== null && claim.rootId !== '' &&
+          (await this.queue
+            .apply({
+              // By its root: the transition that put it in line may not have committed yet, and holds its lock until it has.
+              target: { kind: 'root', rootId: claim.rootId, skipLocked: false },
+              rows: [ref.rowId],
+              apply: (wf) => this.claimTransition.apply(wf, claim, ref.rowId, ref.attempt),
+            })
+            .catch((error: unknown) => {
+              // It stays in the database as waiting: the pass that restores lines puts it back.
+              this.logger.warn(`dispatching ${claim.member} from line ${claim.queue} failed: ${(error as Error).message}`);
+              return false;
+            }));
         if (!used) await this.dispatchClaimed(await this.router.release(claim.agent, claim.member));
       }),
     );

@@ -56,6 +56,7 @@ export interface WaitingRow {
   updatedAt: Date;
   queue: string;
   member: string;
+  rootId: string;
   rank: number;
   fairnessKey: string;
 }
@@ -185,8 +186,8 @@ export class TasksRepository {
    * a position: what to put back in the lines when Redis lost them.
    */
   async waitingSteps(before: Date, after: { updatedAt: Date; id: string } | null, limit: number): Promise<WaitingRow[]> {
-    const rows: { id: string; attempts: number; waiting_on: string; queue_rank: number | null; fairness_key: string; updated_at: Date }[] = await this.dataSource.query(
-      `SELECT t.id, t.attempts, t.waiting_on, t.queue_rank, t.updated_at, COALESCE(r.fairness_key, r.requester_id, '') AS fairness_key
+    const rows: { id: string; root_id: string; attempts: number; waiting_on: string; queue_rank: number | null; fairness_key: string; updated_at: Date }[] = await this.dataSource.query(
+      `SELECT t.id, t.root_id, t.attempts, t.waiting_on, t.queue_rank, t.updated_at, COALESCE(r.fairness_key, r.requester_id, '') AS fairness_key
          FROM tasks AS t JOIN tasks AS r ON r.id = t.root_id
         WHERE t.status = 'PENDING' AND t.waiting_on IS NOT NULL AND t.updated_at < $1
           AND ($2::timestamptz IS NULL OR (t.updated_at, t.id) > ($2::timestamptz, $3::uuid))
@@ -200,6 +201,7 @@ export class TasksRepository {
         updatedAt: row.updated_at,
         queue: row.waiting_on,
         member: subtaskWireId(row.id, row.attempts + 1),
+        rootId: row.root_id,
         rank: row.queue_rank ?? 0,
         fairnessKey: row.fairness_key,
       }));

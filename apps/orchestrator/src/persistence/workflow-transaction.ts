@@ -81,6 +81,12 @@ const STATEMENTS = {
     params: ['uuid', 'uuid'],
     sql: `SELECT id FROM (SELECT DISTINCT unnest(${ROOTS_OF}) AS id ORDER BY 1) AS r WHERE pg_try_advisory_xact_lock(${LOCK_KEY})`,
   },
+  // New roots are locked before they are inserted: whoever learns a new root's id before it commits
+  // (a step it put in a line, popped by another transaction) waits for the commit.
+  lock_new_roots: {
+    params: ['uuid'],
+    sql: `SELECT pg_advisory_xact_lock(${LOCK_KEY}) FROM (SELECT unnest($1::uuid[]) AS id ORDER BY 1) AS r`,
+  },
   read_roots: {
     params: ['uuid', 'uuid'],
     sql: `SELECT ${ROOT_COLUMNS} FROM tasks WHERE parent_id IS NULL AND id = ANY(${ROOTS_OF})`,
@@ -323,6 +329,7 @@ export class WorkflowTransaction {
     if (spec.skipIfHeld.length > 0) locks.push(statements.push(execute('lock_free_roots', [spec.skipIfHeld, []])) - 1);
     // In task_id order, like every other transaction, so that two inserting the same ids wait rather than deadlock.
     const sorted = [...spec.newRoots].sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0));
+    if (sorted.length > 0) statements.push(execute('lock_new_roots', [sorted.map((root) => root.id)]));
     const insertAt = sorted.length > 0 ? statements.push(execute('insert_roots', columnsOf(sorted, INSERT_COLUMNS))) - 1 : -1;
     // Read once locked, in statements of their own: they see all that the lock's last holder committed.
     const roots = [...spec.waitFor, ...spec.skipIfHeld];

@@ -46,6 +46,7 @@ export class StepDispatcher {
     const previous = row.attempts > 0 ? row.agent_name : null;
     const route = await this.router.route(planned, attempt, previous, {
       member: subtaskId,
+      rootId: wf.root.id,
       deadlineMs: deadline.getTime(),
       // Lines serve the lowest rank first: CRITICAL is 0.
       priority: PRIORITY_RANK[TaskPriority.Critical] - PRIORITY_RANK[wf.root.priority],
