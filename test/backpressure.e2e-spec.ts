@@ -107,6 +107,40 @@ describe('waiting for a busy agent: work-conserving, fair, within capacity', () 
     expect(late.receipts).toHaveLength(1);
   });
 
+  it('takes turns by the key a workflow file names rather than by requester', async () => {
+    const agent = await busy({ maxConcurrency: 1, delayMs: 15 });
+    const submit = (customer: string, i: number): Promise<Record<string, unknown>> =>
+      stack.submit({ task_id: `cust-${customer}-${i}`, task_type: 'e2e_busy_customer', requester_id: 'one_gateway', payload: { customer } }, 120_000);
+    const big = Promise.all(Array.from({ length: 120 }, (_, i) => submit('big', i)));
+    await waitFor('the line to fill', () => (agent.receipts.length >= 3 ? true : undefined), 60_000);
+    const small = await Promise.all(Array.from({ length: 5 }, (_, i) => submit('small', i)));
+    expect(small.map((a) => a['status'])).toEqual(small.map(() => 'COMPLETED'));
+    await big;
+    const at = agent.receipts.flatMap((r, i) => (r.payload['customer'] === 'small' ? [i] : []));
+    console.log(`fairness key: the small customer's 5 steps were receipts ${at.map((i) => i + 1).join(', ')} of ${agent.receipts.length}`);
+    // The same requester sent both: only the file's key can have put the small customer's steps ahead.
+    expect(Math.max(...at)).toBeLessThan(60);
+  });
+
+  it('never exceeds the capacity while a replica is SIGKILLed, and loses no work', async () => {
+    const agent = await busy({ maxConcurrency: 3, delayMs: 20 });
+    const answers = Promise.all(
+      Array.from({ length: 200 }, (_, i) => stack.submit({ task_id: `kill-${i}`, task_type: 'e2e_busy_retrying', requester_id: 'killer', payload: { n: i } }, 240_000)),
+    );
+    // Every request committed first: one a replica had taken and not stored would die with it.
+    await waitFor('the 200 workflows to be stored', async () => {
+      const [{ n }] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE parent_id IS NULL AND task_id LIKE 'kill-%'`);
+      return n === 200 ? true : undefined;
+    }, 60_000);
+    await stack.orchestrators[1]?.kill();
+    const done = await answers;
+    expect(done.filter((a) => a['status'] !== 'COMPLETED')).toEqual([]);
+    expect(agent.maxHeld).toBeLessThanOrEqual(3);
+    // Every step ran; a dispatch lost with the replica may have run again, never more than its attempts.
+    expect(new Set(agent.receipts.map((r) => r.taskId.split(':')[0])).size).toBe(400);
+    await stack.restart({ replica: 1 });
+  });
+
   it('puts back the lines Redis lost, in their order', async () => {
     const agent = await busy({ maxConcurrency: 1, delayMs: 200 });
     const answers = flood(stack, 'lost_lines', 6);

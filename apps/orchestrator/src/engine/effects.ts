@@ -13,6 +13,8 @@ export interface Dispatch {
   attempt: number;
   /** For a `workflow:` step: the depth the workflow it starts runs at. */
   depth: number | null;
+  /** The key the workflow's steps take turns by (a `workflow:` step's child takes it too). */
+  fairnessKey: string;
   traceparent: string | null;
 }
 

@@ -9,7 +9,9 @@ import type { TaskEntity } from '../persistence/task.entity.js';
 import type { DueWorkflow } from '../persistence/tasks.repository.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
 import { PlanningError } from '../planning/planning.errors.js';
+import type { Plan } from '../planning/plan.js';
 import { PlanningService } from '../planning/planning.service.js';
+import { evaluate } from '../planning/template.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
@@ -37,6 +39,24 @@ export interface WorkflowStart {
   fingerprint?: string | null;
   /** The task_id of the task this one runs again (a rerun), for its history. */
   rerunOf?: string | null;
+  /** The key its steps take turns by when its plan names none (a child workflow takes its parent's). */
+  fairnessKey?: string | null;
+}
+
+/** The longest fairness key kept. */
+const MAX_FAIRNESS_KEY = 200;
+
+/** The key a workflow's steps take turns by, from its plan's `fairness.key` over the request; null when it has none. Throws PlanningError. */
+function fairnessKeyOf(plan: Plan, request: TaskRequest): string | null {
+  if (!plan.fairness_key) return null;
+  let value: unknown;
+  try {
+    value = evaluate(plan.fairness_key, { request: { task_id: request.task_id, task_type: request.task_type, priority: request.priority, payload: request.payload }, steps: {} });
+  } catch (error) {
+    throw new PlanningError('INVALID_PAYLOAD', `fairness.key: ${(error as Error).message}`);
+  }
+  const key = typeof value === 'string' ? value : JSON.stringify(value);
+  return key.slice(0, MAX_FAIRNESS_KEY);
 }
 
 export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
@@ -92,7 +112,7 @@ export class WorkflowEngine {
       if (existing) return { created: false, root: existing };
     }
     const plan = await this.planning.plan(request, depth);
-    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint };
+    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint, fairnessKey: fairnessKeyOf(plan, request) ?? start.fairnessKey ?? null };
     const started = await this.queue.apply({
       target: { kind: 'new', workflow },
       apply: async (wf) => {

@@ -28,6 +28,8 @@ export interface Arrival {
   child?: boolean;
   /** For a workflow a `workflow:` step starts, how deep it runs (a header the orchestrator sets on such sub-tasks). */
   depth?: string;
+  /** For a workflow a `workflow:` step starts, the key its parent's steps take turns by (a header too). */
+  fairnessKey?: string;
   /** Its size, for the bound on requests waiting. */
   bytes?: number;
   /** The task_id of the task it runs again (a rerun). */
@@ -101,6 +103,7 @@ export class SubmitTaskUseCase {
         depth,
         fingerprint,
         rerunOf: arrival.rerunOf ?? null,
+        fairnessKey: arrival.child === true ? (arrival.fairnessKey ?? null) : null,
       });
       if (!result.created) {
         // Tasks stored before requests were fingerprinted have none: taken as the same request.

@@ -109,6 +109,7 @@ export class TaskIntakeMessageController {
         traceparent: message.headers['traceparent'],
         child,
         depth: child ? message.headers[SUBTASK_HEADERS.depth.toLowerCase()] : undefined,
+        fairnessKey: child ? headerText(message.headers[SUBTASK_HEADERS.fairnessKey.toLowerCase()]) : undefined,
         bytes: message.bytes,
       });
       switch (outcome.kind) {
@@ -128,5 +129,15 @@ export class TaskIntakeMessageController {
         requesterId: isAgentName(body['requester_id']) ? body['requester_id'] : null,
       };
     }
+  }
+}
+
+/** A header value the orchestrator encoded (URI component), or undefined when it is absent or not one. */
+function headerText(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
   }
 }

@@ -17,6 +17,8 @@ export interface Plan {
   /** 1 for the plan a workflow starts with, one more for each revision by the planner (absent in plans stored before revisions). */
   revision?: number;
   replan?: ReplanPolicy | null;
+  /** The CEL expression over the request that gives the key its steps take turns by; null: the requester. */
+  fairness_key?: string | null;
 }
 
 /** A plan a workflow ran until a step failed for good and the planner revised it. */

@@ -50,6 +50,7 @@ export class PlanningService {
       defaults: { ...file.defaults, ...planned.defaults },
       ...(file.timeout_ms === undefined ? {} : { timeout_ms: file.timeout_ms }),
       ...(file.replan === undefined ? {} : { replan: file.replan }),
+      ...(file.fairness === undefined ? {} : { fairness: file.fairness }),
     });
   }
 
@@ -115,6 +116,7 @@ export class PlanningService {
       timeout_ms: definition.timeout_ms ?? null,
       revision: 1,
       replan: definition.replan ? { ...definition.replan } : null,
+      fairness_key: definition.fairness?.key ?? null,
       output: definition.output === undefined ? null : structuredClone(definition.output),
       steps: definition.steps.map((step) => ({
         id: step.id,

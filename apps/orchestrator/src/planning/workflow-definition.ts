@@ -57,6 +57,11 @@ export interface WorkflowDefinition {
   /** When a step fails for good, ask the planner agent for a revised plan of the remaining work, at most this many times. */
   replan?: ReplanPolicy;
   /**
+   * Whose turn this workflow's steps take when agents are busy: a CEL expression over the request
+   * (`request.payload.customer`, say). Without it, the request's requester_id.
+   */
+  fairness?: { key: string };
+  /**
    * `plan: dynamic`: the file declares the payload and the policies (defaults, timeout, replan) but
    * no steps; the planner agent plans each request. Its `steps` are then empty.
    */
@@ -346,6 +351,12 @@ export function parseWorkflowDefinition(
       if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
       checkTemplate(problems, `${label}.input`, step.input, { ...scope, perItem: step.for_each !== undefined });
     }
+    if (isPlainObject(raw['fairness'])) {
+      const none = new Set<string>();
+      for (const problem of checkExpression(raw['fairness']['key'], { stepIds: none, canRead: () => false, perItem: false })) {
+        problems.add('fairness.key', problem);
+      }
+    }
     if (raw['output'] !== undefined) {
       checkTemplate(problems, 'output', raw['output'], { stepIds: known, canRead: (id) => known.has(id), optional, perItem: false });
     }
@@ -361,6 +372,7 @@ export function parseWorkflowDefinition(
   if (raw['output'] !== undefined) definition.output = raw['output'];
   const maxRevisions = isPlainObject(raw['replan']) ? whole(raw['replan']['max_revisions']) : undefined;
   if (maxRevisions !== undefined) definition.replan = { max_revisions: maxRevisions };
+  if (isPlainObject(raw['fairness']) && typeof raw['fairness']['key'] === 'string') definition.fairness = { key: raw['fairness']['key'] };
   if (dynamic) definition.dynamic = true;
   return { definition, problems: [] };
 }

@@ -91,6 +91,7 @@ export class StepDispatcher {
       rootTaskId: wf.root.task_id,
       stepKey: row.step_key,
       depth: agent === ORCHESTRATOR_AGENT_NAME ? wf.root.depth + 1 : null,
+      fairnessKey: fairnessKeyOf(wf.root),
       traceparent: childTraceparent(wf.root.trace_parent, `dispatch ${row.step_key}`),
     });
     return { kind: 'sent' };
