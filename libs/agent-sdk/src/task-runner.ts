@@ -248,6 +248,7 @@ export class TaskRunner {
         break;
       case TaskStatus.Failed:
       case TaskStatus.Pending:
+      case TaskStatus.Queued:
       case TaskStatus.Running:
         this.stats.failed += 1;
         break;

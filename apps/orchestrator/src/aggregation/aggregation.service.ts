@@ -41,6 +41,7 @@ export class AggregationService {
       case TaskStatus.Cancelled:
         return this.fitted({ ...failedResponse(root.task_id, root.error ?? 'failed', root.result ?? null, root.status), completed_at: completedAt });
       case TaskStatus.Pending:
+      case TaskStatus.Queued:
       case TaskStatus.Running:
         return { task_id: root.task_id, status: root.status, success: false, result: null, error: null, completed_at: null };
     }
@@ -80,6 +81,7 @@ function lifecycleEvent(status: TaskStatus): TaskEvent {
     case TaskStatus.Failed:
       return TaskEvent.Failed;
     case TaskStatus.Pending:
+    case TaskStatus.Queued:
     case TaskStatus.Running:
       throw new Error(`a ${status} task has no final response`);
   }

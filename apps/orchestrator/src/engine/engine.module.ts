@@ -29,6 +29,11 @@ import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
 import { WorkflowCaches } from './workflow-reads.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
+import { QueuedRuns } from './concurrency/queued-runs.service.js';
+import { RunAdmission } from './concurrency/run-admission.js';
+import { RunSignal } from './concurrency/run-signal.js';
+import { RunSlots } from './concurrency/run-slots.js';
+import { AdmitTransition } from './transitions/admit.transition.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
@@ -58,6 +63,11 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    RunSignal,
+    RunSlots,
+    RunAdmission,
+    AdmitTransition,
+    QueuedRuns,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

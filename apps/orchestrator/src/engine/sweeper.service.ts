@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { AgentRouter } from '../delegation/agent-router.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
+import { QueuedRuns } from './concurrency/queued-runs.service.js';
 import { SweepSignal } from './sweep-signal.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -37,6 +38,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly config: AppConfig,
     signal: SweepSignal,
     private readonly metrics: MetricsService,
+    private readonly queuedRuns: QueuedRuns,
   ) {
     signal.listen(() => this.wakeUp());
   }
@@ -58,6 +60,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const due = await this.tasks.findDue(new Date(), BATCH, full);
     const blocked = due.length > 0 ? await this.engine.sweep(due) : [];
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
+    await this.queuedRuns.sweep(BATCH);
     await this.retain();
     return due.length >= BATCH && blocked.length === 0;
   }

@@ -47,6 +47,8 @@ export interface RootRow extends TaskRow {
   /** The revision of the stored plan (1 until the planner revises it). */
   plan_revision: number;
   response_sent_at: Date | null;
+  /** The key of its workflow's concurrency policy (`<task_type>/<key>`), or null. */
+  concurrency_key: string | null;
 }
 
 /** A row as inserted. */
@@ -89,6 +91,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     plan_revision: 1,
     request_hash: null,
     progress: null,
+    concurrency_key: null,
   };
 }
 
@@ -99,6 +102,8 @@ export interface NewWorkflow {
   traceparent: string | null;
   depth: number;
   fingerprint: string | null;
+  /** Its key under its plan's concurrency policy (`<task_type>/<key>`); null without one. */
+  concurrencyKey: string | null;
 }
 
 /** The root row of a workflow about to start. */
@@ -108,7 +113,9 @@ export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
   return {
     ...blankRow(id, null, id, request.task_type, request.priority),
     task_id: request.task_id,
-    status: TaskStatus.Running,
+    // A run with a concurrency key starts QUEUED: its submission decides, under the key's lock, whether it runs now.
+    status: workflow.concurrencyKey === null ? TaskStatus.Running : TaskStatus.Queued,
+    concurrency_key: workflow.concurrencyKey,
     payload: request.payload,
     requester_id: request.requester_id ?? null,
     reply_to: workflow.replyTo,
@@ -175,6 +182,7 @@ export function rootState(row: NewTask, now: Date): RootRow {
     depth: row.depth,
     plan_revision: row.plan_revision,
     response_sent_at: null,
+    concurrency_key: row.concurrency_key,
   };
 }
 

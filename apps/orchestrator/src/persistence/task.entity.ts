@@ -22,6 +22,10 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_roots_type_idx', ['task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_finished_idx', ['completed_at'], { where: 'parent_id IS NULL AND completed_at IS NOT NULL' })
+@Index('tasks_concurrency_running_idx', ['concurrency_key'], { where: `parent_id IS NULL AND status = 'RUNNING' AND concurrency_key IS NOT NULL` })
+@Index('tasks_concurrency_queued_idx', ['concurrency_key', 'created_at'], { where: `parent_id IS NULL AND status = 'QUEUED'` })
+@Index('tasks_queued_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_queued_deadline_idx', ['deadline_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL` })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -135,6 +139,10 @@ export class TaskEntity {
   /** Sub-tasks: the latest progress its agent reported for the current attempt (`agent.<name>.progress`). */
   @Column('jsonb', { nullable: true })
   progress!: StepProgress | null;
+
+  /** Root rows: the key its workflow's `concurrency` gave it (`<task_type>/<key>`); at most `max_runs` roots of one key are RUNNING. */
+  @Column('text', { nullable: true })
+  concurrency_key!: string | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

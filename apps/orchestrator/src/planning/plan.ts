@@ -1,3 +1,4 @@
+import type { Budget, ConcurrencyPolicy } from './policies.js';
 import type { BackoffPolicy, ReplanPolicy, StepDefinition } from './workflow-definition.js';
 
 /** A step as it runs: the definition with every default resolved. */
@@ -17,6 +18,10 @@ export interface Plan {
   /** 1 for the plan a workflow starts with, one more for each revision by the planner (absent in plans stored before revisions). */
   revision?: number;
   replan?: ReplanPolicy | null;
+  /** At most this many runs per key at once (absent in plans stored before concurrency keys). */
+  concurrency?: ConcurrencyPolicy | null;
+  /** The file's budget (a request's own, or a dynamic plan's default, is stored on the root row). */
+  budget?: Budget | null;
 }
 
 /** A plan a workflow ran until a step failed for good and the planner revised it. */

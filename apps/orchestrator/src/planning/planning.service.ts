@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { DynamicPlanner, type RevisionRequest } from './dynamic-planner.service.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
+import { concurrencyKeyOf, storedConcurrencyKey } from './policies.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { checkWorkflowCalls } from './workflow-graph.js';
 import { LIMITS, type PayloadField, type WorkflowDefinition } from './workflow-definition.js';
@@ -50,7 +51,22 @@ export class PlanningService {
       defaults: { ...file.defaults, ...planned.defaults },
       ...(file.timeout_ms === undefined ? {} : { timeout_ms: file.timeout_ms }),
       ...(file.replan === undefined ? {} : { replan: file.replan }),
+      ...(file.concurrency === undefined ? {} : { concurrency: file.concurrency }),
+      ...(file.budget === undefined ? {} : { budget: file.budget }),
     });
+  }
+
+  /**
+   * The key a run of this plan counts under (`<task_type>/<key>`), or null when its workflow has no
+   * `concurrency`. Throws PlanningError when the key expression cannot be evaluated on the request.
+   */
+  concurrencyKey(plan: Plan, request: TaskRequest): string | null {
+    if (!plan.concurrency) return null;
+    try {
+      return storedConcurrencyKey(request.task_type, concurrencyKeyOf(plan.concurrency, request));
+    } catch (error) {
+      throw new PlanningError('INVALID_PAYLOAD', `concurrency.key: ${(error as Error).message}`);
+    }
   }
 
   /** True when a planner agent is configured: to plan at run time, and to revise plans. */
@@ -115,6 +131,8 @@ export class PlanningService {
       timeout_ms: definition.timeout_ms ?? null,
       revision: 1,
       replan: definition.replan ? { ...definition.replan } : null,
+      ...(definition.concurrency ? { concurrency: { ...definition.concurrency } } : {}),
+      ...(definition.budget ? { budget: { ...definition.budget } } : {}),
       output: definition.output === undefined ? null : structuredClone(definition.output),
       steps: definition.steps.map((step) => ({
         id: step.id,
@@ -131,6 +149,7 @@ export class PlanningService {
         optional: step.optional,
         ...(step.when === undefined ? {} : { when: step.when }),
         ...(step.for_each === undefined ? {} : { for_each: step.for_each, concurrency: step.concurrency ?? LIMITS.concurrency.default }),
+        ...(step.rate_limit === undefined ? {} : { rate_limit: { ...step.rate_limit } }),
       })),
     };
   }

@@ -18,6 +18,7 @@ from .names import AGENT_NAME_PATTERN, TASK_ID_PATTERN, TASK_TYPE_PATTERN
 
 class TaskStatus(str, Enum):
     PENDING = "PENDING"
+    QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
