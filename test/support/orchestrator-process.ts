@@ -133,7 +133,8 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
       if (!app.running) return 'exited';
       const res = await fetch(`${app.baseUrl}/health/ready`);
       return res.status === 200 ? 'ready' : undefined;
-    });
+      // Loading the modules alone takes tens of seconds on a loaded machine.
+    }, 90_000);
   } catch (error) {
     // Nobody would stop a replica that never got ready.
     await app.kill();

@@ -4,6 +4,7 @@
  */
 import type { AgentLoad } from './agent-announcement.dto.js';
 import type { TaskStatus } from './enums.js';
+import type { RateLimit } from './rate-limit.js';
 import type { HistoryEvent } from './history-event.js';
 import type { TaskResponse } from './task-response.js';
 
@@ -156,6 +157,8 @@ export interface AgentStatusView {
   in_flight: number;
   /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
   load: number | null;
+  /** Sub-tasks it takes per window, from AGENT_RATE_LIMITS or, failing that, the tightest its instances announce; null: none. */
+  rate_limit: RateLimit | null;
 }
 
 /** A workflow definition in `GET /workflows`. */

@@ -2,16 +2,19 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { PlannedStep } from '../planning/plan.js';
 import { AgentLoadService, loadRatio } from '../registry/agent-load.service.js';
 import { AgentRegistryService, type AgentView } from '../registry/agent-registry.service.js';
+import { agentBucket, RateBuckets, type RateBucket } from '../registry/rate-buckets.service.js';
 
 /**
  * `no-candidate`: nothing can do the step now (it waits up to its timeout);
- * `at-capacity`: every candidate is busy (it waits for a slot, however long).
+ * `at-capacity`: every candidate is busy (it waits for a slot, however long);
+ * `rate-limited`: the step's rate limit, or every candidate's, is used up (it waits until `retryAtMs`).
  */
 export type Route =
   /** `reserved`: a slot was taken on the agent (it has a known capacity), to give back when the attempt ends. */
   | { kind: 'agent'; agent: string; reserved: boolean }
   | { kind: 'wait'; why: 'no-candidate'; reason: string }
-  | { kind: 'wait'; why: 'at-capacity'; reason: string; agents: string[] };
+  | { kind: 'wait'; why: 'at-capacity'; reason: string; agents: string[] }
+  | { kind: 'wait'; why: 'rate-limited'; reason: string; retryAtMs: number; scope: 'agent' | 'step' };
 
 /** Capacity assumed for an agent that reports none, to rank it against agents that do. */
 const NOMINAL_CAPACITY = 100;
@@ -23,7 +26,8 @@ const NOMINAL_CAPACITY = 100;
  *   of the orchestrator's own count of sub-tasks in flight (shared in Redis) and the agent's
  *   reported in_flight, over its max_concurrency; ties are broken at random.
  * An agent at its capacity gets nothing more: the step waits. The agent that failed the previous
- * attempt is left out when there is another candidate.
+ * attempt is left out when there is another candidate. An agent whose rate limit is used up is
+ * passed over for one with room; the step's own rate limit (`stepRate`) is taken with the agent's.
  */
 @Injectable()
 export class AgentRouter {
@@ -32,9 +36,10 @@ export class AgentRouter {
   constructor(
     private readonly registry: AgentRegistryService,
     private readonly load: AgentLoadService,
+    private readonly rates: RateBuckets,
   ) {}
 
-  async route(step: PlannedStep, attempt: number, previousAgent: string | null, subtaskId: string, deadlineMs: number): Promise<Route> {
+  async route(step: PlannedStep, attempt: number, previousAgent: string | null, subtaskId: string, deadlineMs: number, stepRate: RateBucket | null = null): Promise<Route> {
     const agents = await this.registry.live().catch((error: unknown) => {
       this.logger.warn(`agent registry unavailable, routing without it: ${(error as Error).message}`);
       return [] as AgentView[];
@@ -62,11 +67,28 @@ export class AgentRouter {
     }
     // A retry goes to another candidate than the one that just failed it, when there is one.
     if (previousAgent !== null && ordered.length > 1) ordered = ordered.filter((name) => name !== previousAgent);
+    const limited = { retryAtMs: Infinity, agents: [] as string[] };
     for (const name of ordered) {
+      const rate = byName.get(name)?.rate_limit ?? null;
+      const buckets = [...(rate ? [agentBucket(name, rate)] : []), ...(stepRate ? [stepRate] : [])];
+      const taken = await this.takeRate(buckets, subtaskId);
+      if (!taken.ok) {
+        const retryAtMs = Date.now() + taken.retryAfterMs;
+        if (taken.bucket === stepRate) return { kind: 'wait', why: 'rate-limited', scope: 'step', retryAtMs, reason: `the step's rate limit (${stepRate.limit} per ${stepRate.windowMs} ms) is used up` };
+        limited.retryAtMs = Math.min(limited.retryAtMs, retryAtMs);
+        limited.agents.push(name);
+        continue;
+      }
       const capacity = byName.get(name)?.capacity ?? null;
       // An agent without a known capacity has no limit to keep: no slot to take.
       if (capacity === null) return { kind: 'agent', agent: name, reserved: false };
       if (await this.reserve(name, subtaskId, deadlineMs, capacity)) return { kind: 'agent', agent: name, reserved: true };
+      await this.rates.refund(buckets, subtaskId).catch(() => undefined);
+    }
+    if (limited.agents.length > 0) {
+      // Some or all candidates are rate limited (the others full): the step comes back when a limit has room.
+      const { agents, retryAtMs } = limited;
+      return { kind: 'wait', why: 'rate-limited', scope: 'agent', retryAtMs, reason: `the rate limit of ${agents.length === 1 ? `agent ${agents[0] ?? ''} is` : `agents ${agents.join(', ')} are`} used up` };
     }
     return {
       kind: 'wait',
@@ -93,6 +115,16 @@ export class AgentRouter {
   /** NATS said nobody listens for this agent: its instances are gone until they announce themselves again. */
   forget(agent: string): Promise<void> {
     return this.registry.forget(agent);
+  }
+
+  private async takeRate(buckets: readonly RateBucket[], subtaskId: string): ReturnType<RateBuckets['take']> {
+    try {
+      return await this.rates.take(buckets, subtaskId);
+    } catch (error) {
+      // Without Redis there is no shared count: as for slots, dispatch rather than stall.
+      this.logger.warn(`could not take from rate limits ${buckets.map((b) => b.name).join(', ')}, dispatching anyway: ${(error as Error).message}`);
+      return { ok: true };
+    }
   }
 
   private async reserve(agent: string, subtaskId: string, deadlineMs: number, capacity: number): Promise<boolean> {

@@ -48,6 +48,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitWaits = new Counter({
+    name: 'orchestrator_rate_limit_waits_total',
+    help: 'Times a step waited because a rate limit was used up, by scope (agent: every candidate agent\'s; step: the step\'s own)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
   readonly errors = new Counter({
     name: 'orchestrator_errors_total',
     help: 'Errors talking to a dependency, by dependency (database, nats, redis)',

@@ -1,4 +1,4 @@
-import { isPlainObject } from '@orchestrator/contracts';
+import { isPlainObject, isRatePeriod, RATE_LIMIT_BOUNDS, type RateLimit } from '@orchestrator/contracts';
 import { checkExpression, evaluateExpression, type ExpressionScope } from './expression.js';
 
 /**
@@ -18,15 +18,6 @@ export interface ConcurrencyPolicy {
   strategy: ConcurrencyStrategy;
 }
 
-export const RATE_PERIODS_MS = { second: 1_000, minute: 60_000, hour: 3_600_000 } as const;
-export type RatePeriod = keyof typeof RATE_PERIODS_MS;
-
-/** At most `limit` sub-tasks in any window of one `per`. */
-export interface RateLimit {
-  limit: number;
-  per: RatePeriod;
-}
-
 /** `rate_limit:` of a step: one bucket per step of the workflow, or per value of `key` (CEL over the request and the step's prerequisites). */
 export interface StepRateLimit extends RateLimit {
   key?: string;
@@ -40,7 +31,7 @@ export interface Budget {
 
 export const POLICY_LIMITS = {
   maxRuns: { min: 1, max: 100_000 },
-  rateLimit: { min: 1, max: 100_000 },
+  rateLimit: RATE_LIMIT_BOUNDS,
   /** The longest key a CEL expression may give (concurrency and rate-limit keys). */
   keyLength: 256,
 } as const;
@@ -62,8 +53,8 @@ export function readRateLimit(value: unknown): StepRateLimit | undefined {
   if (!isPlainObject(value)) return undefined;
   const limit = whole(value['limit']);
   const per = value['per'];
-  if (limit === undefined || typeof per !== 'string' || !Object.hasOwn(RATE_PERIODS_MS, per)) return undefined;
-  return { limit, per: per as RatePeriod, ...(typeof value['key'] === 'string' ? { key: value['key'] } : {}) };
+  if (limit === undefined || !isRatePeriod(per)) return undefined;
+  return { limit, per, ...(typeof value['key'] === 'string' ? { key: value['key'] } : {}) };
 }
 
 export function readBudget(value: unknown): Budget | undefined {
@@ -82,30 +73,6 @@ const REQUEST_ONLY: ExpressionScope = { stepIds: new Set(), canRead: () => false
 /** Problems of `concurrency.key`, each a reason without its place. */
 export function checkConcurrencyKey(source: string): string[] {
   return checkExpression(source, REQUEST_ONLY);
-}
-
-/** `60/minute`, `20/second`: a rate as configuration writes it, or what is wrong with it. */
-export function parseRate(text: string): RateLimit | string {
-  const match = /^\s*(\d+)\s*\/\s*(second|minute|hour)\s*$/.exec(text);
-  const limit = match ? Number(match[1]) : NaN;
-  if (!match || !Number.isSafeInteger(limit) || limit < POLICY_LIMITS.rateLimit.min || limit > POLICY_LIMITS.rateLimit.max) {
-    return `must be <limit>/<second|minute|hour> with a limit from ${POLICY_LIMITS.rateLimit.min} to ${POLICY_LIMITS.rateLimit.max}, e.g. 60/minute`;
-  }
-  return { limit, per: match[2] as RatePeriod };
-}
-
-/** `AGENT_RATE_LIMITS`: `llm_agent=60/minute,reviewer=5/second`, by agent; or what is wrong with it. */
-export function parseAgentRates(text: string, isName: (name: string) => boolean): Map<string, RateLimit> | string {
-  const rates = new Map<string, RateLimit>();
-  for (const part of text.split(',').map((one) => one.trim()).filter((one) => one !== '')) {
-    const at = part.indexOf('=');
-    const name = at < 0 ? part : part.slice(0, at).trim();
-    if (at < 0 || !isName(name)) return `"${part}" must be <agent name>=<limit>/<second|minute|hour>`;
-    const rate = parseRate(part.slice(at + 1));
-    if (typeof rate === 'string') return `${name}: ${rate}`;
-    rates.set(name, rate);
-  }
-  return rates;
 }
 
 /**

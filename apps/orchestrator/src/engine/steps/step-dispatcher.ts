@@ -7,6 +7,7 @@ import type { TaskRow } from '../../persistence/task-rows.js';
 import { childTraceparent } from '../../tracing/trace-context.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { SweepSignal } from '../sweep-signal.js';
+import { stepRateBucket } from './step-rate-limit.js';
 import type { Workflow } from '../workflow.js';
 
 export type DispatchOutcome = { kind: 'sent' } | { kind: 'waiting' } | { kind: 'refused'; error: string };
@@ -46,7 +47,19 @@ export class StepDispatcher {
     }
     const deadline = new Date(wf.now.getTime() + planned.timeout_ms);
     const previous = row.attempts > 0 ? row.agent_name : null;
-    const route = await this.router.route(planned, attempt, previous, subtaskId, deadline.getTime());
+    let stepRate: Awaited<ReturnType<typeof stepRateBucket>>;
+    try {
+      stepRate = await stepRateBucket(wf, planned);
+    } catch (error) {
+      return { kind: 'refused', error: `rate_limit.key: ${(error as Error).message}` };
+    }
+    const route = await this.router.route(planned, attempt, previous, subtaskId, deadline.getTime(), stepRate);
+    if (route.kind === 'wait' && route.why === 'rate-limited') {
+      // Waiting is not an attempt: the row comes due when a limit has room (time is data: the sweeper takes it then).
+      wf.patch(row, { next_attempt_at: new Date(Math.max(route.retryAtMs, wf.now.getTime())), deadline_at: null, waiting_on: null });
+      this.metrics.rateLimitWaits.inc({ scope: route.scope });
+      return { kind: 'waiting' };
+    }
     if (route.kind === 'wait') {
       // Waiting is not an attempt. For a slot on a busy agent it lasts as long as it takes (the
       // workflow's deadline bounds it); with no agent able to do the step, at most its timeout.
