@@ -92,7 +92,7 @@ export function validateAgentAnnouncement(input: unknown): Validated<AgentAnnoun
     if (!load.ok) return { ok: false, error: `load.${load.error}` };
     value.load = { in_flight: load.value.in_flight, max_concurrency: load.value.max_concurrency };
   }
-  if (input['rate_limit'] !== undefined) {
+  if (input['rate_limit'] !== undefined && input['rate_limit'] !== null) {
     const rate = validateInto(AgentRateLimitDto, input['rate_limit'], 'rate_limit');
     if (!rate.ok) return { ok: false, error: `rate_limit.${rate.error}` };
     value.rate_limit = { limit: rate.value.limit, per: rate.value.per };

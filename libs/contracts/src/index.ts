@@ -10,3 +10,4 @@ export * from './task-views.js';
 export * from './progress-report.js';
 export * from './history-event.js';
 export * from './rate-limit.js';
+export * from './usage.js';

@@ -51,6 +51,20 @@ export interface StepRow {
   result: Record<string, unknown> | null;
   error: string | null;
   progress?: StepProgress | null;
+  usage?: Usage | null;
+}
+
+/** What work cost, as agents report it. */
+export interface Usage {
+  tokens?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  cost?: number;
+}
+
+export interface Budget {
+  max_tokens?: number;
+  max_cost?: number;
 }
 
 export interface PlannedStep {
@@ -82,6 +96,8 @@ export interface TaskDetail extends TaskSummary {
   plan: Plan | null;
   plan_history: { plan: Plan; failed_step: string; error: string; replaced_at: string }[];
   steps: StepRow[];
+  usage?: Usage | null;
+  budget?: Budget | null;
 }
 
 export interface HistoryEvent {

@@ -255,6 +255,46 @@ export class AppConfig {
   @IsString()
   AGENT_RATE_LIMITS?: string;
 
+  /** The largest `budget` a request may ask for (`max_tokens`, `max_cost`); unset: no limit. A larger one is refused. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  BUDGET_MAX_TOKENS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  BUDGET_MAX_COST?: number;
+
+  /** The budget of a plan made by the planner agent when neither its workflow file nor the request sets one; 0: none. */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  PLAN_DEFAULT_MAX_TOKENS: number = 1_000_000;
+
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  PLAN_DEFAULT_MAX_COST: number = 0;
+
+  /**
+   * Sub-tasks a plan made by the planner agent may send in all: each step's items (1 for a step
+   * without for_each) times its attempts, summed; checked before it runs and as its lists expand.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  PLAN_MAX_SUBTASKS: number = 5_000;
+
+  /** Requesters with a series of their own in the usage metrics; the others are counted as "other". */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  USAGE_METRIC_REQUESTERS_MAX: number = 100;
+
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()
   @IsString()

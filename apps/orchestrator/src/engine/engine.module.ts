@@ -34,6 +34,7 @@ import { RunAdmission } from './concurrency/run-admission.js';
 import { RunSignal } from './concurrency/run-signal.js';
 import { RunSlots } from './concurrency/run-slots.js';
 import { AdmitTransition } from './transitions/admit.transition.js';
+import { UsageLedger } from './usage-ledger.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
@@ -68,6 +69,7 @@ import { AdmitTransition } from './transitions/admit.transition.js';
     RunAdmission,
     AdmitTransition,
     QueuedRuns,
+    UsageLedger,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

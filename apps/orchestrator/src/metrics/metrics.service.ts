@@ -55,6 +55,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly agentUsage = new Counter({
+    name: 'orchestrator_agent_usage_total',
+    help: 'What agents reported their sub-tasks cost, by agent and kind (tokens, input_tokens, output_tokens, cost)',
+    labelNames: ['agent', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requesterUsage = new Counter({
+    name: 'orchestrator_requester_usage_total',
+    help: 'What workflows requested from outside cost (their child workflows included), by requester and kind; past USAGE_METRIC_REQUESTERS_MAX requesters, "other"',
+    labelNames: ['requester', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly errors = new Counter({
     name: 'orchestrator_errors_total',
     help: 'Errors talking to a dependency, by dependency (database, nats, redis)',

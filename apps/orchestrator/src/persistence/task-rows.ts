@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ORCHESTRATOR_AGENT_NAME, TaskStatus, type TaskPriority, type TaskRequest } from '@orchestrator/contracts';
+import { BUDGET_FIELDS, ORCHESTRATOR_AGENT_NAME, TaskStatus, type Budget, type TaskPriority, type TaskRequest, type Usage } from '@orchestrator/contracts';
 import type { Plan, PlannedStep } from '../planning/plan.js';
 import type { TaskEntity } from './task.entity.js';
 
@@ -30,6 +30,8 @@ export interface TaskRow {
   items_done: number;
   /** The agents (comma-separated) the step waits on for a free slot, or null. */
   waiting_on: string | null;
+  /** What its agents reported it cost (a root's: its workflow's). */
+  usage: Usage | null;
   payload?: Record<string, unknown>;
   result?: Record<string, unknown> | null;
 }
@@ -49,6 +51,7 @@ export interface RootRow extends TaskRow {
   response_sent_at: Date | null;
   /** The key of its workflow's concurrency policy (`<task_type>/<key>`), or null. */
   concurrency_key: string | null;
+  budget: Budget | null;
 }
 
 /** A row as inserted. */
@@ -92,6 +95,8 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     request_hash: null,
     progress: null,
     concurrency_key: null,
+    usage: null,
+    budget: null,
   };
 }
 
@@ -116,6 +121,7 @@ export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
     // A run with a concurrency key starts QUEUED: its submission decides, under the key's lock, whether it runs now.
     status: workflow.concurrencyKey === null ? TaskStatus.Running : TaskStatus.Queued,
     concurrency_key: workflow.concurrencyKey,
+    budget: lowest(plan.budget ?? null, request.budget ?? null),
     payload: request.payload,
     requester_id: request.requester_id ?? null,
     reply_to: workflow.replyTo,
@@ -163,6 +169,7 @@ export function rowState(row: NewTask, now: Date): TaskRow {
     items_started: row.items_started,
     items_done: row.items_done,
     waiting_on: row.waiting_on,
+    usage: row.usage,
     payload: row.payload,
   };
 }
@@ -183,7 +190,19 @@ export function rootState(row: NewTask, now: Date): RootRow {
     plan_revision: row.plan_revision,
     response_sent_at: null,
     concurrency_key: row.concurrency_key,
+    budget: row.budget,
   };
+}
+
+/** Two budgets as one: the lower of each limit either sets. */
+function lowest(a: Budget | null, b: Budget | null): Budget | null {
+  if (!a || !b) return a ?? b;
+  const budget: Budget = {};
+  for (const field of BUDGET_FIELDS) {
+    const limits = [a[field], b[field]].filter((limit): limit is number => limit !== undefined);
+    if (limits.length > 0) budget[field] = Math.min(...limits);
+  }
+  return budget;
 }
 
 function workflowDeadline(now: Date, planTimeoutMs: number | null, requestTimeoutMs: number | undefined): Date | null {

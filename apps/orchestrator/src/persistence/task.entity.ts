@@ -1,4 +1,4 @@
-import { TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { TaskPriority, TaskStatus, type Budget, type Usage } from '@orchestrator/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
@@ -143,6 +143,14 @@ export class TaskEntity {
   /** Root rows: the key its workflow's `concurrency` gave it (`<task_type>/<key>`); at most `max_runs` roots of one key are RUNNING. */
   @Column('text', { nullable: true })
   concurrency_key!: string | null;
+
+  /** What its agents reported it cost, over all its attempts; a root's: its whole workflow's (child workflows included). */
+  @Column('jsonb', { nullable: true })
+  usage!: Usage | null;
+
+  /** Root rows: what the workflow may spend (its file's budget, lowered by the request's). */
+  @Column('jsonb', { nullable: true })
+  budget!: Budget | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

@@ -16,13 +16,13 @@ function rowColumns(alias = ''): string {
   const t = alias === '' ? '' : `${alias}.`;
   return [
     'id', 'parent_id', 'root_id', 'task_type', 'agent_name', 'status', 'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at',
-    'error', 'started_at', 'completed_at', 'updated_at', 'item_count', 'items_started', 'items_done', 'waiting_on',
+    'error', 'started_at', 'completed_at', 'updated_at', 'item_count', 'items_started', 'items_done', 'waiting_on', 'usage',
   ].map((column) => `${t}${column}`).concat(`COALESCE(${t}step_key, '') AS step_key`).join(', ');
 }
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  plan_revision, response_sent_at, concurrency_key`;
+  plan_revision, response_sent_at, concurrency_key, budget`;
 
 /** Columns of an insert, with their types for unnest. */
 const INSERT_COLUMNS = [
@@ -32,13 +32,14 @@ const INSERT_COLUMNS = [
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
   ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['concurrency_key', 'text'],
+  ['usage', 'jsonb'], ['budget', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 const UPDATE_COLUMNS = [
   ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['max_attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
-  ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'],
+  ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'], ['usage', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];
 
 const KEEP_STORED = new Set<string>(['payload', 'result']);

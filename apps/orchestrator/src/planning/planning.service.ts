@@ -40,12 +40,12 @@ export class PlanningService {
   private async planAtTop(request: TaskRequest): Promise<Plan> {
     const file = this.catalog.get(request.task_type);
     if (!this.isDynamic(request.task_type) || !this.planner) return this.planFromDefinition(request);
-    if (!file) return this.snapshot(await this.planner.plan(request));
+    if (!file) return this.bounded(this.snapshot(await this.planner.plan(request)));
     // The file's payload is checked before the planner is asked; its policies bound the plan.
     const problems = checkPayload(file.payload, request.payload);
     if (problems.length > 0) throw new PlanningError('INVALID_PAYLOAD', problems.join('; '));
     const planned = await this.planner.plan(request);
-    return this.snapshot({
+    return this.bounded(this.snapshot({
       ...planned,
       version: file.version,
       defaults: { ...file.defaults, ...planned.defaults },
@@ -53,7 +53,17 @@ export class PlanningService {
       ...(file.replan === undefined ? {} : { replan: file.replan }),
       ...(file.concurrency === undefined ? {} : { concurrency: file.concurrency }),
       ...(file.budget === undefined ? {} : { budget: file.budget }),
-    });
+    }));
+  }
+
+  /** A plan from the planner agent: the default budget (when its file sets none) and the bound on its sub-tasks. */
+  private bounded(plan: Plan): Plan {
+    const { PLAN_DEFAULT_MAX_TOKENS, PLAN_DEFAULT_MAX_COST, PLAN_MAX_SUBTASKS } = this.config;
+    const budget = {
+      ...(PLAN_DEFAULT_MAX_TOKENS > 0 ? { max_tokens: PLAN_DEFAULT_MAX_TOKENS } : {}),
+      ...(PLAN_DEFAULT_MAX_COST > 0 ? { max_cost: PLAN_DEFAULT_MAX_COST } : {}),
+    };
+    return { ...plan, ...(plan.budget || Object.keys(budget).length === 0 ? {} : { budget }), max_subtasks: PLAN_MAX_SUBTASKS };
   }
 
   /**
@@ -82,7 +92,7 @@ export class PlanningService {
   /** The planner's revised plan of the work left (its steps only; the engine keeps the finished ones). Throws PlanningError. */
   async revise(request: TaskRequest, revision: RevisionRequest, depth = 1): Promise<Plan> {
     if (!this.hasPlanner() || !this.planner) throw new PlanningError('PLANNER_UNAVAILABLE', 'no planner agent is configured (PLANNER_AGENT)');
-    return this.nested(this.snapshot(await this.planner.revise(request, revision)), depth);
+    return this.nested(this.bounded(this.snapshot(await this.planner.revise(request, revision))), depth);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { isPlainObject, isRatePeriod, RATE_LIMIT_BOUNDS, type RateLimit } from '@orchestrator/contracts';
+import { isPlainObject, isRatePeriod, RATE_LIMIT_BOUNDS, type Budget, type RateLimit } from '@orchestrator/contracts';
 import { checkExpression, evaluateExpression, type ExpressionScope } from './expression.js';
 
 /**
@@ -21,12 +21,6 @@ export interface ConcurrencyPolicy {
 /** `rate_limit:` of a step: one bucket per step of the workflow, or per value of `key` (CEL over the request and the step's prerequisites). */
 export interface StepRateLimit extends RateLimit {
   key?: string;
-}
-
-/** What a run may spend, summed over its steps (child workflows included). */
-export interface Budget {
-  max_tokens?: number;
-  max_cost?: number;
 }
 
 export const POLICY_LIMITS = {
@@ -73,6 +67,14 @@ const REQUEST_ONLY: ExpressionScope = { stepIds: new Set(), canRead: () => false
 /** Problems of `concurrency.key`, each a reason without its place. */
 export function checkConcurrencyKey(source: string): string[] {
   return checkExpression(source, REQUEST_ONLY);
+}
+
+/**
+ * The sub-tasks a plan may send in all: each step's items (1 for a step without `for_each`, or
+ * whose list is not known yet) times its attempts, summed.
+ */
+export function subtaskCount(steps: readonly { max_attempts: number; items: number }[]): number {
+  return steps.reduce((sum, step) => sum + step.items * step.max_attempts, 0);
 }
 
 /**

@@ -1,7 +1,7 @@
-import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN, type Budget } from '@orchestrator/contracts';
 import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
 import { walkGraph } from './graph.js';
-import { checkConcurrencyKey, readBudget, readConcurrency, readRateLimit, type Budget, type ConcurrencyPolicy, type StepRateLimit } from './policies.js';
+import { checkConcurrencyKey, readBudget, readConcurrency, readRateLimit, type ConcurrencyPolicy, type StepRateLimit } from './policies.js';
 import { isReference } from './template.js';
 import { schemaProblems } from './workflow-schema.js';
 

@@ -7,6 +7,7 @@ import type { TaskRow } from '../../persistence/task-rows.js';
 import { childTraceparent } from '../../tracing/trace-context.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { SweepSignal } from '../sweep-signal.js';
+import { budgetLeft } from '../usage-ledger.js';
 import { stepRateBucket } from './step-rate-limit.js';
 import type { Workflow } from '../workflow.js';
 
@@ -40,6 +41,9 @@ export class StepDispatcher {
       requester_id: ORCHESTRATOR_AGENT_NAME,
       created_at: wf.now.getTime() / 1000,
     };
+    // A child workflow may spend what its parent has left.
+    const budget = planned.workflow === undefined ? undefined : budgetLeft(wf.root);
+    if (budget) request.budget = budget;
     const data = encodeJson(request);
     const limit = this.publisher.maxBody;
     if (data.length > limit) {

@@ -13,6 +13,7 @@ import { finalResult, partialResult, progressOf, templateContext } from '../work
 import { RunSlots } from '../concurrency/run-slots.js';
 import { ForEachSteps } from './for-each-steps.js';
 import { StepDispatcher } from './step-dispatcher.js';
+import { subtasksOverBound } from './subtask-bound.js';
 
 /** Why an attempt ended without an answer that counts. */
 export type AttemptEnd = 'answered' | 'timed-out';
@@ -59,7 +60,10 @@ export class StepTransitions {
           return;
         case 'running':
           if (decision.ready.length === 0) return;
-          for (const step of decision.ready) await this.start(wf, step);
+          for (const step of decision.ready) {
+            if (wf.finished) return;
+            await this.start(wf, step);
+          }
       }
     }
   }
@@ -85,8 +89,13 @@ export class StepTransitions {
     }
     if (planned.for_each !== undefined) {
       const expanded = await this.forEach.expand(wf, step, planned, planned.for_each);
-      if (expanded.kind === 'failed') await this.failForGood(wf, step, expanded.error);
-      else wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
+      if (expanded.kind === 'failed') {
+        await this.failForGood(wf, step, expanded.error);
+        return;
+      }
+      wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
+      const over = subtasksOverBound(wf);
+      if (over) await this.failWorkflow(wf, over, step);
       return;
     }
     let input: unknown;

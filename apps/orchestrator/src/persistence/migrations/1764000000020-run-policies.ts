@@ -4,12 +4,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Concurrency keys: a root's key (`concurrency_key`), the runs of a key that are RUNNING (counted
  * under the key's lock) and QUEUED (oldest first), and the QUEUED roots due for a look (marked when
  * a run of their key ended, or past their deadline): each read finds only the rows it counts.
+ * Usage and budgets: what each row's agents reported it cost (`usage`, a root's sums its
+ * workflow's), and a root's budget.
  */
 export class RunPolicies1764000000020 implements MigrationInterface {
   name = 'RunPolicies1764000000020';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "concurrency_key" text`);
+    await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "usage" jsonb`);
+    await queryRunner.query(`ALTER TABLE "tasks" ADD COLUMN "budget" jsonb`);
     await queryRunner.query(
       `CREATE INDEX "tasks_concurrency_running_idx" ON "tasks" ("concurrency_key") WHERE parent_id IS NULL AND status = 'RUNNING' AND concurrency_key IS NOT NULL`,
     );
@@ -27,6 +31,8 @@ export class RunPolicies1764000000020 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX "tasks_queued_due_idx"`);
     await queryRunner.query(`DROP INDEX "tasks_concurrency_queued_idx"`);
     await queryRunner.query(`DROP INDEX "tasks_concurrency_running_idx"`);
+    await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "budget"`);
+    await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "usage"`);
     await queryRunner.query(`ALTER TABLE "tasks" DROP COLUMN "concurrency_key"`);
   }
 }
