@@ -166,6 +166,10 @@ export interface AgentStatusView {
   load: number | null;
   /** Sub-tasks it takes per window, from AGENT_RATE_LIMITS or, failing that, the tightest its instances announce; null: none. */
   rate_limit: RateLimit | null;
+  /** How many more sub-tasks its rate limit takes now (all replicas); null without a rate limit. */
+  rate_headroom: number | null;
+  /** Steps waiting for a free slot on it. */
+  waiting: number;
 }
 
 /** A workflow definition in `GET /workflows`. */

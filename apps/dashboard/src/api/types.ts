@@ -133,6 +133,11 @@ export interface AgentInfo {
   in_flight: number;
   load: number | null;
   instances: AgentInstance[];
+  rate_limit?: { limit: number; per: 'second' | 'minute' | 'hour' } | null;
+  /** Sub-tasks its rate limit takes now; null without one. */
+  rate_headroom?: number | null;
+  /** Steps waiting for a free slot on it. */
+  waiting?: number;
 }
 
 export interface WorkflowDefinition {

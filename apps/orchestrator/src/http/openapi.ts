@@ -145,6 +145,15 @@ export class AgentLoadDoc {
   @ApiProperty({ description: 'Sub-tasks the orchestrator has in flight on this agent (all replicas)' }) in_flight!: number;
   @ApiProperty({ nullable: true, type: Number, description: 'What the router ranks by: in flight over capacity' }) load!: number | null;
   @ApiProperty({
+    nullable: true,
+    type: 'object',
+    properties: { limit: { type: 'integer' }, per: { type: 'string', enum: ['second', 'minute', 'hour'] } },
+    description: 'From AGENT_RATE_LIMITS, else the tightest its instances announce; null: none',
+  })
+  rate_limit!: { limit: number; per: string } | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Sub-tasks its rate limit takes now (all replicas); null without one' }) rate_headroom!: number | null;
+  @ApiProperty({ description: 'Steps waiting for a free slot on it' }) waiting!: number;
+  @ApiProperty({
     type: 'array',
     items: {
       type: 'object',

@@ -25,6 +25,7 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_concurrency_running_idx', ['concurrency_key'], { where: `parent_id IS NULL AND status = 'RUNNING' AND concurrency_key IS NOT NULL` })
 @Index('tasks_concurrency_queued_idx', ['concurrency_key', 'created_at'], { where: `parent_id IS NULL AND status = 'QUEUED'` })
 @Index('tasks_queued_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_waiting_on_idx', ['waiting_on'], { where: `status = 'PENDING' AND waiting_on IS NOT NULL` })
 @Index('tasks_queued_deadline_idx', ['deadline_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL` })
 export class TaskEntity {
   @PrimaryColumn('uuid')

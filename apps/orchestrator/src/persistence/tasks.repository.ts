@@ -192,6 +192,16 @@ export class TasksRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Steps waiting for a free slot, per agent they wait on (a step waiting on several counts for each), from `tasks_waiting_on_idx` alone. */
+  async countWaiting(): Promise<Map<string, number>> {
+    const rows: { waiting_on: string; n: number }[] = await this.dataSource.query(
+      `SELECT waiting_on, count(*)::int AS n FROM tasks WHERE status = 'PENDING' AND waiting_on IS NOT NULL GROUP BY waiting_on`,
+    );
+    const counts = new Map<string, number>();
+    for (const row of rows) for (const agent of row.waiting_on.split(',')) counts.set(agent, (counts.get(agent) ?? 0) + row.n);
+    return counts;
+  }
+
   /** Marks final responses sent, each with its `answer_sent` event; returns the events. */
   async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
     if (rootIds.length === 0) return [];

@@ -8,7 +8,7 @@ const INSTANCES_SET = 'orchestrator:agents:instances';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
 
 /** An agent as the registry knows it: the contract's view without the router's load, which GET /agents adds. */
-export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load'>;
+export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load' | 'rate_headroom' | 'waiting'>;
 
 /** Where agents come from besides heartbeats (Consul's catalog, for one). */
 export abstract class AgentSource {
