@@ -50,19 +50,22 @@ describe('rate limits, two replicas', () => {
         }),
       ),
     );
-    await waitFor('the agent to receive sub-tasks for the whole window', () => (rated.receipts.length > 0 && Date.now() - (rated.receipts[0]?.at ?? Date.now()) > WINDOW_S * 1_000 + 500 ? true : undefined), 90_000, 500);
+    await waitFor('the agent to receive sub-tasks for the whole window', () => (rated.receipts.length > 0 && Date.now() - (rated.receipts[0]?.at ?? Date.now()) > WINDOW_S * 1_000 + 1_500 ? true : undefined), 90_000, 500);
     const times = rated.receipts.map((receipt) => receipt.at).sort((a, b) => a - b);
-    const start = times[0] ?? 0;
-    const inWindow = times.filter((at) => at < start + WINDOW_S * 1_000).length;
+    // The window starts a second after the first sub-task: a quiet agent's limit lets the first
+    // second's worth go at once (a token bucket), and the rate is what holds after that.
+    const start = (times[0] ?? 0) + 1_000;
+    const inWindow = times.filter((at) => at >= start && at < start + WINDOW_S * 1_000).length;
     const rate = inWindow / WINDOW_S;
-    // The limit is kept when sub-tasks are taken; they reach the agent after their transaction
-    // commits, so on a loaded machine deliveries bunch up a little: shown, not asserted.
+    // The most in any second: a token bucket lets up to a window's worth go together after a quiet
+    // spell, and sub-tasks reach the agent once their transaction commits, so on a loaded machine
+    // deliveries bunch a little: shown, not asserted.
     let mostInASecond = 0;
     for (let i = 0, j = 0; i < times.length; i += 1) {
       while ((times[j] ?? Infinity) < (times[i] ?? 0) + 950) j += 1;
       mostInASecond = Math.max(mostInASecond, j - i);
     }
-    console.log(`rate limit ${RATE}/s: ${inWindow} sub-tasks in the first ${WINDOW_S} s (${rate.toFixed(2)}/s); at most ${mostInASecond} in any 950 ms`);
+    console.log(`rate limit ${RATE}/s: ${inWindow} sub-tasks in ${WINDOW_S} s from a second after the first (${rate.toFixed(2)}/s); at most ${mostInASecond} in any 950 ms`);
     expect(Math.abs(rate - RATE)).toBeLessThanOrEqual(RATE * 0.1);
     // Everything completes, each item sent once: waiting spent no attempt.
     await waitFor('the fan-out workflows to complete', async () => {

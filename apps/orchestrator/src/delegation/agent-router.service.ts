@@ -68,10 +68,11 @@ export class AgentRouter {
     // A retry goes to another candidate than the one that just failed it, when there is one.
     if (previousAgent !== null && ordered.length > 1) ordered = ordered.filter((name) => name !== previousAgent);
     const limited = { retryAtMs: Infinity, agents: [] as string[] };
-    for (const name of ordered) {
+    for (const [i, name] of ordered.entries()) {
       const rate = byName.get(name)?.rate_limit ?? null;
       const buckets = [...(rate ? [agentBucket(name, rate)] : []), ...(stepRate ? [stepRate] : [])];
-      const taken = await this.takeRate(buckets, subtaskId);
+      // Only the last candidate keeps a turn for the step when there is no room: another may still take it now.
+      const taken = await this.takeRate(buckets, subtaskId, i === ordered.length - 1);
       if (!taken.ok) {
         const retryAtMs = Date.now() + taken.retryAfterMs;
         if (taken.bucket === stepRate) return { kind: 'wait', why: 'rate-limited', scope: 'step', retryAtMs, reason: `the step's rate limit (${stepRate.limit} per ${stepRate.windowMs} ms) is used up` };
@@ -83,7 +84,7 @@ export class AgentRouter {
       // An agent without a known capacity has no limit to keep: no slot to take.
       if (capacity === null) return { kind: 'agent', agent: name, reserved: false };
       if (await this.reserve(name, subtaskId, deadlineMs, capacity)) return { kind: 'agent', agent: name, reserved: true };
-      await this.rates.refund(buckets, subtaskId).catch(() => undefined);
+      await this.rates.refund(buckets).catch(() => undefined);
     }
     if (limited.agents.length > 0) {
       // Some or all candidates are rate limited (the others full): the step comes back when a limit has room.
@@ -117,9 +118,9 @@ export class AgentRouter {
     return this.registry.forget(agent);
   }
 
-  private async takeRate(buckets: readonly RateBucket[], subtaskId: string): ReturnType<RateBuckets['take']> {
+  private async takeRate(buckets: readonly RateBucket[], subtaskId: string, reserve: boolean): ReturnType<RateBuckets['take']> {
     try {
-      return await this.rates.take(buckets, subtaskId);
+      return await this.rates.take(buckets, subtaskId, reserve);
     } catch (error) {
       // Without Redis there is no shared count: as for slots, dispatch rather than stall.
       this.logger.warn(`could not take from rate limits ${buckets.map((b) => b.name).join(', ')}, dispatching anyway: ${(error as Error).message}`);
