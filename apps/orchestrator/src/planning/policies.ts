@@ -1,4 +1,4 @@
-import { isPlainObject, isRatePeriod, RATE_LIMIT_BOUNDS, type Budget, type RateLimit } from '@orchestrator/contracts';
+import { isPlainObject, isRatePeriod, type Budget, type RateLimit } from '@orchestrator/contracts';
 import { checkExpression, evaluateExpression, type ExpressionScope } from './expression.js';
 
 /**
@@ -23,12 +23,8 @@ export interface StepRateLimit extends RateLimit {
   key?: string;
 }
 
-export const POLICY_LIMITS = {
-  maxRuns: { min: 1, max: 100_000 },
-  rateLimit: RATE_LIMIT_BOUNDS,
-  /** The longest key a CEL expression may give (concurrency and rate-limit keys). */
-  keyLength: 256,
-} as const;
+/** The longest key a CEL expression may give (concurrency and rate-limit keys). */
+export const KEY_MAX_LENGTH = 256;
 
 const STRATEGIES: readonly ConcurrencyStrategy[] = ['queue', 'cancel_in_progress', 'cancel_newest'];
 
@@ -79,7 +75,7 @@ export function subtaskCount(steps: readonly { max_attempts: number; items: numb
 
 /**
  * The value of a key expression (concurrency or rate-limit key) as the key's text: a string,
- * integer or boolean, at most POLICY_LIMITS.keyLength characters. Throws with the reason.
+ * integer or boolean, at most KEY_MAX_LENGTH characters. Throws with the reason.
  */
 export function evaluateKey(source: string, context: Record<string, unknown>): string {
   const value = evaluateExpression(source, context);
@@ -88,7 +84,7 @@ export function evaluateKey(source: string, context: Record<string, unknown>): s
   }
   const key = String(value);
   if (key.length === 0) throw new Error('gave an empty string; a key must not be empty');
-  if (key.length > POLICY_LIMITS.keyLength) throw new Error(`gave ${key.length} characters; a key has at most ${POLICY_LIMITS.keyLength}`);
+  if (key.length > KEY_MAX_LENGTH) throw new Error(`gave ${key.length} characters; a key has at most ${KEY_MAX_LENGTH}`);
   return key;
 }
 
