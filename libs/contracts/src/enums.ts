@@ -1,5 +1,7 @@
 export enum TaskStatus {
   Pending = 'PENDING',
+  /** A workflow waiting for a run of its concurrency key to end (`concurrency` in its workflow file). */
+  Queued = 'QUEUED',
   Running = 'RUNNING',
   Completed = 'COMPLETED',
   Failed = 'FAILED',

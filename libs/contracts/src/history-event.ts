@@ -34,6 +34,10 @@ export enum HistoryKind {
   Failed = 'failed',
   /** The final response was sent to the requester. */
   AnswerSent = 'answer_sent',
+  /** The run waits QUEUED for a run of its concurrency key to end: `data.key`, `data.max_runs`, `data.running`. */
+  Queued = 'queued',
+  /** A QUEUED run starts: `data.key`, `data.queued_ms`. */
+  Started = 'started',
 }
 
 /** One event of a workflow's history, as stored, served and streamed. */

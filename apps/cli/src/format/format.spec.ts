@@ -58,6 +58,7 @@ const step = (key: string, fields: Partial<SubTaskView> = {}): SubTaskView => ({
   result: {},
   error: null,
   progress: null,
+  usage: null,
   ...fields,
 });
 
@@ -79,6 +80,8 @@ function task(steps: SubTaskView[], fields: Partial<TaskDetailView> = {}): TaskD
     plan: null,
     plan_history: [],
     steps,
+    usage: null,
+    budget: null,
     ...fields,
   };
 }

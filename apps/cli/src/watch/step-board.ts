@@ -118,6 +118,8 @@ export class StepBoard {
       case HistoryKind.Failed:
       case HistoryKind.Cancelled:
       case HistoryKind.AnswerSent:
+      case HistoryKind.Queued:
+      case HistoryKind.Started:
         return null;
     }
     return this.line(event, at);
@@ -188,6 +190,8 @@ export class StepBoard {
       case HistoryKind.AnswerSent:
         return null;
       case HistoryKind.Submitted:
+      case HistoryKind.Queued:
+      case HistoryKind.Started:
       case HistoryKind.RevisionRequested:
       case HistoryKind.Dispatched:
       case HistoryKind.Answered:

@@ -1,7 +1,7 @@
 // The JSON the orchestrator's HTTP API answers (GET /docs has the full description).
 
-export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+export type TaskStatus = 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 export const FINISHED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export type Priority = 'LOW' | 'NORMAL' | 'HIGH' | 'CRITICAL';
@@ -51,6 +51,20 @@ export interface StepRow {
   result: Record<string, unknown> | null;
   error: string | null;
   progress?: StepProgress | null;
+  usage?: Usage | null;
+}
+
+/** What work cost, as agents report it. */
+export interface Usage {
+  tokens?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  cost?: number;
+}
+
+export interface Budget {
+  max_tokens?: number;
+  max_cost?: number;
 }
 
 export interface PlannedStep {
@@ -82,6 +96,8 @@ export interface TaskDetail extends TaskSummary {
   plan: Plan | null;
   plan_history: { plan: Plan; failed_step: string; error: string; replaced_at: string }[];
   steps: StepRow[];
+  usage?: Usage | null;
+  budget?: Budget | null;
 }
 
 export interface HistoryEvent {
@@ -117,6 +133,11 @@ export interface AgentInfo {
   in_flight: number;
   load: number | null;
   instances: AgentInstance[];
+  rate_limit?: { limit: number; per: 'second' | 'minute' | 'hour' } | null;
+  /** Sub-tasks its rate limit takes now; null without one. */
+  rate_headroom?: number | null;
+  /** Steps waiting for a free slot on it. */
+  waiting?: number;
 }
 
 export interface WorkflowDefinition {

@@ -2,18 +2,22 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { PlannedStep } from '../planning/plan.js';
 import { AgentLoadService, loadRatio } from '../registry/agent-load.service.js';
 import { AgentRegistryService, type AgentView } from '../registry/agent-registry.service.js';
+import { agentBucket, RateBuckets, type RateBucket } from '../registry/rate-buckets.service.js';
 import { capabilityQueue, agentsQueue, DispatchQueue, type Claim, type QueueKey, type SlotOutcome } from './dispatch-queue.service.js';
 
 /**
  * `no-candidate`: nothing can do the step now (it waits up to its timeout);
- * `at-capacity`: every candidate is busy (it waits for a slot, however long).
- * Either way it waits in `queue` at `rank`. `claims`: steps of other workflows that the move of
- * a line put into slots, to dispatch once this transition commits.
+ * `at-capacity`: every candidate is busy (it waits for a slot, however long);
+ * either way it waits in `queue` at `rank`.
+ * `rate-limited`: the step's rate limit, or every candidate's, is used up (it waits until `retryAtMs`).
+ * `claims`: steps of other workflows that the move of a line put into slots, to dispatch once this
+ * transition commits.
  */
 export type Route =
   /** `reserved`: a slot was taken on the agent (it has a known capacity), to give back when the attempt ends. */
   | { kind: 'agent'; agent: string; reserved: boolean; claims: Claim[] }
-  | { kind: 'wait'; why: 'no-candidate' | 'at-capacity'; reason: string; queue: QueueKey; rank: number; claims: Claim[] };
+  | { kind: 'wait'; why: 'no-candidate' | 'at-capacity'; reason: string; queue: QueueKey; rank: number; claims: Claim[] }
+  | { kind: 'wait'; why: 'rate-limited'; reason: string; retryAtMs: number; scope: 'agent' | 'step'; claims: Claim[] };
 
 /** Who asks for an agent: the attempt's sub-task id, its deadline, and its place in a line if it must wait. */
 export interface RouteTicket {
@@ -22,6 +26,8 @@ export interface RouteTicket {
   deadlineMs: number;
   priority: number;
   fairnessKey: string;
+  /** The step's own rate limit, taken with the agent's. */
+  stepRate?: RateBucket | null;
 }
 
 /** Capacity assumed for an agent that reports none, to rank it against agents that do. */
@@ -35,7 +41,8 @@ const NOMINAL_CAPACITY = 100;
  *   reported in_flight, over its max_concurrency; ties are broken at random.
  * An agent at its capacity gets nothing more: the step waits in line (DispatchQueue), and gets
  * the next slot that frees in its turn. The agent that failed the previous attempt is left out
- * when there is another candidate.
+ * when there is another candidate. An agent whose rate limit is used up is passed over for one
+ * with room; the step's own rate limit is taken with the agent's.
  */
 @Injectable()
 export class AgentRouter {
@@ -45,6 +52,7 @@ export class AgentRouter {
     private readonly registry: AgentRegistryService,
     private readonly load: AgentLoadService,
     private readonly queue: DispatchQueue,
+    private readonly rates: RateBuckets,
   ) {}
 
   async route(step: PlannedStep, attempt: number, previousAgent: string | null, ticket: RouteTicket): Promise<Route> {
@@ -81,20 +89,59 @@ export class AgentRouter {
     }
     // A retry goes to another candidate than the one that just failed it, when there is one.
     if (previousAgent !== null && ordered.length > 1) ordered = ordered.filter((name) => name !== previousAgent);
+    // Rate limits first: a candidate whose limit (or the step's) is used up is passed over.
+    const stepRate = ticket.stepRate ?? null;
+    const allowed: { name: string; buckets: RateBucket[] }[] = [];
+    const limited = { retryAtMs: Infinity, agents: [] as string[] };
+    for (const [i, name] of ordered.entries()) {
+      const rate = byName.get(name)?.rate_limit ?? null;
+      const buckets = [...(rate ? [agentBucket(name, rate)] : []), ...(stepRate ? [stepRate] : [])];
+      // Only the last candidate keeps a turn for the step when there is no room: another may still take it now.
+      const taken = buckets.length === 0 ? ({ ok: true } as const) : await this.takeRate(buckets, ticket.member, i === ordered.length - 1 && allowed.length === 0);
+      if (taken.ok) {
+        allowed.push({ name, buckets });
+        continue;
+      }
+      const retryAtMs = Date.now() + taken.retryAfterMs;
+      if (taken.bucket === stepRate) {
+        await this.refund(allowed.flatMap((a) => a.buckets));
+        return { kind: 'wait', why: 'rate-limited', scope: 'step', retryAtMs, claims: [], reason: `the step's rate limit (${stepRate.limit} per ${stepRate.windowMs} ms) is used up` };
+      }
+      limited.retryAtMs = Math.min(limited.retryAtMs, retryAtMs);
+      limited.agents.push(name);
+    }
+    if (allowed.length === 0) {
+      const { agents, retryAtMs } = limited;
+      return { kind: 'wait', why: 'rate-limited', scope: 'agent', retryAtMs, claims: [], reason: `the rate limit of ${agents.length === 1 ? `agent ${agents[0] ?? ''} is` : `agents ${agents.join(', ')} are`} used up` };
+    }
+    const candidates = allowed.map((a) => a.name);
+    // Turns taken on the limits of candidates that do not get the step go back.
+    const refundBut = (chosen: string | null): Promise<void> => this.refund(allowed.filter((a) => a.name !== chosen).flatMap((a) => a.buckets));
     // An agent without a known capacity has no limit to keep: no slot to take, no line to wait in.
-    const unbounded = ordered.findIndex((name) => (byName.get(name)?.capacity ?? null) === null);
-    if (unbounded === 0) return { kind: 'agent', agent: ordered[0], reserved: false, claims: [] };
-    const bounded = (unbounded < 0 ? ordered : ordered.slice(0, unbounded)).map((name) => ({ name, capacity: byName.get(name)?.capacity ?? 0 }));
+    const unbounded = candidates.findIndex((name) => (byName.get(name)?.capacity ?? null) === null);
+    if (unbounded === 0) {
+      await refundBut(candidates[0] ?? null);
+      return { kind: 'agent', agent: candidates[0], reserved: false, claims: [] };
+    }
+    const bounded = (unbounded < 0 ? candidates : candidates.slice(0, unbounded)).map((name) => ({ name, capacity: byName.get(name)?.capacity ?? 0 }));
     let outcome: SlotOutcome;
     try {
       outcome = await this.queue.reserveOrWait({ ...ticket, queue: line, mayWait: unbounded < 0 }, bounded);
     } catch (error) {
       // Without Redis there is no shared count: dispatch rather than stall every workflow.
-      this.logger.warn(`could not take a slot on ${ordered[0] ?? '?'}, dispatching anyway: ${(error as Error).message}`);
-      return { kind: 'agent', agent: ordered[0], reserved: false, claims: [] };
+      this.logger.warn(`could not take a slot on ${candidates[0] ?? '?'}, dispatching anyway: ${(error as Error).message}`);
+      return { kind: 'agent', agent: candidates[0], reserved: false, claims: [] };
     }
-    if (outcome.kind === 'slot') return { kind: 'agent', agent: outcome.agent, reserved: true, claims: outcome.claims };
-    if (unbounded > 0) return { kind: 'agent', agent: ordered[unbounded], reserved: false, claims: outcome.claims };
+    if (outcome.kind === 'slot') {
+      await refundBut(outcome.agent);
+      return { kind: 'agent', agent: outcome.agent, reserved: true, claims: outcome.claims };
+    }
+    if (unbounded > 0) {
+      await refundBut(candidates[unbounded] ?? null);
+      return { kind: 'agent', agent: candidates[unbounded], reserved: false, claims: outcome.claims };
+    }
+    // Waiting in line: its turn on the limits is taken again when a slot comes.
+    await refundBut(null);
     return {
       kind: 'wait',
       why: 'at-capacity',
@@ -145,5 +192,19 @@ export class AgentRouter {
   /** NATS said nobody listens for this agent: its instances are gone until they announce themselves again. */
   forget(agent: string): Promise<void> {
     return this.registry.forget(agent);
+  }
+
+  private async takeRate(buckets: readonly RateBucket[], subtaskId: string, reserve: boolean): ReturnType<RateBuckets['take']> {
+    try {
+      return await this.rates.take(buckets, subtaskId, reserve);
+    } catch (error) {
+      // Without Redis there is no shared count: as for slots, dispatch rather than stall.
+      this.logger.warn(`could not take from rate limits ${buckets.map((b) => b.name).join(', ')}, dispatching anyway: ${(error as Error).message}`);
+      return { ok: true };
+    }
+  }
+
+  private async refund(buckets: readonly RateBucket[]): Promise<void> {
+    if (buckets.length > 0) await this.rates.refund(buckets).catch(() => undefined);
   }
 }

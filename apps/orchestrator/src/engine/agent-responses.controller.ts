@@ -29,7 +29,8 @@ const MAX_ERROR_CHARS = 10_000;
  * the reply subject of that very sub-task, or from the agent it was sent to (checked against the
  * attempt by the engine). What the platform cannot store or forward is refused here, where it
  * arrives: an answer over the size limit, or whose result holds a NUL character, an unpaired
- * surrogate or nesting past MAX_JSON_DEPTH, counts as a failed attempt (`answer rejected: …`),
+ * surrogate or nesting past MAX_JSON_DEPTH, or whose `usage` is not one (a negative or non-number
+ * count), counts as a failed attempt (`answer rejected: …`),
  * retried like any other. Answers wait in a bounded inbox: one that finds it full is dropped and
  * counted, and its attempt is retried after its timeout, as if it had been lost on the way.
  */
@@ -91,9 +92,8 @@ export class AgentResponsesController {
     }
     const problem = oversized
       ? `the answer is ${message.bytes} bytes; at most ${this.config.MAX_MESSAGE_BYTES} are taken`
-      : parsed.value.status === TaskStatus.Completed
-        ? jsonValueProblem(parsed.value.result, 'result', this.config.MAX_JSON_DEPTH)
-        : null;
+      : ((isTerminalStatus(parsed.value.status) ? parsed.usageError : undefined) ??
+        (parsed.value.status === TaskStatus.Completed ? jsonValueProblem(parsed.value.result, 'result', this.config.MAX_JSON_DEPTH) : null));
     const response: TaskResponse = problem
       ? failedResponse(parsed.value.task_id, `answer rejected: ${problem}`)
       : { ...parsed.value, error: parsed.value.error === null ? null : storableText(parsed.value.error.slice(0, MAX_ERROR_CHARS)) };

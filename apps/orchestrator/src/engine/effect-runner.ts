@@ -11,6 +11,7 @@ import { MessagePublisher } from '../transport/message-publisher.js';
 import type { Effect } from './effects.js';
 import { EngineStats } from './engine-stats.js';
 import { HistoryPublisher } from './history-publisher.js';
+import { RunSignal } from './concurrency/run-signal.js';
 import { RevisionSignal } from './revision-signal.js';
 import { ClaimSignal } from './claim-signal.js';
 
@@ -35,6 +36,7 @@ export class EffectRunner {
     private readonly claims: ClaimSignal,
     private readonly revision: RevisionSignal,
     private readonly history: HistoryPublisher,
+    private readonly runs: RunSignal,
   ) {}
 
   async run(effects: readonly Effect[]): Promise<void> {
@@ -106,6 +108,12 @@ export class EffectRunner {
         return;
       case 'history':
         this.history.publish(effect.batch);
+        return;
+      case 'admit':
+        this.runs.admit(effect.rootIds);
+        return;
+      case 'supersede':
+        this.runs.supersede(effect.rootIds, effect.reason);
         return;
       case 'finish':
         this.stats.workflowsFinished += 1;

@@ -34,4 +34,8 @@ export type Effect =
   | { kind: 'revise'; rootId: string }
   | { kind: 'progress'; taskId: string; stepKey: string; status: string; done: number; total: number }
   /** The workflow's history rows this commit added, for the stream clients of every replica. */
-  | { kind: 'history'; batch: HistoryBatch };
+  | { kind: 'history'; batch: HistoryBatch }
+  /** QUEUED runs of a concurrency key marked for a look: start them if their key has room. */
+  | { kind: 'admit'; rootIds: string[] }
+  /** Runs superseded by a newer one of their concurrency key (`cancel_in_progress`): cancel them. */
+  | { kind: 'supersede'; rootIds: string[]; reason: string };

@@ -31,6 +31,12 @@ import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
 import { WorkflowCaches } from './workflow-reads.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
+import { QueuedRuns } from './concurrency/queued-runs.service.js';
+import { RunAdmission } from './concurrency/run-admission.js';
+import { RunSignal } from './concurrency/run-signal.js';
+import { RunSlots } from './concurrency/run-slots.js';
+import { AdmitTransition } from './transitions/admit.transition.js';
+import { UsageLedger } from './usage-ledger.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, RegistryModule, AggregationModule],
@@ -61,6 +67,12 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    RunSignal,
+    RunSlots,
+    RunAdmission,
+    AdmitTransition,
+    QueuedRuns,
+    UsageLedger,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -5,6 +5,7 @@ import { DispatchQueue } from '../delegation/dispatch-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
 import { AgentRoomSignal } from '../registry/agent-room-signal.js';
+import { QueuedRuns } from './concurrency/queued-runs.service.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 /** How long a committed final response may stay unsent before the sweeper sends it. */
@@ -37,6 +38,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly queue: DispatchQueue,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly queuedRuns: QueuedRuns,
     room: AgentRoomSignal,
   ) {
     // An agent that joins (or raises its capacity) takes waiting steps at once, not at the next pass.
@@ -61,6 +63,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     if (due.length > 0) await this.engine.sweep(due);
     await this.moveLines();
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
+    await this.queuedRuns.sweep(BATCH);
     await this.retain();
     return due.length >= BATCH;
   }

@@ -148,6 +148,7 @@ export class TransitionRunner {
     await Promise.all(
       roots.map(async (root) => workflows.set(root.id, new Workflow(root, await reads.plan(root.id, root.plan_revision), rowsOf.get(root.id) ?? [], now, reads))),
     );
+    reads.gate.join([...workflows.values(), ...created.values()]);
     const rootOfRow = new Map(rows.map((row) => [row.id, row.root_id]));
 
     const groups = new Map<Workflow, QueuedJob[]>();

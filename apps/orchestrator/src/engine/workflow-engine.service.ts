@@ -112,7 +112,8 @@ export class WorkflowEngine {
       if (existing) return { created: false, root: existing };
     }
     const plan = await this.planning.plan(request, depth);
-    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint, fairnessKey: fairnessKeyOf(plan, request) ?? start.fairnessKey ?? null };
+    const concurrencyKey = this.planning.concurrencyKey(plan, request);
+    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint, concurrencyKey, fairnessKey: fairnessKeyOf(plan, request) ?? start.fairnessKey ?? null };
     const started = await this.queue.apply({
       target: { kind: 'new', workflow },
       apply: async (wf) => {

@@ -5,6 +5,7 @@ import { itemIndex } from '../persistence/step-keys.js';
 import type { TaskRow } from '../persistence/task-rows.js';
 import type { WorkflowTransaction } from '../persistence/workflow-transaction.js';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
+import { KeyGate } from './concurrency/key-gate.js';
 import type { WorkflowReads } from './workflow.js';
 
 type Json = Record<string, unknown>;
@@ -56,11 +57,13 @@ export class BatchReads implements WorkflowReads {
   private readonly planLoader: DataLoader<string, Plan>;
   private readonly itemLoader: DataLoader<string, TaskRow>;
   private readonly itemResultsLoader: DataLoader<string, unknown[]>;
+  readonly gate: KeyGate;
 
   constructor(
     private readonly tx: WorkflowTransaction,
     private readonly caches: WorkflowCaches,
   ) {
+    this.gate = new KeyGate(tx);
     this.payloadLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.payloads(ids)).map((r) => [r.id, r.payload])), 'row'));
     this.resultLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.results(ids)).map((r) => [r.id, r.result])), 'row'));
     this.planLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.plans(ids)).map((r) => [r.id, r.plan])), 'workflow'));

@@ -5,6 +5,7 @@ import type { ReplacedPlan, Plan, PlannedStep } from '../planning/plan.js';
 import type { TemplateContext } from '../planning/template.js';
 import type { StepProgress } from '../persistence/task.entity.js';
 import type { StopScope } from '../persistence/workflow-transaction.js';
+import type { KeyGate } from './concurrency/key-gate.js';
 import type { Effect } from './effects.js';
 
 /** What a transition may read beyond the rows it was given: loaded when first asked for, many workflows' asks in one query. */
@@ -17,6 +18,8 @@ export interface WorkflowReads {
   /** The results of every item of a `for_each` step, in list order. */
   itemResults(parentId: string): Promise<unknown[]>;
   planHistory(rootId: string): Promise<ReplacedPlan[]>;
+  /** The concurrency keys of the batch, locked and counted where a run starts or ends. */
+  readonly gate: KeyGate;
 }
 
 /** A slot taken on an agent by this transition: given back if the transition does not commit. */

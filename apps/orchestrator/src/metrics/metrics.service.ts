@@ -56,6 +56,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitWaits = new Counter({
+    name: 'orchestrator_rate_limit_waits_total',
+    help: 'Times a step waited because a rate limit was used up, by scope (agent: every candidate agent\'s; step: the step\'s own)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
+  readonly agentUsage = new Counter({
+    name: 'orchestrator_agent_usage_total',
+    help: 'What agents reported their sub-tasks cost, by agent and kind (tokens, input_tokens, output_tokens, cost)',
+    labelNames: ['agent', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requesterUsage = new Counter({
+    name: 'orchestrator_requester_usage_total',
+    help: 'What workflows requested from outside cost (their child workflows included), by requester and kind; past USAGE_METRIC_REQUESTERS_MAX requesters, "other"',
+    labelNames: ['requester', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly errors = new Counter({
     name: 'orchestrator_errors_total',
     help: 'Errors talking to a dependency, by dependency (database, nats, redis)',

@@ -22,7 +22,7 @@ function registeredMetrics(): Set<string> {
   const metrics = new MetricsService();
   const none = {} as never;
   new EngineGauges(metrics, none).onModuleInit();
-  new AgentGauges(metrics, none, none).onModuleInit();
+  new AgentGauges(metrics, none, none, none).onModuleInit();
   new ReadinessService(none, none, none, none, none, none, metrics).onModuleInit();
   new SubmitTaskUseCase(none, none, new AppConfig(), metrics);
   const names = new Set<string>();

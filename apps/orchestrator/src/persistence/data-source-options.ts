@@ -8,6 +8,7 @@ import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.
 import { ListingAndRetention1764000000004 } from './migrations/1764000000004-listing-and-retention.js';
 import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
 import { DispatchQueue1764000000015 } from './migrations/1764000000015-dispatch-queue.js';
+import { RunPolicies1764000000020 } from './migrations/1764000000020-run-policies.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -23,6 +24,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       ListingAndRetention1764000000004,
       TaskEvents1764000000005,
       DispatchQueue1764000000015,
+      RunPolicies1764000000020,
     ],
     migrationsRun: false,
     synchronize: false,

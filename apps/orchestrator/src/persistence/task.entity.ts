@@ -1,4 +1,4 @@
-import { TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { TaskPriority, TaskStatus, type Budget, type Usage } from '@orchestrator/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
@@ -22,6 +22,11 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_roots_type_idx', ['task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_finished_idx', ['completed_at'], { where: 'parent_id IS NULL AND completed_at IS NOT NULL' })
+@Index('tasks_concurrency_running_idx', ['concurrency_key'], { where: `parent_id IS NULL AND status = 'RUNNING' AND concurrency_key IS NOT NULL` })
+@Index('tasks_concurrency_queued_idx', ['concurrency_key', 'created_at'], { where: `parent_id IS NULL AND status = 'QUEUED'` })
+@Index('tasks_queued_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_waiting_on_idx', ['waiting_on'], { where: `status = 'PENDING' AND waiting_on IS NOT NULL` })
+@Index('tasks_queued_deadline_idx', ['deadline_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL` })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -143,6 +148,18 @@ export class TaskEntity {
   /** Sub-tasks: the latest progress its agent reported for the current attempt (`agent.<name>.progress`). */
   @Column('jsonb', { nullable: true })
   progress!: StepProgress | null;
+
+  /** Root rows: the key its workflow's `concurrency` gave it (`<task_type>/<key>`); at most `max_runs` roots of one key are RUNNING. */
+  @Column('text', { nullable: true })
+  concurrency_key!: string | null;
+
+  /** What its agents reported it cost, over all its attempts; a root's: its whole workflow's (child workflows included). */
+  @Column('jsonb', { nullable: true })
+  usage!: Usage | null;
+
+  /** Root rows: what the workflow may spend (its file's budget, lowered by the request's). */
+  @Column('jsonb', { nullable: true })
+  budget!: Budget | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

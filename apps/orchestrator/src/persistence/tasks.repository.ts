@@ -207,6 +207,36 @@ export class TasksRepository {
       }));
   }
 
+  /**
+   * QUEUED roots due for a look: marked when a run of their key ended (past `now`), or past their
+   * deadline; the keys in turn (the first of each key, then the second of each...), at most `limit`.
+   */
+  async findQueuedDue(now: Date, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM (
+         SELECT id, concurrency_key, min(due) AS due FROM (
+           (SELECT id, concurrency_key, next_attempt_at AS due FROM tasks
+             WHERE parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2)
+           UNION ALL
+           (SELECT id, concurrency_key, deadline_at AS due FROM tasks
+             WHERE parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL AND deadline_at <= $1
+             ORDER BY deadline_at LIMIT $2)) AS found
+          GROUP BY id, concurrency_key) AS due
+        ORDER BY row_number() OVER (PARTITION BY concurrency_key ORDER BY due), due LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Steps waiting in line for a slot, per line (`a:<agents>` or `c:<capability>`), from `tasks_waiting_on_idx` alone. */
+  async countWaiting(): Promise<Map<string, number>> {
+    const rows: { waiting_on: string; n: number }[] = await this.dataSource.query(
+      `SELECT waiting_on, count(*)::int AS n FROM tasks WHERE status = 'PENDING' AND waiting_on IS NOT NULL GROUP BY waiting_on`,
+    );
+    return new Map(rows.map((row) => [row.waiting_on, row.n]));
+  }
+
   /** Marks final responses sent, each with its `answer_sent` event; returns the events. */
   async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
     if (rootIds.length === 0) return [];

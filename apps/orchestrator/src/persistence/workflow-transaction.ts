@@ -17,13 +17,13 @@ function rowColumns(alias = ''): string {
   return [
     'id', 'parent_id', 'root_id', 'task_type', 'agent_name', 'status', 'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at',
     'error', 'started_at', 'completed_at', 'updated_at', 'item_count', 'items_started', 'items_done', 'waiting_on',
-    'queue_rank',
+    'queue_rank', 'usage',
   ].map((column) => `${t}${column}`).concat(`COALESCE(${t}step_key, '') AS step_key`).join(', ');
 }
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  plan_revision, response_sent_at, fairness_key`;
+  plan_revision, response_sent_at, fairness_key, concurrency_key, budget`;
 
 /** Columns of an insert, with their types for unnest. */
 const INSERT_COLUMNS = [
@@ -32,14 +32,15 @@ const INSERT_COLUMNS = [
   ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'], ['payload', 'jsonb'], ['result', 'jsonb'], ['error', 'text'],
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
-  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['queue_rank', 'float8'], ['fairness_key', 'text'],
+  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['queue_rank', 'float8'], ['fairness_key', 'text'], ['concurrency_key', 'text'],
+  ['usage', 'jsonb'], ['budget', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 const UPDATE_COLUMNS = [
   ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['max_attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
-  ['items_done', 'int'], ['waiting_on', 'text'], ['queue_rank', 'float8'], ['payload', 'jsonb'], ['result', 'jsonb'],
+  ['items_done', 'int'], ['waiting_on', 'text'], ['queue_rank', 'float8'], ['payload', 'jsonb'], ['result', 'jsonb'], ['usage', 'jsonb'],
 ] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];
 
 const KEEP_STORED = new Set<string>(['payload', 'result']);
@@ -438,4 +439,62 @@ export class WorkflowTransaction {
     if (rootIds.length === 0) return [];
     return this.rows('mark_responses_sent', MARK_RESPONSES_SENT_SQL, [rootIds]);
   }
+
+  /**
+   * Takes the locks of concurrency keys (their hashes, see keyLockId), in increasing order, held
+   * until the transaction ends: waiting for them, or (`wait` false) only if they are all free
+   * (false when one is not).
+   */
+  async lockKeys(locks: readonly number[], wait: boolean): Promise<boolean> {
+    const take = wait ? 'pg_advisory_xact_lock' : 'pg_try_advisory_xact_lock';
+    const [row] = await this.rows<{ locked: boolean }>(
+      wait ? 'lock_keys' : 'try_lock_keys',
+      // The waiting form returns void, which reads as an empty text.
+      `SELECT bool_and(${take}(${KEY_LOCK_CLASS}, id)${wait ? `::text = ''` : ''}) AS locked FROM (SELECT DISTINCT unnest($1::int[]) AS id ORDER BY 1) AS s`,
+      [locks],
+    );
+    return row?.locked === true;
+  }
+
+  /** Runs of a concurrency key that are RUNNING, leaving out `except` (counted from memory). */
+  async countRunning(key: string, except: readonly string[]): Promise<number> {
+    const [row] = await this.rows<{ n: number }>(
+      'count_running_of_key',
+      `SELECT count(*)::int AS n FROM tasks WHERE parent_id IS NULL AND status = 'RUNNING' AND concurrency_key = $1 AND id <> ALL($2::uuid[])`,
+      [key, except],
+    );
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Marks the `limit` oldest QUEUED runs of a key, leaving out `except` and runs another
+   * transaction holds, due for a look at `at`; returns their ids.
+   */
+  async markQueued(key: string, limit: number, except: readonly string[], at: Date): Promise<string[]> {
+    const rows = await this.rows<{ id: string }>(
+      'mark_queued_of_key',
+      `UPDATE tasks SET next_attempt_at = $4 WHERE id IN (
+         SELECT id FROM tasks WHERE parent_id IS NULL AND status = 'QUEUED' AND concurrency_key = $1 AND id <> ALL($3::uuid[])
+          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [key, limit, except, at],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The unfinished runs of a key (RUNNING or QUEUED), newest first, leaving out `except`. */
+  async unfinishedRuns(key: string, except: readonly string[], limit: number): Promise<{ id: string }[]> {
+    return this.rows(
+      'unfinished_runs_of_key',
+      `SELECT id FROM tasks WHERE parent_id IS NULL AND status IN ('RUNNING', 'QUEUED') AND concurrency_key = $1 AND id <> ALL($2::uuid[])
+        ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [key, except, limit],
+    );
+  }
 }
+
+/**
+ * Concurrency keys are locked with the two-number form of advisory locks, whose space is apart
+ * from the one-number locks of workflows: this number, and the key's hash.
+ */
+const KEY_LOCK_CLASS = 1_668_247_139;

@@ -154,7 +154,7 @@ describe('parseWorkflowDefinition', () => {
     );
     expect(result.definition).toBeUndefined();
     expect(result.problems).toEqual([
-      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan, plan)',
+      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan, concurrency, budget, plan)',
       'workflows/flow.yaml: version: must be an integer from 1 to 9007199254740991',
       'workflows/flow.yaml: steps[0] (a): agent "a.>" is not an agent name (must match ^[a-z0-9][a-z0-9_-]{0,63}$)',
       'workflows/flow.yaml: steps[1] (b).timeout_ms: must be an integer from 100 to 86400000',

@@ -1,6 +1,7 @@
-import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN, type Budget } from '@orchestrator/contracts';
 import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
 import { walkGraph } from './graph.js';
+import { checkConcurrencyKey, readBudget, readConcurrency, readRateLimit, type ConcurrencyPolicy, type StepRateLimit } from './policies.js';
 import { isReference } from './template.js';
 import { schemaProblems } from './workflow-schema.js';
 
@@ -39,6 +40,8 @@ export interface StepDefinition {
   /** A CEL expression giving a list: one sub-task per item, `concurrency` of them at a time. */
   for_each?: string;
   concurrency?: number;
+  /** At most `limit` sub-tasks of this step per `per`, across replicas (one bucket per value of `key`). */
+  rate_limit?: StepRateLimit;
 }
 
 export interface ReplanPolicy {
@@ -56,6 +59,10 @@ export interface WorkflowDefinition {
   output?: unknown;
   /** When a step fails for good, ask the planner agent for a revised plan of the remaining work, at most this many times. */
   replan?: ReplanPolicy;
+  /** At most `max_runs` runs per key at once; the others wait QUEUED, or are cancelled (`strategy`). */
+  concurrency?: ConcurrencyPolicy;
+  /** What one run may spend (usage its agents report); past it the run fails. */
+  budget?: Budget;
   /**
    * Whose turn this workflow's steps take when agents are busy: a CEL expression over the request
    * (`request.payload.customer`, say). Without it, the request's requester_id.
@@ -170,6 +177,8 @@ function readStep(value: unknown, index: number): ParsedStep | undefined {
   }
   const concurrency = whole(value['concurrency']);
   if (concurrency !== undefined && step.for_each !== undefined) step.concurrency = concurrency;
+  const rateLimit = readRateLimit(value['rate_limit']);
+  if (rateLimit) step.rate_limit = rateLimit;
   return { step, label: `steps[${index}] (${id})` };
 }
 
@@ -349,6 +358,7 @@ export function parseWorkflowDefinition(
       const scope = { stepIds: known, canRead: (id: string) => done.has(id) || mine.has(id), optional, perItem: false };
       if (step.when !== undefined) for (const problem of checkExpression(step.when, scope, 'bool')) problems.add(`${label}.when`, problem);
       if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
+      if (step.rate_limit?.key !== undefined) for (const problem of checkExpression(step.rate_limit.key, scope)) problems.add(`${label}.rate_limit.key`, problem);
       checkTemplate(problems, `${label}.input`, step.input, { ...scope, perItem: step.for_each !== undefined });
     }
     if (isPlainObject(raw['fairness'])) {
@@ -362,6 +372,9 @@ export function parseWorkflowDefinition(
     }
   }
 
+  const concurrency = readConcurrency(raw['concurrency']);
+  if (concurrency && concurrency.key !== null) for (const problem of checkConcurrencyKey(concurrency.key)) problems.add('concurrency.key', problem);
+
   if (problems.list.length > 0) return { problems: problems.list };
   // The schema has passed: every field below is there and of its type where it is required.
   const definition: WorkflowDefinition = { task_type: taskType as string, version: raw['version'] as number, payload: readPayload(raw['payload']), defaults, steps, source };
@@ -373,6 +386,9 @@ export function parseWorkflowDefinition(
   const maxRevisions = isPlainObject(raw['replan']) ? whole(raw['replan']['max_revisions']) : undefined;
   if (maxRevisions !== undefined) definition.replan = { max_revisions: maxRevisions };
   if (isPlainObject(raw['fairness']) && typeof raw['fairness']['key'] === 'string') definition.fairness = { key: raw['fairness']['key'] };
+  if (concurrency) definition.concurrency = concurrency;
+  const budget = readBudget(raw['budget']);
+  if (budget) definition.budget = budget;
   if (dynamic) definition.dynamic = true;
   return { definition, problems: [] };
 }

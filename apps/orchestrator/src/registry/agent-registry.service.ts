@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AgentAnnouncement, AgentLoad, AgentStatusView } from '@orchestrator/contracts';
+import { RATE_PERIODS_MS, type AgentAnnouncement, type AgentLoad, type AgentStatusView, type RateLimit } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
+import { AppConfig, parseAgentRates, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
 import { AgentRoomSignal } from './agent-room-signal.js';
 
 const INSTANCES_SET = 'orchestrator:agents:instances';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
 
 /** An agent as the registry knows it: the contract's view without the router's load, which GET /agents adds. */
-export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load'>;
+export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load' | 'rate_headroom' | 'waiting'>;
 
 /** Where agents come from besides heartbeats (Consul's catalog, for one). */
 export abstract class AgentSource {
@@ -55,7 +55,14 @@ interface StoredInstance {
   agent_type: string;
   capabilities: string[];
   load: AgentLoad | null;
+  rate_limit?: RateLimit | null;
   last_seen_ms: number;
+}
+
+/** The stricter of two rate limits: the one that allows fewer sub-tasks per millisecond. */
+function stricter(a: RateLimit | null, b: RateLimit | null): RateLimit | null {
+  if (!a || !b) return a ?? b;
+  return a.limit / RATE_PERIODS_MS[a.per] <= b.limit / RATE_PERIODS_MS[b.per] ? a : b;
 }
 
 /**
@@ -67,6 +74,7 @@ interface StoredInstance {
 @Injectable()
 export class AgentRegistryService {
   private staticAgents: { source: string; agents: StaticAgent[] } = { source: '', agents: [] };
+  private configuredRates: Map<string, RateLimit> | undefined;
   private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
   private readonly sources: AgentSource[] = [];
   /**
@@ -89,6 +97,15 @@ export class AgentRegistryService {
       this.staticAgents = { source, agents: typeof parsed === 'string' ? [] : parsed };
     }
     return this.staticAgents.agents;
+  }
+
+  /** AGENT_RATE_LIMITS, by agent: over what agents announce. */
+  private rates(): Map<string, RateLimit> {
+    if (!this.configuredRates) {
+      const parsed = parseAgentRates(this.config.AGENT_RATE_LIMITS ?? '');
+      this.configuredRates = typeof parsed === 'string' ? new Map() : parsed;
+    }
+    return this.configuredRates;
   }
 
   /** Adds agents from elsewhere (e.g. Consul) to every listing. */
@@ -115,6 +132,7 @@ export class AgentRegistryService {
       agent_type: announcement.agent_type,
       capabilities: announcement.capabilities,
       load: announcement.load ?? null,
+      rate_limit: announcement.rate_limit ?? null,
       last_seen_ms: now,
     };
     const value = JSON.stringify(stored);
@@ -173,6 +191,7 @@ export class AgentRegistryService {
         capacity: agent.max_concurrency,
         reported_in_flight: 0,
         instances: [],
+        rate_limit: null,
       });
     }
     for (const value of values) {
@@ -185,6 +204,7 @@ export class AgentRegistryService {
         capacity: null,
         reported_in_flight: 0,
         instances: [],
+        rate_limit: null,
       };
       if (!agent.static && stored.load) {
         agent.capacity = (agent.capacity ?? 0) + stored.load.max_concurrency;
@@ -198,8 +218,11 @@ export class AgentRegistryService {
         last_seen: new Date(stored.last_seen_ms).toISOString(),
       });
       agent.capabilities = [...new Set([...agent.capabilities, ...stored.capabilities])].sort();
+      agent.rate_limit = stricter(agent.rate_limit, stored.rate_limit ?? null);
       byName.set(stored.name, agent);
     }
+    const rates = this.rates();
+    for (const agent of byName.values()) agent.rate_limit = rates.get(agent.name) ?? agent.rate_limit;
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 }

@@ -34,11 +34,13 @@ from .limiter import ConcurrencyLimiter, JobDropped
 from .models import (
     AgentAnnouncement,
     AgentLoad,
+    Budget,
     ProgressReport,
     TaskPriority,
     TaskRequest,
     TaskResponse,
     TaskStatus,
+    Usage,
     validation_error_text,
 )
 from .names import (
@@ -49,7 +51,7 @@ from .names import (
     agent_response_subject,
     agent_task_subject,
 )
-from .runner import AgentStats, Answer, Handler, TaskRunner
+from .runner import AgentStats, Answer, Handler, TaskRunner, WithUsage
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -75,6 +77,9 @@ __all__ = [
     "TaskResponse",
     "TaskRunner",
     "TaskStatus",
+    "Usage",
+    "Budget",
+    "WithUsage",
     "agent_cancel_subject",
     "agent_progress_subject",
     "agent_response_subject",

@@ -6,6 +6,8 @@ import { subtaskWireId } from '../../persistence/step-keys.js';
 import type { RootRow, TaskRow } from '../../persistence/task-rows.js';
 import { childTraceparent } from '../../tracing/trace-context.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
+import { budgetLeft } from '../usage-ledger.js';
+import { stepRateBucket } from './step-rate-limit.js';
 import type { Workflow } from '../workflow.js';
 
 export type DispatchOutcome = { kind: 'sent' } | { kind: 'waiting' } | { kind: 'refused'; error: string };
@@ -37,6 +39,9 @@ export class StepDispatcher {
       requester_id: ORCHESTRATOR_AGENT_NAME,
       created_at: wf.now.getTime() / 1000,
     };
+    // A child workflow may spend what its parent has left.
+    const budget = planned.workflow === undefined ? undefined : budgetLeft(wf.root);
+    if (budget) request.budget = budget;
     const data = encodeJson(request);
     const limit = this.publisher.maxBody;
     if (data.length > limit) {
@@ -44,6 +49,12 @@ export class StepDispatcher {
     }
     const deadline = new Date(wf.now.getTime() + planned.timeout_ms);
     const previous = row.attempts > 0 ? row.agent_name : null;
+    let stepRate: Awaited<ReturnType<typeof stepRateBucket>>;
+    try {
+      stepRate = await stepRateBucket(wf, planned);
+    } catch (error) {
+      return { kind: 'refused', error: `rate_limit.key: ${(error as Error).message}` };
+    }
     const route = await this.router.route(planned, attempt, previous, {
       member: subtaskId,
       rootId: wf.root.id,
@@ -51,9 +62,17 @@ export class StepDispatcher {
       // Lines serve the lowest rank first: CRITICAL is 0.
       priority: PRIORITY_RANK[TaskPriority.Critical] - PRIORITY_RANK[wf.root.priority],
       fairnessKey: fairnessKeyOf(wf.root),
+      stepRate,
     });
     // Steps of other workflows the move of a line put into slots: dispatched once this commits.
     if (route.claims.length > 0) wf.effects.push({ kind: 'claimed', claims: route.claims });
+    if (route.kind === 'wait' && route.why === 'rate-limited') {
+      // Waiting is not an attempt: the row comes due when a limit has room (time is data: the sweeper takes it then).
+      if (row.waiting_on !== null) wf.effects.push({ kind: 'unqueue', queue: row.waiting_on, member: subtaskId });
+      wf.patch(row, { next_attempt_at: new Date(Math.max(route.retryAtMs, wf.now.getTime())), deadline_at: null, waiting_on: null, queue_rank: null });
+      this.metrics.rateLimitWaits.inc({ scope: route.scope });
+      return { kind: 'waiting' };
+    }
     if (route.kind === 'wait') {
       // Waiting is not an attempt. For a slot on a busy agent it lasts as long as it takes (the
       // workflow's deadline bounds it): the step waits in its line, not due, and the slot that

@@ -8,6 +8,9 @@ import type { Plan, PlannedStep, ReplacedPlan } from '../../planning/plan.js';
 import type { PlanningService } from '../../planning/planning.service.js';
 import type { MessagePublisher } from '../../transport/message-publisher.js';
 import type { Dispatch } from '../effects.js';
+import type { KeyGate } from '../concurrency/key-gate.js';
+import { RunAdmission } from '../concurrency/run-admission.js';
+import { RunSlots } from '../concurrency/run-slots.js';
 import { SubmitTransition } from '../transitions/submit.transition.js';
 import { Workflow, type WorkflowReads } from '../workflow.js';
 import { ForEachSteps } from './for-each-steps.js';
@@ -67,9 +70,10 @@ class Harness {
       { hasPlanner: () => false } as unknown as PlanningService,
       publisher,
       metrics,
+      new RunSlots(),
     );
     const request = { task_id: 'fan-1', task_type: 'fan', payload: {}, priority: TaskPriority.Normal };
-    this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null }, new Date()), new Date());
+    this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null }, new Date()), new Date());
   }
 
   private reads(): WorkflowReads {
@@ -92,6 +96,7 @@ class Harness {
         return Promise.resolve(items.sort((x, y) => itemIndex(x.step_key) - itemIndex(y.step_key)).map((r) => r.result ?? null));
       },
       planHistory: () => Promise.resolve([] as ReplacedPlan[]),
+      gate: {} as KeyGate,
     };
   }
 
@@ -127,7 +132,7 @@ class Harness {
 describe('StepTransitions with a for_each step', () => {
   it('sends items ten at a time, reads only the items it starts, and completes reading their results once', async () => {
     const h = new Harness();
-    await h.transition([], (wf, steps) => new SubmitTransition(steps).apply(wf));
+    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps)).apply(wf));
     expect(h.sent.map((d) => d.stepKey).sort()).toEqual(['a', 'b']);
     const [a] = h.take((key) => key === 'a');
     const list = Array.from({ length: 1_000 }, (_, i) => i);
@@ -164,7 +169,7 @@ describe('StepTransitions with a for_each step', () => {
 
   it('fails the step when an item fails for good, and stops the other items', async () => {
     const h = new Harness();
-    await h.transition([], (wf, steps) => new SubmitTransition(steps).apply(wf));
+    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps)).apply(wf));
     const [a] = h.take((key) => key === 'a');
     await h.answer(a, { list: [1, 2, 3] });
     const items = h.take((key) => key.startsWith('c['));

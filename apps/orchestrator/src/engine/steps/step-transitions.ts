@@ -10,8 +10,10 @@ import { retryDelayMs } from '../backoff.js';
 import { attemptsText, decide } from '../decide.js';
 import type { Workflow } from '../workflow.js';
 import { finalResult, partialResult, progressOf, templateContext } from '../workflow-view.js';
+import { RunSlots } from '../concurrency/run-slots.js';
 import { ForEachSteps } from './for-each-steps.js';
 import { StepDispatcher } from './step-dispatcher.js';
+import { subtasksOverBound } from './subtask-bound.js';
 
 /** Why an attempt ended without an answer that counts. */
 export type AttemptEnd = 'answered' | 'timed-out';
@@ -31,11 +33,13 @@ export class StepTransitions {
     private readonly planning: PlanningService,
     private readonly publisher: MessagePublisher,
     private readonly metrics: MetricsService,
+    private readonly slots: RunSlots,
   ) {}
 
   /** Starts the steps that became ready, or ends the workflow when nothing is left to do. */
   async advance(wf: Workflow): Promise<void> {
-    if (wf.finished || wf.awaitingRevision) return;
+    // A QUEUED run waits for its concurrency key: nothing of it moves until it starts.
+    if (wf.finished || wf.awaitingRevision || wf.root.status === TaskStatus.Queued) return;
     for (;;) {
       for (const step of wf.steps.values()) {
         if (step.item_count !== null && step.status === TaskStatus.Running) await this.advanceItems(wf, step);
@@ -56,7 +60,10 @@ export class StepTransitions {
           return;
         case 'running':
           if (decision.ready.length === 0) return;
-          for (const step of decision.ready) await this.start(wf, step);
+          for (const step of decision.ready) {
+            if (wf.finished) return;
+            await this.start(wf, step);
+          }
       }
     }
   }
@@ -82,8 +89,13 @@ export class StepTransitions {
     }
     if (planned.for_each !== undefined) {
       const expanded = await this.forEach.expand(wf, step, planned, planned.for_each);
-      if (expanded.kind === 'failed') await this.failForGood(wf, step, expanded.error);
-      else wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
+      if (expanded.kind === 'failed') {
+        await this.failForGood(wf, step, expanded.error);
+        return;
+      }
+      wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
+      const over = subtasksOverBound(wf);
+      if (over) await this.failWorkflow(wf, over, step);
       return;
     }
     let input: unknown;
@@ -200,24 +212,26 @@ export class StepTransitions {
       await this.failWorkflow(wf, `output: ${outputBytes} bytes; the NATS server takes messages of at most ${this.publisher.maxPayload} bytes (GET /tasks/${wf.root.task_id} has it)`);
       return;
     }
-    this.finish(wf, TaskStatus.Completed, result, null);
+    await this.finish(wf, TaskStatus.Completed, result, null);
   }
 
   /** Fails the workflow: what still runs is cancelled and told so, steps not started never will be. */
   async failWorkflow(wf: Workflow, error: string, failedStep?: TaskRow): Promise<void> {
-    this.finish(wf, TaskStatus.Failed, await partialResult(wf, failedStep), error);
+    await this.finish(wf, TaskStatus.Failed, await partialResult(wf, failedStep), error);
   }
 
-  async cancelWorkflow(wf: Workflow): Promise<void> {
-    this.finish(wf, TaskStatus.Cancelled, await partialResult(wf), 'cancelled by request');
+  async cancelWorkflow(wf: Workflow, reason = 'cancelled by request'): Promise<void> {
+    await this.finish(wf, TaskStatus.Cancelled, await partialResult(wf), reason);
   }
 
-  private finish(wf: Workflow, status: TaskStatus, result: Record<string, unknown>, error: string | null): void {
+  private async finish(wf: Workflow, status: TaskStatus, result: Record<string, unknown>, error: string | null): Promise<void> {
     const reason = status === TaskStatus.Cancelled ? 'workflow cancelled' : `workflow failed: ${error ?? ''}`;
     this.stop(wf, wf.root.id, true, reason);
     wf.patch(wf.root, { status, result, error, deadline_at: null, next_attempt_at: null, completed_at: wf.now });
     wf.record(finishKind(status), null, error === null ? null : { error });
     wf.effects.push({ kind: 'finish', root: wf.root });
+    // Its slot of its concurrency key frees: the next QUEUED run of the key may start.
+    await this.slots.released(wf);
   }
 
   /** True when the plan asks for revisions after a failure and has some left. */
@@ -296,6 +310,7 @@ function finishKind(status: TaskStatus): HistoryKind {
       return HistoryKind.Cancelled;
     case TaskStatus.Failed:
     case TaskStatus.Pending:
+    case TaskStatus.Queued:
     case TaskStatus.Running:
       return HistoryKind.Failed;
   }
