@@ -96,3 +96,11 @@ export enum TaskEvent {
 export function taskEventSubject(event: TaskEvent): string {
   return `platform.events.${event}`;
 }
+
+/**
+ * Durable intake: the JetStream stream that keeps what is published on
+ * `agent.orchestrator_agent.task` (and on nothing else), and the durable pull consumer that every
+ * orchestrator replica takes it from.
+ */
+export const ORCHESTRATOR_INTAKE_STREAM = 'ORCHESTRATOR_INTAKE';
+export const ORCHESTRATOR_INTAKE_CONSUMER = ORCHESTRATOR_AGENT_NAME;
