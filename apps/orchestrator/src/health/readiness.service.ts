@@ -61,7 +61,7 @@ export class ReadinessService implements OnModuleInit {
         this.intake.durable
           ? this.indicators
               .check('intake')
-              .attempt(async () => ({ mode: 'durable', stream: ORCHESTRATOR_INTAKE_STREAM, consumer: ORCHESTRATOR_INTAKE_CONSUMER, ...(await this.intake.state()) }))
+              .attempt(async () => ({ mode: 'durable', stream: ORCHESTRATOR_INTAKE_STREAM, consumer: ORCHESTRATOR_INTAKE_CONSUMER, ...(await this.intake.requests.state()) }))
               .withTimeout(CHECK_TIMEOUT_MS)
           : this.indicators.check('intake').up({ mode: 'core' }),
     ]);

@@ -62,7 +62,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
   ) {
     if (stream.durable) {
       metrics.labelledGauge('orchestrator_intake_stream', 'Requests of the intake stream not yet taken (pending), taken and not yet acknowledged (held), delivered more than once (redelivered)', 'state', async () => {
-        const state = await stream.state().catch(() => undefined);
+        const state = await stream.requests.state().catch(() => undefined);
         return state && new Map(Object.entries(state));
       });
     }
@@ -78,7 +78,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
     this.listening = this.stream.listen((msg) => {
       if (msg.reply) this.replies.note(msg, msg.reply);
     });
-    this.puller = new StreamPuller(this.stream, this.config.INTAKE_CONCURRENCY, this.config.INTAKE_ACK_WAIT_MS, (msg) => this.take(msg), this.logger);
+    this.puller = new StreamPuller(this.stream.requests, this.config.INTAKE_CONCURRENCY, this.config.INTAKE_ACK_WAIT_MS, (msg) => this.take(msg), this.logger);
     this.puller.start();
   }
 
@@ -88,7 +88,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async take(msg: JsMsg): Promise<void> {
-    const copy = this.stream.messageKey(msg);
+    const copy = this.stream.requests.messageKey(msg);
     const message = InboundMessage.of(msg, this.replies.take(msg, copy), this.config.MAX_MESSAGE_BYTES);
     const delivery = msg.info.deliveryCount;
     if (delivery > 1) this.metrics.requestsRedelivered.inc();

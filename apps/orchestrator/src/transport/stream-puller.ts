@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import type { IntakeStream } from './intake-stream.js';
+import type { DurableStream } from './durable-stream.js';
 
 /** How long one pull waits for messages before the next is sent: the idle cost, and how long stopping may wait for it. */
 const FETCH_EXPIRES_MS = 2_000;
 const MAX_PAUSE_MS = 5_000;
 
 /**
- * Takes messages from the intake stream at the pace they are handled: it never holds more than
+ * Takes messages from a durable stream at the pace they are handled: it never holds more than
  * `capacity` at once (it asks for as many as it has room for), so nothing waits in memory
  * unseen while its acknowledgement time runs; a message being handled is kept alive
  * (`working`) until `handle` acks or naks it.
@@ -22,7 +22,7 @@ export class StreamPuller {
   private readonly handling = new Set<Promise<void>>();
 
   constructor(
-    private readonly stream: IntakeStream,
+    private readonly stream: DurableStream,
     private readonly capacity: number,
     private readonly ackWaitMs: number,
     private readonly handle: (msg: JsMsg) => Promise<void>,
@@ -54,8 +54,8 @@ export class StreamPuller {
       } catch (error) {
         failures += 1;
         const pause = Math.min(100 * 2 ** failures, MAX_PAUSE_MS);
-        this.logger.warn(`taking requests from the intake stream failed (${(error as Error).message}); again in ${pause} ms`);
-        await this.stream.recover().catch((why: unknown) => this.logger.warn(`the intake stream could not be set up again: ${(why as Error).message}`));
+        this.logger.warn(`taking messages from the stream failed (${(error as Error).message}); again in ${pause} ms`);
+        await this.stream.recover().catch((why: unknown) => this.logger.warn(`the stream could not be set up again: ${(why as Error).message}`));
         if (!this.stopped) await sleep(pause);
       } finally {
         this.batch = undefined;
@@ -69,7 +69,7 @@ export class StreamPuller {
     const handling = this.handle(msg)
       .catch((error: unknown) => {
         // Not acked: the stream gives it again after its acknowledgement time.
-        this.logger.error(`handling request ${msg.seq} of the intake stream failed: ${(error as Error).message}`);
+        this.logger.error(`handling message ${msg.seq} of the stream failed: ${(error as Error).message}`);
       })
       .finally(() => {
         clearInterval(alive);
