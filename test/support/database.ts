@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { deleteIntakeStream } from './intake-stream.js';
+import { deleteIntakeStreams } from './intake-stream.js';
 import { testEnv } from './test-env.js';
 
 const run = promisify(execFile);
@@ -20,7 +20,7 @@ export class TestDatabase {
   /**
    * Drops every table and applies the migrations with the same command an operator runs, empties
    * the test Redis (the agent registry), so that no test sees another's agents, and deletes the
-   * intake stream, so that no test runs another's requests.
+   * orchestrator's JetStream streams, so that no test runs another's requests.
    */
   async reset(): Promise<void> {
     await this.client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
@@ -31,7 +31,7 @@ export class TestDatabase {
     } finally {
       redis.disconnect();
     }
-    await deleteIntakeStream();
+    await deleteIntakeStreams();
   }
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {

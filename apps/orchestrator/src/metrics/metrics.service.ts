@@ -102,6 +102,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly answersKept = new Counter({
+    name: 'orchestrator_answers_kept_total',
+    help: 'Answers that found the answer inbox full, kept in the JetStream stream ORCHESTRATOR_ANSWERS until it had room (durable intake)',
+    registers: [this.registry],
+  });
+
   readonly requestsRedelivered = new Counter({
     name: 'orchestrator_intake_redelivered_total',
     help: 'Requests of the intake stream taken again: a replica died holding them, or gave them back',
