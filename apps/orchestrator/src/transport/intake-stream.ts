@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { PermissionViolationError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { ORCHESTRATOR_INTAKE_CONSUMER, ORCHESTRATOR_INTAKE_STREAM, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { API_TIMEOUT_MS, DurableStream, type DurableStreamSpec } from './durable-stream.js';
@@ -49,8 +49,12 @@ export class IntakeStream {
     try {
       manager = await jetstreamManager(connection, { timeout: API_TIMEOUT_MS });
     } catch (error) {
-      const why = `the NATS server offers no JetStream to this connection (${(error as Error).message})`;
-      if (config.DURABLE_INTAKE === 'on') throw new Error(`DURABLE_INTAKE=on: ${why}`, { cause: error });
+      // Only a clear no (no JetStream, or none for this user) makes `auto` go without: a timeout is asked again at the next start.
+      const offered = !((error as Error).name === 'JetStreamNotEnabled' || error instanceof PermissionViolationError);
+      const why = offered
+        ? `JetStream did not answer (${(error as Error).message})`
+        : `the NATS server offers no JetStream to this connection (${(error as Error).message})`;
+      if (config.DURABLE_INTAKE === 'on' || offered) throw new Error(`DURABLE_INTAKE=${config.DURABLE_INTAKE}: ${why}`, { cause: error });
       logger.warn(`durable intake is off: ${why}; requests are taken over core NATS only`);
       return core;
     }
