@@ -206,8 +206,9 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
   it('reports readiness and liveness', async () => {
     const ready = await fetch(`${stack.orchestrator.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { info: Record<string, { status: string }> };
-    expect(Object.keys(body.info).sort()).toEqual(['database', 'nats', 'redis']);
+    const body = (await ready.json()) as { info: Record<string, { status: string; mode?: string }> };
+    expect(Object.keys(body.info).sort()).toEqual(['database', 'intake', 'nats', 'redis']);
+    expect(body.info['intake']).toMatchObject({ status: 'up', mode: 'durable' });
     expect((await fetch(`${stack.orchestrator.baseUrl}/health/live`)).status).toBe(200);
   });
 });

@@ -96,3 +96,19 @@ export enum TaskEvent {
 export function taskEventSubject(event: TaskEvent): string {
   return `platform.events.${event}`;
 }
+
+/**
+ * Durable intake: the JetStream stream that keeps what is published on
+ * `agent.orchestrator_agent.task` (and on nothing else), and the durable pull consumer that every
+ * orchestrator replica takes it from.
+ */
+export const ORCHESTRATOR_INTAKE_STREAM = 'ORCHESTRATOR_INTAKE';
+export const ORCHESTRATOR_INTAKE_CONSUMER = ORCHESTRATOR_AGENT_NAME;
+
+/**
+ * Answers that found the orchestrator's answer inbox full, kept (by the orchestrator, under
+ * durable intake) in the JetStream stream `ORCHESTRATOR_ANSWERS` until it has room. Only the
+ * orchestrator publishes here.
+ */
+export const ORCHESTRATOR_ANSWER_OVERFLOW_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.answers`;
+export const ORCHESTRATOR_ANSWERS_STREAM = 'ORCHESTRATOR_ANSWERS';

@@ -314,6 +314,28 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   INSTANCE_ID?: string;
+
+  /**
+   * Durable intake: requests on agent.orchestrator_agent.task are kept in a JetStream stream and
+   * acknowledged only once their workflow is committed. `auto` uses it whenever the NATS server
+   * offers JetStream, `on` requires it (the service does not start without), `off` takes requests
+   * over core NATS only.
+   */
+  @IsIn(['auto', 'on', 'off'])
+  DURABLE_INTAKE: 'auto' | 'on' | 'off' = 'auto';
+
+  /** How long a replica may hold a request of the stream without a sign of life before it goes to another (a replica that died). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  INTAKE_ACK_WAIT_MS: number = 30_000;
+
+  /** Deliveries of one request from the stream before it is answered FAILED instead (one that brought down every replica that took it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  INTAKE_MAX_DELIVER: number = 5;
 }
 
 /** The settings read from `env`, and the rules each breaks. */

@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AggregationModule } from '../aggregation/aggregation.module.js';
+import { AppConfig } from '../config/app-config.js';
 import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
+import { IntakeStream } from '../transport/intake-stream.js';
 import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { AnswerOverflow } from './answer-overflow.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
@@ -73,6 +77,11 @@ import { UsageLedger } from './usage-ledger.js';
     AdmitTransition,
     QueuedRuns,
     UsageLedger,
+    {
+      provide: AnswerOverflow,
+      inject: [IntakeStream, AppConfig, MetricsService],
+      useFactory: (intake: IntakeStream, config: AppConfig, metrics: MetricsService) => AnswerOverflow.open(intake, config, metrics),
+    },
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -34,6 +34,8 @@ export interface Arrival {
   bytes?: number;
   /** The task_id of the task it runs again (a rerun). */
   rerunOf?: string;
+  /** Held by the intake stream until its workflow is committed: it waits its turn rather than being answered `overloaded`. */
+  held?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export class SubmitTaskUseCase {
     const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;
     const planned = this.planning.isDynamic(validated.value.task_type);
     const line = planned ? this.planned : this.stored;
-    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival, depth));
+    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival, depth), arrival.held);
     if (started !== 'full') return started;
     this.metrics.requestsShed.inc({ line: planned ? 'planner' : 'intake' });
     return this.reject('OVERLOADED', OVERLOADED, body);

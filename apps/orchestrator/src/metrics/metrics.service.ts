@@ -131,6 +131,24 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly answersKept = new Counter({
+    name: 'orchestrator_answers_kept_total',
+    help: 'Answers that found the answer inbox full, kept in the JetStream stream ORCHESTRATOR_ANSWERS until it had room (durable intake)',
+    registers: [this.registry],
+  });
+
+  readonly requestsRedelivered = new Counter({
+    name: 'orchestrator_intake_redelivered_total',
+    help: 'Requests of the intake stream taken again: a replica died holding them, or gave them back',
+    registers: [this.registry],
+  });
+
+  readonly requestsGivenUp = new Counter({
+    name: 'orchestrator_intake_given_up_total',
+    help: 'Requests of the intake stream answered FAILED after INTAKE_MAX_DELIVER deliveries that did not take them',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
   }
