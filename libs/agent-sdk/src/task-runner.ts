@@ -249,6 +249,7 @@ export class TaskRunner {
       case TaskStatus.Failed:
       case TaskStatus.Pending:
       case TaskStatus.Running:
+      case TaskStatus.Waiting:
         this.stats.failed += 1;
         break;
     }

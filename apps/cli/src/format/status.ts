@@ -14,6 +14,8 @@ export function statusCell(status: string, colors: Colors): Cell {
         return colors.yellow;
       case 'RUNNING':
         return colors.cyan;
+      case 'WAITING':
+        return colors.magenta;
       default:
         return colors.dim;
     }

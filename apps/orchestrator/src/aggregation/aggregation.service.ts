@@ -42,6 +42,7 @@ export class AggregationService {
         return this.fitted({ ...failedResponse(root.task_id, root.error ?? 'failed', root.result ?? null, root.status), completed_at: completedAt });
       case TaskStatus.Pending:
       case TaskStatus.Running:
+      case TaskStatus.Waiting:
         return { task_id: root.task_id, status: root.status, success: false, result: null, error: null, completed_at: null };
     }
   }
@@ -81,6 +82,7 @@ function lifecycleEvent(status: TaskStatus): TaskEvent {
       return TaskEvent.Failed;
     case TaskStatus.Pending:
     case TaskStatus.Running:
+    case TaskStatus.Waiting:
       throw new Error(`a ${status} task has no final response`);
   }
 }

@@ -18,6 +18,10 @@ import { RevisionSignal } from './revision-signal.js';
 import { ForEachSteps } from './steps/for-each-steps.js';
 import { StepDispatcher } from './steps/step-dispatcher.js';
 import { StepTransitions } from './steps/step-transitions.js';
+import { AgentStep } from './steps/agent-step.js';
+import { SleepStep } from './steps/sleep-step.js';
+import { StepKinds } from './steps/step-kinds.js';
+import { WaitStep } from './steps/wait-step.js';
 import { SweepSignal } from './sweep-signal.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
@@ -29,6 +33,10 @@ import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
 import { WorkflowCaches } from './workflow-reads.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
+import { EventTransition } from './transitions/event.transition.js';
+import { SignalTransition } from './transitions/signal.transition.js';
+import { EventShapes } from './waits/event-shapes.js';
+import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
@@ -42,6 +50,10 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     StepTransitions,
     StepDispatcher,
     ForEachSteps,
+    StepKinds,
+    AgentStep,
+    WaitStep,
+    SleepStep,
     SubmitTransition,
     AnswerTransition,
     SweepTransition,
@@ -58,7 +70,11 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    SignalTransition,
+    EventTransition,
+    EventShapes,
+    WaitingWorkflows,
   ],
-  exports: [WorkflowEngine, EngineStats],
+  exports: [WorkflowEngine, EngineStats, WaitingWorkflows],
 })
 export class EngineModule {}

@@ -21,6 +21,7 @@ import { RetryTransition, type RetryOutcome } from './transitions/retry.transiti
 import { RevisionTransition, type RevisionOutcome } from './transitions/revision.transition.js';
 import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
+import { EventShapes } from './waits/event-shapes.js';
 
 /** How a workflow is started, besides its request. */
 export interface WorkflowStart {
@@ -64,6 +65,7 @@ export class WorkflowEngine {
     private readonly progressTransition: ProgressTransition,
     private readonly metrics: MetricsService,
     private readonly history: HistoryPublisher,
+    private readonly eventShapes: EventShapes,
     revisions: RevisionSignal,
   ) {
     revisions.listen((rootId) => {
@@ -86,6 +88,8 @@ export class WorkflowEngine {
       if (existing) return { created: false, root: existing };
     }
     const plan = await this.planning.plan(request, depth);
+    // The events its steps wait for are known before any of them can wait.
+    await this.eventShapes.register(plan.steps);
     const workflow = { request, plan, replyTo, traceparent, depth, fingerprint };
     const started = await this.queue.apply({
       target: { kind: 'new', workflow },
@@ -233,7 +237,9 @@ export class WorkflowEngine {
       if (!question) return;
       let outcome: RevisionOutcome;
       try {
-        outcome = { kind: 'revised', plan: await this.planning.revise(question.request, question.revision, question.depth) };
+        const plan = await this.planning.revise(question.request, question.revision, question.depth);
+        await this.eventShapes.register(plan.steps);
+        outcome = { kind: 'revised', plan };
       } catch (error) {
         if (!(error instanceof PlanningError)) throw error;
         outcome = { kind: 'refused', reason: error.message };

@@ -30,6 +30,8 @@ export interface TaskRow {
   items_done: number;
   /** The agents (comma-separated) the step waits on for a free slot, or null. */
   waiting_on: string | null;
+  /** What a WAITING step waits for (`signal:<name>`, `event:<hash>`), or null. */
+  wait_key: string | null;
   payload?: Record<string, unknown>;
   result?: Record<string, unknown> | null;
 }
@@ -89,6 +91,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     plan_revision: 1,
     request_hash: null,
     progress: null,
+    wait_key: null,
   };
 }
 
@@ -156,6 +159,7 @@ export function rowState(row: NewTask, now: Date): TaskRow {
     items_started: row.items_started,
     items_done: row.items_done,
     waiting_on: row.waiting_on,
+    wait_key: row.wait_key,
     payload: row.payload,
   };
 }

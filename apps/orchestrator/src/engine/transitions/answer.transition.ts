@@ -53,7 +53,7 @@ export class AnswerTransition {
       return null;
     }
     const agent = row.agent_name;
-    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Running) return null;
+    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Running || response.status === TaskStatus.Waiting) return null;
     wf.record(HistoryKind.Answered, row.step_key, { agent, attempt: row.attempts, status: response.status, ...(response.error ? { error: response.error } : {}) });
     switch (response.status) {
       case TaskStatus.Completed:
