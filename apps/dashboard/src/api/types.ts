@@ -1,6 +1,6 @@
 // The JSON the orchestrator's HTTP API answers (GET /docs has the full description).
 
-export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type TaskStatus = 'PENDING' | 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 export const FINISHED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -51,6 +51,17 @@ export interface StepRow {
   result: Record<string, unknown> | null;
   error: string | null;
   progress?: StepProgress | null;
+  wait?: StepWait | null;
+}
+
+/** What a `wait_for` or `sleep` step waits for. */
+export interface StepWait {
+  kind: 'signal' | 'event' | 'sleep';
+  signal?: string;
+  event?: string;
+  match?: Record<string, unknown>;
+  until: string | null;
+  on_timeout?: 'fail' | 'skip' | 'continue';
 }
 
 export interface PlannedStep {
@@ -130,4 +141,23 @@ export interface WorkflowDefinition {
 
 export interface Listing<T> {
   items: T[];
+}
+
+/** A step waiting for a signal (`GET /approvals`). */
+export interface Approval {
+  task_id: string;
+  task_type: string;
+  step: string;
+  signal: string;
+  input: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  waiting_since: string;
+  deadline_at: string | null;
+  on_timeout: 'fail' | 'skip' | 'continue';
+}
+
+export interface ApprovalPage {
+  items: Approval[];
+  limit: number;
+  next_cursor: string | null;
 }
