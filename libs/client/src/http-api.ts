@@ -1,6 +1,7 @@
 import type {
   AgentStatusView,
   ApprovalListView,
+  ExternalEventReply,
   SignalReply,
   CancelTaskReply,
   HistoryPageView,
@@ -100,6 +101,11 @@ export class HttpApi {
   async signal(taskId: string, signal: string, payload: Record<string, unknown> = {}, options: SignalOptions = {}): Promise<SignalReply> {
     const headers: Record<string, string> = options.signalId !== undefined ? { 'idempotency-key': options.signalId } : {};
     return (await this.call<SignalReply>('POST', `/tasks/${encodeURIComponent(taskId)}/signals/${encodeURIComponent(signal)}`, payload, headers)).body;
+  }
+
+  /** `POST /events/:name`: an external event for the steps waiting for it. */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<ExternalEventReply> {
+    return (await this.call<ExternalEventReply>('POST', `/events/${encodeURIComponent(name)}`, event)).body;
   }
 
   /** `GET /approvals`: the steps waiting for a signal, longest waiting first. */

@@ -1,5 +1,6 @@
 import { NoRespondersError, RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import {
+  externalEventSubject,
   isPlainObject,
   isTerminalStatus,
   ORCHESTRATOR_CANCEL_SUBJECT,
@@ -30,7 +31,7 @@ export interface NatsSubmitted {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Submission, cancellation and signals on `agent.orchestrator_agent.task`, `.cancel` and `.signal`. */
+/** Submission, cancellation and signals on `agent.orchestrator_agent.task`, `.cancel` and `.signal`; external events. */
 export class NatsApi {
   constructor(
     private readonly nc: NatsConnection,
@@ -132,6 +133,12 @@ export class NatsApi {
     const answer = reply as unknown as SignalReply;
     if (!isAccepted(answer)) throw signalRefusal(answer);
     return answer;
+  }
+
+  /** Publishes an external event on `platform.events.external.<name>` (nothing answers it). */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<void> {
+    this.nc.publish(externalEventSubject(name), encoder.encode(JSON.stringify(event)));
+    await this.nc.flush();
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type AgentStatusView,
   type ApprovalListView,
   type CancelTaskReply,
+  type ExternalEventReply,
   type HistoryPageView,
   type RerunTaskReply,
   type SignalReply,
@@ -33,7 +34,7 @@ export interface OrchestratorClientOptions {
   httpUrl?: string;
   /** The orchestrator's `API_KEY`, sent as `X-API-Key`. */
   apiKey?: string;
-  /** What `submit`, `cancel` and `signal` go through when both are configured; default `nats`. */
+  /** What `submit`, `cancel`, `signal` and `publishEvent` go through when both are configured; default `nats`. */
   via?: 'nats' | 'http';
   /** How long `wait` and `run` wait for the final response unless told; default 5 minutes. */
   timeoutMs?: number;
@@ -208,6 +209,16 @@ export class OrchestratorClient {
   reject(taskId: string, options: ApprovalOptions = {}): Promise<SignalReply> {
     const { signal, payload } = approvalPayload(false, options);
     return this.signal(taskId, signal, payload, options);
+  }
+
+  /**
+   * Publishes an external event: every step waiting for `name` whose `match` fields it equals
+   * resumes. Over HTTP the answer says how many did; over NATS it is a plain publish (null).
+   */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<ExternalEventReply | null> {
+    if (!this.submitsOverNats()) return this.requireHttp('publishEvent').publishEvent(name, event);
+    await this.requireNats().publishEvent(name, event);
+    return null;
   }
 
   /** `GET /approvals`: the steps waiting for a signal, longest waiting first. */

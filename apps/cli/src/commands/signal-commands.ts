@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { OrchestratorClient } from '@orchestrator/client';
-import { APPROVAL_SIGNAL, SIGNAL_NAME_PATTERN, type SignalReply } from '@orchestrator/contracts';
+import { APPROVAL_SIGNAL, EVENT_NAME_PATTERN, SIGNAL_NAME_PATTERN, type SignalReply } from '@orchestrator/contracts';
 import { parsePayload, parseWholeNumber } from '../args.js';
 import { UsageError } from '../cli-error.js';
 import { renderApprovals } from '../format/approvals.js';
@@ -12,7 +12,7 @@ interface SignalFlags {
   json?: boolean;
 }
 
-/** signal, approve, reject and approvals: what workflows that wait for a person are given. */
+/** signal, approve, reject, approvals and event: what workflows that wait are given. */
 export function addSignalCommands(program: Command, context: CommandContext): void {
   program
     .command('signal')
@@ -59,6 +59,22 @@ export function addSignalCommands(program: Command, context: CommandContext): vo
         const page = await client.approvals(filter);
         if (options.json) out.json(page);
         else out.line(...renderApprovals(page, out.colors));
+      });
+    });
+
+  program
+    .command('event')
+    .description('publish an external event: every step waiting for it whose match fields it equals resumes')
+    .argument('<name>', "the event's name, e.g. payment.received")
+    .option('-p, --payload <json>', "the event, a JSON object ('@file' reads a file, '@-' standard input)", '{}')
+    .option('--json', 'print the answer, one JSON document')
+    .action(async (name: string, options: { payload: string; json?: boolean }) => {
+      if (!EVENT_NAME_PATTERN.test(name)) throw new UsageError(`name: must match ${EVENT_NAME_PATTERN.source}, not "${name}"`);
+      const event = parsePayload(options.payload);
+      await context.withClient(async (client, out) => {
+        const reply = await client.publishEvent(name, event);
+        if (options.json) out.json(reply);
+        else out.line(`${name}: resumed ${reply?.resumed ?? 0} waiting step(s)${reply?.kept ? '; kept for steps that start later' : ''}`);
       });
     });
 }

@@ -13,6 +13,12 @@ export class SignalReplyDoc {
   @ApiPropertyOptional({ description: 'Its signal_id was taken before: nothing changed' }) duplicate?: boolean;
 }
 
+export class ExternalEventReplyDoc {
+  @ApiProperty({ example: 'payment.received' }) event!: string;
+  @ApiProperty({ description: 'Waiting steps the event matched and resumed' }) resumed!: number;
+  @ApiProperty({ description: 'Kept for steps that start later (a step waiting for it has lookback_ms)' }) kept!: boolean;
+}
+
 export class ApprovalDoc {
   @ApiProperty() task_id!: string;
   @ApiProperty() task_type!: string;
