@@ -279,6 +279,7 @@ export class TaskRunner {
       case TaskStatus.Pending:
       case TaskStatus.Queued:
       case TaskStatus.Running:
+      case TaskStatus.Waiting:
         this.stats.failed += 1;
         break;
     }

@@ -6,6 +6,8 @@ export enum TaskStatus {
   Completed = 'COMPLETED',
   Failed = 'FAILED',
   Cancelled = 'CANCELLED',
+  /** A step of a workflow waiting for a signal, an external event or a time (never a workflow's own status). */
+  Waiting = 'WAITING',
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([

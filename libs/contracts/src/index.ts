@@ -11,3 +11,4 @@ export * from './progress-report.js';
 export * from './history-event.js';
 export * from './rate-limit.js';
 export * from './usage.js';
+export * from './signals.js';

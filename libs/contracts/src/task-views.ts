@@ -83,6 +83,46 @@ export interface SubTaskView {
   progress: StepProgressView | null;
   /** What its agent reported it cost, over its attempts; a `for_each` step's: its items'; a `workflow:` step's: its child workflow's. */
   usage: Usage | null;
+  /** What a `wait_for` or `sleep` step waits for (while WAITING and after); null for other steps. */
+  wait?: StepWaitView | null;
+}
+
+/** What a step waits for: a signal (a person, another service), an external event, or a time. */
+export interface StepWaitView {
+  kind: 'signal' | 'event' | 'sleep';
+  /** The signal's name (kind `signal`). */
+  signal?: string;
+  /** The event's name and the fields it must have (kind `event`). */
+  event?: string;
+  match?: Record<string, unknown>;
+  /** When a sleep ends, or a wait times out (ISO 8601); null when it waits until cancelled. */
+  until: string | null;
+  /** What a timeout does: `fail`, `skip` or `continue`. */
+  on_timeout?: 'fail' | 'skip' | 'continue';
+}
+
+/** A step waiting for a signal (`GET /approvals`): what a person is asked to decide. */
+export interface ApprovalView {
+  task_id: string;
+  task_type: string;
+  step: string;
+  signal: string;
+  /** What the step shows the person: its `input`, resolved. */
+  input: Record<string, unknown>;
+  /** The fields the signal's payload must have (the step's `payload`), by name. */
+  payload: Record<string, unknown>;
+  waiting_since: string;
+  /** When it times out; null when it waits until cancelled. */
+  deadline_at: string | null;
+  on_timeout: 'fail' | 'skip' | 'continue';
+}
+
+/** `GET /approvals`: the steps waiting for a signal, longest waiting first. */
+export interface ApprovalListView {
+  items: ApprovalView[];
+  limit: number;
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next_cursor: string | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when (ISO 8601), for which attempt. */

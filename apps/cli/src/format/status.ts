@@ -15,6 +15,7 @@ export function statusCell(status: string, colors: Colors): Cell {
       case 'RUNNING':
         return colors.cyan;
       case 'QUEUED':
+      case 'WAITING':
         return colors.magenta;
       default:
         return colors.dim;

@@ -1,6 +1,6 @@
 // The JSON the orchestrator's HTTP API answers (GET /docs has the full description).
 
-export type TaskStatus = 'PENDING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type TaskStatus = 'PENDING' | 'QUEUED' | 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 export const FINISHED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -52,6 +52,7 @@ export interface StepRow {
   error: string | null;
   progress?: StepProgress | null;
   usage?: Usage | null;
+  wait?: StepWait | null;
 }
 
 /** What work cost, as agents report it. */
@@ -60,6 +61,16 @@ export interface Usage {
   input_tokens?: number;
   output_tokens?: number;
   cost?: number;
+}
+
+/** What a `wait_for` or `sleep` step waits for. */
+export interface StepWait {
+  kind: 'signal' | 'event' | 'sleep';
+  signal?: string;
+  event?: string;
+  match?: Record<string, unknown>;
+  until: string | null;
+  on_timeout?: 'fail' | 'skip' | 'continue';
 }
 
 export interface Budget {
@@ -151,4 +162,23 @@ export interface WorkflowDefinition {
 
 export interface Listing<T> {
   items: T[];
+}
+
+/** A step waiting for a signal (`GET /approvals`). */
+export interface Approval {
+  task_id: string;
+  task_type: string;
+  step: string;
+  signal: string;
+  input: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  waiting_since: string;
+  deadline_at: string | null;
+  on_timeout: 'fail' | 'skip' | 'continue';
+}
+
+export interface ApprovalPage {
+  items: Approval[];
+  limit: number;
+  next_cursor: string | null;
 }

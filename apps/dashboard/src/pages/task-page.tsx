@@ -112,7 +112,7 @@ export function TaskPage() {
             <span className="muted">Click a step for its input, result, error and history.</span>
           </p>
         </section>
-        {selected && <StepPanel detail={task} stepKey={selected} events={events} onClose={() => setSelected(null)} onSelect={setSelected} />}
+        {selected && <StepPanel detail={task} stepKey={selected} events={events} onClose={() => setSelected(null)} onSelect={setSelected} onChange={detail.refresh} />}
       </div>
       <section className="card">
         <h2>Timeline of attempts</h2>

@@ -47,6 +47,7 @@ export class AggregationService {
       case TaskStatus.Pending:
       case TaskStatus.Queued:
       case TaskStatus.Running:
+      case TaskStatus.Waiting:
         return { task_id: root.task_id, status: root.status, success: false, result: null, error: null, completed_at: null };
     }
   }
@@ -87,6 +88,7 @@ function lifecycleEvent(status: TaskStatus): TaskEvent {
     case TaskStatus.Pending:
     case TaskStatus.Queued:
     case TaskStatus.Running:
+    case TaskStatus.Waiting:
       throw new Error(`a ${status} task has no final response`);
   }
 }

@@ -25,6 +25,10 @@ import { StepDispatcher } from './steps/step-dispatcher.js';
 import { StepTransitions } from './steps/step-transitions.js';
 import { ClaimSignal } from './claim-signal.js';
 import { ClaimTransition } from './transitions/claim.transition.js';
+import { AgentStep } from './steps/agent-step.js';
+import { SleepStep } from './steps/sleep-step.js';
+import { StepKinds } from './steps/step-kinds.js';
+import { WaitStep } from './steps/wait-step.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
 import { TransitionRunner } from './transition-runner.js';
@@ -41,6 +45,10 @@ import { RunSignal } from './concurrency/run-signal.js';
 import { RunSlots } from './concurrency/run-slots.js';
 import { AdmitTransition } from './transitions/admit.transition.js';
 import { UsageLedger } from './usage-ledger.js';
+import { EventTransition } from './transitions/event.transition.js';
+import { SignalTransition } from './transitions/signal.transition.js';
+import { EventShapes } from './waits/event-shapes.js';
+import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
 
 @Module({
   imports: [PersistenceModule, PlanningModule, DelegationModule, RegistryModule, AggregationModule],
@@ -54,6 +62,10 @@ import { UsageLedger } from './usage-ledger.js';
     StepTransitions,
     StepDispatcher,
     ForEachSteps,
+    StepKinds,
+    AgentStep,
+    WaitStep,
+    SleepStep,
     SubmitTransition,
     AnswerTransition,
     SweepTransition,
@@ -82,7 +94,11 @@ import { UsageLedger } from './usage-ledger.js';
       inject: [IntakeStream, AppConfig, MetricsService],
       useFactory: (intake: IntakeStream, config: AppConfig, metrics: MetricsService) => AnswerOverflow.open(intake, config, metrics),
     },
+    SignalTransition,
+    EventTransition,
+    EventShapes,
+    WaitingWorkflows,
   ],
-  exports: [WorkflowEngine, EngineStats],
+  exports: [WorkflowEngine, EngineStats, WaitingWorkflows],
 })
 export class EngineModule {}

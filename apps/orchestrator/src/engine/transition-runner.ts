@@ -210,6 +210,7 @@ export class TransitionRunner {
     const events = applied.flatMap(({ wf }) => wf.events.map((event) => newEvent(wf, event)));
     const progress = applied.flatMap(({ wf }) => [...wf.progress].map(([id, value]) => ({ id, progress: value })));
     const reopened = applied.flatMap(({ wf }) => (wf.reopened ? [wf.root.id] : []));
+    const signals = { insert: applied.flatMap(({ wf }) => wf.signals.inserted), take: applied.flatMap(({ wf }) => wf.signals.taken) };
     const { stopped, events: inserted } = await tx.close({
       update,
       insert,
@@ -218,6 +219,7 @@ export class TransitionRunner {
       events,
       progress,
       reopened,
+      signals,
       now: applied[0]?.wf.now ?? new Date(),
     });
     let at = 0;

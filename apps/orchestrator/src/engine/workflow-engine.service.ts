@@ -26,6 +26,7 @@ import { RetryTransition, type RetryOutcome } from './transitions/retry.transiti
 import { RevisionTransition, type RevisionOutcome } from './transitions/revision.transition.js';
 import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
+import { EventShapes } from './waits/event-shapes.js';
 
 /** How a workflow is started, besides its request. */
 export interface WorkflowStart {
@@ -88,6 +89,7 @@ export class WorkflowEngine {
     private readonly metrics: MetricsService,
     private readonly history: HistoryPublisher,
     private readonly claimTransition: ClaimTransition,
+    private readonly eventShapes: EventShapes,
     revisions: RevisionSignal,
     claims: ClaimSignal,
   ) {
@@ -112,6 +114,8 @@ export class WorkflowEngine {
       if (existing) return { created: false, root: existing };
     }
     const plan = await this.planning.plan(request, depth);
+    // The events its steps wait for are known before any of them can wait.
+    await this.eventShapes.register(plan.steps);
     const concurrencyKey = this.planning.concurrencyKey(plan, request);
     const workflow = { request, plan, replyTo, traceparent, depth, fingerprint, concurrencyKey, fairnessKey: fairnessKeyOf(plan, request) ?? start.fairnessKey ?? null };
     const started = await this.queue.apply({
@@ -297,7 +301,9 @@ export class WorkflowEngine {
       if (!question) return;
       let outcome: RevisionOutcome;
       try {
-        outcome = { kind: 'revised', plan: await this.planning.revise(question.request, question.revision, question.depth) };
+        const plan = await this.planning.revise(question.request, question.revision, question.depth);
+        await this.eventShapes.register(plan.steps);
+        outcome = { kind: 'revised', plan };
       } catch (error) {
         if (!(error instanceof PlanningError)) throw error;
         outcome = { kind: 'refused', reason: error.message };

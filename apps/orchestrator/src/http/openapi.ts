@@ -69,6 +69,16 @@ export class SubTaskDoc {
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ nullable: true, type: () => StepProgressDoc, description: 'The latest progress its agent reported' }) progress!: StepProgressDoc | null;
   @ApiProperty({ nullable: true, type: () => UsageDoc, description: "What its agent reported it cost (a for_each step's: its items'; a workflow: step's: its child's)" }) usage!: UsageDoc | null;
+  @ApiPropertyOptional({ nullable: true, type: () => StepWaitDoc, description: 'What a wait_for or sleep step waits for; null for other steps' }) wait?: StepWaitDoc | null;
+}
+
+export class StepWaitDoc {
+  @ApiProperty({ enum: ['signal', 'event', 'sleep'] }) kind!: string;
+  @ApiPropertyOptional({ description: "The signal's name" }) signal?: string;
+  @ApiPropertyOptional({ description: "The event's name" }) event?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The fields the event must have' }) match?: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When a sleep ends or a wait times out; null when it waits until cancelled' }) until!: string | null;
+  @ApiPropertyOptional({ enum: ['fail', 'skip', 'continue'] }) on_timeout?: string;
 }
 
 export class StepProgressDoc {

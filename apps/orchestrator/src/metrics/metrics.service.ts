@@ -149,6 +149,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly signals = new Counter({
+    name: 'orchestrator_signals_total',
+    help: 'Signals for workflows, by outcome (delivered to a waiting step, kept for a step not waiting yet, duplicate, finished, no-step, invalid, unknown)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly externalEvents = new Counter({
+    name: 'orchestrator_external_events_total',
+    help: 'External events received, by outcome (resumed waiting steps, unmatched)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventMatchSeconds = new Histogram({
+    name: 'orchestrator_event_match_seconds',
+    help: 'Time to find the steps an external event resumes (its shapes read, the waiting steps looked up by key)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
   }

@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { TaskEventEntity } from './task-event.entity.js';
 import { TaskEntity } from './task.entity.js';
+import { EventShapeEntity, ExternalEventEntity, WorkflowSignalEntity } from './wait.entities.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
 import { AddTraceParent1764000000001 } from './migrations/1764000000001-add-trace-parent.js';
 import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan-history.js';
@@ -9,13 +10,14 @@ import { ListingAndRetention1764000000004 } from './migrations/1764000000004-lis
 import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
 import { DispatchQueue1764000000015 } from './migrations/1764000000015-dispatch-queue.js';
 import { RunPolicies1764000000020 } from './migrations/1764000000020-run-policies.js';
+import { WorkflowsThatWait1764000000030 } from './migrations/1764000000030-workflows-that-wait.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity, TaskEventEntity],
+    entities: [TaskEntity, TaskEventEntity, WorkflowSignalEntity, EventShapeEntity, ExternalEventEntity],
     migrations: [
       CreateTasks1764000000000,
       AddTraceParent1764000000001,
@@ -25,6 +27,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       TaskEvents1764000000005,
       DispatchQueue1764000000015,
       RunPolicies1764000000020,
+      WorkflowsThatWait1764000000030,
     ],
     migrationsRun: false,
     synchronize: false,

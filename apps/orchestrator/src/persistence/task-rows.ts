@@ -34,6 +34,8 @@ export interface TaskRow {
   queue_rank: number | null;
   /** What its agents reported it cost (a root's: its workflow's). */
   usage: Usage | null;
+  /** What a WAITING step waits for (`signal:<name>`, `event:<hash>`), or null. */
+  wait_key: string | null;
   payload?: Record<string, unknown>;
   result?: Record<string, unknown> | null;
 }
@@ -103,6 +105,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     concurrency_key: null,
     usage: null,
     budget: null,
+    wait_key: null,
   };
 }
 
@@ -180,6 +183,7 @@ export function rowState(row: NewTask, now: Date): TaskRow {
     waiting_on: row.waiting_on,
     queue_rank: row.queue_rank,
     usage: row.usage,
+    wait_key: row.wait_key,
     payload: row.payload,
   };
 }

@@ -27,6 +27,11 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_queued_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL` })
 @Index('tasks_waiting_on_idx', ['waiting_on'], { where: `status = 'PENDING' AND waiting_on IS NOT NULL` })
 @Index('tasks_queued_deadline_idx', ['deadline_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL` })
+/** Steps that wait: by what they wait for, by their timeout, by the end of their sleep, and those waiting for a signal. */
+@Index('tasks_waiting_key_idx', ['wait_key'], { where: `status = 'WAITING' AND wait_key IS NOT NULL` })
+@Index('tasks_waiting_deadline_idx', ['deadline_at'], { where: `status = 'WAITING' AND deadline_at IS NOT NULL` })
+@Index('tasks_waiting_wake_idx', ['next_attempt_at'], { where: `status = 'WAITING' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_waiting_signal_idx', ['started_at', 'id'], { where: `status = 'WAITING' AND wait_key LIKE 'signal:%'` })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -160,6 +165,9 @@ export class TaskEntity {
   /** Root rows: what the workflow may spend (its file's budget, lowered by the request's). */
   @Column('jsonb', { nullable: true })
   budget!: Budget | null;
+  /** A waiting step: what it waits for (`signal:<name>`, or `event:<hash of the event's name and matched values>`). */
+  @Column('text', { nullable: true })
+  wait_key!: string | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

@@ -151,7 +151,9 @@ export class TasksRepository {
   /**
    * What time has made due: steps due for dispatch (a retry, or a wait for a free slot) in
    * priority order, oldest first, leaving out steps that wait only on agents in `full`; steps past
-   * their deadline; workflows past theirs, or waiting for a revised plan whose lease has passed.
+   * their deadline; waiting steps past their timeout or at the end of their sleep (each on an index
+   * of waiting rows alone: rows that wait cost nothing until due); workflows past their deadline,
+   * or waiting for a revised plan whose lease has passed.
    */
   async findDue(now: Date, limit: number): Promise<DueWorkflow[]> {
     const rows: { root_id: string; id: string | null }[] = await this.dataSource.query(
@@ -162,6 +164,14 @@ export class TasksRepository {
        (SELECT root_id, id FROM tasks
          WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 AND parent_id IS NOT NULL
          ORDER BY deadline_at LIMIT $2)
+       UNION ALL
+       (SELECT root_id, id FROM tasks
+         WHERE status = 'WAITING' AND deadline_at IS NOT NULL AND deadline_at <= $1
+         ORDER BY deadline_at LIMIT $2)
+       UNION ALL
+       (SELECT root_id, id FROM tasks
+         WHERE status = 'WAITING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+         ORDER BY next_attempt_at LIMIT $2)
        UNION ALL
        (SELECT id AS root_id, NULL AS id FROM tasks
          WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 AND parent_id IS NULL
@@ -288,6 +298,8 @@ export class TasksRepository {
          DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
        ), history AS (
          DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
+       ), signals AS (
+         DELETE FROM workflow_signals AS s USING doomed WHERE s.root_id = doomed.id RETURNING 1
        )
        SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
               (SELECT count(*)::int FROM history) AS events

@@ -155,13 +155,16 @@ export class PlanningService {
         depends_on: [...step.depends_on],
         input: structuredClone(step.input),
         timeout_ms: step.timeout_ms ?? defaults.timeout_ms ?? this.config.DEFAULT_STEP_TIMEOUT_MS,
-        max_attempts: step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS,
+        // A step that waits is never sent: it has no attempts to retry.
+        max_attempts: step.wait_for || step.sleep ? 1 : (step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS),
         backoff: { ...(step.backoff ?? defaults.backoff ?? DEFAULT_BACKOFF) },
         fallbacks: [...step.fallbacks],
         optional: step.optional,
         ...(step.when === undefined ? {} : { when: step.when }),
         ...(step.for_each === undefined ? {} : { for_each: step.for_each, concurrency: step.concurrency ?? LIMITS.concurrency.default }),
         ...(step.rate_limit === undefined ? {} : { rate_limit: { ...step.rate_limit } }),
+        ...(step.wait_for === undefined ? {} : { wait_for: structuredClone(step.wait_for) }),
+        ...(step.sleep === undefined ? {} : { sleep: { ...step.sleep } }),
       })),
     };
   }

@@ -3,6 +3,7 @@ import { checkExpression, isJsonObject, type ExpressionScope } from './expressio
 import { walkGraph } from './graph.js';
 import { checkConcurrencyKey, readBudget, readConcurrency, readRateLimit, type ConcurrencyPolicy, type StepRateLimit } from './policies.js';
 import { isReference } from './template.js';
+import { readSleep, readWaitFor, waitTaskType, type SleepDefinition, type WaitForDefinition } from './wait-definition.js';
 import { schemaProblems } from './workflow-schema.js';
 
 export interface BackoffPolicy {
@@ -42,6 +43,10 @@ export interface StepDefinition {
   concurrency?: number;
   /** At most `limit` sub-tasks of this step per `per`, across replicas (one bucket per value of `key`). */
   rate_limit?: StepRateLimit;
+  /** The step waits for a signal or an external event instead of being sent to an agent. */
+  wait_for?: WaitForDefinition;
+  /** The step sleeps for a time, or until one. */
+  sleep?: SleepDefinition;
 }
 
 export interface ReplanPolicy {
@@ -151,16 +156,21 @@ function readStep(value: unknown, index: number): ParsedStep | undefined {
   // `workflow: <task_type>` runs another workflow as this step: a sub-task to the orchestrator itself.
   const workflow = text(value['workflow']);
   const capability = workflow === undefined ? text(value['capability']) : undefined;
+  // A step that waits (`wait_for`, `sleep`) is sent to nobody; its row's task_type names its kind.
+  const waitFor = readWaitFor(value['wait_for'], readPayload);
+  const sleep = readSleep(value['sleep']);
   const step: StepDefinition = {
     id,
     agent: workflow !== undefined ? ORCHESTRATOR_AGENT_NAME : (text(value['agent']) ?? null),
     capability: capability ?? null,
-    task_type: workflow ?? text(value['task_type']) ?? capability ?? '',
+    task_type: workflow ?? text(value['task_type']) ?? capability ?? waitTaskType(waitFor, sleep) ?? '',
     ...(workflow !== undefined ? { workflow } : {}),
     depends_on: strings(value['depends_on']),
     input: value['input'] ?? {},
     fallbacks: strings(value['fallbacks']),
     optional: value['optional'] === true,
+    ...(waitFor ? { wait_for: waitFor } : {}),
+    ...(sleep ? { sleep } : {}),
   };
   const timeout = whole(value['timeout_ms']);
   if (timeout !== undefined) step.timeout_ms = timeout;
@@ -360,6 +370,8 @@ export function parseWorkflowDefinition(
       if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
       if (step.rate_limit?.key !== undefined) for (const problem of checkExpression(step.rate_limit.key, scope)) problems.add(`${label}.rate_limit.key`, problem);
       checkTemplate(problems, `${label}.input`, step.input, { ...scope, perItem: step.for_each !== undefined });
+      if (step.wait_for?.match) checkTemplate(problems, `${label}.wait_for.match`, step.wait_for.match, scope);
+      if (step.sleep?.until !== undefined) for (const problem of checkExpression(step.sleep.until, scope)) problems.add(`${label}.sleep.until`, problem);
     }
     if (isPlainObject(raw['fairness'])) {
       const none = new Set<string>();

@@ -4,6 +4,7 @@ import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type ListedRoot, type ListPosition, type StepCounts } from '../persistence/tasks.repository.js';
 import { encodeCursor } from './list-cursor.js';
+import { stepWaitView } from './step-wait-view.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -56,6 +57,7 @@ export class TaskStatusService {
         error: step.error,
         progress: step.progress,
         usage: step.item_count === null ? step.usage : (itemsUsage.get(step.id) ?? null),
+        wait: isItemRow(step) ? null : stepWaitView(planned.get(step.step_key ?? '')?.s, step),
       })),
       usage: root.usage,
       budget: root.budget,

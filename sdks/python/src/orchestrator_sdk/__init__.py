@@ -17,6 +17,8 @@ A client::
 
     async with OrchestratorClient() as client:
         response = await client.submit("create_blog_post", {"topic": "Graphs"})
+        await client.approve("post-1", comment="Ship it")       # a workflow waiting for a person
+        await client.publish_event("payment.received", {"invoice_id": "inv-1"})
 """
 
 from .agent import Agent
@@ -26,6 +28,7 @@ from .client import (
     OrchestratorClient,
     OrchestratorError,
     OrchestratorUnavailableError,
+    SignalRefusedError,
     SubmitTimeoutError,
 )
 from .context import TaskContext
@@ -36,6 +39,8 @@ from .models import (
     AgentLoad,
     Budget,
     ProgressReport,
+    SignalReply,
+    SignalStatus,
     TaskPriority,
     TaskRequest,
     TaskResponse,
@@ -70,6 +75,9 @@ __all__ = [
     "OrchestratorError",
     "OrchestratorUnavailableError",
     "ProgressReport",
+    "SignalRefusedError",
+    "SignalReply",
+    "SignalStatus",
     "SubmitTimeoutError",
     "TaskContext",
     "TaskPriority",

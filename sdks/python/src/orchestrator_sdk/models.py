@@ -23,6 +23,8 @@ class TaskStatus(str, Enum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+    #: A step of a workflow waiting for a signal, an external event or a time (never a workflow's own status).
+    WAITING = "WAITING"
 
     @property
     def terminal(self) -> bool:
@@ -128,6 +130,28 @@ class TaskResponse(BaseModel):
             "completed_at": self.completed_at,
             **({"usage": self.usage.wire()} if self.usage is not None else {}),
         }
+
+
+class SignalStatus(str, Enum):
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+
+
+class SignalReply(BaseModel):
+    """The answer to a signal (``agent.orchestrator_agent.signal``): taken by the waiting step
+    (``outcome == "delivered"``), kept for the step that will wait (``"kept"``), a repeat of a
+    ``signal_id`` (``duplicate``), or refused with an ``error`` and a ``code``."""
+
+    model_config = _CONFIG
+
+    task_id: str
+    signal: str
+    status: Annotated[SignalStatus, Field(strict=False)]
+    error: Optional[str] = None
+    code: Optional[str] = None
+    outcome: Optional[str] = None
+    step: Optional[str] = None
+    duplicate: bool = False
 
 
 class AgentLoad(BaseModel):

@@ -14,7 +14,11 @@ import { RunSlots } from '../concurrency/run-slots.js';
 import { SubmitTransition } from '../transitions/submit.transition.js';
 import { Workflow, type WorkflowReads } from '../workflow.js';
 import { ForEachSteps } from './for-each-steps.js';
+import { AgentStep } from './agent-step.js';
+import { SleepStep } from './sleep-step.js';
 import { StepDispatcher } from './step-dispatcher.js';
+import { StepKinds } from './step-kinds.js';
+import { WaitStep } from './wait-step.js';
 import { StepTransitions } from './step-transitions.js';
 
 const step = (id: string, extra: Partial<PlannedStep> = {}): PlannedStep => ({
@@ -64,13 +68,15 @@ class Harness {
     const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false, claims: [] }) } as unknown as AgentRouter;
     const publisher = { maxPayload: 1_048_576, maxBody: 1_047_552 } as MessagePublisher;
     const metrics = new MetricsService();
+    const dispatcher = new StepDispatcher(router, publisher, metrics);
     this.steps = new StepTransitions(
-      new StepDispatcher(router, publisher, metrics),
+      dispatcher,
       new ForEachSteps(),
       { hasPlanner: () => false } as unknown as PlanningService,
       publisher,
       metrics,
       new RunSlots(),
+      new StepKinds(new AgentStep(dispatcher, metrics), new WaitStep(), new SleepStep()),
     );
     const request = { task_id: 'fan-1', task_type: 'fan', payload: {}, priority: TaskPriority.Normal };
     this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null }, new Date()), new Date());
@@ -96,6 +102,9 @@ class Harness {
         return Promise.resolve(items.sort((x, y) => itemIndex(x.step_key) - itemIndex(y.step_key)).map((r) => r.result ?? null));
       },
       planHistory: () => Promise.resolve([] as ReplacedPlan[]),
+      keptSignals: () => Promise.resolve([]),
+      signalSeen: () => Promise.resolve(false),
+      keptEvents: () => Promise.resolve([]),
       gate: {} as KeyGate,
     };
   }

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HistoryKind, isPlainObject, TaskStatus } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
-import { evaluate, resolveTemplate } from '../../planning/template.js';
+import { evaluate } from '../../planning/template.js';
 import { PlanningService } from '../../planning/planning.service.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { retryDelayMs } from '../backoff.js';
@@ -14,6 +14,8 @@ import { RunSlots } from '../concurrency/run-slots.js';
 import { ForEachSteps } from './for-each-steps.js';
 import { StepDispatcher } from './step-dispatcher.js';
 import { subtasksOverBound } from './subtask-bound.js';
+import type { StepOutcome } from './step-kind.js';
+import { StepKinds } from './step-kinds.js';
 
 /** Why an attempt ended without an answer that counts. */
 export type AttemptEnd = 'answered' | 'timed-out';
@@ -34,6 +36,7 @@ export class StepTransitions {
     private readonly publisher: MessagePublisher,
     private readonly metrics: MetricsService,
     private readonly slots: RunSlots,
+    private readonly kinds: StepKinds,
   ) {}
 
   /** Starts the steps that became ready, or ends the workflow when nothing is left to do. */
@@ -50,7 +53,7 @@ export class StepTransitions {
           const step = decision.outcome.step;
           // Attempts are counted for steps sent to an agent; a `for_each` step counts them per item.
           const attempts = step.attempts === 0 ? '' : ` ${attemptsText(step.attempts)}`;
-          const error = `step "${step.step_key}" (agent ${step.agent_name ?? '?'}) failed${attempts}: ${step.error ?? 'no error given'}`;
+          const error = `step "${step.step_key}" (${this.kinds.of(wf.planned(step)).label(step)}) failed${attempts}: ${step.error ?? 'no error given'}`;
           if (this.mayRevise(wf)) this.awaitRevision(wf, error);
           else await this.failWorkflow(wf, error, step);
           return;
@@ -68,7 +71,7 @@ export class StepTransitions {
     }
   }
 
-  /** A step whose prerequisites are settled: skipped when its `when` is false, expanded when it has `for_each`, else sent. */
+  /** A step whose prerequisites are settled: skipped when its `when` is false, expanded when it has `for_each`, else started as its kind starts. */
   private async start(wf: Workflow, step: TaskRow): Promise<void> {
     const planned = wf.planned(step);
     if (planned.when !== undefined) {
@@ -98,16 +101,38 @@ export class StepTransitions {
       if (over) await this.failWorkflow(wf, over, step);
       return;
     }
-    let input: unknown;
-    try {
-      input = resolveTemplate(planned.input, await templateContext(wf));
-      if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
-    } catch (error) {
-      // Retrying would build the same input.
-      await this.failForGood(wf, step, `input: ${(error as Error).message}`);
-      return;
+    await this.settle(wf, step, await this.kinds.of(planned).start(wf, step, planned));
+  }
+
+  /** A row's due time has passed: what that means is its kind's to say (an attempt's deadline, a wait's timeout, a sleep's end). */
+  async due(wf: Workflow, row: TaskRow): Promise<void> {
+    if (row.status !== TaskStatus.Running && row.status !== TaskStatus.Waiting) return;
+    const planned = wf.planned(row);
+    await this.settle(wf, row, await this.kinds.of(planned).due(wf, row, planned));
+  }
+
+  /** A WAITING step got what it waited for (a signal, an event): it completes with it as its result. */
+  async resume(wf: Workflow, row: TaskRow, result: Record<string, unknown>, data: Record<string, unknown>): Promise<void> {
+    wf.record(HistoryKind.StepCompleted, row.step_key, data);
+    await this.complete(wf, row, result, false);
+  }
+
+  /** Applies what a step's kind made of it. */
+  private async settle(wf: Workflow, row: TaskRow, outcome: StepOutcome): Promise<void> {
+    switch (outcome.kind) {
+      case 'started':
+        // A step that began to wait shows as WAITING to those who follow the workflow.
+        if (row.status === TaskStatus.Waiting && wf.dirty.has(row)) this.progress(wf, row);
+        return;
+      case 'completed':
+        await this.complete(wf, row, outcome.result, false);
+        return;
+      case 'failed':
+        await this.failForGood(wf, row, outcome.error);
+        return;
+      case 'attempt-failed':
+        await this.failAttempt(wf, row, outcome.error, 'timed-out');
     }
-    await this.send(wf, step, input, true);
   }
 
   /** Moves a running `for_each` step on: its next items are sent, or it completes with every item's result. */
@@ -263,7 +288,7 @@ export class StepTransitions {
     let hidden = !whole || everywhere;
     for (const row of wf.rows.values()) {
       const inScope = whole ? row.parent_id !== null : row.parent_id === scopeId;
-      if (!inScope || (row.status !== TaskStatus.Running && row.status !== TaskStatus.Pending)) continue;
+      if (!inScope || (row.status !== TaskStatus.Running && row.status !== TaskStatus.Pending && row.status !== TaskStatus.Waiting)) continue;
       if (row.item_count !== null && row.status === TaskStatus.Running) hidden = true;
       // A step waiting in line leaves it.
       if (row.status === TaskStatus.Pending && row.waiting_on !== null) {
@@ -279,7 +304,7 @@ export class StepTransitions {
       }
       wf.patch(row, {
         status: TaskStatus.Cancelled,
-        error: row.status === TaskStatus.Running ? reason : row.error,
+        error: row.status === TaskStatus.Running || row.status === TaskStatus.Waiting ? reason : row.error,
         next_attempt_at: null,
         deadline_at: null,
         waiting_on: null,
@@ -312,6 +337,7 @@ function finishKind(status: TaskStatus): HistoryKind {
     case TaskStatus.Pending:
     case TaskStatus.Queued:
     case TaskStatus.Running:
+    case TaskStatus.Waiting:
       return HistoryKind.Failed;
   }
 }

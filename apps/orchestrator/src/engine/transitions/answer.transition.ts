@@ -55,7 +55,7 @@ export class AnswerTransition {
       return null;
     }
     const agent = row.agent_name;
-    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Queued || response.status === TaskStatus.Running) return null;
+    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Queued || response.status === TaskStatus.Running || response.status === TaskStatus.Waiting) return null;
     wf.record(HistoryKind.Answered, row.step_key, {
       agent,
       attempt: row.attempts,
