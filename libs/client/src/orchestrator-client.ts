@@ -110,7 +110,8 @@ export class OrchestratorClient {
   }
 
   /**
-   * Submits a TaskRequest. Resolves once the orchestrator has accepted it (`status: RUNNING`) or
+   * Submits a TaskRequest. Resolves once the orchestrator has accepted it (`status: RUNNING`, or `PENDING` with a
+   * `not_before` to come) or
    * says it knows it (`existing: true`, its state); throws OrchestratorError when it refuses it
    * (the message names the field), the `task_id` is used by another request, or it is overloaded.
    */

@@ -10,4 +10,6 @@ export interface SubmitTaskInput {
   created_at?: number;
   /** The whole task must finish within this time (100 to 86,400,000 ms), or it fails. */
   timeout_ms?: number;
+  /** Store the task now (PENDING) and start it at this time, in seconds since the epoch. */
+  not_before?: number;
 }

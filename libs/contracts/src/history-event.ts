@@ -4,6 +4,8 @@ export enum HistoryKind {
   Submitted = 'submitted',
   /** Its plan was stored: `data.version`, `data.revision`, `data.steps`. */
   Planned = 'planned',
+  /** A delayed workflow started, its `not_before` come: `data.not_before`. */
+  Started = 'started',
   /** An attempt of a step was sent: `data.agent`, `data.attempt`. */
   Dispatched = 'dispatched',
   /** An agent answered an attempt: `data.status`, `data.attempt`, `data.error` when it failed. */

@@ -51,6 +51,13 @@ export class TaskRequestDto {
   @Min(100, { message: 'must be at least 100' })
   @IsInt({ message: 'must be an integer number of milliseconds' })
   timeout_ms?: number;
+
+  /** Optional: store the task now, start its workflow at this time (seconds since the epoch); in the past, it starts at once. */
+  @IsOptional()
+  @Max(1e11, { message: 'must be seconds since the epoch, not milliseconds' })
+  @Min(0, { message: 'must not be negative' })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
+  not_before?: number;
 }
 
 /** A TaskRequest after validation, with its defaults applied. */
@@ -62,6 +69,7 @@ export interface TaskRequest {
   requester_id?: string;
   created_at?: number;
   timeout_ms?: number;
+  not_before?: number;
 }
 
 export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
@@ -81,5 +89,6 @@ export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
   if (dto.requester_id !== undefined) request.requester_id = dto.requester_id;
   if (dto.created_at !== undefined) request.created_at = dto.created_at;
   if (dto.timeout_ms !== undefined) request.timeout_ms = dto.timeout_ms;
+  if (dto.not_before !== undefined) request.not_before = dto.not_before;
   return { ok: true, value: request };
 }

@@ -111,6 +111,7 @@ export class StepBoard {
       // The workflow's own kinds, which come without a step.
       case HistoryKind.Submitted:
       case HistoryKind.Planned:
+      case HistoryKind.Started:
       case HistoryKind.RevisionRequested:
       case HistoryKind.Revised:
       case HistoryKind.Resumed:
@@ -188,6 +189,7 @@ export class StepBoard {
       case HistoryKind.AnswerSent:
         return null;
       case HistoryKind.Submitted:
+      case HistoryKind.Started:
       case HistoryKind.RevisionRequested:
       case HistoryKind.Dispatched:
       case HistoryKind.Answered:

@@ -8,6 +8,7 @@ import { AgentResponsesController } from './agent-responses.controller.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
+import { StartTransition } from './transitions/start.transition.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
@@ -58,6 +59,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    StartTransition,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

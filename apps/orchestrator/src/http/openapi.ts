@@ -24,6 +24,9 @@ export class TaskRequestDoc {
 
   @ApiPropertyOptional({ description: 'The whole task must finish within this many milliseconds', minimum: 100, maximum: 86_400_000 })
   timeout_ms?: number;
+
+  @ApiPropertyOptional({ description: 'Seconds since the epoch: the task is stored now (PENDING) and its workflow starts then', minimum: 0 })
+  not_before?: number;
 }
 
 export class SubmitTaskReplyDoc {
@@ -78,6 +81,7 @@ export class TaskSummaryDoc {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completed_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'A delayed task: when it starts (PENDING until then)' }) not_before!: string | null;
 }
 
 export class TaskDetailDoc extends TaskSummaryDoc {

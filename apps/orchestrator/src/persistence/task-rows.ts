@@ -47,6 +47,8 @@ export interface RootRow extends TaskRow {
   /** The revision of the stored plan (1 until the planner revises it). */
   plan_revision: number;
   response_sent_at: Date | null;
+  /** A delayed workflow: PENDING until this time. */
+  not_before: Date | null;
 }
 
 /** A row as inserted. */
@@ -89,6 +91,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     plan_revision: 1,
     request_hash: null,
     progress: null,
+    not_before: null,
   };
 }
 
@@ -101,21 +104,26 @@ export interface NewWorkflow {
   fingerprint: string | null;
 }
 
-/** The root row of a workflow about to start. */
+/**
+ * The root row of a workflow about to start, or, with a `not_before` still to come, to start then:
+ * PENDING, its deadline counted from that time (and moved with its start, should it start later).
+ */
 export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
   const { request, plan } = workflow;
   const id = randomUUID();
+  const notBefore = request.not_before === undefined || request.not_before * 1000 <= now.getTime() ? null : new Date(request.not_before * 1000);
   return {
     ...blankRow(id, null, id, request.task_type, request.priority),
     task_id: request.task_id,
-    status: TaskStatus.Running,
+    status: notBefore ? TaskStatus.Pending : TaskStatus.Running,
     payload: request.payload,
     requester_id: request.requester_id ?? null,
     reply_to: workflow.replyTo,
     plan,
     trace_parent: workflow.traceparent,
-    started_at: now,
-    deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
+    started_at: notBefore ? null : now,
+    not_before: notBefore,
+    deadline_at: workflowDeadline(notBefore ?? now, plan.timeout_ms, request.timeout_ms),
     depth: workflow.depth,
     plan_revision: plan.revision ?? 1,
     request_hash: workflow.fingerprint,
@@ -175,6 +183,7 @@ export function rootState(row: NewTask, now: Date): RootRow {
     depth: row.depth,
     plan_revision: row.plan_revision,
     response_sent_at: null,
+    not_before: row.not_before,
   };
 }
 

@@ -22,6 +22,7 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_roots_type_idx', ['task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_finished_idx', ['completed_at'], { where: 'parent_id IS NULL AND completed_at IS NOT NULL' })
+@Index('tasks_delayed_due_idx', ['not_before'], { where: `parent_id IS NULL AND status = 'PENDING' AND not_before IS NOT NULL` })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -135,6 +136,10 @@ export class TaskEntity {
   /** Sub-tasks: the latest progress its agent reported for the current attempt (`agent.<name>.progress`). */
   @Column('jsonb', { nullable: true })
   progress!: StepProgress | null;
+
+  /** Root rows: when a delayed workflow (the request's `not_before`) starts; it stays PENDING until then. Null for one that started when submitted. */
+  @Column('timestamptz', { nullable: true })
+  not_before!: Date | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

@@ -22,7 +22,7 @@ function rowColumns(alias = ''): string {
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  plan_revision, response_sent_at`;
+  plan_revision, response_sent_at, not_before`;
 
 /** Columns of an insert, with their types for unnest. */
 const INSERT_COLUMNS = [
@@ -31,7 +31,7 @@ const INSERT_COLUMNS = [
   ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'], ['payload', 'jsonb'], ['result', 'jsonb'], ['error', 'text'],
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
-  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'],
+  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['not_before', 'timestamptz'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */

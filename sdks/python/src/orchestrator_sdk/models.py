@@ -59,6 +59,8 @@ class TaskRequest(BaseModel):
     created_at: Optional[Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]] = None
     #: The whole task must finish within this many milliseconds, or it fails.
     timeout_ms: Optional[Annotated[int, Field(ge=100, le=86_400_000)]] = None
+    #: Store the task now (PENDING) and start its workflow at this time, in seconds since the epoch.
+    not_before: Optional[Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]] = None
 
     @field_validator("priority", mode="before")
     @classmethod

@@ -35,7 +35,7 @@ export class StepTransitions {
 
   /** Starts the steps that became ready, or ends the workflow when nothing is left to do. */
   async advance(wf: Workflow): Promise<void> {
-    if (wf.finished || wf.awaitingRevision) return;
+    if (wf.finished || wf.awaitingRevision || wf.delayed) return;
     for (;;) {
       for (const step of wf.steps.values()) {
         if (step.item_count !== null && step.status === TaskStatus.Running) await this.advanceItems(wf, step);

@@ -4,7 +4,10 @@ import { newStepRow } from '../../persistence/task-rows.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
 
-/** A workflow starts: a row for each step of its plan, and the steps that depend on nothing are sent. */
+/**
+ * A workflow starts: a row for each step of its plan, and the steps that depend on nothing are sent.
+ * A delayed one (`not_before` to come) is stored the same way and waits; StartTransition starts it.
+ */
 @Injectable()
 export class SubmitTransition {
   constructor(private readonly steps: StepTransitions) {}
@@ -12,10 +15,15 @@ export class SubmitTransition {
   /** `rerunOf`: the task_id of the task this one runs again. */
   async apply(wf: Workflow, rerunOf: string | null = null): Promise<void> {
     wf.add(wf.plan.steps.map((planned) => newStepRow(planned, planned.id, wf.root.id, wf.root.id, wf.root.priority)));
-    wf.effects.push({ kind: 'started', root: wf.root });
     const { root, plan } = wf;
-    wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}) });
+    const delay = root.not_before ? { not_before: root.not_before.toISOString() } : {};
+    wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}), ...delay });
     wf.record(HistoryKind.Planned, null, { version: plan.version, revision: plan.revision ?? 1, steps: plan.steps.map((step) => step.id) });
+    if (wf.delayed) {
+      wf.effects.push({ kind: 'created', root });
+      return;
+    }
+    wf.effects.push({ kind: 'started', root });
     await this.steps.advance(wf);
   }
 }

@@ -3,9 +3,10 @@ import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
+import { StartTransition } from './start.transition.js';
 
 /**
- * What time has made due in one workflow: its own deadline, a revised plan to ask for again,
+ * What time has made due in one workflow: its start (a delayed one), its own deadline, a revised plan to ask for again,
  * attempts past their deadline (failed, their agents told to stop), and steps due for dispatch
  * (retries, and steps that waited for an agent). Returns the agents found at capacity.
  */
@@ -14,6 +15,7 @@ export class SweepTransition {
   constructor(
     private readonly steps: StepTransitions,
     private readonly metrics: MetricsService,
+    private readonly start: StartTransition,
   ) {}
 
   async apply(wf: Workflow | null, dueRowIds: readonly string[]): Promise<string[]> {
@@ -23,6 +25,10 @@ export class SweepTransition {
       // Rows a finished workflow left due: cleared, so that they never come round again.
       this.steps.stop(wf, wf.root.id, true, `workflow ${wf.root.status.toLowerCase()}`, true);
       return [];
+    }
+    if (wf.delayed) {
+      await this.start.apply(wf);
+      return [...wf.blockedOn];
     }
     const { root, now } = wf;
     if (root.deadline_at && root.deadline_at <= now) {
