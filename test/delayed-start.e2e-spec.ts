@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './support/orchestrator-process.js';
-import { PlainAgent } from './support/plain-agent.js';
+import { usePlainAgent } from './support/plain-agent.js';
 import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'schedules');
@@ -20,14 +20,8 @@ interface Detail {
 const secondsFromNow = (ms: number): number => (Date.now() + ms) / 1000;
 
 describe('delayed start: not_before', () => {
-  const stack = useTestStack({ workflowsDir: FIXTURES, replicas: 2 });
-  let agent: PlainAgent;
-
-  beforeAll(async () => {
-    agent = await PlainAgent.start('e2e_ticker');
-  });
-  afterAll(() => agent.stop());
-  beforeEach(() => agent.reset());
+  const stack = useTestStack({ workflowsDir: FIXTURES, replicas: 2, oneByOne: true });
+  const agent = usePlainAgent('e2e_ticker');
 
   async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
     const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -54,7 +48,7 @@ describe('delayed start: not_before', () => {
 
     const done = await finished('later-1');
     expect(done.status).toBe('COMPLETED');
-    const receipt = agent.of('later-1')[0];
+    const receipt = agent().of('later-1')[0];
     expect(receipt?.at).toBeGreaterThanOrEqual(notBefore * 1000);
     expect(Date.parse(done.started_at ?? '')).toBeGreaterThanOrEqual(notBefore * 1000);
     const [root] = await stack.db.query<{ started_at: Date; deadline_at: Date | null }>(
@@ -100,11 +94,12 @@ describe('delayed start: not_before', () => {
     expect((await post({ task_id: 'later-restart', task_type: 'e2e_tick', not_before: notBefore })).status).toBe(202);
     await Promise.all(stack.orchestrators.map((replica) => replica.kill()));
     await sleep(Math.max(0, notBefore * 1000 - Date.now()) + 500);
-    expect(agent.of('later-restart')).toEqual([]);
-    await Promise.all([stack.restart({ replica: 0 }), stack.restart({ replica: 1 })]);
+    expect(agent().of('later-restart')).toEqual([]);
+    await stack.restart({ replica: 0 });
+    await stack.restart({ replica: 1 });
     const done = await finished('later-restart');
     expect(done.status).toBe('COMPLETED');
-    expect(agent.of('later-restart')).toHaveLength(1);
+    expect(agent().of('later-restart')).toHaveLength(1);
   });
 
   it('cancels a workflow while it waits: nothing is ever sent, and the requester gets CANCELLED', async () => {
@@ -120,7 +115,7 @@ describe('delayed start: not_before', () => {
     await sleep(Math.max(0, notBefore * 1000 - Date.now()) + 1_000);
     const detail = await stack.get<Detail>('/tasks/later-cancel');
     expect(detail).toMatchObject({ status: 'CANCELLED', started_at: null, steps: [expect.objectContaining({ status: 'CANCELLED' })] });
-    expect(agent.of('later-cancel')).toEqual([]);
+    expect(agent().of('later-cancel')).toEqual([]);
     const [due] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE root_id = (SELECT id FROM tasks WHERE task_id = 'later-cancel') AND (next_attempt_at IS NOT NULL OR deadline_at IS NOT NULL)`);
     expect(due?.n).toBe(0);
     responses.stop();
@@ -130,7 +125,7 @@ describe('delayed start: not_before', () => {
     const done = await finished('later-cancel');
     expect(done.status).toBe('COMPLETED');
     expect(done.started_at).not.toBeNull();
-    expect(agent.of('later-cancel')).toHaveLength(1);
+    expect(agent().of('later-cancel')).toHaveLength(1);
   });
 
   it('refuses a not_before that is not seconds since the epoch, naming it, over HTTP and NATS', async () => {

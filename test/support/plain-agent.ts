@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { testEnv } from './test-env.js';
 
 /** One sub-task as the agent received it. */
@@ -69,4 +70,22 @@ export class PlainAgent {
       for await (const msg of cancels) this.cancels.push((JSON.parse(decoder.decode(msg.data)) as { task_id: string }).task_id);
     })();
   }
+}
+
+/**
+ * The plain agent `name` for the enclosing describe block: started before its tests (after the
+ * hooks registered before this call, the test stack's), its records cleared before each, stopped
+ * after. Returns it, once started.
+ */
+export function usePlainAgent(name: string): () => PlainAgent {
+  let agent: PlainAgent | undefined;
+  beforeAll(async () => {
+    agent = await PlainAgent.start(name);
+  });
+  beforeEach(() => agent?.reset());
+  afterAll(() => agent?.stop());
+  return () => {
+    if (!agent) throw new Error(`the agent ${name} is not started`);
+    return agent;
+  };
 }
