@@ -9,5 +9,7 @@ export * from './history-stream.js';
 export * from './http-api.js';
 export * from './orchestrator-client.js';
 export * from './orchestrator-error.js';
+export * from './schedule-input.js';
 export * from './submit-task-input.js';
 export { TaskEventStream, type TaskLifecycleEvent } from './task-events.js';
+export * from './schedules-client.js';

@@ -17,6 +17,7 @@ import type { HistoryStream, HistoryStreamOptions } from './history-stream.js';
 import { HttpApi, type HistoryPageOptions, type ListTasksFilter } from './http-api.js';
 import { NatsApi } from './nats-api.js';
 import { OrchestratorError } from './orchestrator-error.js';
+import { SchedulesClient } from './schedules-client.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 import { ALL_EVENTS, FINAL_EVENTS, finalResponseOf, TaskEventHub, TaskEventStream, type TaskLifecycleEvent } from './task-events.js';
 import { responseFromDetail, withTimeout } from './wait.js';
@@ -75,6 +76,8 @@ export class OrchestratorClient {
   private readonly hub: TaskEventHub | undefined;
   /** Final responses of tasks this client submitted over NATS, until read or closed. */
   private readonly finals = new Map<string, { final: Promise<TaskResponse>; stop: () => void }>();
+  /** The schedules (`/schedules`, HTTP): list, get, create, update, delete, pause, resume, trigger, backfill. */
+  readonly schedules = new SchedulesClient(() => this.requireHttp('schedules'));
 
   private constructor(
     private readonly options: OrchestratorClientOptions,

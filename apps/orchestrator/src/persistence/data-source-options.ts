@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { ScheduleEntity, ScheduleRunEntity } from './schedule.entity.js';
 import { TaskEventEntity } from './task-event.entity.js';
 import { TaskEntity } from './task.entity.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
@@ -8,13 +9,14 @@ import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.
 import { ListingAndRetention1764000000004 } from './migrations/1764000000004-listing-and-retention.js';
 import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
 import { DelayedStart1764000000040 } from './migrations/1764000000040-delayed-start.js';
+import { Schedules1764000000041 } from './migrations/1764000000041-schedules.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity, TaskEventEntity],
+    entities: [TaskEntity, TaskEventEntity, ScheduleEntity, ScheduleRunEntity],
     migrations: [
       CreateTasks1764000000000,
       AddTraceParent1764000000001,
@@ -23,6 +25,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       ListingAndRetention1764000000004,
       TaskEvents1764000000005,
       DelayedStart1764000000040,
+      Schedules1764000000041,
     ],
     migrationsRun: false,
     synchronize: false,
