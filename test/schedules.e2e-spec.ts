@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { launchBrowser, openPage, screenshot } from './support/browser.js';
 import { waitFor } from './support/orchestrator-process.js';
 import { usePlainAgent } from './support/plain-agent.js';
 import { useTestStack } from './support/test-stack.js';
@@ -269,6 +270,35 @@ describe('schedules', () => {
     expect(patched.body).toMatchObject({ cron: '0 0 * * * *', every_ms: null });
     expect((await api('DELETE', '/schedules/taken')).body).toEqual({ schedule_id: 'taken', deleted: true });
     expect((await api('GET', '/schedules/taken')).status).toBe(404);
+  });
+
+  it('shows the schedules on the dashboard, with their next tick and last run, and pauses, resumes and triggers them', async () => {
+    await create({ schedule_id: 'on-screen', cron: '0 0 8 * * *', timezone: 'Europe/Berlin', payload: { label: 'screen' } });
+    const browser = await launchBrowser();
+    const errors: string[] = [];
+    try {
+      const page = await openPage(browser, errors);
+      await page.goto(`${stack.orchestrator.baseUrl}/ui/schedules`);
+      const row = page.locator('tr[data-schedule="on-screen"]');
+      await row.waitFor();
+      expect(await row.locator('code').textContent()).toBe('0 0 8 * * * (Europe/Berlin)');
+      expect(await row.locator('[data-role="last-run"]').textContent()).toBe('none yet');
+      await row.getByRole('button', { name: 'Trigger' }).click();
+      await page.getByRole('status').filter({ hasText: /on-screen: sched:on-screen:trigger:\d+ started/ }).waitFor();
+      await row.locator('[data-role="last-run"] [data-status="COMPLETED"]').waitFor({ timeout: 20_000 });
+      await row.getByRole('button', { name: 'Pause' }).click();
+      await page.locator('tr[data-schedule="on-screen"][data-paused="true"]').waitFor();
+      expect((await api<View>('GET', '/schedules/on-screen')).body.paused).toBe(true);
+      expect(await row.locator('[data-role="next"]').textContent()).toBe('paused');
+      await screenshot(page, 'schedules');
+      await row.getByRole('button', { name: 'Resume' }).click();
+      await page.locator('tr[data-schedule="on-screen"][data-paused="false"]').waitFor();
+      expect((await api<View>('GET', '/schedules/on-screen')).body.paused).toBe(false);
+      await api('POST', '/schedules/on-screen/pause');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('is managed from the command line: create, list, get, trigger, backfill, pause, delete', async () => {
