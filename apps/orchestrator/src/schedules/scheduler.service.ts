@@ -63,21 +63,36 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.schedule(0);
   }
 
-  /** One pass; returns how long to wait before the next. */
+  /**
+   * One pass; returns how long to wait before the next. A schedule whose pass fails (rolled back,
+   * its ticks still due) is passed over until the next one, so that it holds up no other.
+   */
   async pass(): Promise<number> {
     let fired = 0;
     let more = false;
-    while (fired < SCHEDULES_PER_PASS) {
-      const again = await this.schedules.withDue((tx, row, now) => this.firing.fireDue(tx, row, now));
-      if (again === null) break;
-      fired += 1;
-      more ||= again;
+    const failed: string[] = [];
+    while (fired + failed.length < SCHEDULES_PER_PASS) {
+      let current = '';
+      try {
+        const again = await this.schedules.withDue(failed, (tx, row, now) => {
+          current = row.schedule_id;
+          return this.firing.fireDue(tx, row, now);
+        });
+        if (again === null) break;
+        fired += 1;
+        more ||= again;
+      } catch (error) {
+        if (current === '') throw error;
+        failed.push(current);
+        this.logger.warn(`schedule ${current}: its ticks stay due, tried again at the next pass: ${(error as Error).message}`);
+      }
     }
     for (let started = 0; started < SCHEDULES_PER_PASS; started++) {
       if ((await this.schedules.withBuffered((tx, row) => this.firing.startBuffered(tx, row))) === null) break;
     }
     await this.prune();
     if (more || fired >= SCHEDULES_PER_PASS) return 0;
+    if (failed.length > 0) return this.config.SCHEDULE_POLL_MS;
     const next = await this.schedules.nextDueInMs();
     return Math.min(Math.max(next ?? this.config.SCHEDULE_POLL_MS, MIN_WAIT_MS), this.config.SCHEDULE_POLL_MS);
   }

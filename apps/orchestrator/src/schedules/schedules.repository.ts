@@ -211,12 +211,13 @@ export class SchedulesRepository {
     return row.ms;
   }
 
-  /** Runs `work` on one due schedule that no other transaction holds, locked; null when there is none. */
-  withDue<T>(work: (tx: ScheduleTransaction, row: ScheduleRow, now: Date) => Promise<T>): Promise<T | null> {
+  /** Runs `work` on one due schedule that no other transaction holds, locked, other than `passOver`; null when there is none. */
+  withDue<T>(passOver: readonly string[], work: (tx: ScheduleTransaction, row: ScheduleRow, now: Date) => Promise<T>): Promise<T | null> {
     return this.locked(
       `SELECT ${COLUMNS}, clock_timestamp() AS db_now FROM schedules
-        WHERE NOT paused AND next_fire_at <= clock_timestamp() ORDER BY next_fire_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [],
+        WHERE NOT paused AND next_fire_at <= clock_timestamp() AND NOT (schedule_id = ANY($1::text[]))
+        ORDER BY next_fire_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [passOver],
       work,
     );
   }
