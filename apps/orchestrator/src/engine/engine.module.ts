@@ -13,6 +13,7 @@ import { AnswerOverflow } from './answer-overflow.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
+import { StartTransition } from './transitions/start.transition.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
@@ -98,6 +99,7 @@ import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
     EventTransition,
     EventShapes,
     WaitingWorkflows,
+    StartTransition,
   ],
   exports: [WorkflowEngine, EngineStats, WaitingWorkflows],
 })
