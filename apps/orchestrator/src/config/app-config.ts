@@ -251,6 +251,15 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   INSTANCE_ID?: string;
+
+  /**
+   * How long a transition that meets transient database trouble (a lost connection, a restart, a
+   * deadlock, a serialization failure, no resource) is tried again, with backoff, before it gives up.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  TRANSITION_RETRY_MAX_MS: number = 120_000;
 }
 
 /** The settings read from `env`, and the rules each breaks. */

@@ -21,6 +21,7 @@ import { StepTransitions } from './steps/step-transitions.js';
 import { SweepSignal } from './sweep-signal.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
+import { TransitionRetries } from './transition-retries.js';
 import { TransitionRunner } from './transition-runner.js';
 import { AnswerTransition } from './transitions/answer.transition.js';
 import { CancelTransition } from './transitions/cancel.transition.js';
@@ -58,6 +59,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    TransitionRetries,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -102,6 +102,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly transitionRetries = new Counter({
+    name: 'orchestrator_transition_retries_total',
+    help: 'Transitions queued again after transient database trouble, by kind (connection, serialization, deadlock, shutdown, resource) and outcome (retried, gave_up)',
+    labelNames: ['reason', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
   }

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
-import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
+import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient, type StopScope, type StoppedRow } from './workflow-transaction.js';
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -119,6 +119,29 @@ export class TasksRepository {
   /** Transactions waiting for their turn. */
   get queuedTransactions(): number {
     return this.turn.pendingCount;
+  }
+
+  /** Whether a transaction committed, asked on another connection: `in progress` until its server has ended it. */
+  async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress'> {
+    const [row] = await this.dataSource.query<[{ status: 'committed' | 'aborted' | 'in progress' | null }]>(`SELECT pg_xact_status($1::xid8) AS status`, [xid]);
+    // Unknown only for a transaction older than the server keeps track of: not one this process just ran.
+    return row.status ?? 'aborted';
+  }
+
+  /**
+   * The rows that `stop_unfinished` cancelled while they ran, in a transaction whose commit was
+   * not answered: the rows of those scopes it cancelled at `at` with the scope's reason (the
+   * rows the transition held in memory, `known`, are told apart by the caller and left out).
+   */
+  async stoppedRows(stops: readonly StopScope[], at: Date, known: readonly string[]): Promise<StoppedRow[]> {
+    if (stops.length === 0) return [];
+    return this.dataSource.query(
+      `SELECT t.id, t.root_id, t.agent_name, t.attempts
+         FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS s(id, whole, reason)
+         JOIN tasks AS t ON (s.whole AND t.root_id = s.id AND t.parent_id IS NOT NULL) OR (NOT s.whole AND t.parent_id = s.id)
+        WHERE t.status = 'CANCELLED' AND t.completed_at = $4 AND t.error = s.reason AND t.id <> ALL($5::uuid[])`,
+      [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), at, known],
+    );
   }
 
   async findRootByTaskId(taskId: string): Promise<TaskEntity | null> {

@@ -50,7 +50,12 @@ const KEEP_STORED = new Set<string>(['payload', 'result']);
  */
 const ROOTS_OF = `(ARRAY(SELECT root_id FROM tasks WHERE id = ANY($2::uuid[])) || $1::uuid[])`;
 /** A workflow's lock: the first 64 bits of its root's id. */
-const LOCK_KEY = `('x' || left(replace(r.id::text, '-', ''), 16))::bit(64)::bigint`;
+export const LOCK_KEY = `('x' || left(replace(r.id::text, '-', ''), 16))::bit(64)::bigint`;
+/**
+ * The lock of a task_id among roots (`k`), taken by whatever creates a root under it or looks for
+ * one that is not there yet: two keys (a space of their own, apart from the workflows' one-key locks).
+ */
+export const TASK_ID_LOCK = (taskId: string): string => `1, hashtext(${taskId})`;
 const INSERT_LIST = INSERT_COLUMNS.map(([c]) => c).join(', ');
 const STALE = `(t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
 
@@ -92,9 +97,16 @@ const STATEMENTS = {
     params: INSERT_COLUMNS.map(([, type]) => type),
     sql: INSERT_SQL,
   },
-  insert_roots: {
-    params: INSERT_COLUMNS.map(([, type]) => type),
-    sql: `${INSERT_SQL} ON CONFLICT (task_id) WHERE parent_id IS NULL DO NOTHING RETURNING id`,
+  // The task_ids of new roots, each locked in one order, so that two transactions creating one wait for each other.
+  lock_task_ids: {
+    params: ['text'],
+    sql: `SELECT pg_advisory_xact_lock(${TASK_ID_LOCK('k')}) FROM (SELECT DISTINCT unnest($1::text[]) AS k ORDER BY 1) AS r`,
+  },
+  // Read once they are locked: which are taken by a root.
+  read_task_ids: {
+    params: ['text'],
+    sql: `SELECT k AS task_id, EXISTS (SELECT 1 FROM tasks AS t WHERE t.parent_id IS NULL AND t.task_id = k) AS taken
+            FROM unnest($1::text[]) AS k`,
   },
   update_rows: {
     params: ['uuid', ...UPDATE_COLUMNS.map(([, type]) => type)],
@@ -208,7 +220,7 @@ export interface StopScope {
   reason: string;
 }
 
-/** What a transition opens: the workflows to lock, the rows to read besides their steps', new roots. */
+/** What a transition opens: the workflows to lock, the rows to read besides their steps', the task_ids of new workflows. */
 export interface OpenSpec {
   /** Roots to lock, waiting for another transaction that holds one. */
   waitFor: readonly string[];
@@ -218,16 +230,19 @@ export interface OpenSpec {
   rootsOfRows: readonly string[];
   /** Rows to read besides the current plan's steps (answered or due rows). */
   rowIds: readonly string[];
-  newRoots: readonly NewTask[];
+  /** The task_ids of workflows to create: locked, and looked up. */
+  newTaskIds: readonly string[];
 }
 
 export interface Opened {
   /** The roots locked: those named, and those of the rows named. */
   roots: RootRow[];
-  /** The ids of the new roots inserted (not those whose task_id was taken). */
-  inserted: Set<string>;
+  /** The task_ids of new workflows that a root has already. */
+  taken: Set<string>;
   /** The rows of the locked workflows' current plan steps (not their items), and the rows named. */
   rows: TaskRow[];
+  /** The transaction's id, to learn whether it committed when its `COMMIT` goes unanswered. */
+  xid: string;
 }
 
 /** A history row to insert. */
@@ -251,6 +266,7 @@ export interface InsertedEvent {
 /** What a transition writes when it closes. */
 export interface Changes {
   update: readonly TaskRow[];
+  /** New rows, new roots included. */
   insert: readonly NewTask[];
   revisions: readonly { rootId: string; plan: Plan; history: readonly ReplacedPlan[]; kept: readonly string[]; retiredRevision: number }[];
   stops: readonly StopScope[];
@@ -285,12 +301,24 @@ type Result = { rows: QueryResultRow[] };
  */
 export class WorkflowTransaction {
   private open_ = false;
+  private xid_ = '';
+  private commitSent_ = false;
 
   constructor(private readonly client: SqlClient) {}
 
   /** True between `open` and `close` (or a failure). */
   get isOpen(): boolean {
     return this.open_;
+  }
+
+  /** The transaction's id once opened ('' before). */
+  get xid(): string {
+    return this.xid_;
+  }
+
+  /** True once `close` has sent its `COMMIT`: if no answer comes, the transaction may or may not have committed. */
+  get commitSent(): boolean {
+    return this.commitSent_;
   }
 
   private async rows<R extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> {
@@ -316,27 +344,33 @@ export class WorkflowTransaction {
   async open(spec: OpenSpec): Promise<Opened> {
     await this.prepare();
     // Plans made once per connection: each statement's shape does not change with the size of its arrays.
-    const statements = ['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan'];
+    const statements = ['BEGIN', 'SET LOCAL plan_cache_mode = force_generic_plan', 'SELECT pg_current_xact_id()::text AS xid'];
     const locks: number[] = [];
     if (spec.waitFor.length + spec.rootsOfRows.length > 0) locks.push(statements.push(execute('lock_roots', [spec.waitFor, spec.rootsOfRows])) - 1);
     if (spec.skipIfHeld.length > 0) locks.push(statements.push(execute('lock_free_roots', [spec.skipIfHeld, []])) - 1);
-    // In task_id order, like every other transaction, so that two inserting the same ids wait rather than deadlock.
-    const sorted = [...spec.newRoots].sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0));
-    const insertAt = sorted.length > 0 ? statements.push(execute('insert_roots', columnsOf(sorted, INSERT_COLUMNS))) - 1 : -1;
+    const newIds = spec.newTaskIds;
+    if (newIds.length > 0) statements.push(execute('lock_task_ids', [newIds]));
     // Read once locked, in statements of their own: they see all that the lock's last holder committed.
+    const taskIdsAt = newIds.length > 0 ? statements.push(execute('read_task_ids', [newIds])) - 1 : -1;
     const roots = [...spec.waitFor, ...spec.skipIfHeld];
     const rootsAt = locks.length > 0 ? statements.push(execute('read_roots', [roots, spec.rootsOfRows])) - 1 : -1;
     const readAt = locks.length > 0 ? statements.push(execute('read_rows', [roots, spec.rootsOfRows, spec.rowIds])) - 1 : -1;
     this.open_ = true;
     const results = await this.script(statements);
+    this.xid_ = String(results[2]?.rows[0]?.['xid'] ?? '');
     const lockedIds = new Set(locks.flatMap((at) => (results[at]?.rows ?? []).map((row) => String(row['id']))));
     const locked = ((rootsAt < 0 ? [] : (results[rootsAt]?.rows ?? [])) as RootRow[]).filter((root) => lockedIds.has(root.id));
     const named = new Set(spec.rowIds);
     const rows = ((readAt < 0 ? [] : (results[readAt]?.rows ?? [])) as TaskRow[]).filter(
       (row) => lockedIds.has(row.root_id) && (named.has(row.id) || (row.parent_id === row.root_id && isCurrentKey(row.step_key))),
     );
-    const inserted = new Set((insertAt < 0 ? [] : (results[insertAt]?.rows ?? [])).map((row) => String(row['id'])));
-    return { roots: locked, inserted, rows };
+    const found = (taskIdsAt < 0 ? [] : (results[taskIdsAt]?.rows ?? [])) as { task_id: string; taken: boolean }[];
+    return {
+      roots: locked,
+      taken: new Set(found.filter((one) => one.taken).map((one) => one.task_id)),
+      rows,
+      xid: this.xid_,
+    };
   }
 
   /**
@@ -371,6 +405,7 @@ export class WorkflowTransaction {
         ? statements.push(execute('stop_unfinished', [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), stops.map(() => changes.now)])) - 1
         : -1;
     statements.push('COMMIT');
+    this.commitSent_ = true;
     const results = await this.script(statements);
     this.open_ = false;
     const stopped = (stopAt < 0 ? [] : (results[stopAt]?.rows ?? [])) as (StoppedRow & { was: string })[];

@@ -1,0 +1,192 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/** What the proxy does to a query a rule matches. */
+export type PgProxyAction =
+  /** Forwards the query, then drops the client's connection: the server runs it, the client never learns how it went. */
+  | 'cut-after'
+  /** Drops the connection instead of forwarding the query: the server never sees it. */
+  | 'cut-before'
+  /** Holds the query, and everything the client sends after it, until the rule is released. */
+  | 'hold';
+
+export interface PgProxyRule {
+  /** Applied to the text of each query a client sends (a simple Query, or the statement of a Parse). */
+  match: (sql: string) => boolean;
+  action: PgProxyAction;
+  /** How many matching queries it acts on (default: every one). */
+  times?: number;
+}
+
+/** A rule in force: how many queries it has acted on, and (for `hold`) a way to let them through. */
+export class PgProxyRuleHandle {
+  hits = 0;
+  private readonly held: (() => void)[] = [];
+  private released = false;
+
+  constructor(readonly rule: PgProxyRule) {}
+
+  get spent(): boolean {
+    return this.rule.times !== undefined && this.hits >= this.rule.times;
+  }
+
+  /** Lets every held connection go on (and any later match pass). */
+  release(): void {
+    this.released = true;
+    for (const go of this.held.splice(0)) go();
+  }
+
+  /** @internal */
+  hold(go: () => void): void {
+    if (this.released) go();
+    else this.held.push(go);
+  }
+}
+
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+
+/**
+ * A TCP proxy between a client and PostgreSQL that reads the frontend protocol (message
+ * boundaries, the text of Query and Parse messages) and, by rules, cuts a connection around a
+ * query or holds it: what a connection lost at COMMIT, or a statement delayed, looks like to the
+ * client. Everything else passes unchanged, both ways.
+ */
+export class PgProxy {
+  private readonly rules: PgProxyRuleHandle[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly upstream: { host: string; port: number },
+    private readonly upstreamUrl: string,
+  ) {}
+
+  static async start(upstreamUrl: string): Promise<PgProxy> {
+    const url = new URL(upstreamUrl);
+    const upstream = { host: url.hostname, port: Number(url.port || 5432) };
+    const server = createServer();
+    const proxy = new PgProxy(server, upstream, upstreamUrl);
+    server.on('connection', (client) => proxy.accept(client));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** The database URL through the proxy. */
+  get url(): string {
+    const url = new URL(this.upstreamUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.port);
+    return url.toString();
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('the proxy is not listening');
+    return address.port;
+  }
+
+  /** Puts a rule in force (rules are tried in the order given; the first that matches acts). */
+  rule(rule: PgProxyRule): PgProxyRuleHandle {
+    const handle = new PgProxyRuleHandle(rule);
+    this.rules.push(handle);
+    return handle;
+  }
+
+  /** Takes every rule away (held connections stay held until their rule is released). */
+  clearRules(): void {
+    this.rules.length = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const rule of this.rules) rule.release();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    const server = connect(this.upstream);
+    this.track(client);
+    this.track(server);
+    server.pipe(client);
+    const close = (): void => {
+      client.destroy();
+      server.destroy();
+    };
+    server.on('close', close);
+    client.on('close', () => server.end());
+    let startup = true;
+    let pending = Buffer.alloc(0);
+    let stalled = false;
+    const queue: Buffer[] = [];
+
+    const forward = (message: Buffer): void => {
+      if (!server.destroyed) server.write(message);
+    };
+    const handle = (message: Buffer): void => {
+      const sql = startup ? null : queryText(message);
+      const rule = sql === null ? undefined : this.rules.find((one) => !one.spent && one.rule.match(sql));
+      if (!rule) return forward(message);
+      rule.hits += 1;
+      switch (rule.rule.action) {
+        case 'cut-after':
+          forward(message);
+          server.end();
+          client.destroy();
+          return;
+        case 'cut-before':
+          server.destroy();
+          client.destroy();
+          return;
+        case 'hold':
+          stalled = true;
+          queue.push(message);
+          rule.hold(() => {
+            stalled = false;
+            for (const next of queue.splice(0)) handle(next);
+          });
+          return;
+      }
+    };
+    const take = (message: Buffer): void => {
+      if (stalled) queue.push(message);
+      else handle(message);
+    };
+
+    client.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const size = startup ? (pending.length >= 4 ? pending.readInt32BE(0) : -1) : pending.length >= 5 ? pending.readInt32BE(1) + 1 : -1;
+        if (size < 0 || pending.length < size) return;
+        const message = pending.subarray(0, size);
+        pending = pending.subarray(size);
+        if (startup) {
+          const code = message.length >= 8 ? message.readInt32BE(4) : 0;
+          // A request for encryption is followed by the startup message itself.
+          startup = code === SSL_REQUEST || code === GSSENC_REQUEST;
+          forward(message);
+          continue;
+        }
+        take(message);
+      }
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}
+
+/** The SQL of a Query ('Q') or Parse ('P') message, else null. */
+function queryText(message: Buffer): string | null {
+  const type = String.fromCharCode(message[0] ?? 0);
+  if (type === 'Q') return cString(message, 5).text;
+  if (type === 'P') return cString(message, cString(message, 5).end + 1).text;
+  return null;
+}
+
+function cString(buffer: Buffer, start: number): { text: string; end: number } {
+  const end = buffer.indexOf(0, start);
+  return { text: buffer.toString('utf8', start, end < 0 ? buffer.length : end), end: end < 0 ? buffer.length : end };
+}
