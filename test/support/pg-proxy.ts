@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { listeningPort, ProxyRule, ProxySockets, type ProxyRuleSpec } from './proxy-rules.js';
 
 /** What the proxy does to a query a rule matches. */
 export type PgProxyAction =
@@ -9,38 +10,11 @@ export type PgProxyAction =
   /** Holds the query, and everything the client sends after it, until the rule is released. */
   | 'hold';
 
-export interface PgProxyRule {
-  /** Applied to the text of each query a client sends (a simple Query, or the statement of a Parse). */
-  match: (sql: string) => boolean;
-  action: PgProxyAction;
-  /** How many matching queries it acts on (default: every one). */
-  times?: number;
-}
+/** Applied to the text of each query a client sends (a simple Query, or the statement of a Parse). */
+export type PgProxyRule = ProxyRuleSpec<PgProxyAction>;
 
 /** A rule in force: how many queries it has acted on, and (for `hold`) a way to let them through. */
-export class PgProxyRuleHandle {
-  hits = 0;
-  private readonly held: (() => void)[] = [];
-  private released = false;
-
-  constructor(readonly rule: PgProxyRule) {}
-
-  get spent(): boolean {
-    return this.rule.times !== undefined && this.hits >= this.rule.times;
-  }
-
-  /** Lets every held connection go on (and any later match pass). */
-  release(): void {
-    this.released = true;
-    for (const go of this.held.splice(0)) go();
-  }
-
-  /** @internal */
-  hold(go: () => void): void {
-    if (this.released) go();
-    else this.held.push(go);
-  }
-}
+export type PgProxyRuleHandle = ProxyRule<PgProxyRule>;
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -53,7 +27,7 @@ const GSSENC_REQUEST = 80877104;
  */
 export class PgProxy {
   private readonly rules: PgProxyRuleHandle[] = [];
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new ProxySockets();
 
   private constructor(
     private readonly server: Server,
@@ -80,14 +54,12 @@ export class PgProxy {
   }
 
   get port(): number {
-    const address = this.server.address();
-    if (typeof address !== 'object' || address === null) throw new Error('the proxy is not listening');
-    return address.port;
+    return listeningPort(this.server);
   }
 
   /** Puts a rule in force (rules are tried in the order given; the first that matches acts). */
   rule(rule: PgProxyRule): PgProxyRuleHandle {
-    const handle = new PgProxyRuleHandle(rule);
+    const handle = new ProxyRule(rule);
     this.rules.push(handle);
     return handle;
   }
@@ -99,14 +71,12 @@ export class PgProxy {
 
   async close(): Promise<void> {
     for (const rule of this.rules) rule.release();
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.sockets.close(this.server);
   }
 
   private accept(client: Socket): void {
     const server = connect(this.upstream);
-    this.track(client);
-    this.track(server);
+    this.sockets.track(client, server);
     server.pipe(client);
     const close = (): void => {
       client.destroy();
@@ -169,12 +139,6 @@ export class PgProxy {
         take(message);
       }
     });
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
   }
 }
 

@@ -1,13 +1,14 @@
 import type { HistoryBatch } from '@orchestrator/contracts';
 import { subtaskWireId } from '../persistence/step-keys.js';
 import type { NewTask, TaskRow } from '../persistence/task-rows.js';
-import type { Changes, Closed, InsertedEvent, NewEvent, StoppedRow } from '../persistence/workflow-transaction.js';
+import type { AttemptRef, Changes, Closed, InsertedEvent, NewEvent, StoppedRow } from '../persistence/workflow-transaction.js';
 import type { RecordedEvent, Workflow } from './workflow.js';
 
 /**
  * What the workflows of a batch changed, as the batch writes it: rows added (in the state they
  * reached, so that a row sent in the transition that made it is written once; a new workflow's
- * root too), rows changed, revised plans, the unfinished rows of stopped workflows, the history.
+ * root too), rows changed, revised plans, the unfinished rows of stopped workflows, the history,
+ * and the attempts dispatched (unsent until marked sent).
  */
 export function changesOf(workflows: readonly Workflow[]): Changes {
   const insert: NewTask[] = [];
@@ -25,8 +26,14 @@ export function changesOf(workflows: readonly Workflow[]): Changes {
     events: workflows.flatMap((wf) => wf.events.map((event) => newEvent(wf, event))),
     progress: workflows.flatMap((wf) => [...wf.progress].map(([id, value]) => ({ id, progress: value }))),
     reopened: workflows.flatMap((wf) => (wf.reopened ? [wf.root.id] : [])),
+    dispatched: workflows.flatMap((wf) => dispatchedBy(wf)),
     now: workflows[0]?.now ?? new Date(),
   };
+}
+
+/** The attempts a workflow's transition sends (those it stopped again before the commit are not sent at all). */
+function dispatchedBy(wf: Workflow): AttemptRef[] {
+  return wf.effects.flatMap((effect) => (effect.kind === 'dispatch' ? [{ id: effect.rowId, attempt: effect.attempt }] : []));
 }
 
 /**

@@ -11,12 +11,13 @@ import type { Effect } from './effects.js';
 import { EngineStats } from './engine-stats.js';
 import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
+import { SentMarks } from './sent-marks.js';
 import { SweepSignal } from './sweep-signal.js';
 
 /**
  * Carries out what committed transitions left to do, one effect at a time: an effect that throws
- * (a message the server refuses, say) is logged and the others still run. Final responses are
- * marked sent once published.
+ * (a message the server refuses, say) is logged and the others still run. Sub-tasks and final
+ * responses are marked sent once published; what is never marked is published again.
  */
 @Injectable()
 export class EffectRunner {
@@ -33,6 +34,7 @@ export class EffectRunner {
     private readonly sweep: SweepSignal,
     private readonly revision: RevisionSignal,
     private readonly history: HistoryPublisher,
+    private readonly sentMarks: SentMarks,
   ) {}
 
   async run(effects: readonly Effect[]): Promise<void> {
@@ -73,6 +75,7 @@ export class EffectRunner {
       case 'dispatch':
         this.stats.subtasksDispatched += 1;
         this.delegation.dispatch(effect);
+        this.sentMarks.published({ id: effect.rowId, attempt: effect.attempt });
         return;
       case 'cancel':
         this.delegation.cancel(effect.agent, effect.subtaskId);

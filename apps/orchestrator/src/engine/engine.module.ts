@@ -8,6 +8,7 @@ import { AgentResponsesController } from './agent-responses.controller.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
+import { DispatchResender } from './dispatch-resender.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
@@ -18,6 +19,7 @@ import { RevisionSignal } from './revision-signal.js';
 import { ForEachSteps } from './steps/for-each-steps.js';
 import { StepDispatcher } from './steps/step-dispatcher.js';
 import { StepTransitions } from './steps/step-transitions.js';
+import { SentMarks } from './sent-marks.js';
 import { SweepSignal } from './sweep-signal.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
@@ -60,6 +62,8 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     ProgressTransition,
     ProgressCoalescer,
     TransitionRetries,
+    SentMarks,
+    DispatchResender,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

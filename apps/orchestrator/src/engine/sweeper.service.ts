@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { AgentRouter } from '../delegation/agent-router.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
+import { DispatchResender } from './dispatch-resender.js';
 import { SweepSignal } from './sweep-signal.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -13,8 +14,8 @@ const BATCH = 200;
 const FULL_PASS_EVERY = 20;
 
 /**
- * Finds what time has made due — retries, steps waiting for a free slot, passed deadlines, final
- * responses a dead process did not send — and hands it to the engine. Every replica runs one; the
+ * Finds what time has made due — retries, steps waiting for a free slot, passed deadlines, sub-tasks
+ * and final responses a dead process did not send — and hands it to the engine. Every replica runs one; the
  * engine's SKIP LOCKED keeps them off each other's work, and since all of it is in the database a
  * restart loses nothing. Steps that wait only on agents at capacity are left out of the choice, in
  * SQL, so that they never crowd out work that can run. It also deletes the workflows past their
@@ -37,6 +38,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly config: AppConfig,
     signal: SweepSignal,
     private readonly metrics: MetricsService,
+    private readonly resender: DispatchResender,
   ) {
     signal.listen(() => this.wakeUp());
   }
@@ -57,6 +59,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     const full = this.passes % FULL_PASS_EVERY === 0 ? [] : await this.router.fullAgents().catch(() => []);
     const due = await this.tasks.findDue(new Date(), BATCH, full);
     const blocked = due.length > 0 ? await this.engine.sweep(due) : [];
+    await this.resender.resendUnsent();
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
     await this.retain();
     return due.length >= BATCH && blocked.length === 0;

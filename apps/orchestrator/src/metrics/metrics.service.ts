@@ -109,6 +109,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly subtasksResent = new Counter({
+    name: 'orchestrator_subtasks_resent_total',
+    help: 'Sub-task attempts published again because they were committed but not marked published within DISPATCH_RESEND_AFTER_MS',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
   }

@@ -7,13 +7,16 @@ import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan
 import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.js';
 import { ListingAndRetention1764000000004 } from './migrations/1764000000004-listing-and-retention.js';
 import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
+import { UnsentDispatchesAndEarlyCancels1764000000010 } from './migrations/1764000000010-unsent-dispatches-and-early-cancels.js';
+import { EarlyCancelEntity } from './early-cancel.entity.js';
+import { UnsentDispatchEntity } from './unsent-dispatch.entity.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity, TaskEventEntity],
+    entities: [TaskEntity, TaskEventEntity, UnsentDispatchEntity, EarlyCancelEntity],
     migrations: [
       CreateTasks1764000000000,
       AddTraceParent1764000000001,
@@ -21,6 +24,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       EngineCore1764000000003,
       ListingAndRetention1764000000004,
       TaskEvents1764000000005,
+      UnsentDispatchesAndEarlyCancels1764000000010,
     ],
     migrationsRun: false,
     synchronize: false,

@@ -131,6 +131,12 @@ const STATEMENTS = {
     params: ['uuid', 'jsonb'],
     sql: `UPDATE tasks AS t SET progress = v.progress FROM unnest($1::uuid[], $2::jsonb[]) AS v(id, progress) WHERE t.id = v.id`,
   },
+  // Attempts committed, not yet published: sent again by any replica unless marked sent soon.
+  insert_unsent: {
+    params: ['uuid', 'int'],
+    sql: `INSERT INTO unsent_dispatches (row_id, attempt, since) SELECT row_id, attempt, clock_timestamp() FROM unnest($1::uuid[], $2::int[]) AS v(row_id, attempt)
+          ON CONFLICT DO NOTHING`,
+  },
   // Workflows that run again: the result of their last run and the mark of its final response go.
   reopen_roots: {
     params: ['uuid'],
@@ -263,6 +269,12 @@ export interface InsertedEvent {
   prev_id: number | null;
 }
 
+/** An attempt of a sub-task: its row and its number. */
+export interface AttemptRef {
+  id: string;
+  attempt: number;
+}
+
 /** What a transition writes when it closes. */
 export interface Changes {
   update: readonly TaskRow[];
@@ -275,6 +287,8 @@ export interface Changes {
   progress?: readonly { id: string; progress: StepProgress }[];
   /** Roots that run again (a retry). */
   reopened?: readonly string[];
+  /** Attempts this transaction dispatches: they count as unsent until marked sent. */
+  dispatched?: readonly AttemptRef[];
   now: Date;
 }
 
@@ -381,7 +395,7 @@ export class WorkflowTransaction {
    */
   async close(changes: Changes): Promise<Closed> {
     const statements: string[] = [];
-    const { events = [], progress = [], reopened = [] } = changes;
+    const { events = [], progress = [], reopened = [], dispatched = [] } = changes;
     if (changes.update.length > 0) {
       statements.push(execute('update_rows', [changes.update.map((row) => row.id), ...columnsOf(changes.update, UPDATE_COLUMNS)]));
     }
@@ -404,6 +418,7 @@ export class WorkflowTransaction {
       stops.length > 0
         ? statements.push(execute('stop_unfinished', [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), stops.map(() => changes.now)])) - 1
         : -1;
+    if (dispatched.length > 0) statements.push(execute('insert_unsent', [dispatched.map((one) => one.id), dispatched.map((one) => one.attempt)]));
     statements.push('COMMIT');
     this.commitSent_ = true;
     const results = await this.script(statements);

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { HistoryKind, ORCHESTRATOR_AGENT_NAME, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { AgentRouter } from '../../delegation/agent-router.service.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
-import { childTraceparent } from '../../tracing/trace-context.js';
-import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
+import { MessagePublisher } from '../../transport/message-publisher.js';
 import { SweepSignal } from '../sweep-signal.js';
 import type { Workflow } from '../workflow.js';
+import { subtaskDispatch, subtaskRequest } from './subtask-message.js';
 
 export type DispatchOutcome = { kind: 'sent' } | { kind: 'waiting' } | { kind: 'refused'; error: string };
 
@@ -30,16 +29,9 @@ export class StepDispatcher {
   async dispatch(wf: Workflow, row: TaskRow, input: Record<string, unknown>, storeInput: boolean): Promise<DispatchOutcome> {
     const planned = wf.planned(row);
     const attempt = row.attempts + 1;
-    const subtaskId = subtaskWireId(row.id, attempt);
-    const request: TaskRequest = {
-      task_id: subtaskId,
-      task_type: planned.task_type,
-      payload: input,
-      priority: wf.root.priority,
-      requester_id: ORCHESTRATOR_AGENT_NAME,
-      created_at: wf.now.getTime() / 1000,
-    };
-    const data = encodeJson(request);
+    const sent = { rowId: row.id, attempt, taskType: planned.task_type, input, priority: wf.root.priority, stepKey: row.step_key, at: wf.now };
+    const request = subtaskRequest(sent);
+    const { subtaskId, data } = request;
     const limit = this.publisher.maxBody;
     if (data.length > limit) {
       return { kind: 'refused', error: `input: the sub-task is ${data.length} bytes; the NATS server takes messages of at most ${limit} bytes` };
@@ -79,17 +71,7 @@ export class StepDispatcher {
       ...(storeInput ? { payload: input } : {}),
     });
     wf.record(HistoryKind.Dispatched, row.step_key, { agent, attempt });
-    wf.effects.push({
-      kind: 'dispatch',
-      agent,
-      data,
-      subtaskId,
-      attempt,
-      rootTaskId: wf.root.task_id,
-      stepKey: row.step_key,
-      depth: agent === ORCHESTRATOR_AGENT_NAME ? wf.root.depth + 1 : null,
-      traceparent: childTraceparent(wf.root.trace_parent, `dispatch ${row.step_key}`),
-    });
+    wf.effects.push({ kind: 'dispatch', ...subtaskDispatch(agent, sent, wf.root, request) });
     return { kind: 'sent' };
   }
 }
