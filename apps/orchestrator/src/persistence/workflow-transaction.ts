@@ -137,7 +137,8 @@ const STATEMENTS = {
     sql: `INSERT INTO unsent_dispatches (row_id, attempt, since) SELECT row_id, attempt, clock_timestamp() FROM unnest($1::uuid[], $2::int[]) AS v(row_id, attempt)
           ON CONFLICT DO NOTHING`,
   },
-  // Workflows that run again: the result of their last run and the mark of its final response go.
+  // Workflows that run again: the result of their last run and the mark of its final response go
+  // (before the rows are updated: a run that ends in the same transaction writes its result after).
   reopen_roots: {
     params: ['uuid'],
     sql: `UPDATE tasks SET result = NULL, response_sent_at = NULL WHERE id = ANY($1::uuid[]) AND parent_id IS NULL`,
@@ -396,6 +397,7 @@ export class WorkflowTransaction {
   async close(changes: Changes): Promise<Closed> {
     const statements: string[] = [];
     const { events = [], progress = [], reopened = [], dispatched = [] } = changes;
+    if (reopened.length > 0) statements.push(execute('reopen_roots', [reopened]));
     if (changes.update.length > 0) {
       statements.push(execute('update_rows', [changes.update.map((row) => row.id), ...columnsOf(changes.update, UPDATE_COLUMNS)]));
     }
@@ -410,7 +412,6 @@ export class WorkflowTransaction {
       );
     }
     if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
-    if (reopened.length > 0) statements.push(execute('reopen_roots', [reopened]));
     if (progress.length > 0) statements.push(execute('set_progress', [progress.map((p) => p.id), progress.map((p) => p.progress)]));
     const eventsAt = events.length > 0 ? statements.push(execute('insert_events', columnsOf(events, EVENT_COLUMNS))) - 1 : -1;
     const { stops } = changes;
