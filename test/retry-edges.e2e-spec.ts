@@ -8,7 +8,7 @@ import { useTestStack } from './support/test-stack.js';
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'delivery');
 const REQUESTER = 'e2e_retry_requester';
 
-/** Retries that finish in the transaction that starts them. */
+/** Retries that finish in the transaction that starts them, and retries of a `for_each` step. */
 describe('retrying a workflow', () => {
   const stack = useTestStack({ workflowsDir: FIXTURES });
   /** Items of e2e_each_retry the agent fails, once each. */
@@ -58,5 +58,28 @@ describe('retrying a workflow', () => {
     // What a resend of the final response would read: the same result, not NULL.
     expect(stored.result).toEqual({ steps });
     responses.stop();
+  });
+
+  it('runs a retried for_each step no more than `concurrency` items at a time', async () => {
+    const items = [0, 1, 2, 3, 4, 5, 6, 7];
+    failOnce.add(1);
+    const failed = await stack.submit({ task_id: 'each-retry', task_type: 'e2e_each_retry', payload: { items } }, 60_000);
+    expect(failed).toMatchObject({ status: 'FAILED', error: expect.stringContaining('item 1 failed') as unknown });
+    expect(agent.maxInFlight).toBe(2);
+    await waitFor('the final response to be marked sent', async () => ((await root('each-retry')).sent ? true : undefined));
+
+    // The first run's other item, cancelled, may still be in the agent's hands.
+    await waitFor('the agent to be idle', () => (agent.inFlight === 0 ? true : undefined));
+    agent.maxInFlight = 0;
+    const before = agent.received.length;
+    expect(await retry('each-retry')).toBe(200);
+    await waitFor('the retried workflow to complete', async () => ((await root('each-retry')).status === 'COMPLETED' ? true : undefined), 60_000, 200);
+    const values = agent.received.slice(before).map((one) => one.payload['value']);
+    console.log(`the retry sent items ${values.join(', ')}, at most ${agent.maxInFlight} at once`);
+    // The items that had not completed, each once, two at a time as the step says.
+    expect(agent.maxInFlight).toBeLessThanOrEqual(2);
+    expect(new Set(values).size).toBe(values.length);
+    const stored = await root('each-retry');
+    expect((stored.result?.['steps'] as { each: { items: { echo: { value: number } }[] } }).each.items.map((item) => item.echo.value)).toEqual(items);
   });
 });
