@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
-import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient, type StopScope, type StoppedRow } from './workflow-transaction.js';
+import { LOCK_KEY, MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient, type StopScope, type StoppedRow } from './workflow-transaction.js';
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -232,25 +232,43 @@ export class TasksRepository {
 
   /**
    * Deletes up to `limit` workflows that finished before `cutoff`, oldest first, with all their
-   * rows and their history; workflows another replica is deleting are skipped. Returns how many
-   * workflows, rows and events.
+   * rows and their history.
+   * Each workflow's lock is tried as transitions take it: one a transition holds (a retry, say) is
+   * left for a later pass, and so is one another replica is deleting. Returns how many workflows,
+   * rows and events.
    */
   async deleteFinished(cutoff: Date, limit: number): Promise<{ workflows: number; rows: number; events: number }> {
-    const [counts] = await this.dataSource.query<[{ workflows: number; rows: number; events: number }]>(
-      `WITH doomed AS (
-         SELECT id FROM tasks WHERE parent_id IS NULL AND completed_at < $1
-          ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED
-       ), gone AS (
-         DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
-       ), history AS (
-         DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
-       )
-       SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
-              (SELECT count(*)::int FROM history) AS events
-         FROM gone`,
-      [cutoff, limit],
-    );
-    return counts;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const locked = (await runner.query(
+        `SELECT id FROM (SELECT id FROM tasks WHERE parent_id IS NULL AND completed_at < $1 ORDER BY completed_at LIMIT $2) AS r
+          WHERE pg_try_advisory_xact_lock(${LOCK_KEY})`,
+        [cutoff, limit],
+      )) as { id: string }[];
+      // A statement of its own, once locked: it sees what the locks' last holders committed (a retry makes a workflow unfinished).
+      const [counts] = (await runner.query(
+        `WITH doomed AS (
+           SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND parent_id IS NULL AND completed_at < $2
+         ), gone AS (
+           DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
+         ), history AS (
+           DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
+         )
+         SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
+                (SELECT count(*)::int FROM history) AS events
+           FROM gone`,
+        [locked.map((row) => row.id), cutoff],
+      )) as { workflows: number; rows: number; events: number }[];
+      await runner.commitTransaction();
+      return counts ?? { workflows: 0, rows: 0, events: 0 };
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 
   async stepCounts(rootIds: string[]): Promise<Map<string, StepCounts>> {
