@@ -78,6 +78,14 @@ export class PgProxy {
     const server = connect(this.upstream);
     this.sockets.track(client, server);
     server.pipe(client);
+    // After held queries go on, the server's next ReadyForQuery is their answer.
+    let answering: PgProxyRuleHandle | null = null;
+    const backend = new BackendMessages((type) => {
+      if (type !== 'Z' || !answering) return;
+      answering.answer();
+      answering = null;
+    });
+    server.on('data', (chunk: Buffer) => backend.push(chunk));
     const close = (): void => {
       client.destroy();
       server.destroy();
@@ -112,6 +120,7 @@ export class PgProxy {
           queue.push(message);
           rule.hold(() => {
             stalled = false;
+            answering = rule;
             for (const next of queue.splice(0)) handle(next);
           });
           return;
@@ -139,6 +148,23 @@ export class PgProxy {
         take(message);
       }
     });
+  }
+}
+
+/** Splits what the server sends into its messages (a type byte, then a length), telling each type. */
+class BackendMessages {
+  private pending = Buffer.alloc(0);
+
+  constructor(private readonly onMessage: (type: string) => void) {}
+
+  push(chunk: Buffer): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 5) {
+      const size = this.pending.readInt32BE(1) + 1;
+      if (this.pending.length < size) return;
+      this.onMessage(String.fromCharCode(this.pending[0] ?? 0));
+      this.pending = this.pending.subarray(size);
+    }
   }
 }
 

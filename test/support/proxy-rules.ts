@@ -13,8 +13,16 @@ export class ProxyRule<R extends { times?: number }> {
   hits = 0;
   private readonly held: (() => void)[] = [];
   private released = false;
+  private markAnswered: () => void = () => undefined;
+  /** Resolves once the server has answered what the rule held (for proxies that can tell). */
+  readonly answered = new Promise<void>((resolve) => (this.markAnswered = resolve));
 
   constructor(readonly rule: R) {}
+
+  /** @internal The server answered what the rule held. */
+  answer(): void {
+    this.markAnswered();
+  }
 
   /** True once it has acted `times` times. */
   get spent(): boolean {

@@ -58,7 +58,7 @@ export class EffectRunner {
       // delivers them. While disconnected they wait in memory, so wait until they reach the server.
       try {
         if (!this.publisher.connected) await this.publisher.flush();
-        this.history.publishSent(await this.tasks.markResponsesSent(finished.map((root) => root.id)));
+        this.history.publishSent(await this.tasks.markResponsesSent(finished));
       } catch (error) {
         // Not marked: the sweeper sends them again.
         this.metrics.errors.inc({ dependency: 'database' });

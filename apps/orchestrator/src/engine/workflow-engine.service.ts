@@ -212,7 +212,7 @@ export class WorkflowEngine {
         }
       }
       await this.publisher.flush();
-      this.history.publishSent(await tx.markResponsesSent(roots.map((root) => root.id)));
+      this.history.publishSent(await tx.markResponsesSent(roots));
       return roots.length;
     });
   }

@@ -6,7 +6,18 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
-import { LOCK_KEY, MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient, type StopScope, type StoppedRow } from './workflow-transaction.js';
+import {
+  finishedRuns,
+  LOCK_KEY,
+  MARK_RESPONSES_SENT_SQL,
+  WorkflowTransaction,
+  type FinishedRun,
+  type SentEventRow,
+  type SqlClient,
+  type StopScope,
+  type StoppedRow,
+} from './workflow-transaction.js';
+
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -193,10 +204,10 @@ export class TasksRepository {
     return [...due.values()].slice(0, limit);
   }
 
-  /** Marks final responses sent, each with its `answer_sent` event; returns the events. */
-  async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
-    if (rootIds.length === 0) return [];
-    return this.dataSource.query(MARK_RESPONSES_SENT_SQL, [rootIds]);
+  /** Marks the final responses of these runs sent, each with its `answer_sent` event; returns the events. */
+  async markResponsesSent(runs: readonly FinishedRun[]): Promise<SentEventRow[]> {
+    if (runs.length === 0) return [];
+    return this.dataSource.query(MARK_RESPONSES_SENT_SQL, finishedRuns(runs));
   }
 
   /**

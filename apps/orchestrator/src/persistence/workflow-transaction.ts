@@ -196,21 +196,36 @@ export interface SentEventRow {
   prev_id: string | null;
 }
 
+/** A run of a workflow whose final response was sent: its root, and when that run finished. */
+export interface FinishedRun {
+  id: string;
+  completed_at: Date | null;
+}
+
 /**
- * Marks the final responses of these roots sent (those not marked yet, locked in id order, so that
- * two replicas marking the same roots wait for each other rather than deadlock), each with its
+ * Marks the final responses of these runs sent (those not marked yet, of the run that finished at
+ * that time: a mark that comes late never marks the next run's; locked in id order, so that two
+ * replicas marking the same roots wait for each other rather than deadlock), each with its
  * `answer_sent` event, in one statement.
  */
 export const MARK_RESPONSES_SENT_SQL = `
   WITH marked AS (
          UPDATE tasks SET response_sent_at = now()
-          WHERE id IN (SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND response_sent_at IS NULL ORDER BY id FOR UPDATE)
+          WHERE id IN (SELECT t.id FROM tasks AS t JOIN unnest($1::uuid[], $2::timestamptz[]) AS v(id, completed_at)
+                          ON t.id = v.id AND date_trunc('milliseconds', t.completed_at) = v.completed_at
+                        WHERE t.response_sent_at IS NULL ORDER BY t.id FOR UPDATE OF t)
+            AND response_sent_at IS NULL
       RETURNING id, task_id, task_type, status),
        ins AS (
          INSERT INTO task_events (root_id, task_id, task_type, kind, status)
          SELECT id, task_id, task_type, '${HistoryKind.AnswerSent}', status FROM marked ORDER BY id
       RETURNING id, root_id, task_id, task_type, status, at)
   SELECT ins.*, (SELECT max(e.id) FROM task_events AS e WHERE e.root_id = ins.root_id) AS prev_id FROM ins`;
+
+/** The parameters of MARK_RESPONSES_SENT_SQL. */
+export function finishedRuns(runs: readonly FinishedRun[]): [string[], (Date | null)[]] {
+  return [runs.map((run) => run.id), runs.map((run) => run.completed_at)];
+}
 
 /** A row that was still running when its workflow (or its `for_each` step) was stopped: its agent is told, its slot freed. */
 export interface StoppedRow {
@@ -476,9 +491,9 @@ export class WorkflowTransaction {
     );
   }
 
-  /** Marks final responses sent, with an `answer_sent` event each; returns the events. */
-  async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
-    if (rootIds.length === 0) return [];
-    return this.rows('mark_responses_sent', MARK_RESPONSES_SENT_SQL, [rootIds]);
+  /** Marks the final responses of these runs sent, with an `answer_sent` event each; returns the events. */
+  async markResponsesSent(runs: readonly FinishedRun[]): Promise<SentEventRow[]> {
+    if (runs.length === 0) return [];
+    return this.rows('mark_responses_sent', MARK_RESPONSES_SENT_SQL, finishedRuns(runs));
   }
 }
