@@ -27,6 +27,7 @@ export function changesOf(workflows: readonly Workflow[]): Changes {
     progress: workflows.flatMap((wf) => [...wf.progress].map(([id, value]) => ({ id, progress: value }))),
     reopened: workflows.flatMap((wf) => (wf.reopened ? [wf.root.id] : [])),
     dispatched: workflows.flatMap((wf) => dispatchedBy(wf)),
+    cancelsTaken: workflows.flatMap((wf) => (wf.created && wf.startCancelled ? [wf.root.task_id] : [])),
     now: workflows[0]?.now ?? new Date(),
   };
 }

@@ -211,7 +211,7 @@ export class TransitionRunner {
     for (const id of waitFor) skipIfHeld.delete(id);
     for (const id of byRow) interest.add(id);
     const fresh = this.newRoots(batch, now);
-    const { roots, taken, rows } = await tx.open({
+    const { roots, taken, cancelRequested, rows } = await tx.open({
       waitFor: [...waitFor],
       skipIfHeld: [...skipIfHeld],
       rootsOfRows: byRow,
@@ -224,6 +224,7 @@ export class TransitionRunner {
       reads.createdWith(row.id, workflow.request.payload);
       const wf = new Workflow(rootState(row, now), workflow.plan, [], now, reads);
       wf.created = row;
+      wf.startCancelled = cancelRequested.has(row.task_id);
       created.set(queued, wf);
     }
     const rowsOf = new Map<string, TaskRow[]>();

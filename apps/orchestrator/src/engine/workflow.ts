@@ -72,6 +72,8 @@ export class Workflow {
   reopened = false;
   /** A new workflow: its root row, inserted with the batch in the state the transition leaves it. */
   created: NewTask | null = null;
+  /** A new workflow whose cancel came before it existed (a `workflow:` step's child): it starts cancelled. */
+  startCancelled = false;
   /** The data templates read, built once per transition and kept up to date as steps complete. */
   private context: Promise<TemplateContext> | null = null;
 

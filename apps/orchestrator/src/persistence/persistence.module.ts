@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { EarlyCancelsRepository } from './early-cancels.repository.js';
 import { TaskEventsRepository } from './task-events.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 import { UnsentDispatchesRepository } from './unsent-dispatches.repository.js';
@@ -17,7 +18,7 @@ import { UnsentDispatchesRepository } from './unsent-dispatches.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository, UnsentDispatchesRepository],
-  exports: [TasksRepository, TaskEventsRepository, UnsentDispatchesRepository],
+  providers: [TasksRepository, TaskEventsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
+  exports: [TasksRepository, TaskEventsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
 })
 export class PersistenceModule {}

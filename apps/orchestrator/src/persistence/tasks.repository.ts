@@ -18,7 +18,6 @@ import {
   type StoppedRow,
 } from './workflow-transaction.js';
 
-
 export interface RootListFilter {
   status?: TaskStatus;
   task_type?: string;
@@ -243,7 +242,7 @@ export class TasksRepository {
 
   /**
    * Deletes up to `limit` workflows that finished before `cutoff`, oldest first, with all their
-   * rows and their history.
+   * rows and their history, and the cancels remembered before then for children that never came.
    * Each workflow's lock is tried as transitions take it: one a transition holds (a retry, say) is
    * left for a later pass, and so is one another replica is deleting. Returns how many workflows,
    * rows and events.
@@ -272,6 +271,7 @@ export class TasksRepository {
            FROM gone`,
         [locked.map((row) => row.id), cutoff],
       )) as { workflows: number; rows: number; events: number }[];
+      await runner.query(`DELETE FROM early_cancels WHERE requested_at < $1`, [cutoff]);
       await runner.commitTransaction();
       return counts ?? { workflows: 0, rows: 0, events: 0 };
     } catch (error) {

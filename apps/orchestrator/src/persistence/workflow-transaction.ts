@@ -102,10 +102,11 @@ const STATEMENTS = {
     params: ['text'],
     sql: `SELECT pg_advisory_xact_lock(${TASK_ID_LOCK('k')}) FROM (SELECT DISTINCT unnest($1::text[]) AS k ORDER BY 1) AS r`,
   },
-  // Read once they are locked: which are taken by a root.
+  // Read once they are locked: which are taken by a root, and which a cancel came for before their workflow existed.
   read_task_ids: {
     params: ['text'],
-    sql: `SELECT k AS task_id, EXISTS (SELECT 1 FROM tasks AS t WHERE t.parent_id IS NULL AND t.task_id = k) AS taken
+    sql: `SELECT k AS task_id, EXISTS (SELECT 1 FROM tasks AS t WHERE t.parent_id IS NULL AND t.task_id = k) AS taken,
+                 EXISTS (SELECT 1 FROM early_cancels AS c WHERE c.task_id = k) AS cancel_requested
             FROM unnest($1::text[]) AS k`,
   },
   update_rows: {
@@ -136,6 +137,10 @@ const STATEMENTS = {
     params: ['uuid', 'int'],
     sql: `INSERT INTO unsent_dispatches (row_id, attempt, since) SELECT row_id, attempt, clock_timestamp() FROM unnest($1::uuid[], $2::int[]) AS v(row_id, attempt)
           ON CONFLICT DO NOTHING`,
+  },
+  delete_early_cancels: {
+    params: ['text'],
+    sql: `DELETE FROM early_cancels WHERE task_id = ANY($1::text[])`,
   },
   // Workflows that run again: the result of their last run and the mark of its final response go
   // (before the rows are updated: a run that ends in the same transaction writes its result after).
@@ -261,6 +266,8 @@ export interface Opened {
   roots: RootRow[];
   /** The task_ids of new workflows that a root has already. */
   taken: Set<string>;
+  /** The task_ids of new workflows that were asked to be cancelled before they existed. */
+  cancelRequested: Set<string>;
   /** The rows of the locked workflows' current plan steps (not their items), and the rows named. */
   rows: TaskRow[];
   /** The transaction's id, to learn whether it committed when its `COMMIT` goes unanswered. */
@@ -305,6 +312,8 @@ export interface Changes {
   reopened?: readonly string[];
   /** Attempts this transaction dispatches: they count as unsent until marked sent. */
   dispatched?: readonly AttemptRef[];
+  /** Task_ids whose cancel, asked before they existed, their new workflow has taken. */
+  cancelsTaken?: readonly string[];
   now: Date;
 }
 
@@ -394,10 +403,11 @@ export class WorkflowTransaction {
     const rows = ((readAt < 0 ? [] : (results[readAt]?.rows ?? [])) as TaskRow[]).filter(
       (row) => lockedIds.has(row.root_id) && (named.has(row.id) || (row.parent_id === row.root_id && isCurrentKey(row.step_key))),
     );
-    const found = (taskIdsAt < 0 ? [] : (results[taskIdsAt]?.rows ?? [])) as { task_id: string; taken: boolean }[];
+    const found = (taskIdsAt < 0 ? [] : (results[taskIdsAt]?.rows ?? [])) as { task_id: string; taken: boolean; cancel_requested: boolean }[];
     return {
       roots: locked,
       taken: new Set(found.filter((one) => one.taken).map((one) => one.task_id)),
+      cancelRequested: new Set(found.filter((one) => one.cancel_requested).map((one) => one.task_id)),
       rows,
       xid: this.xid_,
     };
@@ -411,7 +421,7 @@ export class WorkflowTransaction {
    */
   async close(changes: Changes): Promise<Closed> {
     const statements: string[] = [];
-    const { events = [], progress = [], reopened = [], dispatched = [] } = changes;
+    const { events = [], progress = [], reopened = [], dispatched = [], cancelsTaken = [] } = changes;
     if (reopened.length > 0) statements.push(execute('reopen_roots', [reopened]));
     if (changes.update.length > 0) {
       statements.push(execute('update_rows', [changes.update.map((row) => row.id), ...columnsOf(changes.update, UPDATE_COLUMNS)]));
@@ -435,6 +445,7 @@ export class WorkflowTransaction {
         ? statements.push(execute('stop_unfinished', [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), stops.map(() => changes.now)])) - 1
         : -1;
     if (dispatched.length > 0) statements.push(execute('insert_unsent', [dispatched.map((one) => one.id), dispatched.map((one) => one.attempt)]));
+    if (cancelsTaken.length > 0) statements.push(execute('delete_early_cancels', [cancelsTaken]));
     statements.push('COMMIT');
     this.commitSent_ = true;
     const results = await this.script(statements);

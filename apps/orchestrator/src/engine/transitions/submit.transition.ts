@@ -4,7 +4,10 @@ import { newStepRow } from '../../persistence/task-rows.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
 
-/** A workflow starts: a row for each step of its plan, and the steps that depend on nothing are sent. */
+/**
+ * A workflow starts: a row for each step of its plan, and the steps that depend on nothing are
+ * sent. A child workflow whose cancel came before it existed starts cancelled, nothing sent.
+ */
 @Injectable()
 export class SubmitTransition {
   constructor(private readonly steps: StepTransitions) {}
@@ -16,6 +19,7 @@ export class SubmitTransition {
     const { root, plan } = wf;
     wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}) });
     wf.record(HistoryKind.Planned, null, { version: plan.version, revision: plan.revision ?? 1, steps: plan.steps.map((step) => step.id) });
-    await this.steps.advance(wf);
+    if (wf.startCancelled) await this.steps.cancelWorkflow(wf);
+    else await this.steps.advance(wf);
   }
 }
