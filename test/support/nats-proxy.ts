@@ -27,6 +27,7 @@ const CRLF = Buffer.from('\r\n');
 export class NatsProxy {
   private readonly rules: NatsProxyRuleHandle[] = [];
   private readonly sockets = new ProxySockets();
+  private unreachable = false;
 
   private constructor(
     private readonly server: Server,
@@ -52,12 +53,30 @@ export class NatsProxy {
     return handle;
   }
 
+  /**
+   * Makes the server unreachable the way a network partition does: connections drop, and new ones
+   * are taken but never answered (no refusal that would tell the client at once), until `restore`.
+   */
+  partition(): void {
+    this.unreachable = true;
+    this.sockets.destroyAll();
+  }
+
+  restore(): void {
+    this.unreachable = false;
+    this.sockets.destroyAll();
+  }
+
   async close(): Promise<void> {
     for (const rule of this.rules) rule.release();
     await this.sockets.close(this.server);
   }
 
   private accept(client: Socket): void {
+    if (this.unreachable) {
+      this.sockets.track(client);
+      return;
+    }
     const server = connect(this.upstream);
     this.sockets.track(client, server);
     server.pipe(client);

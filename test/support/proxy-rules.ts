@@ -54,8 +54,12 @@ export class ProxySockets {
     }
   }
 
-  async close(server: Server): Promise<void> {
+  destroyAll(): void {
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  async close(server: Server): Promise<void> {
+    this.destroyAll();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -97,7 +97,8 @@ export class TransitionRunner {
     const done = applied.filter((one) => one.error === undefined);
     for (const one of done) one.jobs.forEach((queued, i) => queued.resolve(one.results[i]));
     this.cacheCommitted(written);
-    await this.effects.run(written.flatMap((wf) => wf.effects));
+    // Not awaited: the batch's turn ends at its commit, whatever its messages wait for (NATS down, say).
+    void this.effects.run(written.flatMap((wf) => wf.effects));
     const failed = applied.filter((one) => one.error !== undefined);
     this.giveBack(failed.map((one) => one.wf));
     return failed.flatMap((one) => {
