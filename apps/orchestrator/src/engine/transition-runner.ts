@@ -1,17 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { TaskStatus } from '@orchestrator/contracts';
-import { ExponentialBackoff } from 'cockatiel';
 import { inTaskContext } from '../logging/log-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { databaseTrouble, isStatementError, sqlState, type DatabaseTrouble } from '../persistence/database-errors.js';
 import { newRootRow, rootState, type NewTask, type NewWorkflow, type TaskRow } from '../persistence/task-rows.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
-import type { Changes, Closed, StoppedRow, WorkflowTransaction } from '../persistence/workflow-transaction.js';
+import type { Changes, Closed, WorkflowTransaction } from '../persistence/workflow-transaction.js';
 import { afterCommit, changesOf } from './batch-writes.js';
 import { EffectRunner } from './effect-runner.js';
 import type { Effect } from './effects.js';
 import { TransitionRetries, type Trouble } from './transition-retries.js';
+import { UnansweredCommit } from './unanswered-commit.js';
 import { Workflow } from './workflow.js';
 import { BatchReads, WorkflowCaches } from './workflow-reads.js';
 
@@ -73,6 +72,7 @@ type Ending = { committed: true; closed: Closed } | { committed: false; error: u
 @Injectable()
 export class TransitionRunner {
   private readonly logger = new Logger(TransitionRunner.name);
+  private readonly unanswered: UnansweredCommit;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -80,7 +80,9 @@ export class TransitionRunner {
     private readonly effects: EffectRunner,
     private readonly metrics: MetricsService,
     private readonly retries: TransitionRetries,
-  ) {}
+  ) {
+    this.unanswered = new UnansweredCommit(tasks, this.logger);
+  }
 
   async run(batch: readonly QueuedJob[]): Promise<QueuedJob[]> {
     let applied: Applied[] = [];
@@ -127,36 +129,9 @@ export class TransitionRunner {
     } catch (error) {
       if (!opened?.commitSent || !changes || isStatementError(error)) return { committed: false, error };
       this.logger.warn(`the commit of a batch went unanswered (${describe(error)}); asking whether it committed`);
-      if ((await this.commitOutcome(opened.xid)) === 'aborted') return { committed: false, error };
+      if ((await this.unanswered.outcome(opened.xid)) === 'aborted') return { committed: false, error };
       const known = changes.update.map((row) => row.id).concat(changes.insert.map((row) => row.id));
-      return { committed: true, closed: { stopped: await this.stoppedAgain(changes, known), events: [] } };
-    }
-  }
-
-  /** Whether transaction `xid` committed, asked until the server knows (it ends a transaction whose client is gone). */
-  private async commitOutcome(xid: string): Promise<'committed' | 'aborted'> {
-    for (let backoff = new ExponentialBackoff({ initialDelay: 20, maxDelay: 1_000 }).next(); ; backoff = backoff.next(undefined)) {
-      try {
-        const status = await this.tasks.transactionStatus(xid);
-        if (status !== 'in progress') {
-          this.logger.warn(`transaction ${xid}, whose commit went unanswered, ${status === 'committed' ? 'committed' : 'did not commit'}`);
-          return status;
-        }
-      } catch (error) {
-        this.logger.warn(`cannot tell yet whether transaction ${xid} committed: ${describe(error)}`);
-      }
-      await sleep(backoff.duration);
-    }
-  }
-
-  private async stoppedAgain(changes: Changes, known: readonly string[]): Promise<StoppedRow[]> {
-    for (let backoff = new ExponentialBackoff({ initialDelay: 20, maxDelay: 1_000 }).next(); ; backoff = backoff.next(undefined)) {
-      try {
-        return await this.tasks.stoppedRows(changes.stops, changes.now, known);
-      } catch (error) {
-        this.logger.warn(`reading the rows a committed batch stopped failed: ${describe(error)}`);
-      }
-      await sleep(backoff.duration);
+      return { committed: true, closed: { stopped: await this.unanswered.stopped(changes, known), events: [] } };
     }
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ORCHESTRATOR_AGENT_NAME } from '@orchestrator/contracts';
 import { DataSource } from 'typeorm';
-import { TASK_ID_LOCK } from './workflow-transaction.js';
+import { TASK_ID_LOCK } from './transition-statements.js';
 
 export type EarlyCancel = 'remembered' | 'exists' | 'unknown';
 

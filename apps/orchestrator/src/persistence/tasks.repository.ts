@@ -6,9 +6,9 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import type { TaskEntity } from './task.entity.js';
+import { LOCK_KEY } from './transition-statements.js';
 import {
   finishedRuns,
-  LOCK_KEY,
   MARK_RESPONSES_SENT_SQL,
   WorkflowTransaction,
   type FinishedRun,
