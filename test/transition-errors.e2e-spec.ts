@@ -67,6 +67,12 @@ describe('transitions meeting the database’s trouble', () => {
     return found ?? { status: 'missing', result: null };
   }
 
+  /** How many times a batch met trouble of that kind and was queued again. */
+  async function retriesOf(kind: string): Promise<number> {
+    const { values } = await stand.metrics.transitionRetries.get();
+    return values.filter((value) => value.labels['outcome'] === 'retried' && value.labels['reason'] === kind).reduce((sum, value) => sum + value.value, 0);
+  }
+
   const released = (): string[] => stand.effects.flatMap((effect) => (effect.kind === 'release' ? [effect.subtaskId] : []));
 
   it('leaves no root behind when a new workflow’s transition throws; started again, it runs whole', async () => {
@@ -113,6 +119,37 @@ describe('transitions meeting the database’s trouble', () => {
     expect(applied.runs).toBe(runs);
     expect(await row(rowId)).toEqual({ status: 'COMPLETED', result: { run: runs } });
     expect(released().sort()).toEqual(effects);
+  });
+
+  it.each([
+    ['40001', 'serialization'],
+    ['40P01', 'deadlock'],
+    ['57P03', 'shutdown'],
+    ['53200', 'resource'],
+  ] as const)('applies again, after a backoff, a transition the server refused with %s (%s): not a rejected answer', async (code, kind) => {
+    const rowId = await stand.start(`refused-${code}`);
+    // The server refuses the transition's writes of that row once, with that code: a sequence is not rolled back with them.
+    await db.query(`CREATE SEQUENCE IF NOT EXISTS trouble_once`);
+    await db.query(`SELECT setval('trouble_once', 1, false)`);
+    await db.query(
+      `CREATE OR REPLACE FUNCTION trouble_once() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.id = '${rowId}' AND nextval('trouble_once') = 1 THEN RAISE EXCEPTION 'the server refuses for now' USING ERRCODE = '${code}'; END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await db.query(`CREATE OR REPLACE TRIGGER trouble_once BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION trouble_once()`);
+    try {
+      const before = await retriesOf(kind);
+      const applied = { runs: 0 };
+      expect(await stand.queue.apply(complete(rowId, applied))).toBe('completed');
+      expect(applied.runs).toBe(2);
+      expect(await row(rowId)).toEqual({ status: 'COMPLETED', result: { run: 2 } });
+      expect(released().sort()).toEqual(['effect:2', 'slot:1']);
+      expect(await retriesOf(kind)).toBe(before + 1);
+    } finally {
+      await db.query(`DROP TRIGGER IF EXISTS trouble_once ON tasks`);
+    }
   });
 
   it('still refuses the one answer the database refuses, alone', async () => {
