@@ -58,7 +58,7 @@ export class TransitionStand {
 
 function startJob(taskId: string, apply: (wf: Workflow) => void): TransitionJob<string> {
   return {
-    target: { kind: 'new', workflow: { request: { task_id: taskId, task_type: 'one', payload: {}, priority: TaskPriority.Normal }, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null } },
+    target: { kind: 'new', workflow: { request: { task_id: taskId, task_type: 'one', payload: {}, priority: TaskPriority.Normal }, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null } },
     apply: (wf) => {
       if (!wf) throw new Error(`${taskId} is taken`);
       const [row] = wf.add([newStepRow(step, 'only', wf.root.id, wf.root.id, wf.root.priority)]);

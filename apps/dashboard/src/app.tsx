@@ -3,6 +3,7 @@ import { apiKey, forgetApiKey, onKeyChange } from './api/api-key';
 import { ApiKeyDialog } from './components/dialogs';
 import { Empty } from './components/states';
 import { AgentsPage } from './pages/agents-page';
+import { ApprovalsPage } from './pages/approvals-page';
 import { TaskPage } from './pages/task-page';
 import { TasksPage } from './pages/tasks-page';
 import { WorkflowsPage } from './pages/workflows-page';
@@ -28,6 +29,7 @@ export function App() {
         </NavLink>
         <NavLink to="/agents">Agents</NavLink>
         <NavLink to="/workflows">Workflows</NavLink>
+        <NavLink to="/approvals">Approvals</NavLink>
         <span className="spacer" />
         <KeyStatus />
         <a href="/docs" target="_blank" rel="noreferrer">
@@ -40,6 +42,7 @@ export function App() {
           <Route path="/tasks/:taskId" element={<TaskPage />} />
           <Route path="/agents" element={<AgentsPage />} />
           <Route path="/workflows" element={<WorkflowsPage />} />
+          <Route path="/approvals" element={<ApprovalsPage />} />
           <Route path="*" element={<Empty title="No such page.">Go to the tasks, the agents or the workflows above.</Empty>} />
         </Routes>
       </main>

@@ -11,8 +11,9 @@ import { RegistryModule } from './registry/registry.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { StatusModule } from './status/status.module.js';
 import { NatsModule } from './transport/nats.module.js';
+import { WaitingModule } from './waiting/waiting.module.js';
 
 @Module({
-  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, EventsModule, RegistryModule, ConsulModule, HealthModule, DashboardModule.register()],
+  imports: [AppConfigModule, SecurityModule, MetricsModule, NatsModule, RedisModule, IntakeModule, StatusModule, EventsModule, RegistryModule, ConsulModule, HealthModule, WaitingModule, DashboardModule.register()],
 })
 export class AppModule {}

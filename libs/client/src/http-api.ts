@@ -1,5 +1,8 @@
 import type {
   AgentStatusView,
+  ApprovalListView,
+  ExternalEventReply,
+  SignalReply,
   CancelTaskReply,
   HistoryPageView,
   RerunTaskReply,
@@ -11,6 +14,7 @@ import type {
 } from '@orchestrator/contracts';
 import { HistoryStream, type HistoryStreamOptions } from './history-stream.js';
 import { httpError, OrchestratorError } from './orchestrator-error.js';
+import type { ApprovalsFilter, SignalOptions } from './signals.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 
 export interface HttpApiOptions {
@@ -91,6 +95,28 @@ export class HttpApi {
     if (options.limit !== undefined) params.set('limit', String(options.limit));
     const query = params.size > 0 ? `?${params.toString()}` : '';
     return (await this.call<HistoryPageView>('GET', `/tasks/${encodeURIComponent(taskId)}/events${query}`)).body;
+  }
+
+  /** `POST /tasks/:task_id/signals/:signal`: a signal for the workflow's step waiting for it (or kept for the step that will). */
+  async signal(taskId: string, signal: string, payload: Record<string, unknown> = {}, options: SignalOptions = {}): Promise<SignalReply> {
+    const headers: Record<string, string> = options.signalId !== undefined ? { 'idempotency-key': options.signalId } : {};
+    return (await this.call<SignalReply>('POST', `/tasks/${encodeURIComponent(taskId)}/signals/${encodeURIComponent(signal)}`, payload, headers)).body;
+  }
+
+  /** `POST /events/:name`: an external event for the steps waiting for it. */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<ExternalEventReply> {
+    return (await this.call<ExternalEventReply>('POST', `/events/${encodeURIComponent(name)}`, event)).body;
+  }
+
+  /** `GET /approvals`: the steps waiting for a signal, longest waiting first. */
+  async approvals(filter: ApprovalsFilter = {}): Promise<ApprovalListView> {
+    const params = new URLSearchParams();
+    for (const key of ['signal', 'limit', 'cursor'] as const) {
+      const value = filter[key];
+      if (value !== undefined) params.set(key, String(value));
+    }
+    const query = params.size > 0 ? `?${params.toString()}` : '';
+    return (await this.call<ApprovalListView>('GET', `/approvals${query}`)).body;
   }
 
   /** `GET /agents`: the live agents, their capabilities and load. */

@@ -11,6 +11,7 @@ import {
   Min,
 } from 'class-validator';
 import { TaskPriority } from './enums.js';
+import { BUDGET_FIELDS, type Budget } from './usage.js';
 import { AGENT_NAME_PATTERN, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from './names.js';
 import { isPlainObject, validateInto, type Validated } from './validation.js';
 
@@ -51,6 +52,11 @@ export class TaskRequestDto {
   @Min(100, { message: 'must be at least 100' })
   @IsInt({ message: 'must be an integer number of milliseconds' })
   timeout_ms?: number;
+
+  /** Optional: what the task may spend in all (`max_tokens`, `max_cost`), within the orchestrator's maximum. */
+  @IsOptional()
+  @IsObject({ message: 'must be an object with max_tokens or max_cost' })
+  budget?: Budget;
 }
 
 /** A TaskRequest after validation, with its defaults applied. */
@@ -62,6 +68,18 @@ export interface TaskRequest {
   requester_id?: string;
   created_at?: number;
   timeout_ms?: number;
+  budget?: Budget;
+}
+
+/** A request's `budget`: known fields non-negative numbers, at least one of them. */
+function budgetProblem(budget: Record<string, unknown>): string | null {
+  const given = BUDGET_FIELDS.filter((field) => budget[field] !== undefined);
+  if (given.length === 0) return `budget: must have ${BUDGET_FIELDS.join(' or ')}`;
+  for (const field of given) {
+    const value = budget[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `budget.${field}: must be a non-negative number`;
+  }
+  return null;
 }
 
 export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
@@ -81,5 +99,10 @@ export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
   if (dto.requester_id !== undefined) request.requester_id = dto.requester_id;
   if (dto.created_at !== undefined) request.created_at = dto.created_at;
   if (dto.timeout_ms !== undefined) request.timeout_ms = dto.timeout_ms;
+  if (dto.budget !== undefined) {
+    const problem = budgetProblem(dto.budget as Record<string, unknown>);
+    if (problem) return { ok: false, error: problem };
+    request.budget = Object.fromEntries(BUDGET_FIELDS.flatMap((field) => (dto.budget?.[field] === undefined ? [] : [[field, dto.budget[field]]])));
+  }
   return { ok: true, value: request };
 }

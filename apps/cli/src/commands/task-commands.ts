@@ -66,7 +66,7 @@ export function addTaskCommands(program: Command, context: CommandContext): void
   program
     .command('list')
     .description('tasks, newest first, a page at a time')
-    .option('--status <status>', 'only tasks with this status (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)')
+    .option('--status <status>', 'only tasks with this status (PENDING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED)')
     .option('--type <task_type>', 'only tasks of this task type')
     .option('--limit <n>', 'tasks per page, 1 to 100', '20')
     .option('--cursor <cursor>', 'the page after the one that printed this cursor')

@@ -28,6 +28,7 @@ export function changesOf(workflows: readonly Workflow[]): Changes {
     reopened: workflows.flatMap((wf) => (wf.reopened ? [wf.root.id] : [])),
     dispatched: workflows.flatMap((wf) => dispatchedBy(wf)),
     cancelsTaken: workflows.flatMap((wf) => (wf.created && wf.startCancelled ? [wf.root.task_id] : [])),
+    signals: { insert: workflows.flatMap((wf) => wf.signals.inserted), take: workflows.flatMap((wf) => wf.signals.taken) },
     now: workflows[0]?.now ?? new Date(),
   };
 }

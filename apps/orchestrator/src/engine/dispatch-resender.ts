@@ -35,7 +35,7 @@ export class DispatchResender {
       for (const attempt of attempts) {
         if (!isRunning(attempt)) continue;
         try {
-          this.delegation.dispatch(subtaskDispatch(attempt.agent_name, toAttempt(attempt), { task_id: attempt.root_task_id, depth: attempt.depth, trace_parent: attempt.trace_parent }));
+          this.delegation.dispatch(subtaskDispatch(attempt.agent_name, toAttempt(attempt), { ...attempt, task_id: attempt.root_task_id }));
           resent += 1;
         } catch (error) {
           this.logger.error(`sub-task ${attempt.row_id}:${attempt.attempt} cannot be published again: ${(error as Error).message}`);

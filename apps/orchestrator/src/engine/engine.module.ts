@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AggregationModule } from '../aggregation/aggregation.module.js';
+import { AppConfig } from '../config/app-config.js';
 import { DelegationModule } from '../delegation/delegation.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PlanningModule } from '../planning/planning.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
+import { IntakeStream } from '../transport/intake-stream.js';
 import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { AnswerOverflow } from './answer-overflow.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
@@ -20,7 +25,12 @@ import { ForEachSteps } from './steps/for-each-steps.js';
 import { StepDispatcher } from './steps/step-dispatcher.js';
 import { StepTransitions } from './steps/step-transitions.js';
 import { SentMarks } from './sent-marks.js';
-import { SweepSignal } from './sweep-signal.js';
+import { ClaimSignal } from './claim-signal.js';
+import { ClaimTransition } from './transitions/claim.transition.js';
+import { AgentStep } from './steps/agent-step.js';
+import { SleepStep } from './steps/sleep-step.js';
+import { StepKinds } from './steps/step-kinds.js';
+import { WaitStep } from './steps/wait-step.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
 import { TransitionRetries } from './transition-retries.js';
@@ -32,9 +42,19 @@ import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
 import { WorkflowCaches } from './workflow-reads.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
+import { QueuedRuns } from './concurrency/queued-runs.service.js';
+import { RunAdmission } from './concurrency/run-admission.js';
+import { RunSignal } from './concurrency/run-signal.js';
+import { RunSlots } from './concurrency/run-slots.js';
+import { AdmitTransition } from './transitions/admit.transition.js';
+import { UsageLedger } from './usage-ledger.js';
+import { EventTransition } from './transitions/event.transition.js';
+import { SignalTransition } from './transitions/signal.transition.js';
+import { EventShapes } from './waits/event-shapes.js';
+import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
 
 @Module({
-  imports: [PersistenceModule, PlanningModule, DelegationModule, AggregationModule],
+  imports: [PersistenceModule, PlanningModule, DelegationModule, RegistryModule, AggregationModule],
   controllers: [AgentResponsesController, AgentProgressController],
   providers: [
     WorkflowEngine,
@@ -45,6 +65,10 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     StepTransitions,
     StepDispatcher,
     ForEachSteps,
+    StepKinds,
+    AgentStep,
+    WaitStep,
+    SleepStep,
     SubmitTransition,
     AnswerTransition,
     SweepTransition,
@@ -52,7 +76,8 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RevisionTransition,
     SweeperService,
     NoRespondersListener,
-    SweepSignal,
+    ClaimSignal,
+    ClaimTransition,
     RevisionSignal,
     EngineStats,
     EngineGauges,
@@ -64,7 +89,22 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     TransitionRetries,
     SentMarks,
     DispatchResender,
+    RunSignal,
+    RunSlots,
+    RunAdmission,
+    AdmitTransition,
+    QueuedRuns,
+    UsageLedger,
+    {
+      provide: AnswerOverflow,
+      inject: [IntakeStream, AppConfig, MetricsService],
+      useFactory: (intake: IntakeStream, config: AppConfig, metrics: MetricsService) => AnswerOverflow.open(intake, config, metrics),
+    },
+    SignalTransition,
+    EventTransition,
+    EventShapes,
+    WaitingWorkflows,
   ],
-  exports: [WorkflowEngine, EngineStats],
+  exports: [WorkflowEngine, EngineStats, WaitingWorkflows],
 })
 export class EngineModule {}

@@ -193,6 +193,7 @@ export class TransitionRunner {
       rootsOfRows: byRow,
       rowIds: [...interest],
       newTaskIds: fresh.map((one) => one.row.task_id),
+      newRootIds: fresh.map((one) => one.row.id),
     });
     const created = new Map<QueuedJob, Workflow>();
     for (const { queued, row, workflow } of fresh) {
@@ -213,6 +214,7 @@ export class TransitionRunner {
     await Promise.all(
       roots.map(async (root) => workflows.set(root.id, new Workflow(root, await reads.plan(root.id, root.plan_revision), rowsOf.get(root.id) ?? [], now, reads))),
     );
+    reads.gate.join([...workflows.values(), ...created.values()]);
     const rootOfRow = new Map(rows.map((row) => [row.id, row.root_id]));
 
     const groups = new Map<Workflow, QueuedJob[]>();
@@ -258,9 +260,15 @@ export class TransitionRunner {
     return [...fresh.values()];
   }
 
-  /** Slots taken by transitions that did not commit are given back. */
+  /**
+   * Slots taken by transitions that did not commit are given back; steps of other workflows they
+   * popped from their lines into slots are dispatched all the same.
+   */
   private giveBack(workflows: readonly Workflow[]): void {
-    const release: Effect[] = workflows.flatMap((wf) => wf.reservations.map((slot) => ({ kind: 'release' as const, ...slot })));
+    const release: Effect[] = workflows.flatMap((wf) => [
+      ...wf.reservations.map((slot) => ({ kind: 'release' as const, ...slot })),
+      ...wf.effects.filter((effect) => effect.kind === 'claimed'),
+    ]);
     if (release.length > 0) void this.effects.run(release);
   }
 

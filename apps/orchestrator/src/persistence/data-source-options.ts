@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { TaskEventEntity } from './task-event.entity.js';
 import { TaskEntity } from './task.entity.js';
+import { EventShapeEntity, ExternalEventEntity, WorkflowSignalEntity } from './wait.entities.js';
 import { CreateTasks1764000000000 } from './migrations/1764000000000-create-tasks.js';
 import { AddTraceParent1764000000001 } from './migrations/1764000000001-add-trace-parent.js';
 import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan-history.js';
@@ -10,13 +11,16 @@ import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.
 import { UnsentDispatchesAndEarlyCancels1764000000010 } from './migrations/1764000000010-unsent-dispatches-and-early-cancels.js';
 import { EarlyCancelEntity } from './early-cancel.entity.js';
 import { UnsentDispatchEntity } from './unsent-dispatch.entity.js';
+import { DispatchQueue1764000000015 } from './migrations/1764000000015-dispatch-queue.js';
+import { RunPolicies1764000000020 } from './migrations/1764000000020-run-policies.js';
+import { WorkflowsThatWait1764000000030 } from './migrations/1764000000030-workflows-that-wait.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity, TaskEventEntity, UnsentDispatchEntity, EarlyCancelEntity],
+    entities: [TaskEntity, TaskEventEntity, WorkflowSignalEntity, EventShapeEntity, ExternalEventEntity, UnsentDispatchEntity, EarlyCancelEntity],
     migrations: [
       CreateTasks1764000000000,
       AddTraceParent1764000000001,
@@ -25,6 +29,9 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       ListingAndRetention1764000000004,
       TaskEvents1764000000005,
       UnsentDispatchesAndEarlyCancels1764000000010,
+      DispatchQueue1764000000015,
+      RunPolicies1764000000020,
+      WorkflowsThatWait1764000000030,
     ],
     migrationsRun: false,
     synchronize: false,

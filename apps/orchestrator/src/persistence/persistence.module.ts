@@ -6,6 +6,7 @@ import { EarlyCancelsRepository } from './early-cancels.repository.js';
 import { TaskEventsRepository } from './task-events.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 import { UnsentDispatchesRepository } from './unsent-dispatches.repository.js';
+import { WaitsRepository } from './waits.repository.js';
 
 @Module({
   imports: [
@@ -18,7 +19,7 @@ import { UnsentDispatchesRepository } from './unsent-dispatches.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
-  exports: [TasksRepository, TaskEventsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
+  providers: [TasksRepository, TaskEventsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
+  exports: [TasksRepository, TaskEventsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
 })
 export class PersistenceModule {}

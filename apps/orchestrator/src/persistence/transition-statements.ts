@@ -1,6 +1,6 @@
 import type { NewTask, TaskRow } from './task-rows.js';
 import { arrayOf, type SqlType } from './sql-text.js';
-import type { NewEvent } from './workflow-transaction.js';
+import type { NewEvent, NewSignal } from './workflow-transaction.js';
 
 /**
  * The statements of transitions, as SQL text: the columns they read and write, the workflows'
@@ -14,12 +14,13 @@ export function rowColumns(alias = ''): string {
   return [
     'id', 'parent_id', 'root_id', 'task_type', 'agent_name', 'status', 'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at',
     'error', 'started_at', 'completed_at', 'updated_at', 'item_count', 'items_started', 'items_done', 'waiting_on',
+    'queue_rank', 'usage', 'wait_key',
   ].map((column) => `${t}${column}`).concat(`COALESCE(${t}step_key, '') AS step_key`).join(', ');
 }
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  plan_revision, response_sent_at`;
+  plan_revision, response_sent_at, fairness_key, concurrency_key, budget`;
 
 /** Columns of an insert, with their types for unnest. */
 export const INSERT_COLUMNS = [
@@ -28,17 +29,24 @@ export const INSERT_COLUMNS = [
   ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'], ['payload', 'jsonb'], ['result', 'jsonb'], ['error', 'text'],
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
-  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'],
+  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['queue_rank', 'float8'], ['fairness_key', 'text'], ['concurrency_key', 'text'],
+  ['usage', 'jsonb'], ['budget', 'jsonb'], ['wait_key', 'text'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 export const UPDATE_COLUMNS = [
   ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['max_attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
-  ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'],
+  ['items_done', 'int'], ['waiting_on', 'text'], ['queue_rank', 'float8'], ['payload', 'jsonb'], ['result', 'jsonb'], ['usage', 'jsonb'], ['wait_key', 'text'],
 ] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];
 
 const KEEP_STORED = new Set<string>(['payload', 'result']);
+
+/** The columns of a signal as a transition inserts it. */
+export const SIGNAL_COLUMNS = [
+  ['root_id', 'uuid'], ['signal', 'text'], ['signal_id', 'text'], ['payload', 'jsonb'], ['sent_by', 'jsonb'], ['taken_by', 'uuid'],
+] as const satisfies readonly (readonly [keyof NewSignal, SqlType])[];
+const SIGNAL_LIST = SIGNAL_COLUMNS.map(([c]) => c).join(', ');
 
 /**
  * The roots named and those of the rows named, as one array computed once (an init plan): the
@@ -54,7 +62,7 @@ export const LOCK_KEY = `('x' || left(replace(r.id::text, '-', ''), 16))::bit(64
  */
 export const TASK_ID_LOCK = (taskId: string): string => `1, hashtext(${taskId})`;
 const INSERT_LIST = INSERT_COLUMNS.map(([c]) => c).join(', ');
-const STALE = `(t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
+const STALE = `(t.status IN ('PENDING', 'RUNNING', 'WAITING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
 
 /** `unnest` over one array parameter per column, so that any number of rows is one statement. */
 function unnestOf(columns: readonly (readonly [string, SqlType])[]): string {
@@ -81,6 +89,12 @@ export const STATEMENTS = {
   lock_free_roots: {
     params: ['uuid', 'uuid'],
     sql: `SELECT id FROM (SELECT DISTINCT unnest(${ROOTS_OF}) AS id ORDER BY 1) AS r WHERE pg_try_advisory_xact_lock(${LOCK_KEY})`,
+  },
+  // New roots are locked before they are inserted: whoever learns a new root's id before it commits
+  // (a step it put in a line, popped by another transaction) waits for the commit.
+  lock_new_roots: {
+    params: ['uuid'],
+    sql: `SELECT pg_advisory_xact_lock(${LOCK_KEY}) FROM (SELECT unnest($1::uuid[]) AS id ORDER BY 1) AS r`,
   },
   read_roots: {
     params: ['uuid', 'uuid'],
@@ -145,6 +159,18 @@ export const STATEMENTS = {
     params: ['uuid'],
     sql: `UPDATE tasks SET result = NULL, response_sent_at = NULL WHERE id = ANY($1::uuid[]) AND parent_id IS NULL`,
   },
+  // Signals a workflow received, in the order they came: taken by a step at once (taken_by set) or kept for one; a signal_id taken before is skipped.
+  insert_signals: {
+    params: SIGNAL_COLUMNS.map(([, type]) => type),
+    sql: `INSERT INTO workflow_signals (${SIGNAL_LIST})
+          SELECT ${SIGNAL_LIST} FROM unnest(${SIGNAL_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) WITH ORDINALITY AS v(${SIGNAL_LIST}, n)
+           ORDER BY n ON CONFLICT (root_id, signal_id) WHERE signal_id IS NOT NULL DO NOTHING`,
+  },
+  // Kept signals taken by the steps that began to wait for them.
+  take_signals: {
+    params: ['text', 'uuid'],
+    sql: `UPDATE workflow_signals AS s SET taken_by = v.taken_by FROM unnest($1::text[], $2::uuid[]) AS v(id, taken_by) WHERE s.id = v.id::int8 AND s.taken_by IS NULL`,
+  },
   // Cancels the unfinished rows of each scope, clears every due time there, and returns them with what they were.
   stop_unfinished: {
     params: ['uuid', 'bool', 'text', 'timestamptz'],
@@ -156,9 +182,9 @@ export const STATEMENTS = {
                  SELECT t.id, t.status, t.agent_name, t.attempts, s.reason, s.at FROM tasks AS t JOIN scope AS s ON t.parent_id = s.id
                   WHERE NOT s.whole AND ${STALE})
           UPDATE tasks AS t
-             SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN 'CANCELLED' ELSE t.status END,
-                 error = CASE WHEN x.status = 'RUNNING' THEN x.reason ELSE t.error END,
-                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN x.at ELSE t.completed_at END,
+             SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING', 'WAITING') THEN 'CANCELLED' ELSE t.status END,
+                 error = CASE WHEN x.status IN ('RUNNING', 'WAITING') THEN x.reason ELSE t.error END,
+                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING', 'WAITING') THEN x.at ELSE t.completed_at END,
                  deadline_at = NULL, next_attempt_at = NULL, updated_at = now()
             FROM stale AS x
            WHERE t.id = x.id

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import type { Budget, TaskPriority, TaskStatus, Usage } from '@orchestrator/contracts';
 import { DataSource } from 'typeorm';
 import { arrayOf } from './sql-text.js';
 import type { AttemptRef } from './workflow-transaction.js';
@@ -20,6 +20,10 @@ export interface UnsentAttempt {
   root_task_id: string;
   depth: number;
   trace_parent: string | null;
+  fairness_key: string | null;
+  requester_id: string | null;
+  budget: Budget | null;
+  usage: Usage | null;
 }
 
 const DUE = `since <= clock_timestamp() - $1::int * interval '1 millisecond'`;
@@ -63,7 +67,8 @@ export class UnsentDispatchesRepository {
       await runner.startTransaction();
       const attempts = (await runner.query(
         `SELECT u.row_id, u.attempt, t.status, t.attempts, t.agent_name, t.task_type, t.priority, t.payload, COALESCE(t.step_key, '') AS step_key,
-                t.updated_at, r.task_id AS root_task_id, r.depth, r.trace_parent
+                t.updated_at, r.task_id AS root_task_id, r.depth, r.trace_parent,
+                r.fairness_key, r.requester_id, r.budget, r.usage
            FROM (SELECT row_id, attempt, since FROM unsent_dispatches WHERE ${DUE} ORDER BY since LIMIT $2 FOR UPDATE SKIP LOCKED) AS u
            LEFT JOIN tasks AS t ON t.id = u.row_id
            LEFT JOIN tasks AS r ON r.id = t.root_id AND r.parent_id IS NULL

@@ -5,7 +5,7 @@ import { arrayOf, literal } from './sql-text.js';
 import { isCurrentKey, RETIRED_MARK, retiredKey } from './step-keys.js';
 import type { StepProgress, TaskEntity } from './task.entity.js';
 import type { NewTask, RootRow, TaskRow } from './task-rows.js';
-import { columnsOf, EVENT_COLUMNS, execute, INSERT_COLUMNS, prepareSql, rowColumns, STATEMENTS, UPDATE_COLUMNS, type StatementName } from './transition-statements.js';
+import { columnsOf, EVENT_COLUMNS, execute, INSERT_COLUMNS, prepareSql, rowColumns, SIGNAL_COLUMNS, STATEMENTS, UPDATE_COLUMNS, type StatementName } from './transition-statements.js';
 
 /** The part of a pg client a transaction uses. */
 export interface SqlClient {
@@ -84,6 +84,8 @@ export interface OpenSpec {
   rowIds: readonly string[];
   /** The task_ids of workflows to create: locked, and looked up. */
   newTaskIds: readonly string[];
+  /** The ids their roots will have: locked too. */
+  newRootIds: readonly string[];
 }
 
 export interface Opened {
@@ -123,6 +125,25 @@ export interface AttemptRef {
   attempt: number;
 }
 
+/** A signal as stored: taken by the step `taken_by` names, or kept (null) for a step that does not wait yet. */
+export interface NewSignal {
+  root_id: string;
+  signal: string;
+  signal_id: string | null;
+  payload: Record<string, unknown>;
+  sent_by: Record<string, unknown> | null;
+  taken_by: string | null;
+}
+
+/** A kept signal, as a step that begins to wait for it reads it. */
+export interface KeptSignal {
+  id: string;
+  signal: string;
+  signal_id: string | null;
+  payload: Record<string, unknown>;
+  sent_by: Record<string, unknown> | null;
+}
+
 /** What a transition writes when it closes. */
 export interface Changes {
   update: readonly TaskRow[];
@@ -139,6 +160,8 @@ export interface Changes {
   dispatched?: readonly AttemptRef[];
   /** Task_ids whose cancel, asked before they existed, their new workflow has taken. */
   cancelsTaken?: readonly string[];
+  /** Signals received, and kept signals taken by steps (`id` → the step's row). */
+  signals?: { insert: readonly NewSignal[]; take: readonly { id: string; taken_by: string }[] };
   now: Date;
 }
 
@@ -210,6 +233,8 @@ export class WorkflowTransaction {
     if (spec.skipIfHeld.length > 0) locks.push(statements.push(execute('lock_free_roots', [spec.skipIfHeld, []])) - 1);
     const newIds = spec.newTaskIds;
     if (newIds.length > 0) statements.push(execute('lock_task_ids', [newIds]));
+    // Whoever learns a new root's id before it commits (a step it put in a line, popped by another transaction) waits for the commit.
+    if (spec.newRootIds.length > 0) statements.push(execute('lock_new_roots', [spec.newRootIds]));
     // Read once locked, in statements of their own: they see all that the lock's last holder committed.
     const taskIdsAt = newIds.length > 0 ? statements.push(execute('read_task_ids', [newIds])) - 1 : -1;
     const roots = [...spec.waitFor, ...spec.skipIfHeld];
@@ -258,6 +283,9 @@ export class WorkflowTransaction {
       );
     }
     if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
+    const { signals } = changes;
+    if (signals && signals.insert.length > 0) statements.push(execute('insert_signals', columnsOf(signals.insert, SIGNAL_COLUMNS)));
+    if (signals && signals.take.length > 0) statements.push(execute('take_signals', [signals.take.map((t) => t.id), signals.take.map((t) => t.taken_by)]));
     if (progress.length > 0) statements.push(execute('set_progress', [progress.map((p) => p.id), progress.map((p) => p.progress)]));
     const eventsAt = events.length > 0 ? statements.push(execute('insert_events', columnsOf(events, EVENT_COLUMNS))) - 1 : -1;
     const { stops } = changes;
@@ -286,6 +314,32 @@ export class WorkflowTransaction {
       `SELECT ${rowColumns('t')}, t.payload
          FROM tasks AS t JOIN unnest($1::uuid[], $2::text[]) AS k(parent_id, step_key) ON t.parent_id = k.parent_id AND t.step_key = k.step_key`,
       [parentIds, keys],
+    );
+  }
+
+  /** The signals kept for steps of these workflows (not taken yet), in the order they came. */
+  keptSignals(rootIds: readonly string[]): Promise<(KeptSignal & { root_id: string })[]> {
+    return this.rows(
+      'kept_signals',
+      `SELECT id::text AS id, root_id, signal, signal_id, payload, sent_by FROM workflow_signals WHERE root_id = ANY($1::uuid[]) AND taken_by IS NULL ORDER BY id`,
+      [rootIds],
+    );
+  }
+
+  /** True when the workflow has received a signal with this signal_id. */
+  async signalSeen(rootId: string, signalId: string): Promise<boolean> {
+    return (await this.rows('signal_seen', `SELECT 1 FROM workflow_signals WHERE root_id = $1 AND signal_id = $2`, [rootId, signalId])).length > 0;
+  }
+
+  /**
+   * The oldest event of this name kept since `since` whose fields contain `match` (the caller checks
+   * equality: containment is looser for lists and objects), a few of them at most.
+   */
+  keptEvents(event: string, since: Date, match: Record<string, unknown>): Promise<{ payload: Record<string, unknown> }[]> {
+    return this.rows(
+      'kept_events',
+      `SELECT payload FROM external_events WHERE event = $1 AND received_at >= $2 AND payload @> $3::jsonb ORDER BY received_at, id LIMIT 20`,
+      [event, since, JSON.stringify(match)],
     );
   }
 
@@ -328,4 +382,62 @@ export class WorkflowTransaction {
     if (runs.length === 0) return [];
     return this.rows('mark_responses_sent', MARK_RESPONSES_SENT_SQL, finishedRuns(runs));
   }
+
+  /**
+   * Takes the locks of concurrency keys (their hashes, see keyLockId), in increasing order, held
+   * until the transaction ends: waiting for them, or (`wait` false) only if they are all free
+   * (false when one is not).
+   */
+  async lockKeys(locks: readonly number[], wait: boolean): Promise<boolean> {
+    const take = wait ? 'pg_advisory_xact_lock' : 'pg_try_advisory_xact_lock';
+    const [row] = await this.rows<{ locked: boolean }>(
+      wait ? 'lock_keys' : 'try_lock_keys',
+      // The waiting form returns void, which reads as an empty text.
+      `SELECT bool_and(${take}(${KEY_LOCK_CLASS}, id)${wait ? `::text = ''` : ''}) AS locked FROM (SELECT DISTINCT unnest($1::int[]) AS id ORDER BY 1) AS s`,
+      [locks],
+    );
+    return row?.locked === true;
+  }
+
+  /** Runs of a concurrency key that are RUNNING, leaving out `except` (counted from memory). */
+  async countRunning(key: string, except: readonly string[]): Promise<number> {
+    const [row] = await this.rows<{ n: number }>(
+      'count_running_of_key',
+      `SELECT count(*)::int AS n FROM tasks WHERE parent_id IS NULL AND status = 'RUNNING' AND concurrency_key = $1 AND id <> ALL($2::uuid[])`,
+      [key, except],
+    );
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Marks the `limit` oldest QUEUED runs of a key, leaving out `except` and runs another
+   * transaction holds, due for a look at `at`; returns their ids.
+   */
+  async markQueued(key: string, limit: number, except: readonly string[], at: Date): Promise<string[]> {
+    const rows = await this.rows<{ id: string }>(
+      'mark_queued_of_key',
+      `UPDATE tasks SET next_attempt_at = $4 WHERE id IN (
+         SELECT id FROM tasks WHERE parent_id IS NULL AND status = 'QUEUED' AND concurrency_key = $1 AND id <> ALL($3::uuid[])
+          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [key, limit, except, at],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The unfinished runs of a key (RUNNING or QUEUED), newest first, leaving out `except`. */
+  async unfinishedRuns(key: string, except: readonly string[], limit: number): Promise<{ id: string }[]> {
+    return this.rows(
+      'unfinished_runs_of_key',
+      `SELECT id FROM tasks WHERE parent_id IS NULL AND status IN ('RUNNING', 'QUEUED') AND concurrency_key = $1 AND id <> ALL($2::uuid[])
+        ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [key, except, limit],
+    );
+  }
 }
+
+/**
+ * Concurrency keys are locked with the two-number form of advisory locks, whose space is apart
+ * from the one-number locks of workflows: this number, and the key's hash.
+ */
+const KEY_LOCK_CLASS = 1_668_247_139;

@@ -34,7 +34,7 @@ describe('the workflow schema (schemas/workflow.schema.json)', () => {
     const step = { id: 'draft', agent: 'llm_agent', task_type: 'generate' };
     // An unknown field, with the fields allowed there.
     expect(problemsOf({ steps: [{ ...step, timeout: 5 }] })).toEqual([
-      'workflows/flow.yaml: steps[0] (draft): unknown field "timeout" (allowed: id, agent, capability, workflow, task_type, depends_on, input, timeout_ms, max_attempts, backoff, fallbacks, optional, description, when, for_each, concurrency)',
+      'workflows/flow.yaml: steps[0] (draft): unknown field "timeout" (allowed: id, agent, capability, workflow, task_type, depends_on, input, timeout_ms, max_attempts, backoff, fallbacks, optional, description, when, for_each, concurrency, rate_limit, wait_for, sleep)',
     ]);
     // A wrong type, saying what was found.
     expect(problemsOf({ steps: [{ ...step, optional: 'yes', depends_on: 'x' }] })).toEqual([
