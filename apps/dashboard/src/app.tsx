@@ -4,6 +4,7 @@ import { ApiKeyDialog } from './components/dialogs';
 import { Empty } from './components/states';
 import { AgentsPage } from './pages/agents-page';
 import { ApprovalsPage } from './pages/approvals-page';
+import { SchedulesPage } from './pages/schedules-page';
 import { TaskPage } from './pages/task-page';
 import { TasksPage } from './pages/tasks-page';
 import { WorkflowsPage } from './pages/workflows-page';
@@ -30,6 +31,7 @@ export function App() {
         <NavLink to="/agents">Agents</NavLink>
         <NavLink to="/workflows">Workflows</NavLink>
         <NavLink to="/approvals">Approvals</NavLink>
+        <NavLink to="/schedules">Schedules</NavLink>
         <span className="spacer" />
         <KeyStatus />
         <a href="/docs" target="_blank" rel="noreferrer">
@@ -43,6 +45,7 @@ export function App() {
           <Route path="/agents" element={<AgentsPage />} />
           <Route path="/workflows" element={<WorkflowsPage />} />
           <Route path="/approvals" element={<ApprovalsPage />} />
+          <Route path="/schedules" element={<SchedulesPage />} />
           <Route path="*" element={<Empty title="No such page.">Go to the tasks, the agents or the workflows above.</Empty>} />
         </Routes>
       </main>

@@ -3,18 +3,22 @@ import type {
   ApprovalListView,
   ExternalEventReply,
   SignalReply,
+  BackfillReply,
   CancelTaskReply,
   HistoryPageView,
   RerunTaskReply,
+  ScheduleView,
   SubmitTaskReply,
   TaskDetailView,
   TaskListView,
   TaskStatus,
+  TriggerReply,
   WorkflowSummaryView,
 } from '@orchestrator/contracts';
 import { HistoryStream, type HistoryStreamOptions } from './history-stream.js';
 import { httpError, OrchestratorError } from './orchestrator-error.js';
 import type { ApprovalsFilter, SignalOptions } from './signals.js';
+import type { ScheduleInput, SchedulePatchInput } from './schedule-input.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 
 export interface HttpApiOptions {
@@ -129,6 +133,43 @@ export class HttpApi {
     return (await this.call<{ items: WorkflowSummaryView[] }>('GET', '/workflows')).body;
   }
 
+  /** `GET /schedules`: every schedule, its next ticks and last run. */
+  async schedules(): Promise<{ items: ScheduleView[] }> {
+    return (await this.call<{ items: ScheduleView[] }>('GET', '/schedules')).body;
+  }
+
+  /** `GET /schedules/:id`: a schedule with its last runs. */
+  async schedule(scheduleId: string): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('GET', schedulePath(scheduleId))).body;
+  }
+
+  async createSchedule(schedule: ScheduleInput): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('POST', '/schedules', schedule)).body;
+  }
+
+  async updateSchedule(scheduleId: string, patch: SchedulePatchInput): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('PATCH', schedulePath(scheduleId), patch)).body;
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<{ schedule_id: string; deleted: boolean }> {
+    return (await this.call<{ schedule_id: string; deleted: boolean }>('DELETE', schedulePath(scheduleId))).body;
+  }
+
+  /** `POST /schedules/:id/pause` or `/resume`. */
+  async pauseSchedule(scheduleId: string, paused: boolean): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('POST', `${schedulePath(scheduleId)}/${paused ? 'pause' : 'resume'}`)).body;
+  }
+
+  async triggerSchedule(scheduleId: string): Promise<TriggerReply> {
+    return (await this.call<TriggerReply>('POST', `${schedulePath(scheduleId)}/trigger`)).body;
+  }
+
+  /** `from` and `to`: Dates, ISO 8601 strings or epoch milliseconds. */
+  async backfillSchedule(scheduleId: string, from: Date | string | number, to: Date | string | number): Promise<BackfillReply> {
+    const moment = (value: Date | string | number): string | number => (value instanceof Date ? value.toISOString() : value);
+    return (await this.call<BackfillReply>('POST', `${schedulePath(scheduleId)}/backfill`, { from: moment(from), to: moment(to) })).body;
+  }
+
   /** `GET /tasks/:task_id/stream` (with `taskId`) or `GET /events/stream`: history events as they are committed. */
   stream(options: HistoryStreamOptions = {}): HistoryStream {
     const headers: Record<string, string> = this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {};
@@ -162,6 +203,8 @@ export class HttpApi {
     return { status: res.status, body: parsed as T };
   }
 }
+
+const schedulePath = (scheduleId: string): string => `/schedules/${encodeURIComponent(scheduleId)}`;
 
 /** `?status=&task_type=&limit=&cursor=&count=` with only the filters given. */
 export function listQuery(filter: ListTasksFilter): string {

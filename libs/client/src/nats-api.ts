@@ -46,13 +46,14 @@ export class NatsApi {
    */
   async submit(request: SubmitTaskInput, timeoutMs: number): Promise<NatsSubmitted> {
     const taskId = request.task_id;
-    let accepted: () => void = () => undefined;
-    const acceptance = new Promise<void>((resolve) => (accepted = resolve));
+    let accepted: (status: TaskStatus) => void = () => undefined;
+    // RUNNING, or PENDING for a task that starts later (`not_before`).
+    const acceptance = new Promise<TaskStatus>((resolve) => (accepted = resolve));
     let settle: (response: TaskResponse) => void = () => undefined;
     const final = new Promise<TaskResponse>((resolve) => (settle = resolve));
     const stopListening = await this.hub.listen([TaskEvent.Created, ...FINAL_EVENTS], ({ event, data }) => {
       if (data.task_id !== taskId) return;
-      if (event === TaskEvent.Created) accepted();
+      if (event === TaskEvent.Created) accepted(data.status === TaskStatus.Pending ? TaskStatus.Pending : TaskStatus.Running);
       else settle(finalResponseOf(data as Parameters<typeof finalResponseOf>[0]));
     });
     void final.then(stopListening);
@@ -61,7 +62,7 @@ export class NatsApi {
 
     const reply = this.nc.request(ORCHESTRATOR_TASK_SUBJECT, encoder.encode(JSON.stringify(request)), { timeout: timeoutMs });
     const outcome = await Promise.race([
-      acceptance.then(() => ({ kind: 'accepted' }) as const),
+      acceptance.then((status) => ({ kind: 'accepted', status }) as const),
       reply
         .then((msg) => ({ kind: 'answer', response: responseOf(msg) }) as const)
         .catch((error: unknown) => ({ kind: 'error', error }) as const),
@@ -76,7 +77,7 @@ export class NatsApi {
 
     switch (outcome.kind) {
       case 'accepted':
-        return { task_id: taskId, status: TaskStatus.Running, existing: false, final, stop: stopListening };
+        return { task_id: taskId, status: outcome.status, existing: false, final, stop: stopListening };
       case 'error':
         stopListening();
         throw requestFailure(outcome.error, ORCHESTRATOR_TASK_SUBJECT, timeoutMs);

@@ -21,6 +21,7 @@ import { HttpApi, type HistoryPageOptions, type ListTasksFilter } from './http-a
 import { NatsApi } from './nats-api.js';
 import { OrchestratorError } from './orchestrator-error.js';
 import { approvalPayload, type ApprovalOptions, type ApprovalsFilter, type SignalOptions } from './signals.js';
+import { SchedulesClient } from './schedules-client.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 import { ALL_EVENTS, FINAL_EVENTS, finalResponseOf, TaskEventHub, TaskEventStream, type TaskLifecycleEvent } from './task-events.js';
 import { responseFromDetail, withTimeout } from './wait.js';
@@ -79,6 +80,8 @@ export class OrchestratorClient {
   private readonly hub: TaskEventHub | undefined;
   /** Final responses of tasks this client submitted over NATS, until read or closed. */
   private readonly finals = new Map<string, { final: Promise<TaskResponse>; stop: () => void }>();
+  /** The schedules (`/schedules`, HTTP): list, get, create, update, delete, pause, resume, trigger, backfill. */
+  readonly schedules = new SchedulesClient(() => this.requireHttp('schedules'));
 
   private constructor(
     private readonly options: OrchestratorClientOptions,
@@ -114,7 +117,8 @@ export class OrchestratorClient {
   }
 
   /**
-   * Submits a TaskRequest. Resolves once the orchestrator has accepted it (`status: RUNNING`) or
+   * Submits a TaskRequest. Resolves once the orchestrator has accepted it (`status: RUNNING`, or `PENDING` with a
+   * `not_before` to come) or
    * says it knows it (`existing: true`, its state); throws OrchestratorError when it refuses it
    * (the message names the field), the `task_id` is used by another request, or it is overloaded.
    */

@@ -12,4 +12,6 @@ export interface SubmitTaskInput {
   timeout_ms?: number;
   /** What the whole task may spend (`max_tokens`, `max_cost`), within the orchestrator's BUDGET_MAX_TOKENS / BUDGET_MAX_COST. */
   budget?: Budget;
+  /** Store the task now (PENDING) and start it at this time, in seconds since the epoch. */
+  not_before?: number;
 }

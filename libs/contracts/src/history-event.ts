@@ -44,7 +44,7 @@ export enum HistoryKind {
   AnswerSent = 'answer_sent',
   /** The run waits QUEUED for a run of its concurrency key to end: `data.key`, `data.max_runs`, `data.running`. */
   Queued = 'queued',
-  /** A QUEUED run starts: `data.key`, `data.queued_ms`. */
+  /** A QUEUED run starts (`data.key`, `data.queued_ms`), or a delayed one, its `not_before` come (`data.not_before`). */
   Started = 'started',
 }
 

@@ -12,3 +12,4 @@ export * from './history-event.js';
 export * from './rate-limit.js';
 export * from './usage.js';
 export * from './signals.js';
+export * from './schedule.js';

@@ -57,6 +57,13 @@ export class TaskRequestDto {
   @IsOptional()
   @IsObject({ message: 'must be an object with max_tokens or max_cost' })
   budget?: Budget;
+
+  /** Optional: store the task now, start its workflow at this time (seconds since the epoch); in the past, it starts at once. */
+  @IsOptional()
+  @Max(1e11, { message: 'must be seconds since the epoch, not milliseconds' })
+  @Min(0, { message: 'must not be negative' })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
+  not_before?: number;
 }
 
 /** A TaskRequest after validation, with its defaults applied. */
@@ -69,6 +76,7 @@ export interface TaskRequest {
   created_at?: number;
   timeout_ms?: number;
   budget?: Budget;
+  not_before?: number;
 }
 
 /** A request's `budget`: known fields non-negative numbers, at least one of them. */
@@ -104,5 +112,6 @@ export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
     if (problem) return { ok: false, error: problem };
     request.budget = Object.fromEntries(BUDGET_FIELDS.flatMap((field) => (dto.budget?.[field] === undefined ? [] : [[field, dto.budget[field]]])));
   }
+  if (dto.not_before !== undefined) request.not_before = dto.not_before;
   return { ok: true, value: request };
 }

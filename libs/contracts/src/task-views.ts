@@ -145,6 +145,8 @@ export interface TaskSummaryView {
   started_at: string | null;
   completed_at: string | null;
   error: string | null;
+  /** A delayed task (its request's `not_before`): when it starts, or started; PENDING until then. */
+  not_before: string | null;
 }
 
 /** `GET /tasks/:task_id`. */

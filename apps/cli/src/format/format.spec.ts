@@ -76,6 +76,7 @@ function task(steps: SubTaskView[], fields: Partial<TaskDetailView> = {}): TaskD
     started_at: '2026-01-01T00:00:00.000Z',
     completed_at: '2026-01-01T00:00:02.000Z',
     error: 'step "last" failed',
+    not_before: null,
     payload: {},
     result: null,
     workflow: { task_type: 'wf', version: 2 },

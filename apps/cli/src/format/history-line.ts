@@ -23,6 +23,7 @@ export function eventDetail(event: HistoryEvent): string {
   if (has('when')) parts.push(`when ${str(data['when'])} is false`);
   if (has('was')) parts.push(`was ${str(data['was'])}`);
   if (has('rerun_of')) parts.push(`rerun of ${str(data['rerun_of'])}`);
+  if (has('not_before')) parts.push(`not before ${str(data['not_before'])}`);
   if (has('error')) parts.push(`error: ${str(data['error'])}`);
   return parts.join(', ');
 }

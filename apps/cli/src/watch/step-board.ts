@@ -122,6 +122,7 @@ export class StepBoard {
       // The workflow's own kinds, which come without a step.
       case HistoryKind.Submitted:
       case HistoryKind.Planned:
+      case HistoryKind.Started:
       case HistoryKind.RevisionRequested:
       case HistoryKind.Revised:
       case HistoryKind.Resumed:
@@ -130,7 +131,6 @@ export class StepBoard {
       case HistoryKind.Cancelled:
       case HistoryKind.AnswerSent:
       case HistoryKind.Queued:
-      case HistoryKind.Started:
         return null;
     }
     return this.line(event, at);

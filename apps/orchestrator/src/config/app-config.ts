@@ -309,6 +309,16 @@ export class AppConfig {
   @Min(0)
   @Max(10_000)
   USAGE_METRIC_REQUESTERS_MAX: number = 100;
+  /** Schedule files, one per schedule (`<schedule_id>.yaml`); empty: the `schedules` folder of WORKFLOWS_DIR. */
+  @IsString()
+  SCHEDULES_DIR: string = '';
+
+  /** The longest a replica waits before looking for due schedules again (it wakes for the next tick it knows of sooner). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  SCHEDULE_POLL_MS: number = 1_000;
 
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()

@@ -98,11 +98,14 @@ export class EffectRunner {
           ts: nowSeconds(),
         });
         return;
+      case 'created':
+        this.publisher.publish(taskEventSubject(TaskEvent.Created), { task_id: effect.root.task_id, task_type: effect.root.task_type, status: TaskStatus.Pending, ts: nowSeconds() });
+        return;
       case 'started': {
         this.stats.workflowsStarted += 1;
         this.metrics.workflowsStarted.inc({ task_type: effect.root.task_type });
         const event = { task_id: effect.root.task_id, task_type: effect.root.task_type, status: TaskStatus.Running, ts: nowSeconds() };
-        this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
+        if (!effect.announced) this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
         this.publisher.publish(taskEventSubject(TaskEvent.Started), event);
         return;
       }

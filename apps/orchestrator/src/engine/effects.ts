@@ -29,8 +29,10 @@ export type Effect =
   | { kind: 'claimed'; claims: Claim[] }
   /** A step that waited in a line stopped waiting. */
   | { kind: 'unqueue'; queue: QueueKey; member: string }
-  /** A workflow started: its lifecycle events. */
-  | { kind: 'started'; root: RootRow }
+  /** A delayed workflow was stored: `task_created`, PENDING. */
+  | { kind: 'created'; root: RootRow }
+  /** A workflow started: its lifecycle events (`task_created` too unless it was announced when stored). */
+  | { kind: 'started'; root: RootRow; announced?: boolean }
   | { kind: 'finish'; root: RootRow }
   /** Ask the planner for a revised plan of this workflow. */
   | { kind: 'revise'; rootId: string }

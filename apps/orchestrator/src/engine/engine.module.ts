@@ -14,6 +14,7 @@ import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
 import { DispatchResender } from './dispatch-resender.js';
+import { StartTransition } from './transitions/start.transition.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
 import { EngineStats } from './engine-stats.js';
@@ -104,6 +105,7 @@ import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
     EventTransition,
     EventShapes,
     WaitingWorkflows,
+    StartTransition,
   ],
   exports: [WorkflowEngine, EngineStats, WaitingWorkflows],
 })

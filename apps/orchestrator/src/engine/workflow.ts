@@ -107,6 +107,11 @@ export class Workflow {
     return isTerminalStatus(this.root.status);
   }
 
+  /** A delayed workflow (`not_before`) that has not started: stored and planned, nothing runs until it starts. */
+  get delayed(): boolean {
+    return this.root.status === TaskStatus.Pending;
+  }
+
   /** Waiting for the planner's revised plan: nothing runs until it comes. */
   get awaitingRevision(): boolean {
     return this.root.status === TaskStatus.Running && this.root.next_attempt_at !== null;

@@ -39,6 +39,9 @@ export class TaskRequestDoc {
 
   @ApiPropertyOptional({ type: () => BudgetDoc, description: "What the task may spend; within BUDGET_MAX_TOKENS / BUDGET_MAX_COST; the workflow file's budget, if lower, wins" })
   budget?: BudgetDoc;
+
+  @ApiPropertyOptional({ description: 'Seconds since the epoch: the task is stored now (PENDING) and its workflow starts then', minimum: 0 })
+  not_before?: number;
 }
 
 export class SubmitTaskReplyDoc {
@@ -104,6 +107,7 @@ export class TaskSummaryDoc {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completed_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'A delayed task: when it starts (PENDING until then)' }) not_before!: string | null;
 }
 
 export class TaskDetailDoc extends TaskSummaryDoc {

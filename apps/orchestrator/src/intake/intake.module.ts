@@ -15,5 +15,6 @@ import { TasksHttpController } from './tasks.http.controller.js';
   imports: [EngineModule, PlanningModule, AggregationModule, PersistenceModule],
   controllers: [TaskIntakeMessageController, TasksHttpController],
   providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase, DurableIntakeService],
+  exports: [SubmitTaskUseCase, CancelTaskUseCase],
 })
 export class IntakeModule {}

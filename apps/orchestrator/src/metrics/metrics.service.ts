@@ -183,6 +183,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly scheduleFires = new Counter({
+    name: 'orchestrator_schedule_fires_total',
+    help: 'Runs started by schedules, by schedule and kind (scheduled, trigger, backfill)',
+    labelNames: ['schedule', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scheduleTicksSkipped = new Counter({
+    name: 'orchestrator_schedule_ticks_skipped_total',
+    help: 'Ticks of schedules that started no run, by schedule and reason (overlap: the overlap policy; missed: older than the catch-up window when it came; refused: the intake refused the run)',
+    labelNames: ['schedule', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'orchestrator_' });
   }

@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { ScheduleEntity, ScheduleRunEntity } from './schedule.entity.js';
 import { TaskEventEntity } from './task-event.entity.js';
 import { TaskEntity } from './task.entity.js';
 import { EventShapeEntity, ExternalEventEntity, WorkflowSignalEntity } from './wait.entities.js';
@@ -14,13 +15,15 @@ import { UnsentDispatchEntity } from './unsent-dispatch.entity.js';
 import { DispatchQueue1764000000015 } from './migrations/1764000000015-dispatch-queue.js';
 import { RunPolicies1764000000020 } from './migrations/1764000000020-run-policies.js';
 import { WorkflowsThatWait1764000000030 } from './migrations/1764000000030-workflows-that-wait.js';
+import { DelayedStart1764000000040 } from './migrations/1764000000040-delayed-start.js';
+import { Schedules1764000000041 } from './migrations/1764000000041-schedules.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity, TaskEventEntity, WorkflowSignalEntity, EventShapeEntity, ExternalEventEntity, UnsentDispatchEntity, EarlyCancelEntity],
+    entities: [TaskEntity, TaskEventEntity, WorkflowSignalEntity, EventShapeEntity, ExternalEventEntity, ScheduleEntity, ScheduleRunEntity, UnsentDispatchEntity, EarlyCancelEntity],
     migrations: [
       CreateTasks1764000000000,
       AddTraceParent1764000000001,
@@ -32,6 +35,8 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       DispatchQueue1764000000015,
       RunPolicies1764000000020,
       WorkflowsThatWait1764000000030,
+      DelayedStart1764000000040,
+      Schedules1764000000041,
     ],
     migrationsRun: false,
     synchronize: false,

@@ -58,6 +58,8 @@ export interface RootRow extends TaskRow {
   /** The key of its workflow's concurrency policy (`<task_type>/<key>`), or null. */
   concurrency_key: string | null;
   budget: Budget | null;
+  /** A delayed workflow: PENDING until this time. */
+  not_before: Date | null;
 }
 
 /** A row as inserted. */
@@ -106,6 +108,7 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     usage: null,
     budget: null,
     wait_key: null,
+    not_before: null,
   };
 }
 
@@ -122,15 +125,20 @@ export interface NewWorkflow {
   concurrencyKey: string | null;
 }
 
-/** The root row of a workflow about to start. */
+/**
+ * The root row of a workflow about to start, or, with a `not_before` still to come, to start then:
+ * PENDING, its deadline counted from that time (and moved with its start, should it start later).
+ */
 export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
   const { request, plan } = workflow;
   const id = randomUUID();
+  const notBefore = request.not_before === undefined || request.not_before * 1000 <= now.getTime() ? null : new Date(request.not_before * 1000);
   return {
     ...blankRow(id, null, id, request.task_type, request.priority),
     task_id: request.task_id,
-    // A run with a concurrency key starts QUEUED: its submission decides, under the key's lock, whether it runs now.
-    status: workflow.concurrencyKey === null ? TaskStatus.Running : TaskStatus.Queued,
+    // A delayed run waits PENDING for its time; a run with a concurrency key starts QUEUED: its
+    // submission decides, under the key's lock, whether it runs now.
+    status: notBefore ? TaskStatus.Pending : workflow.concurrencyKey === null ? TaskStatus.Running : TaskStatus.Queued,
     concurrency_key: workflow.concurrencyKey,
     budget: lowest(plan.budget ?? null, request.budget ?? null),
     payload: request.payload,
@@ -138,8 +146,9 @@ export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
     reply_to: workflow.replyTo,
     plan,
     trace_parent: workflow.traceparent,
-    started_at: now,
-    deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
+    started_at: notBefore ? null : now,
+    not_before: notBefore,
+    deadline_at: workflowDeadline(notBefore ?? now, plan.timeout_ms, request.timeout_ms),
     depth: workflow.depth,
     plan_revision: plan.revision ?? 1,
     request_hash: workflow.fingerprint,
@@ -206,6 +215,7 @@ export function rootState(row: NewTask, now: Date): RootRow {
     fairness_key: row.fairness_key,
     concurrency_key: row.concurrency_key,
     budget: row.budget,
+    not_before: row.not_before,
   };
 }
 

@@ -32,6 +32,7 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_waiting_deadline_idx', ['deadline_at'], { where: `status = 'WAITING' AND deadline_at IS NOT NULL` })
 @Index('tasks_waiting_wake_idx', ['next_attempt_at'], { where: `status = 'WAITING' AND next_attempt_at IS NOT NULL` })
 @Index('tasks_waiting_signal_idx', ['started_at', 'id'], { where: `status = 'WAITING' AND wait_key LIKE 'signal:%'` })
+@Index('tasks_delayed_due_idx', ['not_before'], { where: `parent_id IS NULL AND status = 'PENDING' AND not_before IS NOT NULL` })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -165,9 +166,14 @@ export class TaskEntity {
   /** Root rows: what the workflow may spend (its file's budget, lowered by the request's). */
   @Column('jsonb', { nullable: true })
   budget!: Budget | null;
+
   /** A waiting step: what it waits for (`signal:<name>`, or `event:<hash of the event's name and matched values>`). */
   @Column('text', { nullable: true })
   wait_key!: string | null;
+
+  /** Root rows: when a delayed workflow (the request's `not_before`) starts; it stays PENDING until then. Null for one that started when submitted. */
+  @Column('timestamptz', { nullable: true })
+  not_before!: Date | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

@@ -38,7 +38,7 @@ export interface ListPosition {
 /** What a listing shows of a root. */
 export type ListedRoot = Pick<
   TaskEntity,
-  'id' | 'task_id' | 'task_type' | 'status' | 'priority' | 'requester_id' | 'created_at' | 'started_at' | 'completed_at' | 'error'
+  'id' | 'task_id' | 'task_type' | 'status' | 'priority' | 'requester_id' | 'created_at' | 'started_at' | 'completed_at' | 'error' | 'not_before'
 > & { position: ListPosition };
 
 /** A workflow with due work: the rows that are due (none for a due root: its deadline or a revision). */
@@ -186,7 +186,7 @@ export class TasksRepository {
    * priority order, oldest first, leaving out steps that wait only on agents in `full`; steps past
    * their deadline; waiting steps past their timeout or at the end of their sleep (each on an index
    * of waiting rows alone: rows that wait cost nothing until due); workflows past their deadline,
-   * or waiting for a revised plan whose lease has passed.
+   * or waiting for a revised plan whose lease has passed; delayed workflows whose `not_before` has come.
    */
   async findDue(now: Date, limit: number): Promise<DueWorkflow[]> {
     const rows: { root_id: string; id: string | null }[] = await this.dataSource.query(
@@ -212,7 +212,11 @@ export class TasksRepository {
        UNION ALL
        (SELECT id AS root_id, NULL AS id FROM tasks
          WHERE parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
-         ORDER BY next_attempt_at LIMIT $2)`,
+         ORDER BY next_attempt_at LIMIT $2)
+       UNION ALL
+       (SELECT id AS root_id, NULL AS id FROM tasks
+         WHERE parent_id IS NULL AND status = 'PENDING' AND not_before IS NOT NULL AND not_before <= $1
+         ORDER BY not_before LIMIT $2)`,
       [now, limit],
     );
     const due = new Map<string, DueWorkflow>();
@@ -306,7 +310,7 @@ export class TasksRepository {
     }
     params.push(filter.limit + 1);
     const rows: (Omit<ListedRoot, 'position'> & { micros: string })[] = await this.dataSource.query(
-      `SELECT id, task_id, task_type, status, priority, requester_id, created_at, started_at, completed_at, error,
+      `SELECT id, task_id, task_type, status, priority, requester_id, created_at, started_at, completed_at, error, not_before,
               (extract(epoch FROM created_at) * 1000000)::bigint::text AS micros
          FROM tasks WHERE ${conditions.join(' AND ')}
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,

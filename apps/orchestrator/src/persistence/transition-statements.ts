@@ -20,7 +20,7 @@ export function rowColumns(alias = ''): string {
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  plan_revision, response_sent_at, fairness_key, concurrency_key, budget`;
+  plan_revision, response_sent_at, fairness_key, concurrency_key, budget, not_before`;
 
 /** Columns of an insert, with their types for unnest. */
 export const INSERT_COLUMNS = [
@@ -30,7 +30,7 @@ export const INSERT_COLUMNS = [
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
   ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['queue_rank', 'float8'], ['fairness_key', 'text'], ['concurrency_key', 'text'],
-  ['usage', 'jsonb'], ['budget', 'jsonb'], ['wait_key', 'text'],
+  ['usage', 'jsonb'], ['budget', 'jsonb'], ['wait_key', 'text'], ['not_before', 'timestamptz'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */

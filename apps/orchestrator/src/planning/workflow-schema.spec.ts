@@ -12,7 +12,8 @@ const ROOT = join(dirname(WORKFLOW_SCHEMA_PATH), '..');
 const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
 /** The schema's value at a path of keys. */
 const at = (path: string): unknown => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], schema);
-const SKIPPED = new Set(['node_modules', '.git', '.data', 'dist', 'coverage', '.venv', '__pycache__', '.pytest_cache', '.mypy_cache']);
+// `schedules` beside workflows holds schedule files, which name a task_type too.
+const SKIPPED = new Set(['node_modules', '.git', '.data', 'dist', 'coverage', '.venv', '__pycache__', '.pytest_cache', '.mypy_cache', 'schedules']);
 
 /** Every workflow file of the repository: YAML or JSON holding a mapping with a task_type. */
 function workflowFiles(dir = ROOT): string[] {

@@ -89,6 +89,7 @@ export class TaskStatusService {
       started_at: iso(root.started_at),
       completed_at: iso(root.completed_at),
       error: root.error,
+      not_before: iso(root.not_before),
     };
   }
 }

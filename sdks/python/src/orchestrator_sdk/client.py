@@ -114,6 +114,7 @@ class OrchestratorClient:
         priority: Union[TaskPriority, str, None] = None,
         timeout: float = 300.0,
         task_timeout_ms: Optional[int] = None,
+        not_before: Optional[float] = None,
     ) -> TaskResponse:
         """Submits a task and returns its final TaskResponse.
 
@@ -121,6 +122,8 @@ class OrchestratorClient:
             orchestrator does not run it twice).
         :param timeout: seconds to wait for the final answer (:class:`SubmitTimeoutError` after).
         :param task_timeout_ms: the task's own deadline, enforced by the orchestrator.
+        :param not_before: seconds since the epoch: the orchestrator stores the task now and starts
+            it then; the final answer comes after it has run (give a ``timeout`` long enough).
         :raises ValueError: the request breaks the contract (the message names the field).
         :raises OrchestratorUnavailableError: nobody listens on the orchestrator's subject.
         """
@@ -134,6 +137,8 @@ class OrchestratorClient:
             fields["priority"] = priority
         if task_timeout_ms is not None:
             fields["timeout_ms"] = task_timeout_ms
+        if not_before is not None:
+            fields["not_before"] = not_before
         try:
             request = TaskRequest.model_validate(fields)
         except ValidationError as error:

@@ -90,6 +90,8 @@ class TaskRequest(BaseModel):
     timeout_ms: Optional[Annotated[int, Field(ge=100, le=86_400_000)]] = None
     #: What the whole task may spend (tokens, cost), within the orchestrator's maximum.
     budget: Optional[Budget] = None
+    #: Store the task now (PENDING) and start its workflow at this time, in seconds since the epoch.
+    not_before: Optional[Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]] = None
 
     @field_validator("priority", mode="before")
     @classmethod

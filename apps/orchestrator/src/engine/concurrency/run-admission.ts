@@ -28,8 +28,8 @@ export function keyedRun(wf: Workflow): { key: string; shown: string; policy: Co
 export class RunAdmission {
   constructor(private readonly steps: StepTransitions) {}
 
-  /** A new run with a concurrency key, inserted QUEUED. */
-  async submitted(wf: Workflow): Promise<void> {
+  /** A new run with a concurrency key, inserted QUEUED (`announced`: a delayed one, whose `task_created` went out when it was stored). */
+  async submitted(wf: Workflow, announced = false): Promise<void> {
     const keyed = keyedRun(wf);
     if (!keyed) return;
     const { key, shown, policy } = keyed;
@@ -48,7 +48,7 @@ export class RunAdmission {
     }
     switch (decision.kind) {
       case 'start':
-        await this.start(wf);
+        await this.start(wf, announced);
         return;
       case 'queue':
         wf.record(HistoryKind.Queued, null, { key: shown, max_runs: policy.max_runs, running: decision.running });
@@ -76,8 +76,8 @@ export class RunAdmission {
   }
 
   /** A run that is RUNNING now (its slot taken) starts: its lifecycle events, and its first steps. */
-  async start(wf: Workflow): Promise<void> {
-    wf.effects.push({ kind: 'started', root: wf.root });
+  async start(wf: Workflow, announced = false): Promise<void> {
+    wf.effects.push({ kind: 'started', root: wf.root, announced });
     await this.steps.advance(wf);
   }
 }

@@ -41,8 +41,8 @@ export class StepTransitions {
 
   /** Starts the steps that became ready, or ends the workflow when nothing is left to do. */
   async advance(wf: Workflow): Promise<void> {
-    // A QUEUED run waits for its concurrency key: nothing of it moves until it starts.
-    if (wf.finished || wf.awaitingRevision || wf.root.status === TaskStatus.Queued) return;
+    // A QUEUED run waits for its concurrency key, a delayed one for its time: nothing of it moves until it starts.
+    if (wf.finished || wf.awaitingRevision || wf.delayed || wf.root.status === TaskStatus.Queued) return;
     for (;;) {
       for (const step of wf.steps.values()) {
         if (step.item_count !== null && step.status === TaskStatus.Running) await this.advanceItems(wf, step);

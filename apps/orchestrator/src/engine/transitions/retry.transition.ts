@@ -53,6 +53,8 @@ export class RetryTransition {
     }
     wf.patch(root, {
       status: TaskStatus.Running,
+      // A delayed workflow cancelled before its time starts now.
+      started_at: root.started_at ?? now,
       error: null,
       completed_at: null,
       next_attempt_at: null,

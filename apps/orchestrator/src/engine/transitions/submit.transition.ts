@@ -8,7 +8,8 @@ import type { Workflow } from '../workflow.js';
 /**
  * A workflow starts: a row for each step of its plan, and the steps that depend on nothing are
  * sent. A run with a concurrency key is inserted QUEUED and starts only if its key has room. A
- * child workflow whose cancel came before it existed starts cancelled, nothing sent.
+ * child workflow whose cancel came before it existed starts cancelled, nothing sent. A
+ * delayed one (`not_before` to come) is stored the same way and waits; StartTransition starts it.
  */
 @Injectable()
 export class SubmitTransition {
@@ -21,12 +22,19 @@ export class SubmitTransition {
   async apply(wf: Workflow, rerunOf: string | null = null): Promise<void> {
     wf.add(wf.plan.steps.map((planned) => newStepRow(planned, planned.id, wf.root.id, wf.root.id, wf.root.priority)));
     const { root, plan } = wf;
-    wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}) });
+    const delay = root.not_before ? { not_before: root.not_before.toISOString() } : {};
+    wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}), ...delay });
     wf.record(HistoryKind.Planned, null, { version: plan.version, revision: plan.revision ?? 1, steps: plan.steps.map((step) => step.id) });
     if (wf.startCancelled) {
-      wf.effects.push({ kind: 'started', root: wf.root });
+      wf.effects.push({ kind: 'started', root });
       await this.steps.cancelWorkflow(wf);
-    } else if (root.concurrency_key !== null) await this.runs.submitted(wf);
+      return;
+    }
+    if (wf.delayed) {
+      wf.effects.push({ kind: 'created', root });
+      return;
+    }
+    if (root.concurrency_key !== null) await this.runs.submitted(wf);
     else await this.runs.start(wf);
   }
 }

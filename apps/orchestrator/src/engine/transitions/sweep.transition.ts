@@ -2,16 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { TaskStatus } from '@orchestrator/contracts';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
+import { StartTransition } from './start.transition.js';
 
 /**
- * What time has made due in one workflow: its own deadline, a revised plan to ask for again,
- * attempts past their deadline (failed, their agents told to stop), waits past their timeout,
- * sleeps that have ended, and steps due for dispatch (retries, and steps that waited for an agent
- * that offers their capability).
+ * What time has made due in one workflow: its start (a delayed one), its own deadline, a revised
+ * plan to ask for again, attempts past their deadline (failed, their agents told to stop), waits
+ * past their timeout, sleeps that have ended, and steps due for dispatch (retries, and steps that
+ * waited for an agent that offers their capability).
  */
 @Injectable()
 export class SweepTransition {
-  constructor(private readonly steps: StepTransitions) {}
+  constructor(
+    private readonly steps: StepTransitions,
+    private readonly start: StartTransition,
+  ) {}
 
   async apply(wf: Workflow | null, dueRowIds: readonly string[]): Promise<void> {
     // Another replica holds it: it stays due and comes round again.
@@ -19,6 +23,10 @@ export class SweepTransition {
     if (wf.finished) {
       // Rows a finished workflow left due: cleared, so that they never come round again.
       this.steps.stop(wf, wf.root.id, true, `workflow ${wf.root.status.toLowerCase()}`, true);
+      return;
+    }
+    if (wf.delayed) {
+      await this.start.apply(wf);
       return;
     }
     const { root, now } = wf;
