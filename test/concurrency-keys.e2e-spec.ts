@@ -125,6 +125,26 @@ describe('concurrency keys, two replicas', () => {
     expect(agent.receipts.filter((r) => r.payload['run'] === 'edge-cancelled' || r.payload['run'] === 'edge-late')).toEqual([]);
   });
 
+  it('queue: a delayed run of a full key waits PENDING for its time, then QUEUED for its turn, and runs when a run of its key ends', async () => {
+    await post(0, { task_id: 'later-running-1', task_type: 'e2e_conc_queue', payload: { customer: 'later', hold_ms: 60_000 } });
+    await post(1, { task_id: 'later-running-2', task_type: 'e2e_conc_queue', payload: { customer: 'later', hold_ms: 60_000 } });
+    await waitFor('both runs of the key to reach the agent', () => (agent.receipts.filter((r) => r.payload['customer'] === 'later').length === 2 ? true : undefined));
+    await post(0, { task_id: 'later-delayed', task_type: 'e2e_conc_queue', payload: { customer: 'later', hold_ms: 10 }, not_before: Date.now() / 1000 + 1 });
+    expect((await task('later-delayed')).status).toBe('PENDING');
+    await waitFor('the delayed run to take its turn behind the key', async () => ((await task('later-delayed')).status === 'QUEUED' ? true : undefined), 30_000, 100);
+    expect(agent.receipts.filter((r) => r.payload['run'] === 'later-delayed')).toEqual([]);
+    const cancel = await fetch(`${stack.orchestrators[1]?.baseUrl ?? ''}/tasks/later-running-1/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    const [delayed] = await finished(['later-delayed']);
+    expect(delayed?.status).toBe('COMPLETED');
+    expect(mostAtOnce.get('later')).toBeLessThanOrEqual(2);
+    const kinds = await stack.db.query<{ kind: string }>(
+      `SELECT kind FROM task_events WHERE task_id = 'later-delayed' AND kind IN ('queued', 'started') ORDER BY id`,
+    );
+    expect(kinds.map((row) => row.kind)).toEqual(['started', 'queued', 'started']);
+    await fetch(`${stack.orchestrators[0]?.baseUrl ?? ''}/tasks/later-running-2/cancel`, { method: 'POST' });
+  });
+
   it('queue: a QUEUED run marked by a replica that died after its commit is started by a sweeper', async () => {
     await post(0, { task_id: 'crash-first', task_type: 'e2e_conc_queue', payload: { customer: 'crash', hold_ms: 60_000 } });
     await post(0, { task_id: 'crash-second', task_type: 'e2e_conc_queue', payload: { customer: 'crash', hold_ms: 60_000 } });
