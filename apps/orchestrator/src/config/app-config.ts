@@ -325,6 +325,20 @@ export class AppConfig {
   @IsString()
   INSTANCE_ID?: string;
 
+  /** A sub-task attempt committed but not marked published for this long is published again, with the same id, by any replica. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DISPATCH_RESEND_AFTER_MS: number = 1_000;
+
+  /**
+   * How long a transition that meets transient database trouble (a lost connection, a restart, a
+   * deadlock, a serialization failure, no resource) is tried again, with backoff, before it gives up.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  TRANSITION_RETRY_MAX_MS: number = 120_000;
   /**
    * Durable intake: requests on agent.orchestrator_agent.task are kept in a JetStream stream and
    * acknowledged only once their workflow is committed. `auto` uses it whenever the NATS server

@@ -13,12 +13,13 @@ import { EngineStats } from './engine-stats.js';
 import { HistoryPublisher } from './history-publisher.js';
 import { RunSignal } from './concurrency/run-signal.js';
 import { RevisionSignal } from './revision-signal.js';
+import { SentMarks } from './sent-marks.js';
 import { ClaimSignal } from './claim-signal.js';
 
 /**
  * Carries out what committed transitions left to do, one effect at a time: an effect that throws
- * (a message the server refuses, say) is logged and the others still run. Final responses are
- * marked sent once published.
+ * (a message the server refuses, say) is logged and the others still run. Sub-tasks and final
+ * responses are marked sent once published; what is never marked is published again.
  */
 @Injectable()
 export class EffectRunner {
@@ -37,6 +38,7 @@ export class EffectRunner {
     private readonly revision: RevisionSignal,
     private readonly history: HistoryPublisher,
     private readonly runs: RunSignal,
+    private readonly sentMarks: SentMarks,
   ) {}
 
   async run(effects: readonly Effect[]): Promise<void> {
@@ -57,7 +59,7 @@ export class EffectRunner {
       // delivers them. While disconnected they wait in memory, so wait until they reach the server.
       try {
         if (!this.publisher.connected) await this.publisher.flush();
-        this.history.publishSent(await this.tasks.markResponsesSent(finished.map((root) => root.id)));
+        this.history.publishSent(await this.tasks.markResponsesSent(finished));
       } catch (error) {
         // Not marked: the sweeper sends them again.
         this.metrics.errors.inc({ dependency: 'database' });
@@ -81,6 +83,7 @@ export class EffectRunner {
       case 'dispatch':
         this.stats.subtasksDispatched += 1;
         this.delegation.dispatch(effect);
+        this.sentMarks.published({ id: effect.rowId, attempt: effect.attempt });
         return;
       case 'cancel':
         this.delegation.cancel(effect.agent, effect.subtaskId);

@@ -8,6 +8,8 @@ export interface Dispatch {
   /** The TaskRequest, as JSON bytes. */
   data: Uint8Array;
   subtaskId: string;
+  /** The row the sub-task is an attempt of. */
+  rowId: string;
   rootTaskId: string;
   stepKey: string;
   attempt: number;

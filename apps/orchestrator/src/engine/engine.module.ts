@@ -13,6 +13,7 @@ import { AnswerOverflow } from './answer-overflow.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
+import { DispatchResender } from './dispatch-resender.js';
 import { StartTransition } from './transitions/start.transition.js';
 import { EffectRunner } from './effect-runner.js';
 import { EngineGauges } from './engine-gauges.js';
@@ -24,6 +25,7 @@ import { RevisionSignal } from './revision-signal.js';
 import { ForEachSteps } from './steps/for-each-steps.js';
 import { StepDispatcher } from './steps/step-dispatcher.js';
 import { StepTransitions } from './steps/step-transitions.js';
+import { SentMarks } from './sent-marks.js';
 import { ClaimSignal } from './claim-signal.js';
 import { ClaimTransition } from './transitions/claim.transition.js';
 import { AgentStep } from './steps/agent-step.js';
@@ -32,6 +34,7 @@ import { StepKinds } from './steps/step-kinds.js';
 import { WaitStep } from './steps/wait-step.js';
 import { SweeperService } from './sweeper.service.js';
 import { TransitionQueue } from './transition-queue.js';
+import { TransitionRetries } from './transition-retries.js';
 import { TransitionRunner } from './transition-runner.js';
 import { AnswerTransition } from './transitions/answer.transition.js';
 import { CancelTransition } from './transitions/cancel.transition.js';
@@ -84,6 +87,9 @@ import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    TransitionRetries,
+    SentMarks,
+    DispatchResender,
     RunSignal,
     RunSlots,
     RunAdmission,

@@ -4,6 +4,7 @@ import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DispatchQueue } from '../delegation/dispatch-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
+import { DispatchResender } from './dispatch-resender.js';
 import { AgentRoomSignal } from '../registry/agent-room-signal.js';
 import { QueuedRuns } from './concurrency/queued-runs.service.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
@@ -15,12 +16,12 @@ const BATCH = 200;
 const RESTORE_BATCH = 1_000;
 
 /**
- * Finds what time has made due — retries, passed deadlines, final responses a dead process did not
- * send — and hands it to the engine. Every replica runs one; the engine's SKIP LOCKED keeps them
- * off each other's work, and since all of it is in the database a restart loses nothing. Steps
- * waiting for a slot on an agent are not due: they wait in lines that freed slots move
- * (DispatchQueue); a pass only moves the lines a lost message left still, and puts back what Redis
- * lost. It also deletes the workflows past their retention (RETENTION_DAYS), a batch at a time.
+ * Finds what time has made due — retries, passed deadlines, sub-tasks and final responses a dead
+ * process did not send — and hands it to the engine. Every replica runs one; the engine's SKIP
+ * LOCKED keeps them off each other's work, and since all of it is in the database a restart loses
+ * nothing. Steps waiting for a slot on an agent are not due: they wait in lines that freed slots
+ * move (DispatchQueue); a pass only moves the lines a lost message left still, and puts back what
+ * Redis lost. It also deletes the workflows past their retention (RETENTION_DAYS), a batch at a time.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -38,6 +39,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     private readonly queue: DispatchQueue,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly resender: DispatchResender,
     private readonly queuedRuns: QueuedRuns,
     room: AgentRoomSignal,
   ) {
@@ -61,6 +63,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   async sweepOnce(): Promise<boolean> {
     const due = await this.tasks.findDue(new Date(), BATCH);
     if (due.length > 0) await this.engine.sweep(due);
+    await this.resender.resendUnsent();
     await this.moveLines();
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
     await this.queuedRuns.sweep(BATCH);

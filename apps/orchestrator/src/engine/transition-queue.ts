@@ -46,13 +46,25 @@ export class TransitionQueue {
       void this.runner
         .run(batch)
         .then(
-          (again) => this.waiting.unshift(...again),
+          (again) => this.requeue(again),
           (error: unknown) => batch.forEach((queued) => queued.reject(error)),
         )
         .finally(() => {
           this.running -= 1;
           this.pump();
         });
+    }
+  }
+
+  /** Jobs to apply again: at once (in front), or after their backoff when they met the database's trouble. */
+  private requeue(jobs: readonly QueuedJob[]): void {
+    this.waiting.unshift(...jobs.filter((queued) => queued.retryInMs === undefined));
+    for (const { retryInMs, ...queued } of jobs) {
+      if (retryInMs === undefined) continue;
+      setTimeout(() => {
+        this.waiting.push(queued);
+        this.pump();
+      }, retryInMs).unref();
     }
   }
 

@@ -1,14 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { TaskStatus, type HistoryBatch } from '@orchestrator/contracts';
+import { TaskStatus } from '@orchestrator/contracts';
 import { inTaskContext } from '../logging/log-context.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { subtaskWireId } from '../persistence/step-keys.js';
+import { databaseTrouble, isStatementError, sqlState, type DatabaseTrouble } from '../persistence/database-errors.js';
 import { newRootRow, rootState, type NewTask, type NewWorkflow, type TaskRow } from '../persistence/task-rows.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
-import type { InsertedEvent, NewEvent, WorkflowTransaction } from '../persistence/workflow-transaction.js';
+import type { Changes, Closed, WorkflowTransaction } from '../persistence/workflow-transaction.js';
+import { afterCommit, changesOf } from './batch-writes.js';
 import { EffectRunner } from './effect-runner.js';
 import type { Effect } from './effects.js';
-import { Workflow, type RecordedEvent } from './workflow.js';
+import { TransitionRetries, type Trouble } from './transition-retries.js';
+import { UnansweredCommit } from './unanswered-commit.js';
+import { Workflow } from './workflow.js';
 import { BatchReads, WorkflowCaches } from './workflow-reads.js';
 
 /** How a job's workflow is found: an existing one by its root or by one of its rows, or a new one. */
@@ -39,6 +42,10 @@ export interface QueuedJob {
   job: TransitionJob<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** Set once the job has met transient database trouble: since when, and its backoff. */
+  trouble?: Trouble;
+  /** Queue it again after this long (it met the database's trouble), not at once. */
+  retryInMs?: number;
 }
 
 /** A workflow of the batch, the jobs applied to it, and how that went. */
@@ -49,54 +56,109 @@ interface Applied {
   error?: unknown;
 }
 
+/** How a batch's transaction ended. */
+type Ending = { committed: true; closed: Closed } | { committed: false; error: unknown };
+
 /**
  * Applies a batch of transitions in one transaction: each workflow's root locked, its rows read,
  * its jobs applied in memory, and every change written in a few statements for the whole batch;
  * the messages follow the commit. One workflow's trouble touches only that workflow: a job that
  * throws leaves its workflow out of the batch's writes, and a batch the database refuses is
- * applied again one job at a time, so that only the job that causes it fails. Returns the jobs to
- * queue again.
+ * applied again one job at a time, so that only the job that causes it fails. Trouble of the
+ * database's own (a lost connection, a restart, a deadlock) is no job's fault: the jobs are
+ * queued again after a backoff. A commit whose answer is lost is looked up before anything is
+ * given back or applied again. Returns the jobs to queue again.
  */
 @Injectable()
 export class TransitionRunner {
   private readonly logger = new Logger(TransitionRunner.name);
+  private readonly unanswered: UnansweredCommit;
 
   constructor(
     private readonly tasks: TasksRepository,
     private readonly caches: WorkflowCaches,
     private readonly effects: EffectRunner,
     private readonly metrics: MetricsService,
-  ) {}
+    private readonly retries: TransitionRetries,
+  ) {
+    this.unanswered = new UnansweredCommit(tasks, this.logger);
+  }
 
   async run(batch: readonly QueuedJob[]): Promise<QueuedJob[]> {
     let applied: Applied[] = [];
     let detached: { job: QueuedJob; result: unknown }[] = [];
-    try {
-      await this.tasks.transition(async (tx) => {
-        ({ applied, detached } = await this.apply(tx, batch));
-        await this.write(tx, applied.filter((one) => one.error === undefined));
-      });
-    } catch (error) {
-      this.metrics.errors.inc({ dependency: 'database' });
-      this.giveBack(applied.map((one) => one.wf));
-      if (batch.length > 1) {
-        this.logger.warn(`a batch of ${batch.length} transitions failed (${(error as Error).message}); applying each alone`);
-        return batch.map((queued) => ({ ...queued, job: { ...queued.job, alone: true } }));
-      }
-      return this.rejectOrRetry(batch, error);
-    }
+    let written: Workflow[] = [];
+    const ending = await this.transaction(async (tx) => {
+      ({ applied, detached } = await this.apply(tx, batch));
+      written = applied.filter((one) => one.error === undefined).map((one) => one.wf);
+      return changesOf(written);
+    });
+    if (!ending.committed) return this.failedBatch(batch, applied, ending.error);
+    afterCommit(written, ending.closed);
     for (const { job, result } of detached) job.resolve(result);
     const done = applied.filter((one) => one.error === undefined);
     for (const one of done) one.jobs.forEach((queued, i) => queued.resolve(one.results[i]));
-    this.cacheCommitted(done.map((one) => one.wf));
-    await this.effects.run(done.flatMap((one) => one.wf.effects));
+    this.cacheCommitted(written);
+    // Not awaited: the batch's turn ends at its commit, whatever its messages wait for (NATS down, say).
+    void this.effects.run(written.flatMap((wf) => wf.effects));
     const failed = applied.filter((one) => one.error !== undefined);
     this.giveBack(failed.map((one) => one.wf));
     return failed.flatMap((one) => {
-      this.logger.warn(`a transition of ${one.wf.root.task_id} failed: ${(one.error as Error).message}`);
-      return one.jobs.length > 1 || !one.jobs[0]?.job.alone
-        ? one.jobs.map((queued) => ({ ...queued, job: { ...queued.job, alone: true } }))
-        : this.rejectOrRetry(one.jobs, one.error);
+      this.logger.warn(`a transition of ${one.wf.root.task_id} failed: ${describe(one.error)}`);
+      const trouble = databaseTrouble(one.error);
+      if (trouble) return this.later(one.jobs, trouble, one.error);
+      return one.jobs.length > 1 || !one.jobs[0]?.job.alone ? one.jobs.map(alone) : this.rejectOrRetry(one.jobs, one.error);
+    });
+  }
+
+  /**
+   * Runs `work` in a transition's transaction and commits what it returns. When the commit goes
+   * unanswered (the connection lost as it ran), asks the server whether it committed before
+   * anything else is done; if it did, the rows a stop cancelled are read again.
+   */
+  private async transaction(work: (tx: WorkflowTransaction) => Promise<Changes>): Promise<Ending> {
+    let opened: WorkflowTransaction | undefined;
+    let changes: Changes | undefined;
+    try {
+      const closed = await this.tasks.transition(async (tx) => {
+        opened = tx;
+        changes = await work(tx);
+        return tx.close(changes);
+      });
+      return { committed: true, closed };
+    } catch (error) {
+      if (!opened?.commitSent || !changes || isStatementError(error)) return { committed: false, error };
+      this.logger.warn(`the commit of a batch went unanswered (${describe(error)}); asking whether it committed`);
+      if ((await this.unanswered.outcome(opened.xid)) === 'aborted') return { committed: false, error };
+      const known = changes.update.map((row) => row.id).concat(changes.insert.map((row) => row.id));
+      return { committed: true, closed: { stopped: await this.unanswered.stopped(changes, known), events: [] } };
+    }
+  }
+
+  /** A batch that did not commit: its slots given back; its jobs queued again (later, for the database's own trouble), alone, or refused. */
+  private failedBatch(batch: readonly QueuedJob[], applied: readonly Applied[], error: unknown): QueuedJob[] {
+    this.metrics.errors.inc({ dependency: 'database' });
+    this.giveBack(applied.map((one) => one.wf));
+    const cause = causeOf(error, applied);
+    const trouble = databaseTrouble(cause);
+    if (trouble) {
+      this.logger.warn(`a batch of ${batch.length} transitions met ${trouble} trouble (${describe(cause)}); trying it again`);
+      return this.later(batch, trouble, cause);
+    }
+    if (batch.length > 1) {
+      this.logger.warn(`a batch of ${batch.length} transitions failed (${describe(cause)}); applying each alone`);
+      return batch.map(alone);
+    }
+    return this.rejectOrRetry(batch, cause);
+  }
+
+  /** Jobs to try again after their backoff; those that have tried long enough fail with the error. */
+  private later(jobs: readonly QueuedJob[], kind: DatabaseTrouble, error: unknown): QueuedJob[] {
+    return jobs.flatMap((queued) => {
+      const trouble = this.retries.next(queued.trouble, kind);
+      if (trouble) return [{ ...queued, trouble, retryInMs: trouble.backoff.duration }];
+      queued.reject(error);
+      return [];
     });
   }
 
@@ -124,19 +186,23 @@ export class TransitionRunner {
     }
     for (const id of waitFor) skipIfHeld.delete(id);
     for (const id of byRow) interest.add(id);
-    const { fresh, newRoots } = this.newRoots(batch, now);
-    const { roots, inserted, rows } = await tx.open({
+    const fresh = this.newRoots(batch, now);
+    const { roots, taken, cancelRequested, rows } = await tx.open({
       waitFor: [...waitFor],
       skipIfHeld: [...skipIfHeld],
       rootsOfRows: byRow,
       rowIds: [...interest],
-      newRoots,
+      newTaskIds: fresh.map((one) => one.row.task_id),
+      newRootIds: fresh.map((one) => one.row.id),
     });
     const created = new Map<QueuedJob, Workflow>();
     for (const { queued, row, workflow } of fresh) {
-      if (!inserted.has(row.id)) continue;
-      this.caches.rememberPayload(row.id, workflow.request.payload);
-      created.set(queued, new Workflow(rootState(row, now), workflow.plan, [], now, reads));
+      if (taken.has(row.task_id)) continue;
+      reads.createdWith(row.id, workflow.request.payload);
+      const wf = new Workflow(rootState(row, now), workflow.plan, [], now, reads);
+      wf.created = row;
+      wf.startCancelled = cancelRequested.has(row.task_id);
+      created.set(queued, wf);
     }
     const rowsOf = new Map<string, TaskRow[]>();
     for (const row of rows) {
@@ -184,58 +250,14 @@ export class TransitionRunner {
   }
 
   /** The roots of the new workflows of a batch, one per task_id (a second job with the same task_id gets no workflow). */
-  private newRoots(batch: readonly QueuedJob[], now: Date): { fresh: { queued: QueuedJob; row: NewTask; workflow: NewWorkflow }[]; newRoots: NewTask[] } {
+  private newRoots(batch: readonly QueuedJob[], now: Date): { queued: QueuedJob; row: NewTask; workflow: NewWorkflow }[] {
     const fresh = new Map<string, { queued: QueuedJob; row: NewTask; workflow: NewWorkflow }>();
     for (const queued of batch) {
       const { target } = queued.job;
       if (target.kind !== 'new' || fresh.has(target.workflow.request.task_id)) continue;
       fresh.set(target.workflow.request.task_id, { queued, row: newRootRow(target.workflow, now), workflow: target.workflow });
     }
-    return { fresh: [...fresh.values()], newRoots: [...fresh.values()].map((one) => one.row) };
-  }
-
-  /**
-   * Writes what the workflows changed: rows added (in the state they reached, so a row sent in the
-   * transition that made it is written once), rows changed, revised plans, and the unfinished rows
-   * of stopped workflows cancelled; the agents of those that ran are told.
-   */
-  private async write(tx: WorkflowTransaction, applied: readonly Applied[]): Promise<void> {
-    const insert: NewTask[] = [];
-    const update: TaskRow[] = [];
-    for (const { wf } of applied) {
-      for (const [state, row] of wf.added) insert.push(withState(row, state));
-      for (const row of wf.dirty) if (!wf.added.has(row)) update.push(row);
-    }
-    const revisions = applied.flatMap(({ wf }) => (wf.revision ? [{ rootId: wf.root.id, ...wf.revision }] : []));
-    const events = applied.flatMap(({ wf }) => wf.events.map((event) => newEvent(wf, event)));
-    const progress = applied.flatMap(({ wf }) => [...wf.progress].map(([id, value]) => ({ id, progress: value })));
-    const reopened = applied.flatMap(({ wf }) => (wf.reopened ? [wf.root.id] : []));
-    const signals = { insert: applied.flatMap(({ wf }) => wf.signals.inserted), take: applied.flatMap(({ wf }) => wf.signals.taken) };
-    const { stopped, events: inserted } = await tx.close({
-      update,
-      insert,
-      revisions,
-      stops: applied.flatMap(({ wf }) => wf.stops),
-      events,
-      progress,
-      reopened,
-      signals,
-      now: applied[0]?.wf.now ?? new Date(),
-    });
-    let at = 0;
-    for (const { wf } of applied) {
-      const rows = inserted.slice(at, at + wf.events.length);
-      at += wf.events.length;
-      if (rows.length > 0) wf.effects.push({ kind: 'history', batch: historyBatch(wf, rows) });
-    }
-    for (const { wf } of applied) if (wf.revision) wf.root.plan_revision = wf.revision.plan.revision ?? 1;
-    const byRoot = new Map(applied.map(({ wf }) => [wf.root.id, wf]));
-    for (const row of stopped) {
-      const wf = byRoot.get(row.root_id);
-      if (!wf || !row.agent_name) continue;
-      const subtaskId = subtaskWireId(row.id, row.attempts);
-      wf.effects.push({ kind: 'cancel', agent: row.agent_name, subtaskId }, { kind: 'release', agent: row.agent_name, subtaskId });
-    }
+    return [...fresh.values()];
   }
 
   /**
@@ -261,39 +283,6 @@ export class TransitionRunner {
   }
 }
 
-function newEvent(wf: Workflow, event: RecordedEvent): NewEvent {
-  const { root } = wf;
-  return { root_id: root.id, task_id: root.task_id, task_type: root.task_type, step_id: event.stepId, kind: event.kind, status: root.status, data: event.data };
-}
-
-/** The events a workflow committed, as they are relayed. */
-function historyBatch(wf: Workflow, rows: readonly InsertedEvent[]): HistoryBatch {
-  const { root } = wf;
-  return {
-    root_id: root.id,
-    prev_id: rows[0]?.prev_id ?? null,
-    events: rows.map((row, i) => {
-      const event = wf.events[i];
-      if (!event) throw new Error(`event ${i} of ${root.task_id} has no row`);
-      return {
-        id: row.id,
-        task_id: root.task_id,
-        task_type: root.task_type,
-        step_id: event.stepId,
-        kind: event.kind,
-        status: root.status,
-        at: new Date(row.at).toISOString(),
-        data: event.data,
-      };
-    }),
-  };
-}
-
-/** A new row as it is to be inserted: its state as the transition left it (the state has every column a transition changes). */
-function withState(row: NewTask, state: TaskRow): NewTask {
-  return { ...row, ...state, step_key: row.step_key, payload: state.payload ?? row.payload, result: state.result ?? row.result };
-}
-
 function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
   const yes: T[] = [];
   const no: T[] = [];
@@ -303,4 +292,18 @@ function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The job queued again in a batch of its own. */
+function alone(queued: QueuedJob): QueuedJob {
+  return { ...queued, job: { ...queued.job, alone: true } };
+}
+
+/**
+ * What failed a batch: a statement that follows a failed one only reports that the transaction
+ * is aborted (25P02); the error of the workflow whose read failed first says why.
+ */
+function causeOf(error: unknown, applied: readonly Applied[]): unknown {
+  if (sqlState(error) !== '25P02') return error;
+  return applied.find((one) => sqlState(one.error) !== null || databaseTrouble(one.error) !== null)?.error ?? error;
 }

@@ -18,7 +18,7 @@ export function budgetExceeded(budget: Budget | null, usage: Usage | null): stri
 }
 
 /** What a workflow may still spend, for a child workflow it starts (its `budget`); undefined without a budget. */
-export function budgetLeft(root: RootRow): Budget | undefined {
+export function budgetLeft(root: Pick<RootRow, 'budget' | 'usage'>): Budget | undefined {
   const { budget, usage } = root;
   if (!budget) return undefined;
   const left: Budget = {};

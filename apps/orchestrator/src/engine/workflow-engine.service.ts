@@ -4,6 +4,7 @@ import { AgentRouter } from '../delegation/agent-router.service.js';
 import type { Claim } from '../delegation/dispatch-queue.service.js';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { EarlyCancelsRepository } from '../persistence/early-cancels.repository.js';
 import { parseSubtaskWireId } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import type { DueWorkflow } from '../persistence/tasks.repository.js';
@@ -88,6 +89,7 @@ export class WorkflowEngine {
     private readonly progressTransition: ProgressTransition,
     private readonly metrics: MetricsService,
     private readonly history: HistoryPublisher,
+    private readonly earlyCancels: EarlyCancelsRepository,
     private readonly claimTransition: ClaimTransition,
     private readonly eventShapes: EventShapes,
     revisions: RevisionSignal,
@@ -242,12 +244,25 @@ export class WorkflowEngine {
    * requester gets a CANCELLED response. A finished workflow is left as it is.
    */
   async cancel(taskId: string): Promise<{ cancelled: boolean; root: TaskEntity } | null> {
-    const root = await this.tasks.findRootByTaskId(taskId);
+    const root = (await this.tasks.findRootByTaskId(taskId)) ?? (await this.rememberEarlyCancel(taskId));
     if (!root) return null;
     const cancelled = isTerminalStatus(root.status)
       ? false
       : await this.queue.apply({ target: { kind: 'root', rootId: root.id, skipLocked: false }, apply: (wf) => this.cancelTransition.apply(wf) });
     return { cancelled, root: (await this.tasks.findRootById(root.id)) ?? root };
+  }
+
+  /**
+   * A cancel for a child workflow (a `workflow:` step's sub-task id) that has no root yet: its
+   * start may still be on its way, so the cancel is remembered and the child starts cancelled.
+   * Returns the root if it appeared meanwhile (to cancel as usual), else null.
+   */
+  private async rememberEarlyCancel(taskId: string): Promise<TaskEntity | null> {
+    const ref = parseSubtaskWireId(taskId);
+    if (!ref) return null;
+    const outcome = await this.earlyCancels.remember(taskId, ref.rowId);
+    if (outcome === 'remembered') this.logger.log(`child workflow ${taskId} does not exist yet: it will start cancelled`);
+    return outcome === 'exists' ? this.tasks.findRootByTaskId(taskId) : null;
   }
 
   /**
@@ -280,7 +295,7 @@ export class WorkflowEngine {
         }
       }
       await this.publisher.flush();
-      this.history.publishSent(await tx.markResponsesSent(roots.map((root) => root.id)));
+      this.history.publishSent(await tx.markResponsesSent(roots));
       return roots.length;
     });
   }

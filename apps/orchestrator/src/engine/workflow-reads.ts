@@ -59,6 +59,8 @@ export class BatchReads implements WorkflowReads {
   private readonly itemResultsLoader: DataLoader<string, unknown[]>;
   readonly gate: KeyGate;
   private readonly keptSignalsLoader: DataLoader<string, KeptSignal[]>;
+  /** The request payloads of the workflows this batch creates: their roots are inserted only as it closes. */
+  private readonly newPayloads = new Map<string, Json>();
 
   constructor(
     private readonly tx: WorkflowTransaction,
@@ -94,8 +96,14 @@ export class BatchReads implements WorkflowReads {
     return plan;
   }
 
+  /** A workflow this batch creates: its request's payload, which is not in the database until the batch commits. */
+  createdWith(rootId: string, payload: Json): void {
+    this.newPayloads.set(rootId, payload);
+    this.caches.rememberPayload(rootId, payload);
+  }
+
   requestPayload(rootId: string): Promise<Json> {
-    return Promise.resolve(this.caches.payloads.get(rootId) ?? this.payloadLoader.load(rootId));
+    return Promise.resolve(this.newPayloads.get(rootId) ?? this.caches.payloads.get(rootId) ?? this.payloadLoader.load(rootId));
   }
 
   result(rowId: string): Promise<Json | null> {

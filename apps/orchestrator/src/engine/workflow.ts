@@ -79,6 +79,10 @@ export class Workflow {
   readonly signals: WorkflowSignals;
   /** A finished workflow runs again (a retry): its result and the mark of its final response sent are cleared. */
   reopened = false;
+  /** A new workflow: its root row, inserted with the batch in the state the transition leaves it. */
+  created: NewTask | null = null;
+  /** A new workflow whose cancel came before it existed (a `workflow:` step's child): it starts cancelled. */
+  startCancelled = false;
   /** The data templates read, built once per transition and kept up to date as steps complete. */
   private context: Promise<TemplateContext> | null = null;
 

@@ -131,6 +131,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly transitionRetries = new Counter({
+    name: 'orchestrator_transition_retries_total',
+    help: 'Transitions queued again after transient database trouble, by kind (connection, serialization, deadlock, shutdown, resource) and outcome (retried, gave_up)',
+    labelNames: ['reason', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly subtasksResent = new Counter({
+    name: 'orchestrator_subtasks_resent_total',
+    help: 'Sub-task attempts published again because they were committed but not marked published within DISPATCH_RESEND_AFTER_MS',
+    registers: [this.registry],
+  });
+
   readonly answersKept = new Counter({
     name: 'orchestrator_answers_kept_total',
     help: 'Answers that found the answer inbox full, kept in the JetStream stream ORCHESTRATOR_ANSWERS until it had room (durable intake)',

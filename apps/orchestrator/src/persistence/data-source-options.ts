@@ -9,6 +9,9 @@ import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan
 import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.js';
 import { ListingAndRetention1764000000004 } from './migrations/1764000000004-listing-and-retention.js';
 import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
+import { UnsentDispatchesAndEarlyCancels1764000000010 } from './migrations/1764000000010-unsent-dispatches-and-early-cancels.js';
+import { EarlyCancelEntity } from './early-cancel.entity.js';
+import { UnsentDispatchEntity } from './unsent-dispatch.entity.js';
 import { DispatchQueue1764000000015 } from './migrations/1764000000015-dispatch-queue.js';
 import { RunPolicies1764000000020 } from './migrations/1764000000020-run-policies.js';
 import { WorkflowsThatWait1764000000030 } from './migrations/1764000000030-workflows-that-wait.js';
@@ -20,7 +23,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: [TaskEntity, TaskEventEntity, WorkflowSignalEntity, EventShapeEntity, ExternalEventEntity, ScheduleEntity, ScheduleRunEntity],
+    entities: [TaskEntity, TaskEventEntity, WorkflowSignalEntity, EventShapeEntity, ExternalEventEntity, ScheduleEntity, ScheduleRunEntity, UnsentDispatchEntity, EarlyCancelEntity],
     migrations: [
       CreateTasks1764000000000,
       AddTraceParent1764000000001,
@@ -28,6 +31,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       EngineCore1764000000003,
       ListingAndRetention1764000000004,
       TaskEvents1764000000005,
+      UnsentDispatchesAndEarlyCancels1764000000010,
       DispatchQueue1764000000015,
       RunPolicies1764000000020,
       WorkflowsThatWait1764000000030,

@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { EarlyCancelsRepository } from './early-cancels.repository.js';
 import { TaskEventsRepository } from './task-events.repository.js';
 import { TasksRepository } from './tasks.repository.js';
+import { UnsentDispatchesRepository } from './unsent-dispatches.repository.js';
 import { WaitsRepository } from './waits.repository.js';
 
 @Module({
@@ -17,7 +19,7 @@ import { WaitsRepository } from './waits.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository, WaitsRepository],
-  exports: [TasksRepository, TaskEventsRepository, WaitsRepository],
+  providers: [TasksRepository, TaskEventsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
+  exports: [TasksRepository, TaskEventsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
 })
 export class PersistenceModule {}

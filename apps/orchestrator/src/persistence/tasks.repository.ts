@@ -7,7 +7,17 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import { subtaskWireId } from './step-keys.js';
 import type { TaskEntity } from './task.entity.js';
-import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
+import { LOCK_KEY } from './transition-statements.js';
+import {
+  finishedRuns,
+  MARK_RESPONSES_SENT_SQL,
+  WorkflowTransaction,
+  type FinishedRun,
+  type SentEventRow,
+  type SqlClient,
+  type StopScope,
+  type StoppedRow,
+} from './workflow-transaction.js';
 
 export interface RootListFilter {
   status?: TaskStatus;
@@ -133,6 +143,29 @@ export class TasksRepository {
     return this.turn.pendingCount;
   }
 
+  /** Whether a transaction committed, asked on another connection: `in progress` until its server has ended it. */
+  async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress'> {
+    const [row] = await this.dataSource.query<[{ status: 'committed' | 'aborted' | 'in progress' | null }]>(`SELECT pg_xact_status($1::xid8) AS status`, [xid]);
+    // Unknown only for a transaction older than the server keeps track of: not one this process just ran.
+    return row.status ?? 'aborted';
+  }
+
+  /**
+   * The rows that `stop_unfinished` cancelled while they ran, in a transaction whose commit was
+   * not answered: the rows of those scopes it cancelled at `at` with the scope's reason (the
+   * rows the transition held in memory, `known`, are told apart by the caller and left out).
+   */
+  async stoppedRows(stops: readonly StopScope[], at: Date, known: readonly string[]): Promise<StoppedRow[]> {
+    if (stops.length === 0) return [];
+    return this.dataSource.query(
+      `SELECT t.id, t.root_id, t.agent_name, t.attempts
+         FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS s(id, whole, reason)
+         JOIN tasks AS t ON (s.whole AND t.root_id = s.id AND t.parent_id IS NOT NULL) OR (NOT s.whole AND t.parent_id = s.id)
+        WHERE t.status = 'CANCELLED' AND t.completed_at = $4 AND t.error = s.reason AND t.id <> ALL($5::uuid[])`,
+      [stops.map((s) => s.id), stops.map((s) => s.whole), stops.map((s) => s.reason), at, known],
+    );
+  }
+
   async findRootByTaskId(taskId: string): Promise<TaskEntity | null> {
     const rows: TaskEntity[] = await this.dataSource.query(`SELECT * FROM tasks WHERE task_id = $1 AND parent_id IS NULL`, [taskId]);
     return rows[0] ?? null;
@@ -251,10 +284,10 @@ export class TasksRepository {
     return new Map(rows.map((row) => [row.waiting_on, row.n]));
   }
 
-  /** Marks final responses sent, each with its `answer_sent` event; returns the events. */
-  async markResponsesSent(rootIds: readonly string[]): Promise<SentEventRow[]> {
-    if (rootIds.length === 0) return [];
-    return this.dataSource.query(MARK_RESPONSES_SENT_SQL, [rootIds]);
+  /** Marks the final responses of these runs sent, each with its `answer_sent` event; returns the events. */
+  async markResponsesSent(runs: readonly FinishedRun[]): Promise<SentEventRow[]> {
+    if (runs.length === 0) return [];
+    return this.dataSource.query(MARK_RESPONSES_SENT_SQL, finishedRuns(runs));
   }
 
   /**
@@ -290,27 +323,46 @@ export class TasksRepository {
 
   /**
    * Deletes up to `limit` workflows that finished before `cutoff`, oldest first, with all their
-   * rows and their history; workflows another replica is deleting are skipped. Returns how many
-   * workflows, rows and events.
+   * rows and their history, and the cancels remembered before then for children that never came.
+   * Each workflow's lock is tried as transitions take it: one a transition holds (a retry, say) is
+   * left for a later pass, and so is one another replica is deleting. Returns how many workflows,
+   * rows and events.
    */
   async deleteFinished(cutoff: Date, limit: number): Promise<{ workflows: number; rows: number; events: number }> {
-    const [counts] = await this.dataSource.query<[{ workflows: number; rows: number; events: number }]>(
-      `WITH doomed AS (
-         SELECT id FROM tasks WHERE parent_id IS NULL AND completed_at < $1
-          ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED
-       ), gone AS (
-         DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
-       ), history AS (
-         DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
-       ), signals AS (
-         DELETE FROM workflow_signals AS s USING doomed WHERE s.root_id = doomed.id RETURNING 1
-       )
-       SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
-              (SELECT count(*)::int FROM history) AS events
-         FROM gone`,
-      [cutoff, limit],
-    );
-    return counts;
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const locked = (await runner.query(
+        `SELECT id FROM (SELECT id FROM tasks WHERE parent_id IS NULL AND completed_at < $1 ORDER BY completed_at LIMIT $2) AS r
+          WHERE pg_try_advisory_xact_lock(${LOCK_KEY})`,
+        [cutoff, limit],
+      )) as { id: string }[];
+      // A statement of its own, once locked: it sees what the locks' last holders committed (a retry makes a workflow unfinished).
+      const [counts] = (await runner.query(
+        `WITH doomed AS (
+           SELECT id FROM tasks WHERE id = ANY($1::uuid[]) AND parent_id IS NULL AND completed_at < $2
+         ), gone AS (
+           DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
+         ), history AS (
+           DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
+         ), signals AS (
+           DELETE FROM workflow_signals AS s USING doomed WHERE s.root_id = doomed.id RETURNING 1
+         )
+         SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
+                (SELECT count(*)::int FROM history) AS events
+           FROM gone`,
+        [locked.map((row) => row.id), cutoff],
+      )) as { workflows: number; rows: number; events: number }[];
+      await runner.query(`DELETE FROM early_cancels WHERE requested_at < $1`, [cutoff]);
+      await runner.commitTransaction();
+      return counts ?? { workflows: 0, rows: 0, events: 0 };
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
   }
 
   async stepCounts(rootIds: string[]): Promise<Map<string, StepCounts>> {

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { HistoryKind, ORCHESTRATOR_AGENT_NAME, PRIORITY_RANK, TaskPriority, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { HistoryKind, PRIORITY_RANK, TaskPriority, TaskStatus } from '@orchestrator/contracts';
 import { AgentRouter } from '../../delegation/agent-router.service.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { subtaskWireId } from '../../persistence/step-keys.js';
-import type { RootRow, TaskRow } from '../../persistence/task-rows.js';
-import { childTraceparent } from '../../tracing/trace-context.js';
-import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
-import { budgetLeft } from '../usage-ledger.js';
+import type { TaskRow } from '../../persistence/task-rows.js';
+import { MessagePublisher } from '../../transport/message-publisher.js';
 import { stepRateBucket } from './step-rate-limit.js';
 import type { Workflow } from '../workflow.js';
+import { fairnessKeyOf, subtaskDispatch, subtaskRequest } from './subtask-message.js';
 
 export type DispatchOutcome = { kind: 'sent' } | { kind: 'waiting' } | { kind: 'refused'; error: string };
 
@@ -30,19 +28,9 @@ export class StepDispatcher {
   async dispatch(wf: Workflow, row: TaskRow, input: Record<string, unknown>, storeInput: boolean): Promise<DispatchOutcome> {
     const planned = wf.planned(row);
     const attempt = row.attempts + 1;
-    const subtaskId = subtaskWireId(row.id, attempt);
-    const request: TaskRequest = {
-      task_id: subtaskId,
-      task_type: planned.task_type,
-      payload: input,
-      priority: wf.root.priority,
-      requester_id: ORCHESTRATOR_AGENT_NAME,
-      created_at: wf.now.getTime() / 1000,
-    };
-    // A child workflow may spend what its parent has left.
-    const budget = planned.workflow === undefined ? undefined : budgetLeft(wf.root);
-    if (budget) request.budget = budget;
-    const data = encodeJson(request);
+    const sent = { rowId: row.id, attempt, taskType: planned.task_type, input, priority: wf.root.priority, stepKey: row.step_key, at: wf.now };
+    const request = subtaskRequest(sent, wf.root, planned.workflow !== undefined);
+    const { subtaskId, data } = request;
     const limit = this.publisher.maxBody;
     if (data.length > limit) {
       return { kind: 'refused', error: `input: the sub-task is ${data.length} bytes; the NATS server takes messages of at most ${limit} bytes` };
@@ -101,23 +89,7 @@ export class StepDispatcher {
       ...(storeInput ? { payload: input } : {}),
     });
     wf.record(HistoryKind.Dispatched, row.step_key, { agent, attempt });
-    wf.effects.push({
-      kind: 'dispatch',
-      agent,
-      data,
-      subtaskId,
-      attempt,
-      rootTaskId: wf.root.task_id,
-      stepKey: row.step_key,
-      depth: agent === ORCHESTRATOR_AGENT_NAME ? wf.root.depth + 1 : null,
-      fairnessKey: fairnessKeyOf(wf.root),
-      traceparent: childTraceparent(wf.root.trace_parent, `dispatch ${row.step_key}`),
-    });
+    wf.effects.push({ kind: 'dispatch', ...subtaskDispatch(agent, sent, wf.root, request) });
     return { kind: 'sent' };
   }
-}
-
-/** Whose turn a workflow's steps take when agents are busy: its own key, else its requester. */
-export function fairnessKeyOf(root: RootRow): string {
-  return root.fairness_key ?? root.requester_id ?? '';
 }

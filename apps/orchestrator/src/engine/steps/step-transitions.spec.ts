@@ -141,7 +141,7 @@ class Harness {
 describe('StepTransitions with a for_each step', () => {
   it('sends items ten at a time, reads only the items it starts, and completes reading their results once', async () => {
     const h = new Harness();
-    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps)).apply(wf));
+    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps), steps).apply(wf));
     expect(h.sent.map((d) => d.stepKey).sort()).toEqual(['a', 'b']);
     const [a] = h.take((key) => key === 'a');
     const list = Array.from({ length: 1_000 }, (_, i) => i);
@@ -178,7 +178,7 @@ describe('StepTransitions with a for_each step', () => {
 
   it('fails the step when an item fails for good, and stops the other items', async () => {
     const h = new Harness();
-    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps)).apply(wf));
+    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps), steps).apply(wf));
     const [a] = h.take((key) => key === 'a');
     await h.answer(a, { list: [1, 2, 3] });
     const items = h.take((key) => key.startsWith('c['));

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
-import { itemKey } from '../../persistence/step-keys.js';
+import { itemIndex, itemKey } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
 import { keyedRun, RunAdmission } from '../concurrency/run-admission.js';
@@ -69,8 +69,10 @@ export class RetryTransition {
   }
 
   /**
-   * A `for_each` step keeps its completed items and sends the others again, due at once (the sweeper
-   * takes them, within the agents' capacity): it runs again with its list as it was expanded.
+   * A `for_each` step keeps its completed items and runs the others again with its list as it was
+   * expanded, `concurrency` at a time as before: the items it had sent (no more than `concurrency`
+   * of them are unfinished) are due at once (the sweeper sends them, within the agents' capacity);
+   * those it had not reached wait their turn in list order, as its items finish.
    */
   private async resumeItems(wf: Workflow, step: TaskRow, planned: PlannedStep): Promise<void> {
     const count = step.item_count ?? 0;
@@ -78,9 +80,9 @@ export class RetryTransition {
     let done = 0;
     for (const item of items) {
       if (item.status === TaskStatus.Completed) done += 1;
-      else wf.patch(item, { ...again(item, planned), next_attempt_at: wf.now });
+      else wf.patch(item, { ...again(item, planned), next_attempt_at: itemIndex(item.step_key) < step.items_started ? wf.now : null });
     }
-    wf.patch(step, { status: TaskStatus.Running, error: null, completed_at: null, items_started: count, items_done: done });
+    wf.patch(step, { status: TaskStatus.Running, error: null, completed_at: null, items_done: done });
   }
 }
 

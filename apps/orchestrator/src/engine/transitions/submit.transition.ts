@@ -2,16 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { HistoryKind } from '@orchestrator/contracts';
 import { newStepRow } from '../../persistence/task-rows.js';
 import { RunAdmission } from '../concurrency/run-admission.js';
+import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
 
 /**
  * A workflow starts: a row for each step of its plan, and the steps that depend on nothing are
  * sent. A run with a concurrency key is inserted QUEUED and starts only if its key has room. A
+ * child workflow whose cancel came before it existed starts cancelled, nothing sent. A
  * delayed one (`not_before` to come) is stored the same way and waits; StartTransition starts it.
  */
 @Injectable()
 export class SubmitTransition {
-  constructor(private readonly runs: RunAdmission) {}
+  constructor(
+    private readonly runs: RunAdmission,
+    private readonly steps: StepTransitions,
+  ) {}
 
   /** `rerunOf`: the task_id of the task this one runs again. */
   async apply(wf: Workflow, rerunOf: string | null = null): Promise<void> {
@@ -20,6 +25,11 @@ export class SubmitTransition {
     const delay = root.not_before ? { not_before: root.not_before.toISOString() } : {};
     wf.record(HistoryKind.Submitted, null, { priority: root.priority, requester_id: root.requester_id, depth: root.depth, ...(rerunOf ? { rerun_of: rerunOf } : {}), ...delay });
     wf.record(HistoryKind.Planned, null, { version: plan.version, revision: plan.revision ?? 1, steps: plan.steps.map((step) => step.id) });
+    if (wf.startCancelled) {
+      wf.effects.push({ kind: 'started', root });
+      await this.steps.cancelWorkflow(wf);
+      return;
+    }
     if (wf.delayed) {
       wf.effects.push({ kind: 'created', root });
       return;
