@@ -91,7 +91,7 @@ describe('NATS permissions of deploy/nats/permissions.conf', () => {
       // It cannot listen to another agent's sub-tasks, nor answer as that agent or on the reply subject of a sub-task it was not given.
       rogue.subscribe(agentTaskSubject('drafting_agent'));
       rogue.publish(agentResponseSubject('drafting_agent'), forged);
-      rogue.publish(orchestratorReplySubject(replicaId, subtaskId), forged);
+      rogue.publish(orchestratorReplySubject(replicaId, 'made-up-token', subtaskId), forged);
       // Nor send sub-tasks, nor start child workflows.
       rogue.publish(agentTaskSubject('drafting_agent'), JSON.stringify({ task_id: 'x', task_type: 'e2e_draft' }));
       rogue.publish(ORCHESTRATOR_WORKFLOW_SUBJECT, JSON.stringify({ task_id: subtaskId, task_type: 'e2e_guarded' }));
@@ -101,7 +101,7 @@ describe('NATS permissions of deploy/nats/permissions.conf', () => {
       await rogue.flush();
       await waitFor('the server to refuse five operations', () => (refused.length >= 5 ? true : undefined), 5_000);
       expect(refused.join('\n')).toContain(`Permissions Violation for Subscription to "${agentTaskSubject('drafting_agent')}"`);
-      for (const subject of [agentResponseSubject('drafting_agent'), orchestratorReplySubject(replicaId, subtaskId), agentTaskSubject('drafting_agent'), ORCHESTRATOR_WORKFLOW_SUBJECT]) {
+      for (const subject of [agentResponseSubject('drafting_agent'), orchestratorReplySubject(replicaId, 'made-up-token', subtaskId), agentTaskSubject('drafting_agent'), ORCHESTRATOR_WORKFLOW_SUBJECT]) {
         expect(refused.join('\n')).toContain(`Permissions Violation for Publish to "${subject}"`);
       }
       expect(refused).toHaveLength(5);

@@ -25,6 +25,7 @@ export async function bootstrap(): Promise<INestApplication> {
       strategy: new RawJsonNatsServer(
         { ...natsConnectionOptions(config, `${ORCHESTRATOR_AGENT_NAME}-intake`), queue: ORCHESTRATOR_QUEUE_GROUP },
         config.MAX_MESSAGE_BYTES,
+        config.NATS_INBOX_PREFIX,
       ),
     },
     { inheritAppConfig: true },

@@ -16,22 +16,25 @@ export const ORCHESTRATOR_RERUN_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.reru
  */
 export const ORCHESTRATOR_WORKFLOW_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.workflow`;
 /**
- * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<sub-task id>`. Every
- * replica listens on all of them (queue group), so an answer outlives the replica that asked; the
- * replica part lets NATS tell the asking replica at once when no agent is subscribed.
+ * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<token>.<sub-task id>`.
+ * Every replica listens on all of them (queue group), so an answer outlives the replica that asked;
+ * the replica part lets NATS tell the asking replica at once when no agent is subscribed. The token
+ * is a keyed digest of the sub-task id that only orchestrators can make: an answer on a reply
+ * subject without the right one did not come from the agent the sub-task was given to.
  */
 export const ORCHESTRATOR_REPLY_PREFIX = `agent.${ORCHESTRATOR_AGENT_NAME}.reply`;
 export const ORCHESTRATOR_REPLY_WILDCARD = `${ORCHESTRATOR_REPLY_PREFIX}.>`;
 
-export function orchestratorReplySubject(replicaId: string, subtaskId: string): string {
-  return `${ORCHESTRATOR_REPLY_PREFIX}.${replicaId}.${subtaskId}`;
+export function orchestratorReplySubject(replicaId: string, token: string, subtaskId: string): string {
+  return `${ORCHESTRATOR_REPLY_PREFIX}.${replicaId}.${token}.${subtaskId}`;
 }
 
-/** The sub-task id at the end of a reply subject, or null when the subject is not one. */
-export function subtaskIdFromReplySubject(subject: string): string | null {
+/** The parts of a reply subject, or null when the subject is not one. */
+export function parseReplySubject(subject: string): { replica: string; token: string; subtaskId: string } | null {
   if (!subject.startsWith(`${ORCHESTRATOR_REPLY_PREFIX}.`)) return null;
-  const parts = subject.slice(ORCHESTRATOR_REPLY_PREFIX.length + 1).split('.');
-  return parts.length === 2 && parts[1] ? parts[1] : null;
+  const [replica, token, subtaskId, ...rest] = subject.slice(ORCHESTRATOR_REPLY_PREFIX.length + 1).split('.');
+  if (!replica || !token || !subtaskId || rest.length > 0) return null;
+  return { replica, token, subtaskId };
 }
 export const ORCHESTRATOR_QUEUE_GROUP = ORCHESTRATOR_AGENT_NAME;
 

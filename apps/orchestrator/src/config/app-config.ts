@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
 
@@ -246,6 +246,15 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   NATS_TLS_CA_FILE?: string;
+
+  /**
+   * The prefix of this replica's NATS inboxes (replies to its own requests, the planner's answers):
+   * with a permissions file, the one its user may subscribe to (`_INBOX_orchestrator`). Requests
+   * naming a reply subject under it are refused.
+   */
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'NATS_INBOX_PREFIX must be one subject token: letters, digits, _ and -' })
+  NATS_INBOX_PREFIX: string = '_INBOX';
 
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
+import { PersistenceModule } from '../persistence/persistence.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
 import { AgentRouter } from './agent-router.service.js';
 import { DelegationService } from './delegation.service.js';
+import { ReplyTokens } from './reply-tokens.js';
 
-@Module({ imports: [RegistryModule], providers: [DelegationService, AgentRouter], exports: [DelegationService, AgentRouter] })
+@Module({
+  imports: [RegistryModule, PersistenceModule],
+  providers: [DelegationService, AgentRouter, ReplyTokens],
+  exports: [DelegationService, AgentRouter, ReplyTokens],
+})
 export class DelegationModule {}

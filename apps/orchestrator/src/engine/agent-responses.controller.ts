@@ -8,11 +8,11 @@ import {
   ORCHESTRATOR_REPLY_WILDCARD,
   parseTaskResponse,
   storableText,
-  subtaskIdFromReplySubject,
   TaskStatus,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
+import { ReplyTokens } from '../delegation/reply-tokens.js';
 import { BoundedTurn } from '../transport/bounded-turn.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage, parseBody } from '../transport/inbound-message.js';
@@ -42,14 +42,21 @@ export class AgentResponsesController {
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly refused: RefusedAnswers,
+    private readonly replies: ReplyTokens,
   ) {
     this.inbox = new BoundedTurn(config.ANSWER_INBOX_CONCURRENCY, config.ANSWER_INBOX_MAX, config.ANSWER_INBOX_MAX_BYTES);
   }
 
-  /** On the reply subject of one sub-task: counts only for that sub-task. */
+  /** On the reply subject of one sub-task, signed by an orchestrator: counts only for that sub-task. */
   @EventPattern<string>(ORCHESTRATOR_REPLY_WILDCARD)
   onReply(@Payload() message: InboundMessage): Promise<void> {
-    return this.apply(message, { replyTo: subtaskIdFromReplySubject(message.subject) ?? '' });
+    const signed = this.replies.verify(message.subject);
+    if (!signed) {
+      // Refused before anything else is read: a reply subject no orchestrator made costs nothing more.
+      this.refused.refuse('reply_token', 'reply', `an answer on ${message.subject}: no orchestrator made that reply subject`);
+      return Promise.resolve();
+    }
+    return this.apply(message, { replyTo: signed.subtaskId });
   }
 
   /** On `agent.<name>.response`: counts only for an attempt that was sent to that agent. */

@@ -63,7 +63,7 @@ export class MetricsService {
 
   readonly responsesRefused = new Counter({
     name: 'orchestrator_responses_refused_total',
-    help: 'Answers refused: from another agent than the one the attempt was sent to (sender), on the reply subject of another sub-task (reply_subject), or with the inbox full (inbox_full)',
+    help: 'Answers refused: from another agent than the one the attempt was sent to (sender), on the reply subject of another sub-task (reply_subject), on a reply subject no orchestrator made (reply_token), or with the inbox full (inbox_full)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -99,6 +99,13 @@ export class MetricsService {
     name: 'orchestrator_requests_shed_total',
     help: 'Requests answered overloaded because their line was full, by line (intake, planner)',
     labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestsRefused = new Counter({
+    name: 'orchestrator_requests_refused_total',
+    help: 'Requests refused for whom they speak as: a reply subject of the platform, or a child workflow without the reply subject of its sub-task (reply_subject, answered nowhere); an orchestrator\'s own task id (internal_id)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { TaskEventsRepository } from './task-events.repository.js';
+import { SecretsRepository } from './secrets.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 
 @Module({
@@ -16,7 +17,7 @@ import { TasksRepository } from './tasks.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository],
-  exports: [TasksRepository, TaskEventsRepository],
+  providers: [TasksRepository, TaskEventsRepository, SecretsRepository],
+  exports: [TasksRepository, TaskEventsRepository, SecretsRepository],
 })
 export class PersistenceModule {}
