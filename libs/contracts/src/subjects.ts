@@ -16,6 +16,12 @@ export const ORCHESTRATOR_RERUN_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.reru
  */
 export const ORCHESTRATOR_WORKFLOW_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.workflow`;
 /**
+ * Where an orchestrator cancels the child workflow of a `workflow:` step (its attempt timed out,
+ * its parent ended): `{ task_id, token }`, the token signed like the sub-task's reply subject.
+ * Clients cancel only what they submitted, on `agent.orchestrator_agent.cancel`.
+ */
+export const ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT = `${ORCHESTRATOR_WORKFLOW_SUBJECT}.cancel`;
+/**
  * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<token>.<sub-task id>`.
  * Every replica listens on all of them (queue group), so an answer outlives the replica that asked;
  * the replica part lets NATS tell the asking replica at once when no agent is subscribed. The token

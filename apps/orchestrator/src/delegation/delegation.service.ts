@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
+import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT, ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
 import type { Dispatch } from '../engine/effects.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { ReplyTokens } from './reply-tokens.js';
@@ -36,7 +36,9 @@ export class DelegationService {
     });
   }
 
+  /** Tells an agent to stop an attempt; a `workflow:` step's child workflow is cancelled on the orchestrators' own subject, signed. */
   cancel(agent: string, subtaskId: string): void {
-    this.publisher.publish(agentCancelSubject(agent), { task_id: subtaskId });
+    if (agent === ORCHESTRATOR_AGENT_NAME) this.publisher.publish(ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT, { task_id: subtaskId, token: this.replies.token(subtaskId) });
+    else this.publisher.publish(agentCancelSubject(agent), { task_id: subtaskId });
   }
 }

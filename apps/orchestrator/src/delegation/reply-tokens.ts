@@ -31,13 +31,20 @@ export class ReplyTokens implements OnModuleInit {
   /** The sub-task id a reply subject was made for, or null when it is not a reply subject or its token is not the orchestrators'. */
   verify(subject: string): { subtaskId: string; replica: string } | null {
     const parts = parseReplySubject(subject);
-    if (!parts) return null;
-    const expected = Buffer.from(this.token(parts.subtaskId));
-    const given = Buffer.from(parts.token);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? { subtaskId: parts.subtaskId, replica: parts.replica } : null;
+    if (!parts || !this.signed(parts.subtaskId, parts.token)) return null;
+    return { subtaskId: parts.subtaskId, replica: parts.replica };
   }
 
-  private token(subtaskId: string): string {
+  /** True when `token` is the orchestrators' for this sub-task id (see `token`). */
+  signed(subtaskId: string, token: unknown): boolean {
+    if (typeof token !== 'string') return false;
+    const expected = Buffer.from(this.token(subtaskId));
+    const given = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /** The token of a sub-task id: in its reply subject, and in an orchestrator's cancel of the child workflow it runs. */
+  token(subtaskId: string): string {
     if (!this.key) throw new Error('reply tokens are used before their secret is read');
     return createHmac('sha256', this.key).update(subtaskId).digest('base64url').slice(0, TOKEN_CHARS);
   }

@@ -18,9 +18,9 @@ export class CancelTaskUseCase {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** `body` is `{ "task_id": ... }`. */
-  async execute(body: unknown): Promise<CancelOutcome> {
-    const ref = taskIdOf(body, this.metrics);
+  /** `body` is `{ "task_id": ... }`; `child`: an orchestrator cancels a child workflow, by its sub-task's id. */
+  async execute(body: unknown, child = false): Promise<CancelOutcome> {
+    const ref = taskIdOf(body, this.metrics, child);
     if (!ref.ok) return { kind: 'rejected', error: ref.error };
     const { taskId } = ref;
     const result = await this.engine.cancel(taskId);

@@ -1,5 +1,5 @@
 import { Controller, Logger } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   agentResponseSubject,
   failedResponse,
@@ -7,11 +7,15 @@ import {
   ORCHESTRATOR_RERUN_SUBJECT,
   ORCHESTRATOR_RETRY_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
+  ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT,
   ORCHESTRATOR_WORKFLOW_SUBJECT,
+  isPlainObject,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { SUBTASK_HEADERS } from '../delegation/delegation.service.js';
+import { ReplyTokens } from '../delegation/reply-tokens.js';
+import { ThrottledLog } from '../logging/throttled-log.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
@@ -30,6 +34,7 @@ import { refusalAddress, SubmitTaskUseCase } from './submit-task.usecase.js';
 @Controller()
 export class TaskIntakeMessageController {
   private readonly logger = new Logger(TaskIntakeMessageController.name);
+  private readonly unsigned = new ThrottledLog(this.logger, 1);
 
   constructor(
     private readonly submitTask: SubmitTaskUseCase,
@@ -39,6 +44,7 @@ export class TaskIntakeMessageController {
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
     private readonly replies: ReplyGuard,
+    private readonly tokens: ReplyTokens,
   ) {}
 
   @MessagePattern<string>(ORCHESTRATOR_TASK_SUBJECT)
@@ -64,6 +70,18 @@ export class TaskIntakeMessageController {
   @MessagePattern<string>(ORCHESTRATOR_CANCEL_SUBJECT)
   onCancel(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
     return this.control(message, (body) => this.cancelTask.execute(body), (outcome) => this.aggregation.responseOf(outcome.root));
+  }
+
+  /** An orchestrator cancels the child workflow of a `workflow:` step: `{ task_id, token }`, signed; anything else is dropped. */
+  @EventPattern<string>(ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT)
+  async onChildCancel(@Payload() message: InboundMessage): Promise<void> {
+    const body = message.body.ok && isPlainObject(message.body.value) ? message.body.value : {};
+    const taskId = body['task_id'];
+    if (typeof taskId !== 'string' || !this.tokens.signed(taskId, body['token'])) {
+      this.unsigned.warn('child-cancel', `dropped a cancel of a child workflow that no orchestrator signed (further ones are dropped unlogged for a minute)`);
+      return;
+    }
+    await this.cancelTask.execute({ task_id: taskId }, true);
   }
 
   /** `{ "task_id": ... }` on `agent.orchestrator_agent.retry`: answered with the task's state (RUNNING), or FAILED with the reason it cannot be retried. */

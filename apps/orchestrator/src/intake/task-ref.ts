@@ -17,14 +17,14 @@ export const INTERNAL_ID_REFUSED = "task_id: ids of the form <uuid>:<attempt> ar
 /**
  * The `task_id` of a control request (`{ "task_id": ... }`: cancel, retry, rerun), or the error
  * naming the field; an orchestrator's own id is refused and counted
- * (`orchestrator_requests_refused_total{reason="internal_id"}`).
+ * (`orchestrator_requests_refused_total{reason="internal_id"}`), but from an orchestrator (`internal`).
  */
-export function taskIdOf(body: unknown, metrics: MetricsService): { ok: true; taskId: string } | { ok: false; error: string } {
+export function taskIdOf(body: unknown, metrics: MetricsService, internal = false): { ok: true; taskId: string } | { ok: false; error: string } {
   const taskId = isPlainObject(body) ? body['task_id'] : undefined;
   if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
     return { ok: false, error: 'task_id: is required: a string of 1 to 128 characters without whitespace' };
   }
-  if (isInternalTaskId(taskId)) {
+  if (isInternalTaskId(taskId) && !internal) {
     metrics.requestsRefused.inc({ reason: 'internal_id' });
     return { ok: false, error: INTERNAL_ID_REFUSED };
   }
