@@ -260,6 +260,56 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   INSTANCE_ID?: string;
+
+  /**
+   * Expressions (`when`, `for_each`, `$expr`) run in EXPRESSION_WORKERS worker threads. Each
+   * evaluation may take EXPRESSION_MAX_STEPS steps and build strings, lists and maps of at most
+   * EXPRESSION_MAX_BYTES characters (EXPRESSION_MAX_BYTES in all) and EXPRESSION_MAX_ITEMS
+   * entries; what a template builds (all the items' inputs of a for_each step together) is bounded
+   * by EXPRESSION_MAX_BYTES too; the work of one step's expressions by EXPRESSION_TIMEOUT_MS.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  EXPRESSION_TIMEOUT_MS: number = 1_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  EXPRESSION_MAX_STEPS: number = 100_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  @Max(256 * 1024 * 1024)
+  EXPRESSION_MAX_BYTES: number = 16 * 1024 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  EXPRESSION_MAX_ITEMS: number = 100_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EXPRESSION_WORKERS: number = 2;
+
+  /**
+   * A planner's plan is refused when it could send more than PLAN_MAX_SUBTASKS sub-tasks (the sum
+   * over its steps of max_attempts, times 1,000 items for a for_each step) or is more than
+   * PLAN_MAX_BYTES of JSON.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  PLAN_MAX_SUBTASKS: number = 10_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  PLAN_MAX_BYTES: number = 256 * 1024;
 }
 
 /** The settings read from `env`, and the rules each breaks. */

@@ -1,14 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { agentTaskSubject, isPlainObject, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { agentTaskSubject, isPlainObject, jsonValueProblem, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRegistryService } from '../registry/agent-registry.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { walkGraph } from './graph.js';
+import { jsonSizeWithin } from './json-size.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
-import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
+import { LIMITS, parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 import { checkWorkflowCalls } from './workflow-graph.js';
 
 const decoder = new TextDecoder();
@@ -28,8 +29,10 @@ export interface RevisionRequest {
  * PLANNER_TASK_TYPE) with the request and the capabilities live agents offer. Its `result.plan`
  * is a workflow in the files' format and is validated as strictly as a file, plus: every agent and
  * capability must be known, every `workflow:` step must name a workflow file, and the plan must stay
- * within PLAN_MAX_STEPS, PLAN_MAX_DEPTH and MAX_WORKFLOW_DEPTH. An invalid plan is asked again with
- * its errors, PLANNER_RETRIES times.
+ * within PLAN_MAX_STEPS, PLAN_MAX_DEPTH, MAX_WORKFLOW_DEPTH and its budget (PLAN_MAX_SUBTASKS,
+ * PLAN_MAX_BYTES), and hold only what a payload may (no NUL, nesting within MAX_JSON_DEPTH). Its
+ * expressions are not evaluated here: they run when the plan runs, bounded like any. An invalid
+ * plan is asked again with its errors, PLANNER_RETRIES times.
  */
 @Injectable()
 export class DynamicPlanner {
@@ -73,7 +76,7 @@ export class DynamicPlanner {
       if (output !== undefined && isPlainObject(raw) && raw['output'] === undefined) raw = { ...raw, output };
       problems = this.check(raw, request.task_type, capabilities, done);
       if (problems.length === 0) {
-        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source, undefined, done);
+        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source, undefined, done, false);
         if (parsed.definition) return parsed.definition;
       }
       this.logger.warn(`plan for ${request.task_id} refused (${problems.length} problems)${attempt < this.config.PLANNER_RETRIES ? ', asking again' : ''}`);
@@ -85,14 +88,20 @@ export class DynamicPlanner {
     return `plan from ${this.config.PLANNER_AGENT}`;
   }
 
-  /** Every problem of a plan: the file rules, then agents and capabilities, size, depth, and the workflows it runs. */
+  /** Every problem of a plan: what it holds and its size, the file rules, then agents and capabilities, depth, budget, and the workflows it runs. */
   check(raw: unknown, taskType: string, capabilities: Readonly<Record<string, string[]>>, done: ReadonlySet<string> = new Set()): string[] {
     if (!isPlainObject(raw)) return ['plan: must be an object with steps'];
+    // Scanned like a payload before anything reads it further: it is stored, and its strings are templates.
+    const unstorable = jsonValueProblem(raw, 'plan', this.config.MAX_JSON_DEPTH);
+    if (unstorable) return [unstorable];
     const steps = raw['steps'];
     if (Array.isArray(steps) && steps.length > this.config.PLAN_MAX_STEPS) {
       return [`plan: has ${steps.length} steps; at most ${this.config.PLAN_MAX_STEPS} are allowed`];
     }
-    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source, undefined, done);
+    if (jsonSizeWithin(raw, this.config.PLAN_MAX_BYTES) > this.config.PLAN_MAX_BYTES) {
+      return [`plan: is more than ${this.config.PLAN_MAX_BYTES.toLocaleString('en-US')} bytes of JSON; at most that many are allowed (PLAN_MAX_BYTES)`];
+    }
+    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source, undefined, done, false);
     if (!parsed.definition) return parsed.problems;
     const problems: string[] = [];
     const offered = new Set(Object.values(capabilities).flat());
@@ -105,6 +114,12 @@ export class DynamicPlanner {
     }
     const depth = longestChain(parsed.definition);
     if (depth > this.config.PLAN_MAX_DEPTH) problems.push(`${this.source}: ${depth} steps deep; at most ${this.config.PLAN_MAX_DEPTH} are allowed`);
+    const subtasks = this.subtasksAtMost(parsed.definition);
+    if (subtasks > this.config.PLAN_MAX_SUBTASKS) {
+      problems.push(
+        `${this.source}: may send up to ${subtasks.toLocaleString('en-US')} sub-tasks (each step's max_attempts, times ${LIMITS.forEachMaxItems.toLocaleString('en-US')} items for a for_each step); at most ${this.config.PLAN_MAX_SUBTASKS.toLocaleString('en-US')} are allowed (PLAN_MAX_SUBTASKS)`,
+      );
+    }
     // Checked as a plan started by a request from outside; the engine checks a nested one at its own depth.
     for (const problem of checkWorkflowCalls(parsed.definition.steps, 1, this.catalog, this.config.MAX_WORKFLOW_DEPTH)) problems.push(`${this.source}: ${problem}`);
     return problems;
@@ -147,6 +162,16 @@ export class DynamicPlanner {
       throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${response.value.error ?? response.value.status}`);
     }
     return response.value.result?.['plan'];
+  }
+
+  /** The most sub-task attempts a plan can send: its budget, known before it runs. */
+  private subtasksAtMost(definition: WorkflowDefinition): number {
+    let total = 0;
+    for (const step of definition.steps) {
+      const attempts = step.max_attempts ?? definition.defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS;
+      total += (step.for_each === undefined ? 1 : LIMITS.forEachMaxItems) * attempts;
+    }
+    return total;
   }
 }
 

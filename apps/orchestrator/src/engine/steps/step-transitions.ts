@@ -3,7 +3,7 @@ import { HistoryKind, isPlainObject, TaskStatus } from '@orchestrator/contracts'
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
-import { evaluate, resolveTemplate } from '../../planning/template.js';
+import { Expressions } from '../../planning/expressions.js';
 import { PlanningService } from '../../planning/planning.service.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { retryDelayMs } from '../backoff.js';
@@ -31,6 +31,7 @@ export class StepTransitions {
     private readonly planning: PlanningService,
     private readonly publisher: MessagePublisher,
     private readonly metrics: MetricsService,
+    private readonly expressions: Expressions,
   ) {}
 
   /** Starts the steps that became ready, or ends the workflow when nothing is left to do. */
@@ -67,7 +68,7 @@ export class StepTransitions {
     if (planned.when !== undefined) {
       let go: unknown;
       try {
-        go = evaluate(planned.when, await templateContext(wf));
+        go = await this.expressions.evaluate(planned.when, await templateContext(wf));
         if (typeof go !== 'boolean') throw new Error(`gave ${JSON.stringify(go)}, not true or false`);
       } catch (error) {
         await this.failForGood(wf, step, `when: ${(error as Error).message}`);
@@ -88,7 +89,7 @@ export class StepTransitions {
     }
     let input: unknown;
     try {
-      input = resolveTemplate(planned.input, await templateContext(wf));
+      input = await this.expressions.resolve(planned.input, await templateContext(wf));
       if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
     } catch (error) {
       // Retrying would build the same input.
@@ -189,7 +190,7 @@ export class StepTransitions {
   async completeWorkflow(wf: Workflow): Promise<void> {
     let result: Awaited<ReturnType<typeof finalResult>>;
     try {
-      result = await finalResult(wf);
+      result = await finalResult(wf, this.expressions);
     } catch (error) {
       await this.failWorkflow(wf, `output: ${(error as Error).message}`);
       return;
