@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
 import {
   AGENT_HEARTBEAT_SUBJECT,
+  agentAnnouncementSubject,
   agentResponseSubject,
   agentTaskSubject,
   ORCHESTRATOR_TASK_SUBJECT,
@@ -97,14 +98,24 @@ describe('NATS permissions of deploy/nats/permissions.conf', () => {
       rogue.publish(ORCHESTRATOR_WORKFLOW_SUBJECT, JSON.stringify({ task_id: subtaskId, task_type: 'e2e_guarded' }));
       // As itself it may answer, and the orchestrator refuses the answer: the sub-task was sent to another agent.
       rogue.publish(agentResponseSubject('examination_agent'), forged);
-      rogue.publish(AGENT_HEARTBEAT_SUBJECT, JSON.stringify({ name: 'examination_agent', instance_id: 'rogue', agent_type: 'reviewer', capabilities: ['e2e_review'], ts: Date.now() / 1000 }));
+      // It announces only as itself, on its own subject.
+      const announcement = JSON.stringify({ name: 'drafting_agent', instance_id: 'rogue', agent_type: 'drafter', capabilities: ['e2e_draft'], ts: Date.now() / 1000 });
+      rogue.publish(AGENT_HEARTBEAT_SUBJECT, announcement);
+      rogue.publish(agentAnnouncementSubject('drafting_agent', 'heartbeat'), announcement);
       await rogue.flush();
-      await waitFor('the server to refuse five operations', () => (refused.length >= 5 ? true : undefined), 5_000);
+      await waitFor('the server to refuse seven operations', () => (refused.length >= 7 ? true : undefined), 5_000);
       expect(refused.join('\n')).toContain(`Permissions Violation for Subscription to "${agentTaskSubject('drafting_agent')}"`);
-      for (const subject of [agentResponseSubject('drafting_agent'), orchestratorReplySubject(replicaId, 'made-up-token', subtaskId), agentTaskSubject('drafting_agent'), ORCHESTRATOR_WORKFLOW_SUBJECT]) {
+      for (const subject of [
+        agentResponseSubject('drafting_agent'),
+        orchestratorReplySubject(replicaId, 'made-up-token', subtaskId),
+        agentTaskSubject('drafting_agent'),
+        ORCHESTRATOR_WORKFLOW_SUBJECT,
+        AGENT_HEARTBEAT_SUBJECT,
+        agentAnnouncementSubject('drafting_agent', 'heartbeat'),
+      ]) {
         expect(refused.join('\n')).toContain(`Permissions Violation for Publish to "${subject}"`);
       }
-      expect(refused).toHaveLength(5);
+      expect(refused).toHaveLength(7);
       await waitFor('the forged answer to be refused', async () => {
         const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
         return /orchestrator_responses_refused_total\{reason="sender"\} 1\b/.test(metrics) ? true : undefined;

@@ -8,8 +8,7 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import {
-  AGENT_HEARTBEAT_SUBJECT,
-  AGENT_REGISTERED_SUBJECT,
+  agentAnnouncementSubject,
   agentCancelSubject,
   agentProgressSubject,
   agentResponseSubject,
@@ -19,6 +18,7 @@ import {
   isPlainObject,
   nowSeconds,
   type AgentAnnouncement,
+  type AnnouncementKind,
   type ProgressReport,
 } from '@orchestrator/contracts';
 import { consoleLogger, type AgentLogger } from './agent-logger.js';
@@ -97,7 +97,10 @@ export class Agent {
     return this.nc !== undefined;
   }
 
-  /** Subscribes, announces the agent on platform.events.agent_registered and starts heartbeats. */
+  /**
+   * Subscribes, announces the agent on its own subject (`platform.events.agent.<name>.registered`,
+   * which a permissions file grants to this agent alone) and starts heartbeats (`…heartbeat`).
+   */
   async start(): Promise<void> {
     if (this.nc) throw new Error(`agent ${this.name} is already started`);
     if (this.capabilities.length === 0) this.logger.warn('starting with no handler registered');
@@ -120,8 +123,8 @@ export class Agent {
     });
     if (!this.options.connection) this.watchStatus(nc);
     await nc.flush();
-    this.announce(AGENT_REGISTERED_SUBJECT);
-    this.heartbeat = setInterval(() => this.announce(AGENT_HEARTBEAT_SUBJECT), this.options.heartbeatIntervalMs ?? 5_000);
+    this.announce('registered');
+    this.heartbeat = setInterval(() => this.announce('heartbeat'), this.options.heartbeatIntervalMs ?? 5_000);
     this.heartbeat.unref();
     this.logger.log(`started (instance ${this.instanceId}, task types: ${this.capabilities.join(', ') || 'none'})`);
   }
@@ -222,7 +225,8 @@ export class Agent {
     }
   }
 
-  private announce(subject: string): void {
+  private announce(kind: AnnouncementKind): void {
+    const subject = agentAnnouncementSubject(this.name, kind);
     const nc = this.nc;
     if (!nc || nc.isClosed() || nc.isDraining()) return;
     const announcement: AgentAnnouncement = {
@@ -246,7 +250,7 @@ export class Agent {
         if (status.type === 'disconnect') this.logger.warn('disconnected from NATS, reconnecting');
         else if (status.type === 'reconnect') {
           this.logger.log('reconnected to NATS');
-          this.announce(AGENT_REGISTERED_SUBJECT);
+          this.announce('registered');
         }
       }
     })().catch(() => undefined);

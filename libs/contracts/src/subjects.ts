@@ -47,8 +47,31 @@ export const ORCHESTRATOR_QUEUE_GROUP = ORCHESTRATOR_AGENT_NAME;
 export const AGENT_RESPONSE_WILDCARD = 'agent.*.response';
 /** Progress reports of agents inside a sub-task: `agent.<name>.progress`. */
 export const AGENT_PROGRESS_WILDCARD = 'agent.*.progress';
+/**
+ * The shared announcement subjects, which any agent may publish on under any name: trusting, for
+ * agents without NATS authentication (AGENT_SHARED_ANNOUNCEMENTS turns them off). Agents announce
+ * on their own subjects below, which a permissions file grants to each agent alone.
+ */
 export const AGENT_REGISTERED_SUBJECT = 'platform.events.agent_registered';
 export const AGENT_HEARTBEAT_SUBJECT = 'platform.events.agent_heartbeat';
+
+/** An agent's own announcement subjects: `platform.events.agent.<name>.registered` and `.heartbeat`. */
+export const AGENT_ANNOUNCEMENT_PREFIX = 'platform.events.agent';
+export type AnnouncementKind = 'registered' | 'heartbeat';
+export const AGENT_REGISTERED_WILDCARD = `${AGENT_ANNOUNCEMENT_PREFIX}.*.registered`;
+export const AGENT_HEARTBEAT_WILDCARD = `${AGENT_ANNOUNCEMENT_PREFIX}.*.heartbeat`;
+
+export function agentAnnouncementSubject(agentName: string, kind: AnnouncementKind): string {
+  return `${AGENT_ANNOUNCEMENT_PREFIX}.${assertAgentName(agentName)}.${kind}`;
+}
+
+/** The agent name in `platform.events.agent.<name>.<kind>`, or null when the subject is not of that shape. */
+export function agentNameFromAnnouncementSubject(subject: string): string | null {
+  const prefix = `${AGENT_ANNOUNCEMENT_PREFIX}.`;
+  if (!subject.startsWith(prefix)) return null;
+  const [name, kind, ...rest] = subject.slice(prefix.length).split('.');
+  return name && (kind === 'registered' || kind === 'heartbeat') && rest.length === 0 ? name : null;
+}
 
 export function agentTaskSubject(agentName: string): string {
   return `agent.${assertAgentName(agentName)}.task`;

@@ -49,9 +49,9 @@ export class AppConfig {
   AGENT_HEARTBEAT_TTL_MS: number = 15_000;
 
   /**
-   * Agent names and instances the registry holds at most: announcements past either are refused
-   * (counted in orchestrator_announcements_refused_total), so that a client announcing made-up
-   * agents in a loop cannot grow what every routing decision reads.
+   * Agent names and instances the registry holds at most, so that a client announcing made-up
+   * agents in a loop cannot grow what every routing decision reads: a new one past either gets in
+   * and the stalest goes (counted in orchestrator_agent_instances_evicted_total).
    */
   @Type(() => Number)
   @IsInt()
@@ -62,6 +62,26 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   AGENT_INSTANCES_MAX: number = 10_000;
+
+  /** Instances of one agent name the registry holds at most: a newer one replaces its name's stalest. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AGENT_INSTANCES_PER_NAME_MAX: number = 100;
+
+  /** The most sub-tasks an instance may say it runs at once (`load.max_concurrency`); more is taken as this many. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AGENT_MAX_CONCURRENCY: number = 1_000;
+
+  /**
+   * `on`: announcements on the shared subjects (platform.events.agent_registered, agent_heartbeat)
+   * are taken too, under whatever name they carry: trusting, for agents without NATS
+   * authentication. `off`: only on each agent's own subjects (platform.events.agent.<name>.*).
+   */
+  @IsIn(['on', 'off'])
+  AGENT_SHARED_ANNOUNCEMENTS: 'on' | 'off' = 'on';
 
   /** Deadline of a dispatched step when its workflow does not set one. */
   @Type(() => Number)

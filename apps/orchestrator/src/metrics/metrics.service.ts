@@ -83,7 +83,7 @@ export class MetricsService {
 
   readonly announcementsRefused = new Counter({
     name: 'orchestrator_announcements_refused_total',
-    help: 'Agent announcements refused: malformed (invalid), or past AGENT_NAMES_MAX (names) or AGENT_INSTANCES_MAX (instances)',
+    help: 'Agent announcements refused: malformed (invalid), under another name than their subject\'s (subject), on the shared subjects turned off (shared); and capped: max_concurrency past AGENT_MAX_CONCURRENCY (capacity)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -99,6 +99,13 @@ export class MetricsService {
     name: 'orchestrator_requests_shed_total',
     help: 'Requests answered overloaded because their line was full, by line (intake, planner)',
     labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
+  readonly instancesEvicted = new Counter({
+    name: 'orchestrator_agent_instances_evicted_total',
+    help: 'Agent instances dropped from the registry to make room for a new one: past AGENT_INSTANCES_PER_NAME_MAX (per_name), AGENT_INSTANCES_MAX (instances) or AGENT_NAMES_MAX (names)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

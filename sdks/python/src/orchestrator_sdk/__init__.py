@@ -44,6 +44,7 @@ from .models import (
 from .names import (
     ATTEMPT_HEADER,
     InvalidNameError,
+    agent_announcement_subject,
     agent_cancel_subject,
     agent_progress_subject,
     agent_response_subject,
@@ -75,6 +76,7 @@ __all__ = [
     "TaskResponse",
     "TaskRunner",
     "TaskStatus",
+    "agent_announcement_subject",
     "agent_cancel_subject",
     "agent_progress_subject",
     "agent_response_subject",

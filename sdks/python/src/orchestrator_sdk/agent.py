@@ -15,8 +15,7 @@ from nats.aio.subscription import Subscription
 from .connection import connect, servers_from
 from .models import AgentAnnouncement, AgentLoad, ProgressReport, TaskResponse, now_seconds
 from .names import (
-    AGENT_HEARTBEAT_SUBJECT,
-    AGENT_REGISTERED_SUBJECT,
+    agent_announcement_subject,
     agent_cancel_subject,
     agent_progress_subject,
     agent_response_subject,
@@ -154,7 +153,8 @@ class Agent:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribes, announces the agent on platform.events.agent_registered and starts heartbeats."""
+        """Subscribes, announces the agent on its own subject (platform.events.agent.<name>.registered,
+        which a permissions file grants to this agent alone) and starts heartbeats (...heartbeat)."""
         if self._nc is not None:
             raise RuntimeError(f"agent {self.name} is already started")
         missing = [c for c in self.capabilities if c not in self._runner.capabilities]
@@ -178,7 +178,7 @@ class Agent:
         except BaseException:
             await self.stop()
             raise
-        await self._announce(AGENT_REGISTERED_SUBJECT)
+        await self._announce("registered")
         self._heartbeat = asyncio.create_task(self._beat())
         self._logger.info(
             "started (instance %s, task types: %s)", self.instance_id, ", ".join(self.capabilities) or "none"
@@ -297,7 +297,8 @@ class Agent:
         body = report.model_dump(mode="json", exclude_none=True)
         await nc.publish(agent_progress_subject(self.name), json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
-    async def _announce(self, subject: str) -> None:
+    async def _announce(self, kind: Literal["registered", "heartbeat"]) -> None:
+        subject = agent_announcement_subject(self.name, kind)
         nc = self._nc
         if nc is None or nc.is_closed or nc.is_draining:
             return
@@ -317,7 +318,7 @@ class Agent:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_interval)
-            await self._announce(AGENT_HEARTBEAT_SUBJECT)
+            await self._announce("heartbeat")
 
     async def _on_disconnected(self) -> None:
         if self._stopping is None:  # closing our own connection at stop disconnects it too
@@ -325,4 +326,4 @@ class Agent:
 
     async def _on_reconnected(self) -> None:
         self._logger.info("reconnected to NATS")
-        await self._announce(AGENT_REGISTERED_SUBJECT)
+        await self._announce("registered")
