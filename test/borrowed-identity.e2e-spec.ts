@@ -43,7 +43,7 @@ describe('no borrowed identity: the orchestrator speaks only for itself', () => 
   let nats: SecuredNats;
   const stack = useTestStack({
     workflowsDir: FIXTURES,
-    env: () => ({ NATS_URL: nats.url, NATS_USER: 'orchestrator', NATS_PASSWORD: nats.password('orchestrator') }),
+    env: () => ({ NATS_URL: nats.url, NATS_USER: 'orchestrator', NATS_PASSWORD: nats.password('orchestrator'), NATS_INBOX_PREFIX: '_INBOX_orchestrator' }),
     before: async () => {
       nats = await SecuredNats.start();
     },

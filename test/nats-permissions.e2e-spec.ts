@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
 import {
   AGENT_HEARTBEAT_SUBJECT,
@@ -12,48 +11,25 @@ import {
   orchestratorReplySubject,
 } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
-import { freePort, waitFor, waitForAgents } from './support/orchestrator-process.js';
+import { waitFor, waitForAgents } from './support/orchestrator-process.js';
+import { SecuredNats, violations } from './support/secured-nats.js';
 import { useTestStack } from './support/test-stack.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const CONFIG = join(ROOT, 'deploy', 'nats', 'permissions.conf');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'permissions');
-const USERS = ['orchestrator', 'gateway', 'drafting_agent', 'enhancement_agent', 'examination_agent', 'llm_agent', 'communication_agent'];
-/** The passwords deploy/nats/permissions.conf reads from the environment. */
-const passwords = Object.fromEntries(USERS.map((user) => [`${user.toUpperCase()}_NATS_PASSWORD`, `pw-${user}-0123456789`]));
-const password = (user: string): string => passwords[`${user.toUpperCase()}_NATS_PASSWORD`];
-
-/** What the server refused a connection, as the client was told. */
-function violations(nc: NatsConnection): string[] {
-  const seen: string[] = [];
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === 'error') seen.push(String(status.error));
-    }
-  })();
-  return seen;
-}
 
 describe('NATS permissions of deploy/nats/permissions.conf', () => {
-  let natsServer: ChildProcess;
-  let natsUrl: string;
+  let nats: SecuredNats;
   const stack = useTestStack({
     workflowsDir: FIXTURES,
-    env: () => ({ NATS_URL: natsUrl, NATS_USER: 'orchestrator', NATS_PASSWORD: password('orchestrator') }),
+    env: () => ({ NATS_URL: nats.url, NATS_USER: 'orchestrator', NATS_PASSWORD: nats.password('orchestrator'), NATS_INBOX_PREFIX: '_INBOX_orchestrator' }),
     before: async () => {
-      const port = await freePort();
-      natsUrl = `nats://127.0.0.1:${port}`;
-      natsServer = spawn('nats-server', ['-c', CONFIG, '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, ...passwords } });
-      await waitFor('the NATS server with permissions', async () => {
-        const nc = await connect({ servers: natsUrl, user: 'gateway', pass: password('gateway') });
-        await nc.close();
-        return true;
-      });
+      nats = await SecuredNats.start();
     },
   });
-  stack.onStop(() => natsServer?.kill());
+  stack.onStop(() => nats?.stop());
 
-  const login = (user: string): Promise<NatsConnection> => connect({ servers: natsUrl, user, pass: password(user), name: `e2e-${user}` });
+  const login = (user: string): Promise<NatsConnection> => nats.login(user);
 
   it("runs a workflow with each agent logged in as itself; an agent cannot see, nor answer, another agent's sub-task", async () => {
     let releaseDraft!: () => void;

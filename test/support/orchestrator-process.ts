@@ -152,12 +152,12 @@ export async function waitForAgents(baseUrl: string, count: number): Promise<str
 }
 
 /** Starts `node apps/demo-agents/dist/main.js` (all five agents, or those in `agents`). */
-export function startDemoAgents(publishDir: string, agents?: string[]): AppProcess {
-  const env = testEnv();
+export function startDemoAgents(publishDir: string, agents?: string[], env: Record<string, string> = {}): AppProcess {
   return AppProcess.start('demo-agents', 'apps/demo-agents/dist/main.js', {
-    NATS_URL: env.natsUrl,
+    NATS_URL: testEnv().natsUrl,
     PUBLISH_DIR: publishDir,
     HEARTBEAT_INTERVAL_MS: '1000',
     ...(agents ? { AGENTS: agents.join(',') } : {}),
+    ...env,
   });
 }

@@ -46,9 +46,9 @@ export class SecuredNats {
     return this.passwords[`${user.toUpperCase()}_NATS_PASSWORD`] ?? '';
   }
 
-  /** A connection as `user`, as any client in any language would make it. */
+  /** A connection as `user`, with the inboxes the file lets it read (`_INBOX_<user>`), as any client in any language would make it. */
   login(user: string, options: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
-    return connect({ servers: this.url, user, pass: this.password(user), name: `e2e-${user}`, ...options });
+    return connect({ servers: this.url, user, pass: this.password(user), name: `e2e-${user}`, inboxPrefix: `_INBOX_${user}`, ...options });
   }
 
   stop(): void {

@@ -31,6 +31,11 @@ export interface AgentOptions {
   natsUrl?: string;
   /** A connection to share; the agent then neither opens nor closes one. */
   connection?: NatsConnection;
+  /** The NATS user and password of the connection the agent opens: under deploy/nats/permissions.conf, the agent's name and its password. */
+  user?: string;
+  pass?: string;
+  /** The prefix of the inboxes of the connection the agent opens (requests it makes itself are answered there); default `_INBOX`. */
+  inboxPrefix?: string;
   /** Handlers running at once; more tasks wait in arrival order. Default 8. */
   maxConcurrency?: number;
   heartbeatIntervalMs?: number;
@@ -111,6 +116,8 @@ export class Agent {
         name: `${this.name}:${this.instanceId}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
+        ...(this.options.user !== undefined ? { user: this.options.user, pass: this.options.pass ?? '' } : {}),
+        ...(this.options.inboxPrefix !== undefined ? { inboxPrefix: this.options.inboxPrefix } : {}),
       }));
     this.nc = nc;
     this.stopping = undefined;

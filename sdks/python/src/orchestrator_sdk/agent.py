@@ -12,7 +12,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from .connection import connect, servers_from
+from .connection import NatsLogin, connect, servers_from
 from .models import AgentAnnouncement, AgentLoad, ProgressReport, TaskResponse, now_seconds
 from .names import (
     agent_announcement_subject,
@@ -74,6 +74,9 @@ class Agent:
         instance_id: Optional[str] = None,
         answer_cache_size: int = 10_000,
         logger: Optional[logging.Logger] = None,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        inbox_prefix: Optional[str] = None,
     ) -> None:
         """
         :param capabilities: the task types to announce; default those with a handler. Each needs a handler by ``start()``.
@@ -83,7 +86,11 @@ class Agent:
         :param answer_by: ``reply`` answers on the message's reply subject when it has one;
             ``publish`` always on ``agent.<name>.response``.
         :param answer_cache_size: answered task ids remembered to recognise repeated deliveries.
+        :param user: the NATS user of the connection the agent opens (under deploy/nats/permissions.conf,
+            the agent's name), with ``password``.
+        :param inbox_prefix: the prefix of that connection's inboxes; default ``_INBOX``.
         """
+        self._login = NatsLogin(user, password, inbox_prefix)
         self.name = assert_agent_name(name)
         if not isinstance(agent_type, str) or not 1 <= len(agent_type) <= 64:
             raise ValueError(f"agent_type: must be 1 to 64 characters, got {agent_type!r}")
@@ -168,6 +175,7 @@ class Agent:
             logger=self._logger,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
+            login=self._login,
         )
         self._nc = nc
         self._stopping = None
