@@ -13,9 +13,11 @@ import {
 } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { ReplyTokens } from '../delegation/reply-tokens.js';
+import { ThrottledLog } from '../logging/throttled-log.js';
 import { BoundedTurn } from '../transport/bounded-turn.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage, parseBody } from '../transport/inbound-message.js';
+import { AttemptCheck, type AttemptState } from './attempt-check.js';
 import { RefusedAnswers } from './refused-answers.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -30,11 +32,14 @@ const MAX_ERROR_CHARS = 10_000;
  * arrives: an answer over the size limit, or whose result holds a NUL character, an unpaired
  * surrogate or nesting past MAX_JSON_DEPTH, counts as a failed attempt (`answer rejected: …`),
  * retried like any other. Answers wait in a bounded inbox: one that finds it full is dropped and
- * counted, and its attempt is retried after its timeout, as if it had been lost on the way.
+ * counted, and its attempt is retried after its timeout, as if it had been lost on the way. An
+ * answer that is malformed, or names an attempt that is not running (AttemptCheck), is dropped
+ * before any transition, counted, and logged at most once a minute per sender.
  */
 @Controller()
 export class AgentResponsesController {
   private readonly logger = new Logger(AgentResponsesController.name);
+  private readonly dropped = new ThrottledLog(this.logger, 10_000);
   private readonly inbox: BoundedTurn;
 
   constructor(
@@ -43,6 +48,7 @@ export class AgentResponsesController {
     private readonly metrics: MetricsService,
     private readonly refused: RefusedAnswers,
     private readonly replies: ReplyTokens,
+    private readonly attempts: AttemptCheck,
   ) {
     this.inbox = new BoundedTurn(config.ANSWER_INBOX_CONCURRENCY, config.ANSWER_INBOX_MAX, config.ANSWER_INBOX_MAX_BYTES);
   }
@@ -75,17 +81,31 @@ export class AgentResponsesController {
     const oversized = message.bytes > this.config.MAX_MESSAGE_BYTES;
     // What arrived is bounded by the server's max_payload: read enough of it to name the sub-task.
     const body = oversized ? parseBody(message.raw, Number.MAX_SAFE_INTEGER) : message.body;
-    if (!body.ok) {
-      this.logger.warn(`dropped a response on ${message.subject}: ${body.error}`);
-      return;
-    }
-    const parsed = parseTaskResponse(body.value);
+    const from = 'agent' in sender ? sender.agent : 'reply';
+    const parsed = body.ok ? parseTaskResponse(body.value) : body;
     if (!parsed.ok) {
-      this.logger.warn(`dropped a response on ${message.subject}: ${parsed.error}`);
+      this.drop(from, `a response on ${message.subject}: ${parsed.error}`);
       return;
     }
     if ('replyTo' in sender && sender.replyTo !== parsed.value.task_id) {
       this.refused.refuse('reply_subject', message.subject, `an answer for ${parsed.value.task_id} on ${message.subject}, the reply subject of another sub-task`);
+      return;
+    }
+    let attempt: AttemptState;
+    try {
+      attempt = await this.attempts.of(parsed.value.task_id);
+    } catch (error) {
+      this.metrics.errors.inc({ dependency: 'database' });
+      // Not applied: the step's deadline brings it round again.
+      this.logger.error(`reading the attempt of response ${parsed.value.task_id} failed: ${(error as Error).message}`);
+      return;
+    }
+    if (attempt.kind !== 'running') {
+      this.drop(from, `a ${parsed.value.status} response on ${message.subject} for ${parsed.value.task_id}: ${attempt.kind === 'unknown' ? 'no such sub-task' : 'that attempt is not running (late or duplicate)'}`);
+      return;
+    }
+    if ('agent' in sender && attempt.agent !== sender.agent) {
+      this.refused.refuse('sender', sender.agent, `an answer for ${parsed.value.task_id}, sent to ${attempt.agent ?? 'no agent'}, from ${sender.agent}`);
       return;
     }
     const problem = oversized
@@ -103,5 +123,11 @@ export class AgentResponsesController {
       // Not applied: the step's deadline brings it round again.
       this.logger.error(`applying response ${response.task_id} failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Drops an answer that cannot count: counted every time, logged once a minute per sender. */
+  private drop(sender: string, what: string): void {
+    this.metrics.responsesDropped.inc();
+    this.dropped.warn(sender, `dropped ${what} (further ones from this sender are counted, not logged, for a minute)`);
   }
 }

@@ -5,6 +5,7 @@ import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { AttemptCheck } from './attempt-check.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
 import { RetryTransition } from './transitions/retry.transition.js';
@@ -58,6 +59,7 @@ import { WorkflowEngine } from './workflow-engine.service.js';
     RetryTransition,
     ProgressTransition,
     ProgressCoalescer,
+    AttemptCheck,
   ],
   exports: [WorkflowEngine, EngineStats],
 })

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { TaskEventsRepository } from './task-events.repository.js';
+import { AttemptsRepository } from './attempts.repository.js';
 import { SecretsRepository } from './secrets.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 
@@ -17,7 +18,7 @@ import { TasksRepository } from './tasks.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository, SecretsRepository],
-  exports: [TasksRepository, TaskEventsRepository, SecretsRepository],
+  providers: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository],
+  exports: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository],
 })
 export class PersistenceModule {}
