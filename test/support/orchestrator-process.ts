@@ -122,6 +122,7 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     PORT: String(port),
+    HOST: '127.0.0.1',
     WORKFLOWS_DIR: options.workflowsDir ?? join(ROOT, 'workflows'),
     SWEEP_INTERVAL_MS: '200',
     LOG_LEVEL: 'log',

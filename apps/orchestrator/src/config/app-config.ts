@@ -26,6 +26,16 @@ export class AppConfig {
   @IsString()
   WORKFLOWS_DIR: string = 'workflows';
 
+  /** Event streams (Server-Sent Events) a replica serves at once; one more is answered 503 with Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  EVENT_STREAMS_MAX: number = 1_000;
+
+  /** The address the HTTP API listens on: every interface by default (containers); without API_KEY the service warns at start unless it is a loopback address. */
+  @IsString()
+  HOST: string = '0.0.0.0';
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
