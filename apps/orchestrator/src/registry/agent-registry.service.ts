@@ -8,6 +8,20 @@ import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-co
 const INSTANCES = 'orchestrator:agents:seen';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
 
+/**
+ * Every live instance's stored announcement, read in one step: read in two (the members, then
+ * their values), a name whose instances all made room for newer ones in between would be missing
+ * from the list, as if it had none. Members whose announcement expired are dropped.
+ */
+const READ_SCRIPT = `
+local members, values = redis.call('ZRANGE', KEYS[1], 0, -1), {}
+for _, member in ipairs(members) do
+  local value = redis.call('GET', ARGV[1] .. member)
+  if value then table.insert(values, value) else redis.call('ZREM', KEYS[1], member) end
+end
+return values
+`;
+
 /** An agent as the registry knows it: the contract's view without the router's load, which GET /agents adds. */
 export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load'>;
 
@@ -179,10 +193,7 @@ export class AgentRegistryService {
   }
 
   async list(): Promise<AgentView[]> {
-    const members = await this.redis.zrange(INSTANCES, 0, -1);
-    const values = members.length === 0 ? [] : await this.redis.mget(members.map(instanceKey));
-    const gone = members.filter((_, index) => values[index] === null);
-    if (gone.length > 0) await this.redis.zrem(INSTANCES, ...gone);
+    const values = (await this.redis.eval(READ_SCRIPT, 1, INSTANCES, instanceKey(''))) as string[];
     const byName = new Map<string, AgentView>();
     const declared = [...this.declaredAgents()];
     for (const source of this.sources) {
@@ -204,7 +215,6 @@ export class AgentRegistryService {
       });
     }
     for (const value of values) {
-      if (value === null) continue;
       const stored = JSON.parse(value) as StoredInstance;
       const agent = byName.get(stored.name) ?? {
         name: stored.name,
