@@ -156,7 +156,15 @@ describe('the shipped permissions file, with the demo agents, the CLI and the Py
       capacity: await count('orchestrator_announcements_refused_total', 'capacity'),
     };
 
-    // The gateway: its refusals aimed at the review, and answers on subjects the orchestrator consumes or on events.
+    // The gateway: lifecycle events and answers of its own making, refused by the server.
+    const gatewayRefused = violations(gateway);
+    gateway.publish(taskEventSubject(TaskEvent.Failed), json({ task_id: 'held-perm-1', status: 'FAILED', error: 'forged' }));
+    gateway.publish(agentResponseSubject('examination_agent'), forged);
+    await gateway.flush();
+    await waitFor('the server to refuse the gateway twice', () => (gatewayRefused.length >= 2 ? true : undefined), 5_000);
+    expect(gatewayRefused.join('\n')).toContain(`Permissions Violation for Publish to "${taskEventSubject(TaskEvent.Failed)}"`);
+    expect(gatewayRefused.join('\n')).toContain(`Permissions Violation for Publish to "${agentResponseSubject('examination_agent')}"`);
+    // Then through the orchestrator: its refusals aimed at the review, and answers on subjects the orchestrator consumes or on events.
     gateway.publish(ORCHESTRATOR_TASK_SUBJECT, json({ task_id: wire, task_type: 'x', requester_id: 'examination_agent' }));
     gateway.publish(ORCHESTRATOR_CANCEL_SUBJECT, json({ task_id: 'held-perm-1' }), { reply: agentResponseSubject('examination_agent') });
     gateway.publish(ORCHESTRATOR_TASK_SUBJECT, json({ task_id: 'held-perm-1', task_type: 'create_blog_post', payload: { topic: 'other' } }), {
