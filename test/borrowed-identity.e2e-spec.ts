@@ -6,6 +6,7 @@ import {
   ORCHESTRATOR_CANCEL_SUBJECT,
   ORCHESTRATOR_RERUN_SUBJECT,
   ORCHESTRATOR_RETRY_SUBJECT,
+  ORCHESTRATOR_SIGNAL_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
   orchestratorReplySubject,
   TaskEvent,
@@ -137,6 +138,7 @@ describe('no borrowed identity: the orchestrator speaks only for itself', () => 
       [ORCHESTRATOR_TASK_SUBJECT, { task_id: 'fresh-1', task_type: 'no_such_type' }, agentResponseSubject('drafting_agent')],
       [ORCHESTRATOR_TASK_SUBJECT, { task_id: 'fresh-2', task_type: 'no_such_type' }, '$JS.API.STREAM.PURGE.ANY'],
       [ORCHESTRATOR_RETRY_SUBJECT, { task_id: 'victim-1' }, 'agent.drafting_agent.cancel'],
+      [ORCHESTRATOR_SIGNAL_SUBJECT, { task_id: 'victim-1', signal: 'go' }, agentResponseSubject('drafting_agent')],
     ];
     for (const [subject, body, reply] of attempts) gateway.publish(subject, json(body), { reply });
     await gateway.flush();
@@ -160,7 +162,7 @@ describe('no borrowed identity: the orchestrator speaks only for itself', () => 
     expect(failed).toEqual([]);
   });
 
-  it("refuses cancel, retry and rerun of a child workflow by its id, over NATS and HTTP", async () => {
+  it("refuses cancel, retry, rerun and signals of a child workflow by its id, over NATS and HTTP", async () => {
     const error = "task_id: ids of the form <uuid>:<attempt> are the orchestrator's own sub-tasks; use the task_id of a task you submitted";
     const before = await count('internal_id');
     for (const subject of [ORCHESTRATOR_CANCEL_SUBJECT, ORCHESTRATOR_RETRY_SUBJECT, ORCHESTRATOR_RERUN_SUBJECT]) {
@@ -172,7 +174,9 @@ describe('no borrowed identity: the orchestrator speaks only for itself', () => 
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ message: error });
     }
-    expect(await count('internal_id')).toBe(before + 6);
+    const signalled = JSON.parse(decoder.decode((await gateway.request(ORCHESTRATOR_SIGNAL_SUBJECT, json({ task_id: inner, signal: 'go' }), { timeout: 10_000 })).data)) as Record<string, unknown>;
+    expect(signalled).toMatchObject({ task_id: '', status: 'REFUSED', error });
+    expect(await count('internal_id')).toBe(before + 7);
     const [child] = await stack.db.query<{ status: string }>(`SELECT status FROM tasks WHERE task_id = $1 AND parent_id IS NULL`, [inner]);
     expect(child?.status).toBe('RUNNING');
   });

@@ -6,6 +6,7 @@ import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import { ReplyGuard } from './reply-guard.js';
+import { DurableIntakeService } from './durable-intake.service.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
@@ -15,6 +16,7 @@ import { TasksHttpController } from './tasks.http.controller.js';
 @Module({
   imports: [EngineModule, PlanningModule, AggregationModule, PersistenceModule, DelegationModule],
   controllers: [TaskIntakeMessageController, TasksHttpController],
-  providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase, ReplyGuard],
+  providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase, ReplyGuard, DurableIntakeService],
+  exports: [SubmitTaskUseCase, CancelTaskUseCase, ReplyGuard],
 })
 export class IntakeModule {}

@@ -6,6 +6,7 @@ import { TaskEventsRepository } from './task-events.repository.js';
 import { AttemptsRepository } from './attempts.repository.js';
 import { SecretsRepository } from './secrets.repository.js';
 import { TasksRepository } from './tasks.repository.js';
+import { WaitsRepository } from './waits.repository.js';
 
 @Module({
   imports: [
@@ -18,7 +19,7 @@ import { TasksRepository } from './tasks.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository],
-  exports: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository],
+  providers: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository, WaitsRepository],
+  exports: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository, WaitsRepository],
 })
 export class PersistenceModule {}

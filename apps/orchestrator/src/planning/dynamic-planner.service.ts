@@ -9,8 +9,9 @@ import { jsonSizeWithin } from './json-size.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
-import { LIMITS, parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
+import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 import { checkWorkflowCalls } from './workflow-graph.js';
+import { subtaskCount } from './policies.js';
 
 const decoder = new TextDecoder();
 
@@ -114,11 +115,10 @@ export class DynamicPlanner {
     }
     const depth = longestChain(parsed.definition);
     if (depth > this.config.PLAN_MAX_DEPTH) problems.push(`${this.source}: ${depth} steps deep; at most ${this.config.PLAN_MAX_DEPTH} are allowed`);
-    const subtasks = this.subtasksAtMost(parsed.definition);
+    const { defaults } = parsed.definition;
+    const subtasks = subtaskCount(parsed.definition.steps.map((step) => ({ items: 1, max_attempts: step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS })));
     if (subtasks > this.config.PLAN_MAX_SUBTASKS) {
-      problems.push(
-        `${this.source}: may send up to ${subtasks.toLocaleString('en-US')} sub-tasks (each step's max_attempts, times ${LIMITS.forEachMaxItems.toLocaleString('en-US')} items for a for_each step); at most ${this.config.PLAN_MAX_SUBTASKS.toLocaleString('en-US')} are allowed (PLAN_MAX_SUBTASKS)`,
-      );
+      problems.push(`${this.source}: sends up to ${subtasks} sub-tasks (steps × attempts); at most ${this.config.PLAN_MAX_SUBTASKS} are allowed (PLAN_MAX_SUBTASKS)`);
     }
     // Checked as a plan started by a request from outside; the engine checks a nested one at its own depth.
     for (const problem of checkWorkflowCalls(parsed.definition.steps, 1, this.catalog, this.config.MAX_WORKFLOW_DEPTH)) problems.push(`${this.source}: ${problem}`);
@@ -137,7 +137,7 @@ export class DynamicPlanner {
       payload: {
         request: { task_id: request.task_id, task_type: request.task_type, payload: request.payload },
         capabilities,
-        limits: { max_steps: this.config.PLAN_MAX_STEPS, max_depth: this.config.PLAN_MAX_DEPTH },
+        limits: { max_steps: this.config.PLAN_MAX_STEPS, max_depth: this.config.PLAN_MAX_DEPTH, max_subtasks: this.config.PLAN_MAX_SUBTASKS },
         ...extra,
         ...(previousProblems.length > 0 ? { previous_errors: previousProblems } : {}),
       },
@@ -162,16 +162,6 @@ export class DynamicPlanner {
       throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${response.value.error ?? response.value.status}`);
     }
     return response.value.result?.['plan'];
-  }
-
-  /** The most sub-task attempts a plan can send: its budget, known before it runs. */
-  private subtasksAtMost(definition: WorkflowDefinition): number {
-    let total = 0;
-    for (const step of definition.steps) {
-      const attempts = step.max_attempts ?? definition.defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS;
-      total += (step.for_each === undefined ? 1 : LIMITS.forEachMaxItems) * attempts;
-    }
-    return total;
   }
 }
 
