@@ -21,7 +21,10 @@ COPY libs/contracts/package.json libs/contracts/
 COPY libs/agent-sdk/package.json libs/agent-sdk/
 COPY libs/client/package.json libs/client/
 COPY apps/dashboard/package.json apps/dashboard/
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# No install scripts in the image that runs: production dependencies need none (swagger-ui's only
+# reports its installation; msgpackr's native extension is optional and it runs without), and none
+# runs code at install time where the service runs.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/libs/contracts/dist libs/contracts/dist
 COPY --from=build /app/libs/agent-sdk/dist libs/agent-sdk/dist
 COPY --from=build /app/libs/client/dist libs/client/dist

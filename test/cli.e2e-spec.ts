@@ -195,6 +195,22 @@ describe('the orchestrator command line', () => {
     expect(unknown.stderr).toContain('task_type: no workflow "no_such" is loaded');
   });
 
+  it("prints what an agent wrote with its control characters escaped: an error cannot drive the terminal", async () => {
+    const item = 'x\u001b]0;owned\u0007\u001b[2J\r\u009b31m';
+    hist.failingItems.add(`cli-escape/${item}`);
+    const watched = await cli('submit', 'e2e_resume', '--task-id', 'cli-escape', '--payload', JSON.stringify({ run: 'cli-escape', items: [item] }), '--watch');
+    expect(watched.status).toBe(1);
+    const shown = await cli('get', 'cli-escape');
+    const events = await cli('events', 'cli-escape');
+    for (const run of [watched, shown, events]) {
+      // eslint-disable-next-line no-control-regex -- no control character may be printed
+      expect(run.stdout + run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
+    const escaped = 'item x\\x1b]0;owned\\x07\\x1b[2J\\x0d\\x9b31m is bad';
+    expect(watched.stdout).toContain(escaped);
+    expect(events.stdout).toContain(escaped);
+  });
+
   it("prints a 400's message with the field it names and exits 2; an unknown task exits 1", async () => {
     const refused = await cli('submit', 'e2e_resume', '--payload', '{}');
     expect(refused.status).toBe(2);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
-import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_CANCEL_SUBJECT, ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
+import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT, ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from './support/orchestrator-process.js';
@@ -185,8 +185,8 @@ describe('one bad message harms nothing', () => {
   });
 
   it('cancels the child workflow of a timed-out workflow step before the retry starts another', async () => {
-    // Child workflows start on the orchestrators' own subject.
-    const seen = await watch([ORCHESTRATOR_WORKFLOW_SUBJECT, ORCHESTRATOR_CANCEL_SUBJECT], async () => {
+    // Child workflows start, and are cancelled, on the orchestrators' own subjects.
+    const seen = await watch([ORCHESTRATOR_WORKFLOW_SUBJECT, ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT], async () => {
       const answer = await stack.submit({ task_id: 'sleepy-nested-1', task_type: 'e2e_sleepy_nested' }, 30_000);
       expect(answer).toMatchObject({ status: 'COMPLETED' });
     });

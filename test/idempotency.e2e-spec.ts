@@ -47,18 +47,22 @@ describe('a task_id submitted again', () => {
     );
     const [rowId] = child.task_id.split(':');
     const forged = { task_id: `${rowId}:2`, task_type: 'e2e_pair', payload: { text: 'forged' } };
-    const error = "task_id: ids of the form <uuid>:<attempt> are the orchestrator's own sub-tasks; choose another";
-    expect(await stack.submit(forged)).toMatchObject({ task_id: forged.task_id, status: 'FAILED', error });
+    const error = "task_id: ids of the form <uuid>:<attempt> are the orchestrator's own sub-tasks; use the task_id of a task you submitted";
+    // Refused without repeating the id, as if it were the client's.
+    expect(await stack.submit(forged)).toMatchObject({ task_id: '', status: 'FAILED', error });
     const res = await post(forged);
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ message: error });
+    expect(await res.json()).toMatchObject({ message: error, task_id: '' });
 
-    // The orchestrators' own subject takes only ids of that shape.
-    const plain = await stack.nats.request(ORCHESTRATOR_WORKFLOW_SUBJECT, { task_id: 'not-a-subtask', task_type: 'e2e_pair', payload: { text: 'x' } });
-    expect(plain).toMatchObject({ status: 'FAILED', error: `task_id: a child workflow's id is its sub-task's id (<uuid>:<attempt>), not "not-a-subtask"` });
+    // The orchestrators' own subject answers only on the reply subject an orchestrator made for the sub-task: a client's inbox gets nothing.
+    const plain = stack.nats.request(ORCHESTRATOR_WORKFLOW_SUBJECT, { task_id: `${rowId}:3`, task_type: 'e2e_pair', payload: { text: 'x' } }, 2_000);
+    await expect(plain).rejects.toThrow(/timeout|TIMEOUT/i);
+    const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/orchestrator_requests_refused_total\{reason="reply_subject"\} 1\b/);
+    expect(metrics).toMatch(/orchestrator_requests_refused_total\{reason="internal_id"\} 2\b/);
     const [{ stored }] = await stack.db.query<{ stored: number }>(
-      `SELECT count(*)::int AS stored FROM tasks WHERE task_id IN ($1, 'not-a-subtask')`,
-      [forged.task_id],
+      `SELECT count(*)::int AS stored FROM tasks WHERE task_id IN ($1, $2)`,
+      [forged.task_id, `${rowId}:3`],
     );
     expect(stored).toBe(0);
   });

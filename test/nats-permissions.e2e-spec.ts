@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection } from '@nats-io/transport-node';
 import { Agent } from '@orchestrator/agent-sdk';
 import {
   AGENT_HEARTBEAT_SUBJECT,
+  agentAnnouncementSubject,
   agentResponseSubject,
   agentTaskSubject,
   externalEventSubject,
@@ -13,48 +13,25 @@ import {
   orchestratorReplySubject,
 } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
-import { freePort, waitFor, waitForAgents } from './support/orchestrator-process.js';
+import { waitFor, waitForAgents } from './support/orchestrator-process.js';
+import { SecuredNats, violations } from './support/secured-nats.js';
 import { useTestStack } from './support/test-stack.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const CONFIG = join(ROOT, 'deploy', 'nats', 'permissions.conf');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'permissions');
-const USERS = ['orchestrator', 'gateway', 'drafting_agent', 'enhancement_agent', 'examination_agent', 'llm_agent', 'communication_agent'];
-/** The passwords deploy/nats/permissions.conf reads from the environment. */
-const passwords = Object.fromEntries(USERS.map((user) => [`${user.toUpperCase()}_NATS_PASSWORD`, `pw-${user}-0123456789`]));
-const password = (user: string): string => passwords[`${user.toUpperCase()}_NATS_PASSWORD`];
-
-/** What the server refused a connection, as the client was told. */
-function violations(nc: NatsConnection): string[] {
-  const seen: string[] = [];
-  void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === 'error') seen.push(String(status.error));
-    }
-  })();
-  return seen;
-}
 
 describe('NATS permissions of deploy/nats/permissions.conf', () => {
-  let natsServer: ChildProcess;
-  let natsUrl: string;
+  let nats: SecuredNats;
   const stack = useTestStack({
     workflowsDir: FIXTURES,
-    env: () => ({ NATS_URL: natsUrl, NATS_USER: 'orchestrator', NATS_PASSWORD: password('orchestrator') }),
+    env: () => ({ NATS_URL: nats.url, NATS_USER: 'orchestrator', NATS_PASSWORD: nats.password('orchestrator'), NATS_INBOX_PREFIX: '_INBOX_orchestrator' }),
     before: async () => {
-      const port = await freePort();
-      natsUrl = `nats://127.0.0.1:${port}`;
-      natsServer = spawn('nats-server', ['-c', CONFIG, '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, ...passwords } });
-      await waitFor('the NATS server with permissions', async () => {
-        const nc = await connect({ servers: natsUrl, user: 'gateway', pass: password('gateway') });
-        await nc.close();
-        return true;
-      });
+      nats = await SecuredNats.start();
     },
   });
-  stack.onStop(() => natsServer?.kill());
+  stack.onStop(() => nats?.stop());
 
-  const login = (user: string): Promise<NatsConnection> => connect({ servers: natsUrl, user, pass: password(user), name: `e2e-${user}` });
+  const login = (user: string): Promise<NatsConnection> => nats.login(user);
 
   it("runs a workflow with each agent logged in as itself; an agent cannot see, nor answer, another agent's sub-task", async () => {
     let releaseDraft!: () => void;
@@ -93,20 +70,30 @@ describe('NATS permissions of deploy/nats/permissions.conf', () => {
       // It cannot listen to another agent's sub-tasks, nor answer as that agent or on the reply subject of a sub-task it was not given.
       rogue.subscribe(agentTaskSubject('drafting_agent'));
       rogue.publish(agentResponseSubject('drafting_agent'), forged);
-      rogue.publish(orchestratorReplySubject(replicaId, subtaskId), forged);
+      rogue.publish(orchestratorReplySubject(replicaId, 'made-up-token', subtaskId), forged);
       // Nor send sub-tasks, nor start child workflows.
       rogue.publish(agentTaskSubject('drafting_agent'), JSON.stringify({ task_id: 'x', task_type: 'e2e_draft' }));
       rogue.publish(ORCHESTRATOR_WORKFLOW_SUBJECT, JSON.stringify({ task_id: subtaskId, task_type: 'e2e_guarded' }));
       // As itself it may answer, and the orchestrator refuses the answer: the sub-task was sent to another agent.
       rogue.publish(agentResponseSubject('examination_agent'), forged);
-      rogue.publish(AGENT_HEARTBEAT_SUBJECT, JSON.stringify({ name: 'examination_agent', instance_id: 'rogue', agent_type: 'reviewer', capabilities: ['e2e_review'], ts: Date.now() / 1000 }));
+      // It announces only as itself, on its own subject.
+      const announcement = JSON.stringify({ name: 'drafting_agent', instance_id: 'rogue', agent_type: 'drafter', capabilities: ['e2e_draft'], ts: Date.now() / 1000 });
+      rogue.publish(AGENT_HEARTBEAT_SUBJECT, announcement);
+      rogue.publish(agentAnnouncementSubject('drafting_agent', 'heartbeat'), announcement);
       await rogue.flush();
-      await waitFor('the server to refuse five operations', () => (refused.length >= 5 ? true : undefined), 5_000);
+      await waitFor('the server to refuse seven operations', () => (refused.length >= 7 ? true : undefined), 5_000);
       expect(refused.join('\n')).toContain(`Permissions Violation for Subscription to "${agentTaskSubject('drafting_agent')}"`);
-      for (const subject of [agentResponseSubject('drafting_agent'), orchestratorReplySubject(replicaId, subtaskId), agentTaskSubject('drafting_agent'), ORCHESTRATOR_WORKFLOW_SUBJECT]) {
+      for (const subject of [
+        agentResponseSubject('drafting_agent'),
+        orchestratorReplySubject(replicaId, 'made-up-token', subtaskId),
+        agentTaskSubject('drafting_agent'),
+        ORCHESTRATOR_WORKFLOW_SUBJECT,
+        AGENT_HEARTBEAT_SUBJECT,
+        agentAnnouncementSubject('drafting_agent', 'heartbeat'),
+      ]) {
         expect(refused.join('\n')).toContain(`Permissions Violation for Publish to "${subject}"`);
       }
-      expect(refused).toHaveLength(5);
+      expect(refused).toHaveLength(7);
       await waitFor('the forged answer to be refused', async () => {
         const metrics = await (await fetch(`${stack.orchestrator.baseUrl}/metrics`)).text();
         return /orchestrator_responses_refused_total\{reason="sender"\} 1\b/.test(metrics) ? true : undefined;

@@ -136,7 +136,7 @@ describe('workflow control: fan-out/fan-in, when, for_each and expressions', () 
       payload: { text: `${'a'.repeat(40)}!` },
     });
     expect(response).toMatchObject({ status: 'FAILED', success: false });
-    expect(response['error']).toBe('step "check" (agent e2e_ctl) failed: when: did not finish within 1000 ms');
+    expect(response['error']).toBe('step "check" (agent e2e_ctl) failed: when: did not finish within 1000 ms (EXPRESSION_TIMEOUT_MS)');
     expect(echo.calls).toHaveLength(0);
     // The replica is still fine.
     const ok = await stack.submit({ task_id: 'guard-2', task_type: 'e2e_guard', payload: { text: 'aaaa' } });

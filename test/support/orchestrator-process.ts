@@ -122,6 +122,7 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     PORT: String(port),
+    HOST: '127.0.0.1',
     WORKFLOWS_DIR: options.workflowsDir ?? join(ROOT, 'workflows'),
     SWEEP_INTERVAL_MS: '200',
     LOG_LEVEL: 'log',
@@ -157,12 +158,12 @@ export async function waitForAgents(baseUrl: string, count: number): Promise<str
 }
 
 /** Starts `node apps/demo-agents/dist/main.js` (all five agents, or those in `agents`). */
-export function startDemoAgents(publishDir: string, agents?: string[]): AppProcess {
-  const env = testEnv();
+export function startDemoAgents(publishDir: string, agents?: string[], env: Record<string, string> = {}): AppProcess {
   return AppProcess.start('demo-agents', 'apps/demo-agents/dist/main.js', {
-    NATS_URL: env.natsUrl,
+    NATS_URL: testEnv().natsUrl,
     PUBLISH_DIR: publishDir,
     HEARTBEAT_INTERVAL_MS: '1000',
     ...(agents ? { AGENTS: agents.join(',') } : {}),
+    ...env,
   });
 }

@@ -8,6 +8,7 @@ import { addScheduleCommands } from './commands/schedule-commands.js';
 import { addTaskCommands } from './commands/task-commands.js';
 import type { Output } from './output.js';
 import { connectClient, readSettings, type Settings } from './settings.js';
+import { terminalSafe, terminalSafeClient } from './terminal-safe.js';
 
 export interface CliDependencies {
   output: Output;
@@ -43,7 +44,7 @@ export function buildProgram(deps: CliDependencies): Command {
       const settings = readSettings(deps.env, program.opts<{ url?: string }>().url);
       const client = await (deps.connect ?? connectClient)(settings);
       try {
-        return await work(client, output);
+        return await work(terminalSafeClient(client), output);
       } finally {
         await client.close();
       }
@@ -70,7 +71,7 @@ export async function runCli(args: readonly string[], deps: CliDependencies): Pr
       // Help and the version are printed by commander; its other errors are usage errors, printed too.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (!(error instanceof CommandFailed)) deps.output.error(...describeError(error));
+    if (!(error instanceof CommandFailed)) deps.output.error(...describeError(error).map(terminalSafe));
     return exitCodeOf(error);
   }
 }

@@ -19,7 +19,12 @@ describe('loadDemoConfig', () => {
         HEARTBEAT_INTERVAL_MS: '250',
         MAX_CONCURRENCY: '4',
       }),
-    ).toEqual({ agents: ['llm_agent', 'drafting_agent'], natsServers: ['nats://a:4222', 'nats://b:4222'], publishDir: '/tmp/posts', heartbeatIntervalMs: 250, maxConcurrency: 4 });
+    ).toEqual({ agents: ['llm_agent', 'drafting_agent'], natsServers: ['nats://a:4222', 'nats://b:4222'], publishDir: '/tmp/posts', heartbeatIntervalMs: 250, maxConcurrency: 4, passwords: {} });
+  });
+
+  it("reads the NATS password of each agent it runs, from the variable the permissions file reads", () => {
+    const config = loadDemoConfig({ AGENTS: 'llm_agent,drafting_agent', LLM_AGENT_NATS_PASSWORD: 'secret-1', EXAMINATION_AGENT_NATS_PASSWORD: 'not-run' });
+    expect(config.passwords).toEqual({ llm_agent: 'secret-1' });
   });
 
   it.each([

@@ -12,6 +12,12 @@ export interface DemoConfig {
   heartbeatIntervalMs: number;
   maxConcurrency: number;
   agents: DemoAgentName[];
+  /**
+   * NATS passwords by agent, from `<AGENT NAME>_NATS_PASSWORD` (the variables
+   * deploy/nats/permissions.conf reads): an agent with one logs in as itself, on a connection of
+   * its own; the others share one connection without credentials.
+   */
+  passwords: Partial<Record<DemoAgentName, string>>;
 }
 
 function isDemoAgentName(name: string): name is DemoAgentName {
@@ -45,5 +51,11 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     heartbeatIntervalMs: positiveInt(env, 'HEARTBEAT_INTERVAL_MS', 5_000),
     maxConcurrency: positiveInt(env, 'MAX_CONCURRENCY', 16),
     agents,
+    passwords: Object.fromEntries(
+      agents.flatMap((name) => {
+        const password = env[`${name.toUpperCase()}_NATS_PASSWORD`];
+        return password ? [[name, password]] : [];
+      }),
+    ),
   };
 }

@@ -7,11 +7,22 @@ const logger = consoleLogger('demo-agents');
 
 try {
   const config = loadDemoConfig();
-  const connection = await connect({ servers: config.natsServers, name: 'demo-agents', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  await runAgents(createDemoAgents(config, connection), {
-    logger,
-    afterStop: () => connection.drain(),
-  });
+  // Shared by the agents without a password of their own, if any.
+  const connection = config.agents.some((name) => config.passwords[name] === undefined)
+    ? await connect({ servers: config.natsServers, name: 'demo-agents', maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+    : undefined;
+  await runAgents(
+    createDemoAgents(config, () => {
+      if (!connection) throw new Error('no shared connection');
+      return connection;
+    }),
+    {
+      logger,
+      afterStop: async () => {
+        await connection?.drain();
+      },
+    },
+  );
   logger.log(`publishing into ${config.publishDir}`);
 } catch (error) {
   logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);

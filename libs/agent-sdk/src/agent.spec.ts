@@ -1,8 +1,7 @@
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import {
-  AGENT_HEARTBEAT_SUBJECT,
-  AGENT_REGISTERED_SUBJECT,
+  agentAnnouncementSubject,
   agentCancelSubject,
   agentResponseSubject,
   agentTaskSubject,
@@ -105,7 +104,7 @@ describe('Agent', () => {
     await agent.start();
     expect(nats.subscriptions.get(agentTaskSubject('test_agent'))?.queue).toBe('test_agent');
     expect(nats.subscriptions.get(agentCancelSubject('test_agent'))?.queue).toBeUndefined();
-    const [registered] = nats.answersOn(AGENT_REGISTERED_SUBJECT);
+    const [registered] = nats.answersOn(agentAnnouncementSubject('test_agent', 'registered'));
     const announcement = validateAgentAnnouncement(registered?.body);
     expect(announcement.ok).toBe(true);
     expect(registered?.body).toMatchObject({
@@ -131,13 +130,13 @@ describe('Agent', () => {
     nats.deliver(agentTaskSubject('test_agent'), { task_id: 't-1', task_type: 'slow' });
     await tick();
     vi.advanceTimersByTime(2_000);
-    const beats = nats.answersOn(AGENT_HEARTBEAT_SUBJECT);
+    const beats = nats.answersOn(agentAnnouncementSubject('test_agent', 'heartbeat'));
     expect(beats).toHaveLength(2);
     expect(beats[1]?.body).toMatchObject({ name: 'test_agent', load: { in_flight: 1, max_concurrency: 8 } });
     release();
     await agent.stop();
     vi.advanceTimersByTime(5_000);
-    expect(nats.answersOn(AGENT_HEARTBEAT_SUBJECT)).toHaveLength(2);
+    expect(nats.answersOn(agentAnnouncementSubject('test_agent', 'heartbeat'))).toHaveLength(2);
   });
 
   it('replies to the reply subject, with the trace headers of the request', async () => {

@@ -8,8 +8,7 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import {
-  AGENT_HEARTBEAT_SUBJECT,
-  AGENT_REGISTERED_SUBJECT,
+  agentAnnouncementSubject,
   agentCancelSubject,
   agentProgressSubject,
   agentResponseSubject,
@@ -19,6 +18,7 @@ import {
   isPlainObject,
   nowSeconds,
   type AgentAnnouncement,
+  type AnnouncementKind,
   type RateLimit,
   type ProgressReport,
 } from '@orchestrator/contracts';
@@ -32,6 +32,11 @@ export interface AgentOptions {
   natsUrl?: string;
   /** A connection to share; the agent then neither opens nor closes one. */
   connection?: NatsConnection;
+  /** The NATS user and password of the connection the agent opens: under deploy/nats/permissions.conf, the agent's name and its password. */
+  user?: string;
+  pass?: string;
+  /** The prefix of the inboxes of the connection the agent opens (requests it makes itself are answered there); default `_INBOX`. */
+  inboxPrefix?: string;
   /** Handlers running at once; more tasks wait in arrival order. Default 8. */
   maxConcurrency?: number;
   heartbeatIntervalMs?: number;
@@ -100,7 +105,10 @@ export class Agent {
     return this.nc !== undefined;
   }
 
-  /** Subscribes, announces the agent on platform.events.agent_registered and starts heartbeats. */
+  /**
+   * Subscribes, announces the agent on its own subject (`platform.events.agent.<name>.registered`,
+   * which a permissions file grants to this agent alone) and starts heartbeats (`…heartbeat`).
+   */
   async start(): Promise<void> {
     if (this.nc) throw new Error(`agent ${this.name} is already started`);
     if (this.capabilities.length === 0) this.logger.warn('starting with no handler registered');
@@ -111,6 +119,8 @@ export class Agent {
         name: `${this.name}:${this.instanceId}`,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
+        ...(this.options.user !== undefined ? { user: this.options.user, pass: this.options.pass ?? '' } : {}),
+        ...(this.options.inboxPrefix !== undefined ? { inboxPrefix: this.options.inboxPrefix } : {}),
       }));
     this.nc = nc;
     this.stopping = undefined;
@@ -123,8 +133,8 @@ export class Agent {
     });
     if (!this.options.connection) this.watchStatus(nc);
     await nc.flush();
-    this.announce(AGENT_REGISTERED_SUBJECT);
-    this.heartbeat = setInterval(() => this.announce(AGENT_HEARTBEAT_SUBJECT), this.options.heartbeatIntervalMs ?? 5_000);
+    this.announce('registered');
+    this.heartbeat = setInterval(() => this.announce('heartbeat'), this.options.heartbeatIntervalMs ?? 5_000);
     this.heartbeat.unref();
     this.logger.log(`started (instance ${this.instanceId}, task types: ${this.capabilities.join(', ') || 'none'})`);
   }
@@ -225,7 +235,8 @@ export class Agent {
     }
   }
 
-  private announce(subject: string): void {
+  private announce(kind: AnnouncementKind): void {
+    const subject = agentAnnouncementSubject(this.name, kind);
     const nc = this.nc;
     if (!nc || nc.isClosed() || nc.isDraining()) return;
     const announcement: AgentAnnouncement = {
@@ -250,7 +261,7 @@ export class Agent {
         if (status.type === 'disconnect') this.logger.warn('disconnected from NATS, reconnecting');
         else if (status.type === 'reconnect') {
           this.logger.log('reconnected to NATS');
-          this.announce(AGENT_REGISTERED_SUBJECT);
+          this.announce('registered');
         }
       }
     })().catch(() => undefined);

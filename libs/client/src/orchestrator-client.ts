@@ -31,6 +31,15 @@ export interface OrchestratorClientOptions {
   natsUrl?: string;
   /** A NATS connection to share instead; the client then neither opens nor closes it. */
   connection?: NatsConnection;
+  /** The NATS user and password of the connection the client opens (a user of the permissions file, e.g. `gateway`). */
+  natsUser?: string;
+  natsPassword?: string;
+  /**
+   * The prefix of the inboxes of the connection the client opens: answers come on
+   * `<inboxPrefix>.…`, so a permissions file can let this client read its own answers and no one
+   * else's (`_INBOX_gateway` for the user `gateway` of deploy/nats/permissions.conf). Default `_INBOX`.
+   */
+  inboxPrefix?: string;
   /** The HTTP API's base URL, e.g. `http://127.0.0.1:3000`. */
   httpUrl?: string;
   /** The orchestrator's `API_KEY`, sent as `X-API-Key`. */
@@ -112,7 +121,14 @@ export class OrchestratorClient {
     }
     if (options.connection) return new OrchestratorClient(options, options.connection, false);
     if (!options.natsUrl) return new OrchestratorClient(options, undefined, false);
-    const nc = await connect({ servers: options.natsUrl.split(','), name: 'orchestrator-client', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({
+      servers: options.natsUrl.split(','),
+      name: 'orchestrator-client',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...(options.natsUser !== undefined ? { user: options.natsUser, pass: options.natsPassword ?? '' } : {}),
+      ...(options.inboxPrefix !== undefined ? { inboxPrefix: options.inboxPrefix } : {}),
+    });
     return new OrchestratorClient(options, nc, true);
   }
 

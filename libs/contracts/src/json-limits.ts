@@ -4,6 +4,11 @@
  * stack of whoever serializes it next. A value is checked once, where it enters, so that no later
  * step meets a value it cannot take.
  */
+/** A JSON object: not null, not an array. (Here, in the one module of this package that loads nothing else, for code that must start fast: `@orchestrator/contracts/json`.) */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export const JSON_LIMITS = {
   /** Objects and arrays inside each other, the outermost one counting as 1. */
   maxDepth: 64,

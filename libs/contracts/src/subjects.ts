@@ -16,22 +16,31 @@ export const ORCHESTRATOR_RERUN_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.reru
  */
 export const ORCHESTRATOR_WORKFLOW_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.workflow`;
 /**
- * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<sub-task id>`. Every
- * replica listens on all of them (queue group), so an answer outlives the replica that asked; the
- * replica part lets NATS tell the asking replica at once when no agent is subscribed.
+ * Where an orchestrator cancels the child workflow of a `workflow:` step (its attempt timed out,
+ * its parent ended): `{ task_id, token }`, the token signed like the sub-task's reply subject.
+ * Clients cancel only what they submitted, on `agent.orchestrator_agent.cancel`.
+ */
+export const ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT = `${ORCHESTRATOR_WORKFLOW_SUBJECT}.cancel`;
+/**
+ * Reply subjects of sub-tasks: `agent.orchestrator_agent.reply.<replica>.<token>.<sub-task id>`.
+ * Every replica listens on all of them (queue group), so an answer outlives the replica that asked;
+ * the replica part lets NATS tell the asking replica at once when no agent is subscribed. The token
+ * is a keyed digest of the sub-task id that only orchestrators can make: an answer on a reply
+ * subject without the right one did not come from the agent the sub-task was given to.
  */
 export const ORCHESTRATOR_REPLY_PREFIX = `agent.${ORCHESTRATOR_AGENT_NAME}.reply`;
 export const ORCHESTRATOR_REPLY_WILDCARD = `${ORCHESTRATOR_REPLY_PREFIX}.>`;
 
-export function orchestratorReplySubject(replicaId: string, subtaskId: string): string {
-  return `${ORCHESTRATOR_REPLY_PREFIX}.${replicaId}.${subtaskId}`;
+export function orchestratorReplySubject(replicaId: string, token: string, subtaskId: string): string {
+  return `${ORCHESTRATOR_REPLY_PREFIX}.${replicaId}.${token}.${subtaskId}`;
 }
 
-/** The sub-task id at the end of a reply subject, or null when the subject is not one. */
-export function subtaskIdFromReplySubject(subject: string): string | null {
+/** The parts of a reply subject, or null when the subject is not one. */
+export function parseReplySubject(subject: string): { replica: string; token: string; subtaskId: string } | null {
   if (!subject.startsWith(`${ORCHESTRATOR_REPLY_PREFIX}.`)) return null;
-  const parts = subject.slice(ORCHESTRATOR_REPLY_PREFIX.length + 1).split('.');
-  return parts.length === 2 && parts[1] ? parts[1] : null;
+  const [replica, token, subtaskId, ...rest] = subject.slice(ORCHESTRATOR_REPLY_PREFIX.length + 1).split('.');
+  if (!replica || !token || !subtaskId || rest.length > 0) return null;
+  return { replica, token, subtaskId };
 }
 /** `{ task_id, signal, payload?, signal_id? }`: a signal for a workflow's step waiting for it (`wait_for: { signal }`). */
 export const ORCHESTRATOR_SIGNAL_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.signal`;
@@ -40,8 +49,31 @@ export const ORCHESTRATOR_QUEUE_GROUP = ORCHESTRATOR_AGENT_NAME;
 export const AGENT_RESPONSE_WILDCARD = 'agent.*.response';
 /** Progress reports of agents inside a sub-task: `agent.<name>.progress`. */
 export const AGENT_PROGRESS_WILDCARD = 'agent.*.progress';
+/**
+ * The shared announcement subjects, which any agent may publish on under any name: trusting, for
+ * agents without NATS authentication (AGENT_SHARED_ANNOUNCEMENTS turns them off). Agents announce
+ * on their own subjects below, which a permissions file grants to each agent alone.
+ */
 export const AGENT_REGISTERED_SUBJECT = 'platform.events.agent_registered';
 export const AGENT_HEARTBEAT_SUBJECT = 'platform.events.agent_heartbeat';
+
+/** An agent's own announcement subjects: `platform.events.agent.<name>.registered` and `.heartbeat`. */
+export const AGENT_ANNOUNCEMENT_PREFIX = 'platform.events.agent';
+export type AnnouncementKind = 'registered' | 'heartbeat';
+export const AGENT_REGISTERED_WILDCARD = `${AGENT_ANNOUNCEMENT_PREFIX}.*.registered`;
+export const AGENT_HEARTBEAT_WILDCARD = `${AGENT_ANNOUNCEMENT_PREFIX}.*.heartbeat`;
+
+export function agentAnnouncementSubject(agentName: string, kind: AnnouncementKind): string {
+  return `${AGENT_ANNOUNCEMENT_PREFIX}.${assertAgentName(agentName)}.${kind}`;
+}
+
+/** The agent name in `platform.events.agent.<name>.<kind>`, or null when the subject is not of that shape. */
+export function agentNameFromAnnouncementSubject(subject: string): string | null {
+  const prefix = `${AGENT_ANNOUNCEMENT_PREFIX}.`;
+  if (!subject.startsWith(prefix)) return null;
+  const [name, kind, ...rest] = subject.slice(prefix.length).split('.');
+  return name && (kind === 'registered' || kind === 'heartbeat') && rest.length === 0 ? name : null;
+}
 
 export function agentTaskSubject(agentName: string): string {
   return `agent.${assertAgentName(agentName)}.task`;

@@ -1,4 +1,7 @@
 import { validateSync, type ValidationError } from 'class-validator';
+import { isPlainObject } from './json-limits.js';
+
+export { isPlainObject };
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -14,9 +17,6 @@ const VALIDATOR_OPTIONS = {
   validationError: { target: false, value: false },
 } as const;
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Copies the own fields of `input` into a new `Dto` and validates it.

@@ -3,6 +3,7 @@ import { HistoryKind, TaskStatus, type TaskDetailView } from '@orchestrator/cont
 import { CommandFailed, EXIT_FAILURE } from '../cli-error.js';
 import { formatDuration } from '../format/duration.js';
 import type { Output } from '../output.js';
+import { terminalSafe } from '../terminal-safe.js';
 import { isFinalEvent, StepBoard } from './step-board.js';
 
 /** How often the live display may redraw, and how often it ticks to move the clocks on. */
@@ -77,7 +78,7 @@ export async function watchTask(client: OrchestratorClient, taskId: string, out:
     const stream = client.stream({
       taskId,
       signal: abort.signal,
-      onReconnect: (reason, attempt) => out.error(`connection lost (${reason instanceof Error ? reason.message : String(reason)}); reconnecting, try ${attempt}`),
+      onReconnect: (reason, attempt) => out.error(`connection lost (${terminalSafe(reason instanceof Error ? reason.message : String(reason))}); reconnecting, try ${attempt}`),
     });
     for await (const event of stream) {
       const line = board.apply(event);

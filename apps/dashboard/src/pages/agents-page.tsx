@@ -31,7 +31,7 @@ export function AgentsPage() {
         )
       ) : agents.data.items.length === 0 ? (
         <Empty title="No live agent.">
-          Agents join by announcing themselves on <code>platform.events.agent_registered</code> and sending heartbeats; start the demo ones with{' '}
+          Agents join by announcing themselves on <code>platform.events.agent.&lt;name&gt;.registered</code> and sending heartbeats; start the demo ones with{' '}
           <code>npm run start:demo-agents</code>, write one with the Node SDK (<code>libs/agent-sdk</code>), or declare agents without heartbeats in{' '}
           <code>STATIC_AGENTS</code>. Steps wait for a live agent up to their timeout.
         </Empty>

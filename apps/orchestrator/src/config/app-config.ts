@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { isAgentName, isPlainObject, RATE_LIMIT_BOUNDS, TASK_TYPE_PATTERN, type RateLimit, type RatePeriod } from '@orchestrator/contracts';
 
@@ -26,6 +26,16 @@ export class AppConfig {
   @IsString()
   WORKFLOWS_DIR: string = 'workflows';
 
+  /** Event streams (Server-Sent Events) a replica serves at once; one more is answered 503 with Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  EVENT_STREAMS_MAX: number = 1_000;
+
+  /** The address the HTTP API listens on: every interface by default (containers); without API_KEY the service warns at start unless it is a loopback address. */
+  @IsString()
+  HOST: string = '0.0.0.0';
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
@@ -49,9 +59,9 @@ export class AppConfig {
   AGENT_HEARTBEAT_TTL_MS: number = 15_000;
 
   /**
-   * Agent names and instances the registry holds at most: announcements past either are refused
-   * (counted in orchestrator_announcements_refused_total), so that a client announcing made-up
-   * agents in a loop cannot grow what every routing decision reads.
+   * Agent names and instances the registry holds at most, so that a client announcing made-up
+   * agents in a loop cannot grow what every routing decision reads: a new one past either gets in
+   * and the stalest goes (counted in orchestrator_agent_instances_evicted_total).
    */
   @Type(() => Number)
   @IsInt()
@@ -62,6 +72,26 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   AGENT_INSTANCES_MAX: number = 10_000;
+
+  /** Instances of one agent name the registry holds at most: a newer one replaces its name's stalest. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AGENT_INSTANCES_PER_NAME_MAX: number = 100;
+
+  /** The most sub-tasks an instance may say it runs at once (`load.max_concurrency`); more is taken as this many. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AGENT_MAX_CONCURRENCY: number = 1_000;
+
+  /**
+   * `on`: announcements on the shared subjects (platform.events.agent_registered, agent_heartbeat)
+   * are taken too, under whatever name they carry: trusting, for agents without NATS
+   * authentication. `off`: only on each agent's own subjects (platform.events.agent.<name>.*).
+   */
+  @IsIn(['on', 'off'])
+  AGENT_SHARED_ANNOUNCEMENTS: 'on' | 'off' = 'on';
 
   /** Deadline of a dispatched step when its workflow does not set one. */
   @Type(() => Number)
@@ -263,6 +293,15 @@ export class AppConfig {
   NATS_TLS_CA_FILE?: string;
 
   /**
+   * The prefix of this replica's NATS inboxes (replies to its own requests, the planner's answers):
+   * with a permissions file, the one its user may subscribe to (`_INBOX_orchestrator`). Requests
+   * naming a reply subject under it are refused.
+   */
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'NATS_INBOX_PREFIX must be one subject token: letters, digits, _ and -' })
+  NATS_INBOX_PREFIX: string = '_INBOX';
+
+  /**
    * Rate limits of agents, over what they announce: `llm_agent=60/minute,reviewer=5/second`. The
    * orchestrators together never send an agent more sub-tasks than that in any window.
    */
@@ -339,6 +378,47 @@ export class AppConfig {
   @IsInt()
   @Min(0)
   TRANSITION_RETRY_MAX_MS: number = 120_000;
+  /**
+   * Expressions (`when`, `for_each`, `$expr`) run in EXPRESSION_WORKERS worker threads. Each
+   * evaluation may take EXPRESSION_MAX_STEPS steps and build strings, lists and maps of at most
+   * EXPRESSION_MAX_BYTES characters (EXPRESSION_MAX_BYTES in all) and EXPRESSION_MAX_ITEMS
+   * entries; what a template builds (all the items' inputs of a for_each step together) is bounded
+   * by EXPRESSION_MAX_BYTES too; the work of one step's expressions by EXPRESSION_TIMEOUT_MS.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  EXPRESSION_TIMEOUT_MS: number = 1_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  EXPRESSION_MAX_STEPS: number = 100_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  @Max(256 * 1024 * 1024)
+  EXPRESSION_MAX_BYTES: number = 16 * 1024 * 1024;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  EXPRESSION_MAX_ITEMS: number = 100_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EXPRESSION_WORKERS: number = 2;
+
+  /** A planner's plan is refused when it is more than PLAN_MAX_BYTES of JSON (and past PLAN_MAX_SUBTASKS, above). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  PLAN_MAX_BYTES: number = 256 * 1024;
+
   /**
    * Durable intake: requests on agent.orchestrator_agent.task are kept in a JetStream stream and
    * acknowledged only once their workflow is committed. `auto` uses it whenever the NATS server

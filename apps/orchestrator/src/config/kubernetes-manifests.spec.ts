@@ -41,6 +41,8 @@ interface PodSpec {
 }
 
 const files = readdirSync(DIR).filter((name) => name.endsWith('.yaml'));
+/** What the base applies: every manifest but the kustomization and the examples (a Secret to create). */
+const applied = files.filter((name) => name !== 'kustomization.yaml' && !name.endsWith('.example.yaml'));
 const manifests: Manifest[] = files
   .filter((name) => name !== 'kustomization.yaml')
   .flatMap((name) =>
@@ -92,9 +94,33 @@ async function routes(dir = SRC): Promise<Set<string>> {
 }
 
 describe('the Kubernetes manifests (deploy/kubernetes)', () => {
-  it('are all listed in kustomization.yaml, and it lists no other', () => {
-    const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as { resources: string[] };
-    expect([...kustomization.resources].sort()).toEqual(files.filter((name) => name !== 'kustomization.yaml').sort());
+  const kustomization = parseAllDocuments(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as { resources: string[]; images: { name: string; newTag?: string; digest?: string }[] };
+
+  it('are all listed in kustomization.yaml but the examples, and it lists no other: the Secret is never applied over the real one', () => {
+    expect([...kustomization.resources].sort()).toEqual([...applied].sort());
+    expect(applied.filter((name) => readFileSync(join(DIR, name), 'utf8').includes('kind: Secret'))).toEqual([]);
+  });
+
+  it('pin every image to a release, never latest', () => {
+    const images = manifests.flatMap((m) => JSON.stringify(m).match(/"image":"[^"]+"/g) ?? []).map((field) => field.slice('"image":"'.length, -1));
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(image, image).toMatch(/^[^:@]+(:(?!latest$)[\w.-]+|@sha256:[0-9a-f]{64})$/);
+    for (const image of kustomization.images) expect(image.digest ?? image.newTag, image.name).toMatch(/^(?!latest$)[\w.:-]+$/);
+  });
+
+  it('let the pods take HTTP on their port only, and reach only DNS, NATS, PostgreSQL, Redis and Consul', () => {
+    const policy = one<Manifest & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { ports: { port: string | number }[] }[]; egress: { ports: { port: number }[] }[] } }>('NetworkPolicy');
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    expect(policy.spec.ingress.flatMap((rule) => rule.ports.map((port) => port.port))).toEqual(['http']);
+    expect(new Set(policy.spec.egress.flatMap((rule) => rule.ports.map((port) => port.port)))).toEqual(new Set([53, 4222, 5432, 6379, 8500]));
+  });
+
+  it('log in to NATS as the orchestrator user of the permissions file, its password from the Secret', () => {
+    expect(configMap.data).toMatchObject({ NATS_USER: 'orchestrator', NATS_INBOX_PREFIX: '_INBOX_orchestrator' });
+    expect(container.env?.find((env) => env.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: secret.metadata.name, key: 'NATS_PASSWORD' });
+    // The example's values cannot run: its API key is shorter than the 16 characters required.
+    expect((secret.stringData['API_KEY'] ?? '').length).toBeLessThan(16);
   });
 
   it('run two replicas of the orchestrator, as a non-root user, with resources', () => {
@@ -120,7 +146,7 @@ describe('the Kubernetes manifests (deploy/kubernetes)', () => {
       if (ref) expect(keysOf(env.valueFrom?.secretKeyRef ? 'Secret' : 'ConfigMap', ref.name), `${env.name} from ${ref.name}`).toContain(ref.key);
     }
     // The secrets come from the Secret, never from the ConfigMap.
-    for (const key of ['DATABASE_URL', 'REDIS_URL', 'API_KEY']) {
+    for (const key of ['DATABASE_URL', 'REDIS_URL', 'API_KEY', 'NATS_PASSWORD']) {
       expect(container.env?.find((env) => env.name === key)?.valueFrom?.secretKeyRef?.name).toBe(secret.metadata.name);
       expect(Object.keys(configMap.data)).not.toContain(key);
     }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_WORKFLOW_SUBJECT, orchestratorReplySubject } from '@orchestrator/contracts';
+import { agentCancelSubject, agentTaskSubject, ORCHESTRATOR_AGENT_NAME, ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT, ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
 import type { Dispatch } from '../engine/effects.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
+import { ReplyTokens } from './reply-tokens.js';
 
 /** Headers that tell an agent which workflow, step and attempt a sub-task belongs to. */
 export const SUBTASK_HEADERS = {
@@ -17,13 +18,16 @@ export const SUBTASK_HEADERS = {
 /** Delivers sub-task and cancel messages. */
 @Injectable()
 export class DelegationService {
-  constructor(private readonly publisher: MessagePublisher) {}
+  constructor(
+    private readonly publisher: MessagePublisher,
+    private readonly replies: ReplyTokens,
+  ) {}
 
-  /** Publishes a sub-task; every replica listens on its reply subject. A `workflow:` step's goes to the orchestrators' own subject. */
+  /** Publishes a sub-task; every replica listens on its reply subject (signed: see ReplyTokens). A `workflow:` step's goes to the orchestrators' own subject. */
   dispatch({ agent, data, subtaskId, rootTaskId, stepKey, attempt, depth, fairnessKey, traceparent }: Dispatch): void {
     const subject = agent === ORCHESTRATOR_AGENT_NAME ? ORCHESTRATOR_WORKFLOW_SUBJECT : agentTaskSubject(agent);
     this.publisher.publish(subject, data, {
-      reply: orchestratorReplySubject(this.publisher.replicaId, subtaskId),
+      reply: this.replies.subject(this.publisher.replicaId, subtaskId),
       headers: {
         [SUBTASK_HEADERS.rootTaskId]: rootTaskId,
         [SUBTASK_HEADERS.step]: stepKey,
@@ -34,7 +38,9 @@ export class DelegationService {
     });
   }
 
+  /** Tells an agent to stop an attempt; a `workflow:` step's child workflow is cancelled on the orchestrators' own subject, signed. */
   cancel(agent: string, subtaskId: string): void {
-    this.publisher.publish(agentCancelSubject(agent), { task_id: subtaskId });
+    if (agent === ORCHESTRATOR_AGENT_NAME) this.publisher.publish(ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT, { task_id: subtaskId, token: this.replies.token(subtaskId) });
+    else this.publisher.publish(agentCancelSubject(agent), { task_id: subtaskId });
   }
 }

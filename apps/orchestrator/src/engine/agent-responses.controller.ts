@@ -6,17 +6,20 @@ import {
   failedResponse,
   isTerminalStatus,
   jsonValueProblem,
+  ORCHESTRATOR_REPLY_PREFIX,
   ORCHESTRATOR_REPLY_WILDCARD,
   parseTaskResponse,
   storableText,
-  subtaskIdFromReplySubject,
   TaskStatus,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
+import { ReplyTokens } from '../delegation/reply-tokens.js';
+import { ThrottledLog } from '../logging/throttled-log.js';
 import { BoundedTurn } from '../transport/bounded-turn.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage, parseBody } from '../transport/inbound-message.js';
+import { AttemptCheck, type AttemptState } from './attempt-check.js';
 import { AnswerOverflow } from './answer-overflow.js';
 import { RefusedAnswers } from './refused-answers.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
@@ -34,11 +37,14 @@ const MAX_ERROR_CHARS = 10_000;
  * count), counts as a failed attempt (`answer rejected: …`), retried like any other. Answers wait
  * in a bounded inbox: one that finds it full is kept under durable intake in a JetStream stream
  * until the inbox has room (AnswerOverflow); otherwise it is dropped and counted, and its attempt is
- * retried after its timeout, as if it had been lost on the way.
+ * retried after its timeout, as if it had been lost on the way. An answer that is malformed, or
+ * names an attempt that is not running (AttemptCheck), is dropped before any transition, counted,
+ * and logged at most once a minute per sender.
  */
 @Controller()
 export class AgentResponsesController implements OnApplicationBootstrap {
   private readonly logger = new Logger(AgentResponsesController.name);
+  private readonly dropped = new ThrottledLog(this.logger, 10_000);
   private readonly inbox: BoundedTurn;
 
   constructor(
@@ -46,23 +52,36 @@ export class AgentResponsesController implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly refused: RefusedAnswers,
+    private readonly replies: ReplyTokens,
+    private readonly attempts: AttemptCheck,
     private readonly overflow: AnswerOverflow,
   ) {
     this.inbox = new BoundedTurn(config.ANSWER_INBOX_CONCURRENCY, config.ANSWER_INBOX_MAX, config.ANSWER_INBOX_MAX_BYTES);
   }
 
-  /** Answers kept while the inbox was full come back through here, each waiting its turn. */
+  /** Answers kept while the inbox was full come back through here, each waiting its turn, their reply subjects checked again. */
   onApplicationBootstrap(): void {
-    this.overflow.start((message) => {
-      const replyTo = subtaskIdFromReplySubject(message.subject);
-      return this.apply(message, replyTo === null ? { agent: agentNameFromResponseSubject(message.subject) ?? '' } : { replyTo }, true);
-    });
+    this.overflow.start((message) =>
+      message.subject.startsWith(`${ORCHESTRATOR_REPLY_PREFIX}.`)
+        ? this.applyReply(message, true)
+        : this.apply(message, { agent: agentNameFromResponseSubject(message.subject) ?? '' }, true),
+    );
   }
 
-  /** On the reply subject of one sub-task: counts only for that sub-task. */
+  /** On the reply subject of one sub-task, signed by an orchestrator: counts only for that sub-task. */
   @EventPattern<string>(ORCHESTRATOR_REPLY_WILDCARD)
   onReply(@Payload() message: InboundMessage): Promise<void> {
-    return this.apply(message, { replyTo: subtaskIdFromReplySubject(message.subject) ?? '' });
+    return this.applyReply(message);
+  }
+
+  private applyReply(message: InboundMessage, kept = false): Promise<void> {
+    const signed = this.replies.verify(message.subject);
+    if (!signed) {
+      // Refused before anything else is read: a reply subject no orchestrator made costs nothing more.
+      this.refused.refuse('reply_token', 'reply', `an answer on ${message.subject}: no orchestrator made that reply subject`);
+      return Promise.resolve();
+    }
+    return this.apply(message, { replyTo: signed.subtaskId }, kept);
   }
 
   /** On `agent.<name>.response`: counts only for an attempt that was sent to that agent. */
@@ -82,17 +101,31 @@ export class AgentResponsesController implements OnApplicationBootstrap {
     const oversized = message.bytes > this.config.MAX_MESSAGE_BYTES;
     // What arrived is bounded by the server's max_payload: read enough of it to name the sub-task.
     const body = oversized ? parseBody(message.raw, Number.MAX_SAFE_INTEGER) : message.body;
-    if (!body.ok) {
-      this.logger.warn(`dropped a response on ${message.subject}: ${body.error}`);
-      return;
-    }
-    const parsed = parseTaskResponse(body.value);
+    const from = 'agent' in sender ? sender.agent : 'reply';
+    const parsed = body.ok ? parseTaskResponse(body.value) : body;
     if (!parsed.ok) {
-      this.logger.warn(`dropped a response on ${message.subject}: ${parsed.error}`);
+      this.drop(from, `a response on ${message.subject}: ${parsed.error}`);
       return;
     }
     if ('replyTo' in sender && sender.replyTo !== parsed.value.task_id) {
       this.refused.refuse('reply_subject', message.subject, `an answer for ${parsed.value.task_id} on ${message.subject}, the reply subject of another sub-task`);
+      return;
+    }
+    let attempt: AttemptState;
+    try {
+      attempt = await this.attempts.of(parsed.value.task_id);
+    } catch (error) {
+      this.metrics.errors.inc({ dependency: 'database' });
+      // Not applied: the step's deadline brings it round again.
+      this.logger.error(`reading the attempt of response ${parsed.value.task_id} failed: ${(error as Error).message}`);
+      return;
+    }
+    if (attempt.kind !== 'running') {
+      this.drop(from, `a ${parsed.value.status} response on ${message.subject} for ${parsed.value.task_id}: ${attempt.kind === 'unknown' ? 'no such sub-task' : 'that attempt is not running (late or duplicate)'}`);
+      return;
+    }
+    if ('agent' in sender && attempt.agent !== sender.agent) {
+      this.refused.refuse('sender', sender.agent, `an answer for ${parsed.value.task_id}, sent to ${attempt.agent ?? 'no agent'}, from ${sender.agent}`);
       return;
     }
     // The agent is done with it, whatever the answer says: its slot goes to the next step in line
@@ -116,5 +149,11 @@ export class AgentResponsesController implements OnApplicationBootstrap {
       // Not applied: the step's deadline brings it round again.
       this.logger.error(`applying response ${response.task_id} failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Drops an answer that cannot count: counted every time, logged once a minute per sender. */
+  private drop(sender: string, what: string): void {
+    this.metrics.responsesDropped.inc();
+    this.dropped.warn(sender, `dropped ${what} (further ones from this sender are counted, not logged, for a minute)`);
   }
 }

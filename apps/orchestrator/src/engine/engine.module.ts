@@ -9,6 +9,7 @@ import { RegistryModule } from '../registry/registry.module.js';
 import { IntakeStream } from '../transport/intake-stream.js';
 import { AgentProgressController } from './agent-progress.controller.js';
 import { AgentResponsesController } from './agent-responses.controller.js';
+import { AttemptCheck } from './attempt-check.js';
 import { AnswerOverflow } from './answer-overflow.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { ProgressTransition } from './transitions/progress.transition.js';
@@ -90,6 +91,7 @@ import { WaitingWorkflows } from './waits/waiting-workflows.service.js';
     TransitionRetries,
     SentMarks,
     DispatchResender,
+    AttemptCheck,
     RunSignal,
     RunSlots,
     RunAdmission,

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ORCHESTRATOR_REPLY_PREFIX, subtaskIdFromReplySubject } from '@orchestrator/contracts';
+import { ORCHESTRATOR_REPLY_PREFIX } from '@orchestrator/contracts';
+import { ReplyTokens } from '../delegation/reply-tokens.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -18,12 +19,14 @@ export class NoRespondersListener implements OnApplicationBootstrap, OnApplicati
   constructor(
     private readonly publisher: MessagePublisher,
     private readonly engine: WorkflowEngine,
+    private readonly replies: ReplyTokens,
   ) {}
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.publisher.subscribe(`${ORCHESTRATOR_REPLY_PREFIX}.${this.publisher.replicaId}.>`, (message) => {
       if (message.status !== NO_RESPONDERS) return;
-      const subtaskId = subtaskIdFromReplySubject(message.subject);
+      // Any publisher may set a status: the subject must be one an orchestrator made.
+      const subtaskId = this.replies.verify(message.subject)?.subtaskId;
       if (!subtaskId) return;
       this.engine
         .applyNoResponders(subtaskId)

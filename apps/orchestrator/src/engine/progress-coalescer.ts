@@ -19,6 +19,11 @@ export class ProgressCoalescer {
   private readonly logger = new Logger(ProgressCoalescer.name);
   private readonly windows = new Map<string, Window<unknown>>();
 
+  /** True while reports under `key` are being coalesced: the next one is taken without asking again whether it may be. */
+  isOpen(key: string): boolean {
+    return this.windows.has(key);
+  }
+
   offer<T>(key: string, report: T, apply: (report: T) => Promise<unknown>): void {
     const open = this.windows.get(key) as Window<T> | undefined;
     if (open) {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ThrottledLog } from '../logging/throttled-log.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
-export type RefusalReason = 'sender' | 'reply_subject' | 'inbox_full';
+export type RefusalReason = 'sender' | 'reply_subject' | 'reply_token' | 'inbox_full';
 
 /**
  * Answers refused for who sent them: counted every time, logged once per sender per minute, so

@@ -1,6 +1,7 @@
 import { TaskStatus } from '@orchestrator/contracts';
 import type { TaskRow } from '../persistence/task-rows.js';
-import { resolveTemplate, type TemplateContext } from '../planning/template.js';
+import type { Expressions } from '../planning/expressions.js';
+import type { TemplateContext } from '../planning/template.js';
 import type { Workflow } from './workflow.js';
 
 /**
@@ -32,9 +33,9 @@ export async function stepResults(wf: Workflow): Promise<Record<string, unknown>
 }
 
 /** `{ output, steps }`: the workflow's declared output and every step's result. Throws when the output cannot be built. */
-export async function finalResult(wf: Workflow): Promise<{ output: unknown; steps: Record<string, unknown> }> {
+export async function finalResult(wf: Workflow, expressions: Expressions): Promise<{ output: unknown; steps: Record<string, unknown> }> {
   const context = await templateContext(wf);
-  const output = wf.plan.output === null ? null : resolveTemplate(wf.plan.output, context);
+  const output = wf.plan.output === null ? null : await expressions.resolve(wf.plan.output, context);
   return { output, steps: await stepResults(wf) };
 }
 

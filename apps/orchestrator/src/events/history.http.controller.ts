@@ -1,7 +1,8 @@
-import { BadRequestException, Controller, Get, Headers, Logger, NotFoundException, Param, Query, Res, ValidationPipe } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Controller, Get, Headers, Logger, NotFoundException, Param, Query, Res, ServiceUnavailableException, ValidationPipe } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { HistoryEvent } from '@orchestrator/contracts';
 import type { Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
 import { ErrorDoc, EVENT_STREAM_SCHEMA, EventPageDoc } from '../http/openapi.js';
 import { TaskEventsRepository } from '../persistence/task-events.repository.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
@@ -23,11 +24,14 @@ const STREAM_DESCRIPTION =
 @Controller()
 export class HistoryHttpController {
   private readonly logger = new Logger(HistoryHttpController.name);
+  /** Streams this replica serves now. */
+  private streams = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
     private readonly events: TaskEventsRepository,
     private readonly relay: HistoryRelay,
+    private readonly config: AppConfig,
   ) {}
 
   @Get('tasks/:taskId/events')
@@ -47,6 +51,7 @@ export class HistoryHttpController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received: the stream resumes after it' })
   @ApiOkResponse({ description: 'An event stream of history events', schema: EVENT_STREAM_SCHEMA })
   @ApiNotFoundResponse({ type: ErrorDoc })
+  @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'EVENT_STREAMS_MAX streams are open on this replica (Retry-After)' })
   async workflowStream(
     @Param('taskId') taskId: string,
     @Query(query()) options: WorkflowStreamQuery,
@@ -68,6 +73,7 @@ export class HistoryHttpController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received: the stream resumes after it' })
   @ApiOkResponse({ description: 'An event stream of history events', schema: EVENT_STREAM_SCHEMA })
   @ApiBadRequestResponse({ type: ErrorDoc })
+  @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'EVENT_STREAMS_MAX streams are open on this replica (Retry-After)' })
   allStream(@Query(query()) filter: AllEventsStreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() res: Response): void {
     let cursor = null;
     if (lastEventId !== undefined && lastEventId !== '') {
@@ -78,10 +84,19 @@ export class HistoryHttpController {
     this.open(res, (sse) => new AllEventsStream(cursor, { task_type, status }, this.events, sse, (error) => this.failed(error)));
   }
 
+  /** Starts a stream, or refuses it (503, Retry-After) when EVENT_STREAMS_MAX are open: each holds a connection and a sink. */
   private open(res: Response, start: (sse: SseConnection) => HistorySink): void {
+    if (this.streams >= this.config.EVENT_STREAMS_MAX) {
+      res.setHeader('Retry-After', '5');
+      throw new ServiceUnavailableException({ code: 'TOO_MANY_STREAMS', message: `this replica serves ${this.config.EVENT_STREAMS_MAX} event streams already (EVENT_STREAMS_MAX); connect again later` });
+    }
+    this.streams += 1;
     const sse = new SseConnection(res);
     const remove = this.relay.add(start(sse));
-    sse.closed$(remove);
+    sse.closed$(() => {
+      this.streams -= 1;
+      remove();
+    });
   }
 
   private async rootId(taskId: string): Promise<string> {

@@ -47,7 +47,8 @@ export class ReadinessService implements OnModuleInit {
       () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
       () => {
         const nats = this.indicators.check('nats');
-        return this.nats.connected ? nats.up({ server: this.nats.connection.getServer() }) : nats.down('not connected');
+        // Whether, not where: readiness is open to anyone, and the servers' addresses are nobody's business there.
+        return this.nats.connected ? nats.up() : nats.down('not connected');
       },
       () =>
         this.indicators

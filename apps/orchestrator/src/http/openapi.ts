@@ -1,6 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AGENT_NAME_PATTERN, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { ApiKeyCheck } from '../security/api-key.js';
 
 export class BudgetDoc {
   @ApiPropertyOptional({ minimum: 0, description: 'Tokens in all (tokens, or input_tokens + output_tokens, of each answer)' }) max_tokens?: number;
@@ -225,8 +226,13 @@ export class ReplicaStatusDoc {
   settings!: Record<string, unknown>;
 }
 
-/** Serves the OpenAPI document at /docs (and /docs-json). */
-export function setUpOpenApi(app: INestApplication): void {
+/**
+ * Serves the OpenAPI document at /docs (and /docs-json, /docs-yaml), behind the API key like every
+ * other route: a browser opens /docs?api_key=<key> once, and a cookie lets its page load the rest.
+ */
+export function setUpOpenApi(app: INestApplication, apiKey: string | undefined): void {
+  const guard = new ApiKeyCheck(apiKey).docsMiddleware();
+  for (const path of ['/docs', '/docs-json', '/docs-yaml']) app.use(path, guard);
   const config = new DocumentBuilder()
     .setTitle('orchestrator_agent')
     .setDescription('HTTP API of the orchestrator: submit tasks, follow them, cancel them; agents; health; metrics.')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { taskIdOf } from './task-ref.js';
 
 export type CancelOutcome =
@@ -12,11 +13,14 @@ export type CancelOutcome =
 /** Cancels a task by its `task_id`, from any transport. */
 @Injectable()
 export class CancelTaskUseCase {
-  constructor(private readonly engine: WorkflowEngine) {}
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly metrics: MetricsService,
+  ) {}
 
-  /** `body` is `{ "task_id": ... }`. */
-  async execute(body: unknown): Promise<CancelOutcome> {
-    const ref = taskIdOf(body);
+  /** `body` is `{ "task_id": ... }`; `child`: an orchestrator cancels a child workflow, by its sub-task's id. */
+  async execute(body: unknown, child = false): Promise<CancelOutcome> {
+    const ref = taskIdOf(body, this.metrics, child);
     if (!ref.ok) return { kind: 'rejected', error: ref.error };
     const { taskId } = ref;
     const result = await this.engine.cancel(taskId);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
-import { agentResponseSubject, failedResponse, isAgentName, isPlainObject, type TaskResponse } from '@orchestrator/contracts';
+import { agentResponseSubject, failedResponse, type TaskResponse } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -9,8 +9,9 @@ import { InboundMessage } from '../transport/inbound-message.js';
 import { IntakeStream } from '../transport/intake-stream.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { StreamPuller } from '../transport/stream-puller.js';
+import { ReplyGuard } from './reply-guard.js';
 import { RequestReplies } from './request-replies.js';
-import { SubmitTaskUseCase } from './submit-task.usecase.js';
+import { refusalAddress, SubmitTaskUseCase } from './submit-task.usecase.js';
 
 interface Answer {
   response: TaskResponse;
@@ -22,11 +23,9 @@ function restMs(delivery: number): number {
   return Math.min(1_000 * 2 ** (delivery - 1), 60_000);
 }
 
-/** The task_id and requester a body names, for answering it when it cannot be taken. */
+/** The task_id and requester a body names, for answering it when it cannot be taken (never an orchestrator's own id or name). */
 function addressOf(message: InboundMessage): { taskId: string; requesterId: string | null } {
-  const body = message.body.ok && isPlainObject(message.body.value) ? message.body.value : {};
-  const taskId = typeof body['task_id'] === 'string' ? body['task_id'].slice(0, 128) : '';
-  return { taskId, requesterId: isAgentName(body['requester_id']) ? body['requester_id'] : null };
+  return refusalAddress(message.body.ok ? message.body.value : undefined, false);
 }
 
 /**
@@ -43,7 +42,9 @@ function addressOf(message: InboundMessage): { taskId: string; requesterId: stri
  *   rests, longer each time; at delivery INTAKE_MAX_DELIVER + 1 (also after replicas died holding
  *   it) it is answered FAILED instead of taken, and counted.
  * - Its answers go where the core controller sends them: to the reply subject of the request
- *   (RequestReplies: noted when it came over core NATS), else to `agent.<requester_id>.response`.
+ *   (RequestReplies: noted when it came over core NATS), else to `agent.<requester_id>.response`;
+ *   a request whose reply subject is one of the platform's (ReplyGuard) is answered nowhere, and a
+ *   refusal never names an orchestrator's own id nor goes to its response subject.
  */
 @Injectable()
 export class DurableIntakeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -59,6 +60,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
     private readonly publisher: MessagePublisher,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly guard: ReplyGuard,
   ) {
     if (stream.durable) {
       metrics.labelledGauge('orchestrator_intake_stream', 'Requests of the intake stream not yet taken (pending), taken and not yet acknowledged (held), delivered more than once (redelivered)', 'state', async () => {
@@ -97,7 +99,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
       this.metrics.requestsGivenUp.inc();
       this.logger.error(`request ${msg.seq} of the intake stream (task ${JSON.stringify(taskId)}) was not taken in ${delivery - 1} deliveries: answered FAILED`);
       const error = `the orchestrator could not take this request in ${delivery - 1} attempts; submit it again`;
-      this.send(message, { response: failedResponse(taskId, error), requesterId });
+      if (!this.guard.problem(message.reply)) this.send(message, { response: failedResponse(taskId, error), requesterId });
       msg.term();
       this.replies.forget(copy);
       return;
@@ -128,6 +130,8 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
         case 'existing':
           return redelivered ? undefined : { response: this.aggregation.responseOf(outcome.root), requesterId: outcome.root.requester_id };
         case 'rejected':
+          // A reply subject refused is not answered anywhere else either.
+          if (outcome.code === 'REPLY_REFUSED') return undefined;
           return { response: failedResponse(outcome.taskId, outcome.error), requesterId: outcome.requesterId };
       }
     } catch (error) {

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AggregationModule } from '../aggregation/aggregation.module.js';
+import { DelegationModule } from '../delegation/delegation.module.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { ReplyGuard } from './reply-guard.js';
 import { DurableIntakeService } from './durable-intake.service.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
@@ -12,9 +14,9 @@ import { TaskIntakeMessageController } from './task-intake.message.controller.js
 import { TasksHttpController } from './tasks.http.controller.js';
 
 @Module({
-  imports: [EngineModule, PlanningModule, AggregationModule, PersistenceModule],
+  imports: [EngineModule, PlanningModule, AggregationModule, PersistenceModule, DelegationModule],
   controllers: [TaskIntakeMessageController, TasksHttpController],
-  providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase, DurableIntakeService],
-  exports: [SubmitTaskUseCase, CancelTaskUseCase],
+  providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase, ReplyGuard, DurableIntakeService],
+  exports: [SubmitTaskUseCase, CancelTaskUseCase, ReplyGuard],
 })
 export class IntakeModule {}

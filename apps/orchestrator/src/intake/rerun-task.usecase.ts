@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { isTerminalStatus, TASK_ID_PATTERN } from '@orchestrator/contracts';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { taskIdOf } from './task-ref.js';
 import { SubmitTaskUseCase, type RejectionCode } from './submit-task.usecase.js';
 
@@ -24,11 +25,12 @@ export class RerunTaskUseCase {
   constructor(
     private readonly tasks: TasksRepository,
     private readonly submitTask: SubmitTaskUseCase,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `body` is `{ "task_id": ... }`. */
   async execute(body: unknown): Promise<RerunTaskOutcome> {
-    const ref = taskIdOf(body);
+    const ref = taskIdOf(body, this.metrics);
     if (!ref.ok) return { kind: 'rejected', error: ref.error };
     const root = await this.tasks.findRootByTaskId(ref.taskId);
     if (!root) return { kind: 'unknown', taskId: ref.taskId };

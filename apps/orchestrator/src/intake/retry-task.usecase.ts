@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { taskIdOf } from './task-ref.js';
 
 export type RetryTaskOutcome =
@@ -12,11 +13,14 @@ export type RetryTaskOutcome =
 /** Runs a FAILED or CANCELLED task again from its unfinished steps, by its `task_id`, from any transport. */
 @Injectable()
 export class RetryTaskUseCase {
-  constructor(private readonly engine: WorkflowEngine) {}
+  constructor(
+    private readonly engine: WorkflowEngine,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** `body` is `{ "task_id": ... }`. */
   async execute(body: unknown): Promise<RetryTaskOutcome> {
-    const ref = taskIdOf(body);
+    const ref = taskIdOf(body, this.metrics);
     if (!ref.ok) return { kind: 'rejected', error: ref.error };
     const result = await this.engine.retry(ref.taskId);
     if (!result) return { kind: 'unknown', taskId: ref.taskId };

@@ -1,17 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
+import { isAgentName, isPlainObject, jsonValueProblem, ORCHESTRATOR_AGENT_NAME, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
+import { ReplyGuard } from './reply-guard.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { BoundedTurn } from '../transport/bounded-turn.js';
 import { requestFingerprint } from './request-fingerprint.js';
-import { parseSubtaskWireId } from '../persistence/step-keys.js';
+import { INTERNAL_ID_REFUSED, isInternalTaskId } from './task-ref.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { PlanningError, type PlanningErrorCode } from '../planning/planning.errors.js';
 import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
-export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | 'OVERLOADED' | PlanningErrorCode;
+/** `REPLY_REFUSED`: the request names a reply subject the orchestrator does not answer on; it is answered nowhere. */
+export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | 'OVERLOADED' | 'REPLY_REFUSED' | PlanningErrorCode;
 
 export type SubmitOutcome =
   | { kind: 'accepted'; root: TaskEntity }
@@ -38,16 +40,16 @@ export interface Arrival {
   held?: boolean;
 }
 
-/**
- * Ids of the form `<uuid>:<attempt>` are the orchestrator's own sub-tasks: a client that took one
- * could stand in for a `workflow:` step's child. They come only on the orchestrators' subject.
- */
+/** A child workflow comes only with its sub-task's id; a request from outside never with one. */
 function idProblem(taskId: string, child: boolean): string | null {
-  const internal = parseSubtaskWireId(taskId) !== null;
+  const internal = isInternalTaskId(taskId);
   if (internal === child) return null;
-  return child
-    ? `task_id: a child workflow's id is its sub-task's id (<uuid>:<attempt>), not ${JSON.stringify(taskId)}`
-    : `task_id: ids of the form <uuid>:<attempt> are the orchestrator's own sub-tasks; choose another`;
+  return child ? `task_id: a child workflow's id is its sub-task's id (<uuid>:<attempt>), not ${JSON.stringify(taskId)}` : INTERNAL_ID_REFUSED;
+}
+
+/** The orchestrator's own name as requester is for its own sub-tasks: its answers on agent.orchestrator_agent.response are its own to read. */
+function requesterProblem(requesterId: string | undefined, child: boolean): string | null {
+  return requesterId === ORCHESTRATOR_AGENT_NAME && !child ? `requester_id: "${ORCHESTRATOR_AGENT_NAME}" is the orchestrator itself; name the agent that asks` : null;
 }
 
 /** What a request that finds the line full is told. */
@@ -71,6 +73,7 @@ export class SubmitTaskUseCase {
     private readonly planning: PlanningService,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly replies: ReplyGuard,
   ) {
     this.stored = new BoundedTurn(config.INTAKE_CONCURRENCY, config.INTAKE_QUEUE_MAX, config.INTAKE_QUEUE_MAX_BYTES);
     this.planned = new BoundedTurn(config.PLANNER_CONCURRENCY, config.PLANNER_QUEUE_MAX, config.INTAKE_QUEUE_MAX_BYTES);
@@ -82,14 +85,23 @@ export class SubmitTaskUseCase {
   }
 
   async execute(body: unknown, arrival: Arrival = {}): Promise<SubmitOutcome> {
+    const child = arrival.child === true;
+    const replyProblem = this.replies.problem(arrival.replyTo, child ? { taskId: isPlainObject(body) ? body['task_id'] : undefined } : undefined);
+    if (replyProblem) return this.reject('REPLY_REFUSED', replyProblem, body, child);
     const validated = validateTaskRequest(body);
-    if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
+    if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body, child);
     // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
-    const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH) ?? idProblem(validated.value.task_id, arrival.child === true);
-    if (problem) return this.reject('INVALID_REQUEST', problem, body);
+    const problem =
+      jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH) ??
+      idProblem(validated.value.task_id, child) ??
+      requesterProblem(validated.value.requester_id, child);
+    if (problem) {
+      if (problem === INTERNAL_ID_REFUSED) this.metrics.requestsRefused.inc({ reason: 'internal_id' });
+      return this.reject('INVALID_REQUEST', problem, body, child);
+    }
     // A child workflow's budget is what its parent has left, whatever the maximum.
-    const overBudget = arrival.child === true ? null : this.budgetProblem(validated.value);
-    if (overBudget) return this.reject('INVALID_REQUEST', overBudget, body);
+    const overBudget = child ? null : this.budgetProblem(validated.value);
+    if (overBudget) return this.reject('INVALID_REQUEST', overBudget, body, child);
     const level = Number(arrival.depth ?? '1');
     const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;
     const planned = this.planning.isDynamic(validated.value.task_type);
@@ -97,7 +109,7 @@ export class SubmitTaskUseCase {
     const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival, depth), arrival.held);
     if (started !== 'full') return started;
     this.metrics.requestsShed.inc({ line: planned ? 'planner' : 'intake' });
-    return this.reject('OVERLOADED', OVERLOADED, body);
+    return this.reject('OVERLOADED', OVERLOADED, body, child);
   }
   private async start(request: TaskRequest, body: unknown, arrival: Arrival, depth: number): Promise<SubmitOutcome> {
     try {
@@ -113,14 +125,14 @@ export class SubmitTaskUseCase {
       if (!result.created) {
         // Tasks stored before requests were fingerprinted have none: taken as the same request.
         if (result.root.request_hash !== null && result.root.request_hash !== fingerprint) {
-          return this.reject('TASK_ID_CONFLICT', `task_id: "${request.task_id}" is already used by a different request`, body);
+          return this.reject('TASK_ID_CONFLICT', `task_id: "${request.task_id}" is already used by a different request`, body, arrival.child === true);
         }
         this.logger.log(`task ${request.task_id} was submitted again: returning its state`);
         return { kind: 'existing', root: result.root };
       }
       return { kind: 'accepted', root: result.root };
     } catch (error) {
-      if (error instanceof PlanningError) return this.reject(error.code, error.message, body);
+      if (error instanceof PlanningError) return this.reject(error.code, error.message, body, arrival.child === true);
       throw error;
     }
   }
@@ -138,10 +150,21 @@ export class SubmitTaskUseCase {
     return null;
   }
 
-  private reject(code: RejectionCode, error: string, body: unknown): SubmitOutcome {
-    const fields = isPlainObject(body) ? body : {};
-    const taskId = typeof fields['task_id'] === 'string' ? fields['task_id'].slice(0, 128) : '';
-    const requester = fields['requester_id'];
-    return { kind: 'rejected', code, error, taskId, requesterId: isAgentName(requester) ? requester : null };
+  private reject(code: RejectionCode, error: string, body: unknown, child: boolean): SubmitOutcome {
+    return { kind: 'rejected', code, error, ...refusalAddress(body, child) };
   }
+}
+
+/**
+ * Whom a refusal names and where it may go besides the reply subject. A request naming an
+ * orchestrator's own id (`<uuid>:<attempt>`) from outside is told so on its inbox only, and its
+ * refusal names no id: sent on `agent.<requester_id>.response` it would read as that agent's answer
+ * to the sub-task. Nor does a refusal go to the orchestrator's own response subject.
+ */
+export function refusalAddress(body: unknown, child: boolean): { taskId: string; requesterId: string | null } {
+  const fields = isPlainObject(body) ? body : {};
+  const named = typeof fields['task_id'] === 'string' ? fields['task_id'].slice(0, 128) : '';
+  if (isInternalTaskId(named) && !child) return { taskId: '', requesterId: null };
+  const requester = fields['requester_id'];
+  return { taskId: named, requesterId: isAgentName(requester) && requester !== ORCHESTRATOR_AGENT_NAME ? requester : null };
 }

@@ -1,27 +1,30 @@
 import { Controller, Logger } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   agentResponseSubject,
   failedResponse,
-  isAgentName,
-  isPlainObject,
   ORCHESTRATOR_CANCEL_SUBJECT,
   ORCHESTRATOR_RERUN_SUBJECT,
   ORCHESTRATOR_RETRY_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
+  ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT,
   ORCHESTRATOR_WORKFLOW_SUBJECT,
+  isPlainObject,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { SUBTASK_HEADERS } from '../delegation/delegation.service.js';
+import { ReplyTokens } from '../delegation/reply-tokens.js';
+import { ThrottledLog } from '../logging/throttled-log.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { ReplyGuard } from './reply-guard.js';
 import { DurableIntakeService } from './durable-intake.service.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import { isControlMiss, type ControlMiss } from './task-ref.js';
-import { SubmitTaskUseCase } from './submit-task.usecase.js';
+import { refusalAddress, SubmitTaskUseCase } from './submit-task.usecase.js';
 
 /**
  * `agent.orchestrator_agent.task` over NATS. A request (with a reply subject) gets its final
@@ -33,6 +36,7 @@ import { SubmitTaskUseCase } from './submit-task.usecase.js';
 @Controller()
 export class TaskIntakeMessageController {
   private readonly logger = new Logger(TaskIntakeMessageController.name);
+  private readonly unsigned = new ThrottledLog(this.logger, 1);
 
   constructor(
     private readonly submitTask: SubmitTaskUseCase,
@@ -41,6 +45,8 @@ export class TaskIntakeMessageController {
     private readonly rerunTask: RerunTaskUseCase,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
+    private readonly replies: ReplyGuard,
+    private readonly tokens: ReplyTokens,
     private readonly durableIntake: DurableIntakeService,
   ) {}
 
@@ -67,13 +73,25 @@ export class TaskIntakeMessageController {
 
   /** `{ "task_id": ... }` on `agent.orchestrator_agent.cancel`: answered with the task's state. */
   @MessagePattern<string>(ORCHESTRATOR_CANCEL_SUBJECT)
-  onCancel(@Payload() message: InboundMessage): Promise<TaskResponse> {
+  onCancel(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
     return this.control(message, (body) => this.cancelTask.execute(body), (outcome) => this.aggregation.responseOf(outcome.root));
+  }
+
+  /** An orchestrator cancels the child workflow of a `workflow:` step: `{ task_id, token }`, signed; anything else is dropped. */
+  @EventPattern<string>(ORCHESTRATOR_WORKFLOW_CANCEL_SUBJECT)
+  async onChildCancel(@Payload() message: InboundMessage): Promise<void> {
+    const body = message.body.ok && isPlainObject(message.body.value) ? message.body.value : {};
+    const taskId = body['task_id'];
+    if (typeof taskId !== 'string' || !this.tokens.signed(taskId, body['token'])) {
+      this.unsigned.warn('child-cancel', `dropped a cancel of a child workflow that no orchestrator signed (further ones are dropped unlogged for a minute)`);
+      return;
+    }
+    await this.cancelTask.execute({ task_id: taskId }, true);
   }
 
   /** `{ "task_id": ... }` on `agent.orchestrator_agent.retry`: answered with the task's state (RUNNING), or FAILED with the reason it cannot be retried. */
   @MessagePattern<string>(ORCHESTRATOR_RETRY_SUBJECT)
-  onRetry(@Payload() message: InboundMessage): Promise<TaskResponse> {
+  onRetry(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
     return this.control(message, (body) => this.retryTask.execute(body), (outcome) =>
       outcome.kind === 'refused' ? failedResponse(outcome.root.task_id, outcome.reason) : this.aggregation.responseOf(outcome.root),
     );
@@ -81,7 +99,7 @@ export class TaskIntakeMessageController {
 
   /** `{ "task_id": ... }` on `agent.orchestrator_agent.rerun`: answered with the new task's state (its task_id is the new one), or FAILED with the reason. */
   @MessagePattern<string>(ORCHESTRATOR_RERUN_SUBJECT)
-  onRerun(@Payload() message: InboundMessage): Promise<TaskResponse> {
+  onRerun(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
     return this.control(message, (body) => this.rerunTask.execute(body), (outcome) => {
       switch (outcome.kind) {
         case 'refused':
@@ -94,12 +112,16 @@ export class TaskIntakeMessageController {
     });
   }
 
-  /** A control request (`{ "task_id": ... }`): bad input and unknown tasks answered alike, the rest by `answer`. */
+  /**
+   * A control request (`{ "task_id": ... }`): bad input and unknown tasks answered alike, the rest
+   * by `answer`; one that names a reply subject of the platform is not carried out, nor answered.
+   */
   private async control<O extends { kind: string }>(
     message: InboundMessage,
     execute: (body: unknown) => Promise<O | ControlMiss>,
     answer: (outcome: O) => TaskResponse,
-  ): Promise<TaskResponse> {
+  ): Promise<TaskResponse | undefined> {
+    if (this.replies.problem(message.reply)) return undefined;
     if (!message.body.ok) return failedResponse('', message.body.error);
     const outcome = await execute(message.body.value);
     if (!isControlMiss(outcome)) return answer(outcome);
@@ -123,16 +145,14 @@ export class TaskIntakeMessageController {
         case 'existing':
           return { response: this.aggregation.responseOf(outcome.root), requesterId: outcome.root.requester_id };
         case 'rejected':
+          // A reply subject refused is not answered anywhere else either.
+          if (outcome.code === 'REPLY_REFUSED') return undefined;
           return { response: failedResponse(outcome.taskId, outcome.error), requesterId: outcome.requesterId };
       }
     } catch (error) {
-      const body = isPlainObject(message.body.value) ? message.body.value : {};
-      const taskId = typeof body['task_id'] === 'string' ? body['task_id'] : '';
+      const { taskId, requesterId } = refusalAddress(message.body.value, child);
       this.logger.error(`accepting task ${taskId} failed: ${(error as Error).message}`);
-      return {
-        response: failedResponse(taskId, 'the orchestrator could not accept the task right now; submit it again'),
-        requesterId: isAgentName(body['requester_id']) ? body['requester_id'] : null,
-      };
+      return { response: failedResponse(taskId, 'the orchestrator could not accept the task right now; submit it again'), requesterId };
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
-import { pino, type Level, type Logger } from 'pino';
+import { pino, type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
 import { logContext } from './log-context.js';
 
 const LEVELS: Record<LogLevel, Level> = {
@@ -14,6 +14,14 @@ const LEVELS: Record<LogLevel, Level> = {
 /** No message is logged whole past this: an agent's error text or an input could be anything. */
 const MAX_MESSAGE = 2_000;
 
+/** An API key given in a URL's query (`?api_key=`, as event streams take it), wherever a line quotes the URL. */
+const KEY_IN_QUERY = /([?&;]api[_-]?key=)[^&\s#"']*/gi;
+
+/** `text` with any API key in a URL query replaced: no log line holds one, whoever wrote it. */
+export function withoutKeys(text: string): string {
+  return text.replace(KEY_IN_QUERY, '$1[redacted]');
+}
+
 /**
  * Nest's logger as JSON lines (pino): level, time, replica, the Nest context, the workflow's
  * task_id when the line is about one, and the message. Payloads, results and secrets are redacted.
@@ -21,8 +29,8 @@ const MAX_MESSAGE = 2_000;
 export class PinoLogger implements LoggerService {
   private readonly pino: Logger;
 
-  constructor(level: LogLevel, replicaId: string) {
-    this.pino = pino({
+  constructor(level: LogLevel, replicaId: string, destination?: DestinationStream) {
+    const options: LoggerOptions = {
       level: LEVELS[level],
       base: { service: 'orchestrator_agent', replica: replicaId },
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -30,7 +38,8 @@ export class PinoLogger implements LoggerService {
         paths: ['payload', 'result', '*.payload', '*.result', 'authorization', '*.authorization', 'password', '*.password', 'token', '*.token', 'api_key'],
         censor: '[redacted]',
       },
-    });
+    };
+    this.pino = destination ? pino(options, destination) : pino(options);
   }
 
   log(message: unknown, ...rest: unknown[]): void {
@@ -63,8 +72,8 @@ export class PinoLogger implements LoggerService {
     const stack = level === 'error' && rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
     const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
     this.pino[level](
-      { context, ...logContext.getStore(), ...(stack ? { stack: truncate(stack) } : {}) },
-      truncate(text ?? ''),
+      { context, ...logContext.getStore(), ...(stack ? { stack: truncate(withoutKeys(stack)) } : {}) },
+      truncate(withoutKeys(text ?? '')),
     );
   }
 }

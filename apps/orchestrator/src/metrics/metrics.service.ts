@@ -92,7 +92,7 @@ export class MetricsService {
 
   readonly responsesRefused = new Counter({
     name: 'orchestrator_responses_refused_total',
-    help: 'Answers refused: from another agent than the one the attempt was sent to (sender), on the reply subject of another sub-task (reply_subject), or with the inbox full (inbox_full)',
+    help: 'Answers refused: from another agent than the one the attempt was sent to (sender), on the reply subject of another sub-task (reply_subject), on a reply subject no orchestrator made (reply_token), or with the inbox full (inbox_full)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -112,7 +112,7 @@ export class MetricsService {
 
   readonly announcementsRefused = new Counter({
     name: 'orchestrator_announcements_refused_total',
-    help: 'Agent announcements refused: malformed (invalid), or past AGENT_NAMES_MAX (names) or AGENT_INSTANCES_MAX (instances)',
+    help: 'Agent announcements refused: malformed (invalid), under another name than their subject\'s (subject), on the shared subjects turned off (shared); and capped: max_concurrency past AGENT_MAX_CONCURRENCY (capacity)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -141,6 +141,20 @@ export class MetricsService {
   readonly subtasksResent = new Counter({
     name: 'orchestrator_subtasks_resent_total',
     help: 'Sub-task attempts published again because they were committed but not marked published within DISPATCH_RESEND_AFTER_MS',
+    registers: [this.registry],
+  });
+
+  readonly instancesEvicted = new Counter({
+    name: 'orchestrator_agent_instances_evicted_total',
+    help: 'Agent instances dropped from the registry to make room for a new one: past AGENT_INSTANCES_PER_NAME_MAX (per_name), AGENT_INSTANCES_MAX (instances) or AGENT_NAMES_MAX (names)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestsRefused = new Counter({
+    name: 'orchestrator_requests_refused_total',
+    help: 'Requests refused for whom they speak as: a reply subject of the platform, or a child workflow without the reply subject of its sub-task (reply_subject, answered nowhere); an orchestrator\'s own task id (internal_id)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

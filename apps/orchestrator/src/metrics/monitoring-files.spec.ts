@@ -25,8 +25,8 @@ function registeredMetrics(): Set<string> {
   new EngineGauges(metrics, none).onModuleInit();
   new AgentGauges(metrics, none, none, none).onModuleInit();
   new ReadinessService(none, none, none, none, none, none, metrics, none).onModuleInit();
-  new SubmitTaskUseCase(none, none, new AppConfig(), metrics);
-  new DurableIntakeService({ durable: true } as never, none, none, none, new AppConfig(), metrics);
+  new SubmitTaskUseCase(none, none, new AppConfig(), metrics, none);
+  new DurableIntakeService({ durable: true } as never, none, none, none, new AppConfig(), metrics, none);
   const names = new Set<string>();
   for (const metric of metrics.registry.getMetricsAsArray()) {
     names.add(metric.name);

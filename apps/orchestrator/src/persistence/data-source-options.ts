@@ -17,6 +17,7 @@ import { RunPolicies1764000000020 } from './migrations/1764000000020-run-policie
 import { WorkflowsThatWait1764000000030 } from './migrations/1764000000030-workflows-that-wait.js';
 import { DelayedStart1764000000040 } from './migrations/1764000000040-delayed-start.js';
 import { Schedules1764000000041 } from './migrations/1764000000041-schedules.js';
+import { OrchestratorSecrets1764000000050 } from './migrations/1764000000050-orchestrator-secrets.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -37,6 +38,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       WorkflowsThatWait1764000000030,
       DelayedStart1764000000040,
       Schedules1764000000041,
+      OrchestratorSecrets1764000000050,
     ],
     migrationsRun: false,
     synchronize: false,

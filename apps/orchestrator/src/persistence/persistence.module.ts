@@ -4,6 +4,8 @@ import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EarlyCancelsRepository } from './early-cancels.repository.js';
 import { TaskEventsRepository } from './task-events.repository.js';
+import { AttemptsRepository } from './attempts.repository.js';
+import { SecretsRepository } from './secrets.repository.js';
 import { TasksRepository } from './tasks.repository.js';
 import { UnsentDispatchesRepository } from './unsent-dispatches.repository.js';
 import { WaitsRepository } from './waits.repository.js';
@@ -19,7 +21,7 @@ import { WaitsRepository } from './waits.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
-  exports: [TasksRepository, TaskEventsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
+  providers: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
+  exports: [TasksRepository, TaskEventsRepository, SecretsRepository, AttemptsRepository, WaitsRepository, UnsentDispatchesRepository, EarlyCancelsRepository],
 })
 export class PersistenceModule {}

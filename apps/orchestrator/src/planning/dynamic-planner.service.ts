@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { agentTaskSubject, isPlainObject, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
+import { agentTaskSubject, isPlainObject, jsonValueProblem, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRegistryService } from '../registry/agent-registry.service.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { walkGraph } from './graph.js';
+import { jsonSizeWithin } from './json-size.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
@@ -29,8 +30,10 @@ export interface RevisionRequest {
  * PLANNER_TASK_TYPE) with the request and the capabilities live agents offer. Its `result.plan`
  * is a workflow in the files' format and is validated as strictly as a file, plus: every agent and
  * capability must be known, every `workflow:` step must name a workflow file, and the plan must stay
- * within PLAN_MAX_STEPS, PLAN_MAX_DEPTH and MAX_WORKFLOW_DEPTH. An invalid plan is asked again with
- * its errors, PLANNER_RETRIES times.
+ * within PLAN_MAX_STEPS, PLAN_MAX_DEPTH, MAX_WORKFLOW_DEPTH and its budget (PLAN_MAX_SUBTASKS,
+ * PLAN_MAX_BYTES), and hold only what a payload may (no NUL, nesting within MAX_JSON_DEPTH). Its
+ * expressions are not evaluated here: they run when the plan runs, bounded like any. An invalid
+ * plan is asked again with its errors, PLANNER_RETRIES times.
  */
 @Injectable()
 export class DynamicPlanner {
@@ -74,7 +77,7 @@ export class DynamicPlanner {
       if (output !== undefined && isPlainObject(raw) && raw['output'] === undefined) raw = { ...raw, output };
       problems = this.check(raw, request.task_type, capabilities, done);
       if (problems.length === 0) {
-        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source, undefined, done);
+        const parsed = parseWorkflowDefinition({ version: 1, ...(raw as object), task_type: request.task_type }, this.source, undefined, done, false);
         if (parsed.definition) return parsed.definition;
       }
       this.logger.warn(`plan for ${request.task_id} refused (${problems.length} problems)${attempt < this.config.PLANNER_RETRIES ? ', asking again' : ''}`);
@@ -86,14 +89,20 @@ export class DynamicPlanner {
     return `plan from ${this.config.PLANNER_AGENT}`;
   }
 
-  /** Every problem of a plan: the file rules, then agents and capabilities, size, depth, and the workflows it runs. */
+  /** Every problem of a plan: what it holds and its size, the file rules, then agents and capabilities, depth, budget, and the workflows it runs. */
   check(raw: unknown, taskType: string, capabilities: Readonly<Record<string, string[]>>, done: ReadonlySet<string> = new Set()): string[] {
     if (!isPlainObject(raw)) return ['plan: must be an object with steps'];
+    // Scanned like a payload before anything reads it further: it is stored, and its strings are templates.
+    const unstorable = jsonValueProblem(raw, 'plan', this.config.MAX_JSON_DEPTH);
+    if (unstorable) return [unstorable];
     const steps = raw['steps'];
     if (Array.isArray(steps) && steps.length > this.config.PLAN_MAX_STEPS) {
       return [`plan: has ${steps.length} steps; at most ${this.config.PLAN_MAX_STEPS} are allowed`];
     }
-    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source, undefined, done);
+    if (jsonSizeWithin(raw, this.config.PLAN_MAX_BYTES) > this.config.PLAN_MAX_BYTES) {
+      return [`plan: is more than ${this.config.PLAN_MAX_BYTES.toLocaleString('en-US')} bytes of JSON; at most that many are allowed (PLAN_MAX_BYTES)`];
+    }
+    const parsed = parseWorkflowDefinition({ version: 1, ...raw, task_type: taskType }, this.source, undefined, done, false);
     if (!parsed.definition) return parsed.problems;
     const problems: string[] = [];
     const offered = new Set(Object.values(capabilities).flat());

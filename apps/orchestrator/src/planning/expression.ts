@@ -1,12 +1,19 @@
 import { Script, createContext } from 'node:vm';
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
-import { isPlainObject } from '@orchestrator/contracts';
+import { isPlainObject } from '@orchestrator/contracts/json';
+import { ExpressionError } from './expression-error.js';
+import { ExpressionMeter, meterExpression, withMeter, type ExpressionBudget } from './expression-meter.js';
+
+export { ExpressionError } from './expression-error.js';
 
 /**
  * Expressions in workflow definitions (`when`, `for_each`, `$expr`) are CEL, the Common Expression
  * Language: no loops, no user-defined functions, no access to anything but the data handed in.
- * CEL terminates by design, but a regular expression or nested comprehensions can still take
- * unbounded time, so every evaluation also runs under a time limit.
+ * CEL terminates by design, but may build much (a string doubled at every level of nested
+ * comprehensions) or take long (a regular expression, comprehensions nested over long lists)
+ * before it does: every evaluation is metered while it runs (steps, and the size of what it
+ * builds: see ExpressionMeter) and runs under a time limit. At run time evaluations run in worker
+ * threads (ExpressionPool), never on the event loop.
  */
 export const EXPRESSION_LIMITS = {
   maxLength: 1_000,
@@ -14,6 +21,8 @@ export const EXPRESSION_LIMITS = {
   maxDepth: 32,
   /** Wall-clock time: generous enough for a machine under heavy load, short enough to stop a runaway evaluation. */
   timeoutMs: 1_000,
+  /** What one evaluation may do by default (EXPRESSION_MAX_STEPS, EXPRESSION_MAX_BYTES, EXPRESSION_MAX_ITEMS). */
+  budget: { maxSteps: 100_000, maxBytes: 16 * 1024 * 1024, maxItems: 100_000 } satisfies ExpressionBudget,
 } as const;
 
 /** The variables an expression may read; `item` and `index` only in the input of a `for_each` step. */
@@ -34,21 +43,17 @@ const environment = new Environment({
   .registerVariable('item', 'dyn')
   .registerVariable('index', 'int');
 
-export class ExpressionError extends Error {
-  constructor(
-    readonly code: 'EXPRESSION_INVALID' | 'EXPRESSION_FAILED' | 'EXPRESSION_TIMEOUT',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ExpressionError';
-  }
-}
-
 /** What an expression may reference: the steps that exist, those that will have run before it, and whether it runs per item. */
 export interface ExpressionScope {
   stepIds: ReadonlySet<string>;
   canRead: (stepId: string) => boolean;
   perItem: boolean;
+  /**
+   * Whether an expression that reads no data is evaluated when checked (default true). Not for
+   * a planner's plans: checked on the event loop, where no expression runs; theirs are evaluated
+   * when they run, in a worker.
+   */
+  constants?: boolean;
 }
 
 const COMPILED_CACHE_SIZE = 1_000;
@@ -67,7 +72,7 @@ function compile(source: string): ParseResult {
     throw new ExpressionError('EXPRESSION_INVALID', `is not a valid CEL expression: ${firstLine(error)}`);
   }
   if (compiled.size >= COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
-  compiled.set(source, parsed);
+  compiled.set(source, meterExpression(parsed));
   return parsed;
 }
 
@@ -76,16 +81,17 @@ function compile(source: string): ParseResult {
 const sandbox = createContext(Object.create(null) as object);
 const runner = new Script('run()');
 
-function bounded<T>(work: () => T): T {
+function bounded<T>(work: () => T, timeoutMs: number): T {
   let out: T | undefined;
   (sandbox as { run?: () => void }).run = () => {
     out = work();
   };
   try {
-    runner.runInContext(sandbox, { timeout: EXPRESSION_LIMITS.timeoutMs });
+    runner.runInContext(sandbox, { timeout: timeoutMs });
   } catch (error) {
+    if (error instanceof ExpressionError) throw error;
     if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      throw new ExpressionError('EXPRESSION_TIMEOUT', `did not finish within ${EXPRESSION_LIMITS.timeoutMs} ms`);
+      throw new ExpressionError('EXPRESSION_TIMEOUT', `did not finish within ${timeoutMs} ms (EXPRESSION_TIMEOUT_MS)`);
     }
     throw new ExpressionError('EXPRESSION_FAILED', `failed: ${firstLine(error)}`);
   }
@@ -93,13 +99,21 @@ function bounded<T>(work: () => T): T {
 }
 
 /**
- * Evaluates an expression against `context` (plain JSON) within the time limit and returns its
- * value as plain JSON. Throws ExpressionError.
+ * Evaluates an expression against `context` (plain JSON) within the time limit and the budget, and
+ * returns its value as plain JSON. Throws ExpressionError.
  */
-export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
+export function evaluateExpression(
+  source: string,
+  context: Record<string, unknown>,
+  budget: ExpressionBudget = EXPRESSION_LIMITS.budget,
+  timeoutMs: number = EXPRESSION_LIMITS.timeoutMs,
+): unknown {
   const expression = compile(source);
   // Converted inside the limit: a large context costs time too.
-  const value = bounded(() => expression(Object.fromEntries(Object.entries(context).map(([key, item]) => [key, asCelData(item)]))) as unknown);
+  const value = bounded(
+    () => withMeter(new ExpressionMeter(budget), () => expression(Object.fromEntries(Object.entries(context).map(([key, item]) => [key, asCelData(item)]))) as unknown),
+    timeoutMs,
+  );
   return toJson(value);
 }
 
@@ -144,7 +158,7 @@ export function checkExpression(source: unknown, scope: ExpressionScope, expects
   }
   // An expression that reads no data gives the same value every time: evaluate it now, so one
   // that fails or runs too long is refused with the plan instead of failing the workflow later.
-  if (problems.length === 0 && !uses.readsData) {
+  if (problems.length === 0 && !uses.readsData && scope.constants !== false) {
     try {
       const value = evaluateExpression(source, {});
       if (expects === 'bool' && typeof value !== 'boolean') problems.push('must give true or false');
@@ -156,11 +170,18 @@ export function checkExpression(source: unknown, scope: ExpressionScope, expects
   return problems;
 }
 
-/** The steps an expression reads (`steps.<id>`), whether it reads any data, and misuses of `steps`. */
-function readsOf(ast: ASTNode): { steps: Set<string>; readsData: boolean; perItem: boolean; misuses: string[] } {
+/** The data an expression reads: the steps (`steps.<id>`) and whether it reads the request. Throws ExpressionError when it does not compile. */
+export function expressionReads(source: string): { steps: ReadonlySet<string>; request: boolean } {
+  const { steps, request } = readsOf(compile(source).ast);
+  return { steps, request };
+}
+
+/** The steps an expression reads (`steps.<id>`), whether it reads any data (the request), and misuses of `steps`. */
+function readsOf(ast: ASTNode): { steps: Set<string>; readsData: boolean; request: boolean; perItem: boolean; misuses: string[] } {
   const steps = new Set<string>();
   const misuses: string[] = [];
   let readsData = false;
+  let request = false;
   let perItem = false;
   const visit = (node: ASTNode): void => {
     if (node.op === '.' && node.args[0].op === 'id' && node.args[0].args === 'steps') {
@@ -172,13 +193,14 @@ function readsOf(ast: ASTNode): { steps: Set<string>; readsData: boolean; perIte
       if (node.args === 'steps') misuses.push('steps must be followed by .<step id>, e.g. steps.review.result');
       if (DATA_ROOTS.has(node.args)) readsData = true;
       if (node.args === 'item' || node.args === 'index') perItem = true;
+      if (node.args === 'request') request = true;
       return;
     }
     if (node.op === 'value') return;
     walkArgs(node.args, visit);
   };
   visit(ast);
-  return { steps, readsData, perItem, misuses };
+  return { steps, readsData, request, perItem, misuses };
 }
 
 function walkArgs(args: unknown, visit: (node: ASTNode) => void): void {

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { RegistryModule } from '../registry/registry.module.js';
 import { DynamicPlanner } from './dynamic-planner.service.js';
+import { ExpressionPool } from './expression-pool.js';
+import { Expressions } from './expressions.js';
 import { PlanningService } from './planning.service.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { WorkflowsHttpController } from './workflows.http.controller.js';
@@ -8,7 +10,7 @@ import { WorkflowsHttpController } from './workflows.http.controller.js';
 @Module({
   imports: [RegistryModule],
   controllers: [WorkflowsHttpController],
-  providers: [WorkflowCatalog, PlanningService, DynamicPlanner],
-  exports: [WorkflowCatalog, PlanningService],
+  providers: [WorkflowCatalog, PlanningService, DynamicPlanner, { provide: Expressions, useClass: ExpressionPool }],
+  exports: [WorkflowCatalog, PlanningService, Expressions],
 })
 export class PlanningModule {}

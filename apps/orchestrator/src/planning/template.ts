@@ -1,6 +1,11 @@
-import { isPlainObject } from '@orchestrator/contracts';
-import { evaluateExpression } from './expression.js';
+import { isPlainObject } from '@orchestrator/contracts/json';
+import { evaluateExpression, EXPRESSION_LIMITS } from './expression.js';
+import type { ExpressionBudget } from './expression-meter.js';
 import { TemplateError } from './planning.errors.js';
+
+/** What one evaluation may do and how long it may take. */
+type Bounds = ExpressionBudget & { timeoutMs: number };
+const DEFAULT_BOUNDS: Bounds = { ...EXPRESSION_LIMITS.budget, timeoutMs: EXPRESSION_LIMITS.timeoutMs };
 
 /** What a template (a step's input, a plan's output) and an expression read. */
 export interface TemplateContext {
@@ -31,25 +36,32 @@ export function isExpression(value: unknown): value is { $expr: string } {
   return isPlainObject(value) && typeof value['$expr'] === 'string';
 }
 
-/** Evaluates a CEL expression of a plan (`when`, `for_each`, `$expr`) against the workflow's data. */
-export function evaluate(source: string, context: TemplateContext): unknown {
+/** Evaluates a CEL expression of a plan (`when`, `for_each`, `$expr`) against the workflow's data, in this thread. */
+export function evaluate(source: string, context: TemplateContext, bounds: Bounds = DEFAULT_BOUNDS): unknown {
   const { index, ...rest } = context;
-  return evaluateExpression(source, index === undefined ? rest : { ...rest, index: BigInt(index) });
+  return evaluateExpression(source, index === undefined ? rest : { ...rest, index: BigInt(index) }, bounds, bounds.timeoutMs);
 }
 
-/** Builds a value from a template: references replaced by what they point at, `$expr` by its value. */
-export function resolveTemplate(template: unknown, context: TemplateContext): unknown {
-  if (isExpression(template)) return evaluate(template.$expr, context);
+/** True when a template holds an `$expr` somewhere: resolving it evaluates CEL. */
+export function hasExpression(template: unknown): boolean {
+  if (isExpression(template)) return true;
+  if (Array.isArray(template)) return template.some(hasExpression);
+  return isPlainObject(template) && !isReference(template) && Object.values(template).some(hasExpression);
+}
+
+/** Builds a value from a template, in this thread: references replaced by what they point at, `$expr` by its value. */
+export function resolveTemplate(template: unknown, context: TemplateContext, bounds: Bounds = DEFAULT_BOUNDS): unknown {
+  if (isExpression(template)) return evaluate(template.$expr, context, bounds);
   if (isReference(template)) {
     const value = lookupPath(context, template.$ref.split('.'));
     if (value !== undefined) return value;
     if ('default' in template) return template.default;
     throw new TemplateError(template.$ref);
   }
-  if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, context));
+  if (Array.isArray(template)) return template.map((item) => resolveTemplate(item, context, bounds));
   if (isPlainObject(template)) {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(template)) out[key] = resolveTemplate(value, context);
+    for (const [key, value] of Object.entries(template)) out[key] = resolveTemplate(value, context, bounds);
     return out;
   }
   return template;

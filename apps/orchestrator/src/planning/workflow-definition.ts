@@ -303,13 +303,15 @@ function checkScalar(problems: Problems, where: string, value: unknown): void {
  * schemas/workflow.schema.json; what a schema cannot say (the file name, the graph of steps,
  * templates and expressions) is checked here. A definition with problems must not be used. `done`
  * names steps a revised plan builds on: finished already, so its steps may depend on them and
- * read their results, but not take their ids.
+ * read their results, but not take their ids. `constants`: whether expressions that read no data
+ * are evaluated now (files: yes; a planner's plans, checked on the event loop: no).
  */
 export function parseWorkflowDefinition(
   raw: unknown,
   source: string,
   expectedTaskType?: string,
   done: ReadonlySet<string> = new Set(),
+  constants = true,
 ): { definition?: WorkflowDefinition; problems: string[] } {
   const problems = new Problems(source);
   if (!isPlainObject(raw)) {
@@ -365,7 +367,7 @@ export function parseWorkflowDefinition(
     const optional = new Set(steps.filter((step) => step.optional || step.when !== undefined).map((step) => step.id));
     for (const { step, label } of unique) {
       const mine = before.get(step.id) ?? new Set<string>();
-      const scope = { stepIds: known, canRead: (id: string) => done.has(id) || mine.has(id), optional, perItem: false };
+      const scope = { stepIds: known, canRead: (id: string) => done.has(id) || mine.has(id), optional, perItem: false, constants };
       if (step.when !== undefined) for (const problem of checkExpression(step.when, scope, 'bool')) problems.add(`${label}.when`, problem);
       if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
       if (step.rate_limit?.key !== undefined) for (const problem of checkExpression(step.rate_limit.key, scope)) problems.add(`${label}.rate_limit.key`, problem);
@@ -380,7 +382,7 @@ export function parseWorkflowDefinition(
       }
     }
     if (raw['output'] !== undefined) {
-      checkTemplate(problems, 'output', raw['output'], { stepIds: known, canRead: (id) => known.has(id), optional, perItem: false });
+      checkTemplate(problems, 'output', raw['output'], { stepIds: known, canRead: (id) => known.has(id), optional, perItem: false, constants });
     }
   }
 

@@ -5,8 +5,23 @@ import { LRUCache } from 'lru-cache';
 import { AppConfig, parseAgentRates, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
 import { AgentRoomSignal } from './agent-room-signal.js';
 
-const INSTANCES_SET = 'orchestrator:agents:instances';
+/** Live instances (`<name>/<instance_id>`), scored by when each last announced itself (ms). */
+const INSTANCES = 'orchestrator:agents:seen';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
+
+/**
+ * Every live instance's stored announcement, read in one step: read in two (the members, then
+ * their values), a name whose instances all made room for newer ones in between would be missing
+ * from the list, as if it had none. Members whose announcement expired are dropped.
+ */
+const READ_SCRIPT = `
+local members, values = redis.call('ZRANGE', KEYS[1], 0, -1), {}
+for _, member in ipairs(members) do
+  local value = redis.call('GET', ARGV[1] .. member)
+  if value then table.insert(values, value) else redis.call('ZREM', KEYS[1], member) end
+end
+return values
+`;
 
 /** An agent as the registry knows it: the contract's view without the router's load, which GET /agents adds. */
 export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load' | 'rate_headroom' | 'waiting'>;
@@ -16,35 +31,64 @@ export abstract class AgentSource {
   abstract agents(): Promise<{ name: string; capabilities: string[]; max_concurrency: number | null }[]>;
 }
 
-/** Why an announcement was not recorded; null when it was. */
-export type AnnouncementRefusal = 'names' | 'instances' | null;
+/** Instances that made room for a new one, and why: its name had AGENT_INSTANCES_PER_NAME_MAX, the registry AGENT_INSTANCES_MAX instances or AGENT_NAMES_MAX names. */
+export interface Eviction {
+  reason: 'per_name' | 'instances' | 'names';
+  members: string[];
+}
 
 /**
- * Takes an instance not seen lately, in one step for every replica: drops the members whose key has
- * expired, then refuses the instance past AGENT_INSTANCES_MAX (1) or a new name past AGENT_NAMES_MAX
- * (2), else stores it (0). Runs only for instances new to a replica, not at every heartbeat.
+ * Takes an instance not seen lately, in one step for every replica: drops the members not seen
+ * within the heartbeat window, then makes room when a limit is reached, the newcomer always
+ * getting in and the stalest going: past AGENT_INSTANCES_PER_NAME_MAX, its own name's stalest
+ * instance; past AGENT_INSTANCES_MAX, the stalest instance of the name holding the most; for a new
+ * name past AGENT_NAMES_MAX, every instance of the name heard from least lately. So made-up
+ * instances cannot keep a restarting agent out: under NATS permissions an agent announces only
+ * under its own name, and fills only its own share. Returns the reason and the members evicted.
  */
 const ADMIT_SCRIPT = `
-local set, member, name, value = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local ttl, max_instances, max_names, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
-if redis.call('SISMEMBER', set, member) == 0 then
-  local names, count, known = {}, 0, false
-  for _, m in ipairs(redis.call('SMEMBERS', set)) do
-    if redis.call('EXISTS', prefix .. m) == 0 then
-      redis.call('SREM', set, m)
-    else
-      local n = string.match(m, '^([^/]+)/')
-      if n == name then known = true end
-      if n and not names[n] then names[n] = true; count = count + 1 end
+local zset, member, name, value = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local ttl, max_instances, max_names, per_name, prefix, now = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
+local function drop(m) redis.call('DEL', prefix .. m); redis.call('ZREM', zset, m) end
+local reason, evicted = '', {}
+if not redis.call('ZSCORE', zset, member) then
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', zset, '-inf', now - ttl)) do drop(m) end
+  local counts, stalest, latest, names, total = {}, {}, {}, 0, 0
+  local all = redis.call('ZRANGE', zset, 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    local m, seen = all[i], tonumber(all[i + 1])
+    local n = string.match(m, '^([^/]+)/')
+    if n then
+      if not counts[n] then counts[n] = 0; names = names + 1; stalest[n] = m end
+      counts[n] = counts[n] + 1
+      latest[n] = seen
+      total = total + 1
     end
   end
-  if redis.call('SCARD', set) >= max_instances then return 1 end
-  if not known and count >= max_names then return 2 end
+  local mine = counts[name] or 0
+  if mine >= per_name then
+    reason = 'per_name'; evicted = { stalest[name] }
+  elseif mine == 0 and names >= max_names then
+    local quiet, quiet_at = nil, nil
+    for n, seen in pairs(latest) do if quiet_at == nil or seen < quiet_at then quiet, quiet_at = n, seen end end
+    reason = 'names'
+    for i = 1, #all, 2 do if string.match(all[i], '^([^/]+)/') == quiet then table.insert(evicted, all[i]) end end
+  elseif total >= max_instances then
+    local most = nil
+    for n, c in pairs(counts) do if most == nil or c > counts[most] then most = n end end
+    reason = 'instances'; evicted = { stalest[most] }
+  end
+  for _, m in ipairs(evicted) do drop(m) end
 end
 redis.call('SET', prefix .. member, value, 'PX', ttl)
-redis.call('SADD', set, member)
-return 0
+redis.call('ZADD', zset, now, member)
+return { reason, unpack(evicted) }
 `;
+
+/** Milliseconds since the epoch, with a fraction: announcements that come within one millisecond keep their order. */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** How long a read of the registry is reused: routing reads it for every dispatch. */
 const CACHE_MS = 250;
@@ -68,8 +112,8 @@ function stricter(a: RateLimit | null, b: RateLimit | null): RateLimit | null {
 /**
  * Live agent instances, shared by every replica through Redis. An instance is stored with an
  * expiry of the heartbeat window, so one that stops announcing itself disappears by itself (and
- * from the set of instances at the next read). New names and instances are taken only below
- * AGENT_NAMES_MAX and AGENT_INSTANCES_MAX.
+ * from the set of instances at the next read). A new instance past AGENT_INSTANCES_PER_NAME_MAX,
+ * AGENT_INSTANCES_MAX or AGENT_NAMES_MAX gets in, and the stalest goes (ADMIT_SCRIPT).
  */
 @Injectable()
 export class AgentRegistryService {
@@ -124,7 +168,8 @@ export class AgentRegistryService {
     return this.cache.agents;
   }
 
-  async record(announcement: AgentAnnouncement, now = Date.now()): Promise<AnnouncementRefusal> {
+  /** Records an announcement (its capacity already capped); returns what was evicted to make room, if anything. */
+  async record(announcement: AgentAnnouncement, now = preciseNow()): Promise<Eviction | null> {
     const member = `${announcement.name}/${announcement.instance_id}`;
     const stored: StoredInstance = {
       name: announcement.name,
@@ -140,39 +185,50 @@ export class AgentRegistryService {
     const capacity = announcement.load?.max_concurrency ?? 0;
     const known = this.seen.get(member);
     if (known) {
-      await this.redis.multi().set(instanceKey(member), value, 'PX', ttl).sadd(INSTANCES_SET, member).exec();
-      if (capacity > known.capacity) {
-        this.seen.set(member, { capacity });
-        this.cache = undefined;
-        this.room.raise(announcement.name);
-      } else if (capacity < known.capacity) {
-        this.seen.set(member, { capacity });
+      // Only while it is still there: an instance evicted meanwhile comes back through admission.
+      const [[, updated] = []] = (await this.redis.multi().zadd(INSTANCES, 'XX', 'CH', now, member).set(instanceKey(member), value, 'PX', ttl).exec()) ?? [];
+      if (updated === 1) {
+        if (capacity > known.capacity) {
+          this.seen.set(member, { capacity });
+          this.cache = undefined;
+          this.room.raise(announcement.name);
+        } else if (capacity < known.capacity) {
+          this.seen.set(member, { capacity });
+        }
+        return null;
       }
-      return null;
     }
-    const { AGENT_INSTANCES_MAX, AGENT_NAMES_MAX } = this.config;
-    const outcome = (await this.redis.eval(ADMIT_SCRIPT, 1, INSTANCES_SET, member, announcement.name, value, ttl, AGENT_INSTANCES_MAX, AGENT_NAMES_MAX, instanceKey(''))) as number;
-    if (outcome === 1) return 'instances';
-    if (outcome === 2) return 'names';
+    const { AGENT_INSTANCES_MAX, AGENT_NAMES_MAX, AGENT_INSTANCES_PER_NAME_MAX } = this.config;
+    const [reason, ...members] = (await this.redis.eval(
+      ADMIT_SCRIPT,
+      1,
+      INSTANCES,
+      member,
+      announcement.name,
+      value,
+      ttl,
+      AGENT_INSTANCES_MAX,
+      AGENT_NAMES_MAX,
+      AGENT_INSTANCES_PER_NAME_MAX,
+      instanceKey(''),
+      now,
+    )) as string[];
     // A new instance is routed to at once rather than when the cached view expires.
     this.seen.set(member, { capacity });
     this.cache = undefined;
     this.room.raise(announcement.name);
-    return null;
+    return reason === 'per_name' || reason === 'instances' || reason === 'names' ? { reason, members } : null;
   }
 
   async forget(name: string): Promise<void> {
-    const members = (await this.redis.smembers(INSTANCES_SET)).filter((member) => member.startsWith(`${name}/`));
+    const members = (await this.redis.zrange(INSTANCES, 0, -1)).filter((member) => member.startsWith(`${name}/`));
     this.cache = undefined;
     if (members.length === 0) return;
-    await this.redis.multi().del(...members.map(instanceKey)).srem(INSTANCES_SET, ...members).exec();
+    await this.redis.multi().del(...members.map(instanceKey)).zrem(INSTANCES, ...members).exec();
   }
 
   async list(): Promise<AgentView[]> {
-    const members = await this.redis.smembers(INSTANCES_SET);
-    const values = members.length === 0 ? [] : await this.redis.mget(members.map(instanceKey));
-    const gone = members.filter((_, index) => values[index] === null);
-    if (gone.length > 0) await this.redis.srem(INSTANCES_SET, ...gone);
+    const values = (await this.redis.eval(READ_SCRIPT, 1, INSTANCES, instanceKey(''))) as string[];
     const byName = new Map<string, AgentView>();
     const declared = [...this.declaredAgents()];
     for (const source of this.sources) {
@@ -195,7 +251,6 @@ export class AgentRegistryService {
       });
     }
     for (const value of values) {
-      if (value === null) continue;
       const stored = JSON.parse(value) as StoredInstance;
       const agent = byName.get(stored.name) ?? {
         name: stored.name,

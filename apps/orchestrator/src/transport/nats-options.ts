@@ -10,6 +10,7 @@ export function natsConnectionOptions(config: AppConfig, name: string): Connecti
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 10_000,
+    inboxPrefix: config.NATS_INBOX_PREFIX,
   };
   if (config.NATS_USER !== undefined) {
     options.user = config.NATS_USER;

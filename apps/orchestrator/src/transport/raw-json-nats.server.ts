@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { ServerNats, type ConsumerDeserializer, type IncomingRequest, type NatsOptions } from '@nestjs/microservices';
+import { ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
 import { InboundMessage } from './inbound-message.js';
+import { replySubjectProblem } from './reply-subjects.js';
 
 type NatsServerOptions = Required<NatsOptions>['options'];
 
@@ -28,13 +30,20 @@ class RawJsonDeserializer implements ConsumerDeserializer {
  * - every body is the message itself, handed to handlers as an `InboundMessage`;
  * - a message with a reply subject is a request (handlers return its answer, or `undefined`
  *   to answer later from elsewhere); one without is an event;
- * - a reply is the bare JSON the handler returned, and nothing at all when it returned nothing;
+ * - a reply is the bare JSON the handler returned, and nothing at all when it returned nothing,
+ *   nor on a reply subject of the platform (see replySubjectProblem; a child workflow's request,
+ *   which only orchestrators send, is answered on its sub-task's reply subject, checked by the intake);
  * - closing drains the connection and waits for the handlers already running.
  */
 export class RawJsonNatsServer extends ServerNats {
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(options: NatsServerOptions, maxMessageBytes: number) {
+  constructor(
+    options: NatsServerOptions,
+    maxMessageBytes: number,
+    /** The orchestrator's own inbox prefix: never a reply subject it answers on. */
+    private readonly ownInbox: string,
+  ) {
     super({ ...options, deserializer: new RawJsonDeserializer(maxMessageBytes) });
   }
 
@@ -48,6 +57,7 @@ export class RawJsonNatsServer extends ServerNats {
 
   override getPublisher(natsMsg: Msg, _id: string, _ctx: unknown): (packet: ResponsePacket) => unknown {
     if (!natsMsg.reply) return () => undefined;
+    if (natsMsg.subject !== ORCHESTRATOR_WORKFLOW_SUBJECT && replySubjectProblem(natsMsg.reply, this.ownInbox)) return () => undefined;
     return (packet: ResponsePacket) => {
       if (packet.err !== undefined) {
         this.logger.error(`handler for ${natsMsg.subject} failed: ${packet.err instanceof Error ? packet.err.message : JSON.stringify(packet.err)}`);

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { parseSignalRequest, SignalStatus, type SignalReply } from '@orchestrator/contracts';
 import type { SignalOutcome } from '../engine/transitions/signal.transition.js';
+import { INTERNAL_ID_REFUSED, isInternalTaskId } from '../intake/task-ref.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { WaitingWorkflows } from '../engine/waits/waiting-workflows.service.js';
 import type { Sender } from '../engine/workflow-signals.js';
 
@@ -12,13 +14,21 @@ export type SignalAnswer = { reply: SignalReply; refusal: SignalRefusal | null }
 /** Sends a signal to a workflow, from any transport: the same checks, the same answers. */
 @Injectable()
 export class SendSignalUseCase {
-  constructor(private readonly waiting: WaitingWorkflows) {}
+  constructor(
+    private readonly waiting: WaitingWorkflows,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** `body`: `{ task_id, signal, payload?, signal_id?, requester_id? }`. */
   async execute(body: unknown, via: Sender['via'], by: string | null = null): Promise<SignalAnswer> {
     const parsed = parseSignalRequest(body);
     if (!parsed.ok) return refused(body, 'INVALID_REQUEST', parsed.error);
     const request = parsed.value;
+    // A child workflow is its parent's to drive: its id is the orchestrator's own, and never named back.
+    if (isInternalTaskId(request.task_id)) {
+      this.metrics.requestsRefused.inc({ reason: 'internal_id' });
+      return refused({ signal: request.signal }, 'INVALID_REQUEST', INTERNAL_ID_REFUSED);
+    }
     const outcome = await this.waiting.signal(request, { via, by: request.requester_id ?? by });
     return answerOf(request.task_id, request.signal, outcome);
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EngineModule } from '../engine/engine.module.js';
+import { IntakeModule } from '../intake/intake.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { ApprovalsHttpController } from './approvals.http.controller.js';
 import { EventRetention } from './event-retention.service.js';
@@ -12,7 +13,7 @@ import { SignalsMessageController } from './signals.message.controller.js';
 
 /** What steps wait for, from outside: signals for workflows, external events, the list of steps waiting for a person. */
 @Module({
-  imports: [EngineModule, PersistenceModule],
+  imports: [EngineModule, PersistenceModule, IntakeModule],
   controllers: [SignalsMessageController, SignalsHttpController, ExternalEventsMessageController, ExternalEventsHttpController, ApprovalsHttpController],
   providers: [SendSignalUseCase, PublishEventUseCase, EventRetention],
 })

@@ -51,6 +51,7 @@ from .models import (
 from .names import (
     ATTEMPT_HEADER,
     InvalidNameError,
+    agent_announcement_subject,
     agent_cancel_subject,
     agent_progress_subject,
     agent_response_subject,
@@ -85,6 +86,7 @@ __all__ = [
     "TaskResponse",
     "TaskRunner",
     "TaskStatus",
+    "agent_announcement_subject",
     "Usage",
     "Budget",
     "WithUsage",

@@ -12,11 +12,10 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from .connection import connect, servers_from
+from .connection import NatsLogin, connect, servers_from
 from .models import AgentAnnouncement, AgentLoad, ProgressReport, TaskResponse, now_seconds
 from .names import (
-    AGENT_HEARTBEAT_SUBJECT,
-    AGENT_REGISTERED_SUBJECT,
+    agent_announcement_subject,
     agent_cancel_subject,
     agent_progress_subject,
     agent_response_subject,
@@ -75,6 +74,9 @@ class Agent:
         instance_id: Optional[str] = None,
         answer_cache_size: int = 10_000,
         logger: Optional[logging.Logger] = None,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        inbox_prefix: Optional[str] = None,
     ) -> None:
         """
         :param capabilities: the task types to announce; default those with a handler. Each needs a handler by ``start()``.
@@ -84,7 +86,11 @@ class Agent:
         :param answer_by: ``reply`` answers on the message's reply subject when it has one;
             ``publish`` always on ``agent.<name>.response``.
         :param answer_cache_size: answered task ids remembered to recognise repeated deliveries.
+        :param user: the NATS user of the connection the agent opens (under deploy/nats/permissions.conf,
+            the agent's name), with ``password``.
+        :param inbox_prefix: the prefix of that connection's inboxes; default ``_INBOX``.
         """
+        self._login = NatsLogin(user, password, inbox_prefix)
         self.name = assert_agent_name(name)
         if not isinstance(agent_type, str) or not 1 <= len(agent_type) <= 64:
             raise ValueError(f"agent_type: must be 1 to 64 characters, got {agent_type!r}")
@@ -154,7 +160,8 @@ class Agent:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribes, announces the agent on platform.events.agent_registered and starts heartbeats."""
+        """Subscribes, announces the agent on its own subject (platform.events.agent.<name>.registered,
+        which a permissions file grants to this agent alone) and starts heartbeats (...heartbeat)."""
         if self._nc is not None:
             raise RuntimeError(f"agent {self.name} is already started")
         missing = [c for c in self.capabilities if c not in self._runner.capabilities]
@@ -168,6 +175,7 @@ class Agent:
             logger=self._logger,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
+            login=self._login,
         )
         self._nc = nc
         self._stopping = None
@@ -178,7 +186,7 @@ class Agent:
         except BaseException:
             await self.stop()
             raise
-        await self._announce(AGENT_REGISTERED_SUBJECT)
+        await self._announce("registered")
         self._heartbeat = asyncio.create_task(self._beat())
         self._logger.info(
             "started (instance %s, task types: %s)", self.instance_id, ", ".join(self.capabilities) or "none"
@@ -297,7 +305,8 @@ class Agent:
         body = report.model_dump(mode="json", exclude_none=True)
         await nc.publish(agent_progress_subject(self.name), json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
-    async def _announce(self, subject: str) -> None:
+    async def _announce(self, kind: Literal["registered", "heartbeat"]) -> None:
+        subject = agent_announcement_subject(self.name, kind)
         nc = self._nc
         if nc is None or nc.is_closed or nc.is_draining:
             return
@@ -317,7 +326,7 @@ class Agent:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_interval)
-            await self._announce(AGENT_HEARTBEAT_SUBJECT)
+            await self._announce("heartbeat")
 
     async def _on_disconnected(self) -> None:
         if self._stopping is None:  # closing our own connection at stop disconnects it too
@@ -325,4 +334,4 @@ class Agent:
 
     async def _on_reconnected(self) -> None:
         self._logger.info("reconnected to NATS")
-        await self._announce(AGENT_REGISTERED_SUBJECT)
+        await self._announce("registered")

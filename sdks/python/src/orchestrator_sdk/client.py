@@ -14,7 +14,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import ValidationError
 
-from .connection import connect, servers_from
+from .connection import NatsLogin, connect, servers_from
 from .models import SignalReply, SignalStatus, TaskPriority, TaskRequest, TaskResponse, now_seconds, validation_error_text
 from .names import (
     APPROVAL_SIGNAL,
@@ -75,12 +75,19 @@ class OrchestratorClient:
         *,
         connection: Optional[NATS] = None,
         orchestrator: str = ORCHESTRATOR_AGENT_NAME,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        inbox_prefix: Optional[str] = None,
     ) -> None:
         """
         :param nats_url: comma-separated servers; default ``$NATS_URL``, else nats://127.0.0.1:4222.
         :param connection: a connection to share; the client then neither opens nor closes one.
         :param orchestrator: the orchestrator's agent name, when it runs under another.
+        :param user: the NATS user of the connection the client opens (e.g. ``gateway``), with ``password``.
+        :param inbox_prefix: where the answers to its requests come, e.g. ``_INBOX_gateway``: under
+            deploy/nats/permissions.conf a client may read only its own inboxes. Default ``_INBOX``.
         """
+        self._login = NatsLogin(user, password, inbox_prefix)
         self._nats_url = servers_from(nats_url)
         self._shared = connection
         self._nc: Optional[NATS] = connection
@@ -91,7 +98,7 @@ class OrchestratorClient:
 
     async def connect(self) -> None:
         if self._nc is None:
-            self._nc = await connect(self._nats_url, "orchestrator-client", logger=_logger)
+            self._nc = await connect(self._nats_url, "orchestrator-client", logger=_logger, login=self._login)
 
     async def close(self) -> None:
         if self._nc is not None and self._shared is None and not self._nc.is_closed:

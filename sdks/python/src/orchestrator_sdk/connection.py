@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional
 
 import nats
@@ -13,6 +14,18 @@ DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 #: Tries of each server at the first connection, before giving up.
 FIRST_CONNECT_ATTEMPTS = 2
+DEFAULT_INBOX_PREFIX = "_INBOX"
+
+
+@dataclass(frozen=True)
+class NatsLogin:
+    """Who a connection logs in as: `user` and `password` (a user of a permissions file), and
+    `inbox_prefix`, where the answers to its requests come (``_INBOX_<user>`` under
+    deploy/nats/permissions.conf, which lets each user read its own inboxes and no one else's)."""
+
+    user: Optional[str] = None
+    password: Optional[str] = None
+    inbox_prefix: Optional[str] = None
 
 
 def servers_from(explicit: Optional[str]) -> str:
@@ -27,9 +40,10 @@ async def connect(
     logger: logging.Logger,
     disconnected_cb: Optional[Callable[[], Awaitable[None]]] = None,
     reconnected_cb: Optional[Callable[[], Awaitable[None]]] = None,
+    login: Optional[NatsLogin] = None,
 ) -> NATS:
     """Connects to `servers` (comma-separated URLs): fails fast when none answers at first, as the
-    Node client does, then reconnects for ever once connected.
+    Node client does, then reconnects for ever once connected, as `login` says (see NatsLogin).
 
     nats-py has one limit for both; with no limit it would retry the first connection for ever.
     """
@@ -48,6 +62,9 @@ async def connect(
             error_cb=on_error,
             disconnected_cb=disconnected_cb,
             reconnected_cb=reconnected_cb,
+            user=login.user if login else None,
+            password=(login.password or "") if login and login.user is not None else None,
+            inbox_prefix=(login.inbox_prefix if login and login.inbox_prefix else DEFAULT_INBOX_PREFIX),
         )
     except Exception as error:
         raise ConnectionError(f"cannot connect to NATS at {servers}: {error or type(error).__name__}") from error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, Literal
 
 AGENT_NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TASK_TYPE_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -15,6 +15,8 @@ APPROVAL_SIGNAL: Final = "approval"
 EXTERNAL_EVENT_PREFIX: Final = "platform.events.external"
 
 ORCHESTRATOR_AGENT_NAME: Final = "orchestrator_agent"
+#: The shared announcement subjects: any agent may publish there under any name (trusting, for
+#: agents without NATS authentication). Agents announce on their own, agent_announcement_subject.
 AGENT_REGISTERED_SUBJECT: Final = "platform.events.agent_registered"
 AGENT_HEARTBEAT_SUBJECT: Final = "platform.events.agent_heartbeat"
 
@@ -56,3 +58,9 @@ def agent_cancel_subject(agent_name: str) -> str:
 
 def agent_progress_subject(agent_name: str) -> str:
     return f"agent.{assert_agent_name(agent_name)}.progress"
+
+
+def agent_announcement_subject(agent_name: str, kind: Literal["registered", "heartbeat"]) -> str:
+    """An agent's own announcement subject, ``platform.events.agent.<name>.<kind>``: a permissions
+    file grants it to that agent alone, so that no agent announces under another's name."""
+    return f"platform.events.agent.{assert_agent_name(agent_name)}.{kind}"

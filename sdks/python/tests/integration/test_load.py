@@ -8,15 +8,15 @@ from typing import Any, Optional
 
 from nats.aio.client import Client as NATS
 
-from orchestrator_sdk import AgentAnnouncement, OrchestratorClient, TaskStatus, agent_task_subject
+from orchestrator_sdk import AgentAnnouncement, OrchestratorClient, TaskStatus, agent_announcement_subject, agent_task_subject
 
 from .conftest import agent_view, body_of, unique, wait_for
 from .sleeper import NAME, Sleeper
 
 
 async def test_announces_itself_and_beats_with_its_load(nats_url: str, nc: NATS) -> None:
-    registered = await nc.subscribe("platform.events.agent_registered")
-    beats = await nc.subscribe("platform.events.agent_heartbeat")
+    registered = await nc.subscribe(agent_announcement_subject(NAME, "registered"))
+    beats = await nc.subscribe(agent_announcement_subject(NAME, "heartbeat"))
     sleeper = Sleeper(nats_url, max_concurrency=3)
     async with sleeper.agent:
         mine = await _next_of(registered, NAME)

@@ -3,7 +3,7 @@ import { HistoryKind, isPlainObject, TaskStatus } from '@orchestrator/contracts'
 import { MetricsService } from '../../metrics/metrics.service.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
-import { resolveTemplate } from '../../planning/template.js';
+import { Expressions } from '../../planning/expressions.js';
 import type { Workflow } from '../workflow.js';
 import { templateContext } from '../workflow-view.js';
 import { STARTED, type StepKind, type StepOutcome } from './step-kind.js';
@@ -19,12 +19,13 @@ export class AgentStep implements StepKind {
   constructor(
     private readonly dispatcher: StepDispatcher,
     private readonly metrics: MetricsService,
+    private readonly expressions: Expressions,
   ) {}
 
   async start(wf: Workflow, row: TaskRow, planned: PlannedStep): Promise<StepOutcome> {
     let input: unknown;
     try {
-      input = resolveTemplate(planned.input, await templateContext(wf));
+      input = await this.expressions.resolve(planned.input, await templateContext(wf));
       if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
     } catch (error) {
       // Retrying would build the same input.

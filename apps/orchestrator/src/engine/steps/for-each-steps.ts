@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { isPlainObject, TaskStatus } from '@orchestrator/contracts';
+import { TaskStatus } from '@orchestrator/contracts';
 import { itemKey } from '../../persistence/step-keys.js';
 import { newStepRow, type TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
-import { evaluate, resolveTemplate } from '../../planning/template.js';
+import { Expressions } from '../../planning/expressions.js';
 import { LIMITS } from '../../planning/workflow-definition.js';
 import type { Workflow } from '../workflow.js';
 import { templateContext } from '../workflow-view.js';
@@ -23,19 +23,14 @@ export type ItemsNext =
  */
 @Injectable()
 export class ForEachSteps {
+  constructor(private readonly expressions: Expressions) {}
+
   /** Evaluates the step's list and adds one row per item; the step runs until its items are done. */
   async expand(wf: Workflow, step: TaskRow, planned: PlannedStep, forEach: string): Promise<Expansion> {
     const context = await templateContext(wf);
     let inputs: Record<string, unknown>[];
     try {
-      const list = evaluate(forEach, context);
-      if (!Array.isArray(list)) throw new Error(`gave ${list === null ? 'null' : typeof list}, not a list`);
-      if (list.length > LIMITS.forEachMaxItems) throw new Error(`gave ${list.length} items; at most ${LIMITS.forEachMaxItems} are allowed`);
-      inputs = list.map((item: unknown, index) => {
-        const input = resolveTemplate(planned.input, { ...context, item, index });
-        if (!isPlainObject(input)) throw new Error(`the input of item ${index} must resolve to a JSON object`);
-        return input;
-      });
+      inputs = await this.expressions.expand(forEach, planned.input, context, LIMITS.forEachMaxItems);
     } catch (error) {
       return { kind: 'failed', error: `for_each: ${(error as Error).message}` };
     }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
-import { evaluate } from '../../planning/template.js';
+import { Expressions } from '../../planning/expressions.js';
 import type { Workflow } from '../workflow.js';
 import { templateContext } from '../workflow-view.js';
 import { STARTED, type StepKind, type StepOutcome } from './step-kind.js';
@@ -18,13 +18,15 @@ const LATEST_MS = 253_402_300_799_999;
  */
 @Injectable()
 export class SleepStep implements StepKind {
+  constructor(private readonly expressions: Expressions) {}
+
   async start(wf: Workflow, row: TaskRow, planned: PlannedStep): Promise<StepOutcome> {
     const sleep = planned.sleep ?? {};
     let until: number;
     if (sleep.for_ms !== undefined) until = wf.now.getTime() + sleep.for_ms;
     else {
       try {
-        until = timeOf(evaluate(sleep.until ?? '', await templateContext(wf)));
+        until = timeOf(await this.expressions.evaluate(sleep.until ?? '', await templateContext(wf)));
       } catch (error) {
         return { kind: 'failed', error: `sleep.until: ${(error as Error).message}` };
       }

@@ -5,6 +5,8 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, parseSubtaskWireId } from '../../persistence/step-keys.js';
 import { rootState, newRootRow, type TaskRow } from '../../persistence/task-rows.js';
 import type { Plan, PlannedStep, ReplacedPlan } from '../../planning/plan.js';
+import { EXPRESSION_LIMITS } from '../../planning/expression.js';
+import { InlineExpressions } from '../../planning/expressions.js';
 import type { PlanningService } from '../../planning/planning.service.js';
 import type { MessagePublisher } from '../../transport/message-publisher.js';
 import type { Dispatch } from '../effects.js';
@@ -68,15 +70,17 @@ class Harness {
     const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false, claims: [] }) } as unknown as AgentRouter;
     const publisher = { maxPayload: 1_048_576, maxBody: 1_047_552 } as MessagePublisher;
     const metrics = new MetricsService();
+    const expressions = new InlineExpressions({ ...EXPRESSION_LIMITS.budget, timeoutMs: EXPRESSION_LIMITS.timeoutMs });
     const dispatcher = new StepDispatcher(router, publisher, metrics);
     this.steps = new StepTransitions(
       dispatcher,
-      new ForEachSteps(),
+      new ForEachSteps(expressions),
       { hasPlanner: () => false } as unknown as PlanningService,
       publisher,
       metrics,
+      expressions,
       new RunSlots(),
-      new StepKinds(new AgentStep(dispatcher, metrics), new WaitStep(), new SleepStep()),
+      new StepKinds(new AgentStep(dispatcher, metrics, expressions), new WaitStep(expressions), new SleepStep(expressions)),
     );
     const request = { task_id: 'fan-1', task_type: 'fan', payload: {}, priority: TaskPriority.Normal };
     this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null }, new Date()), new Date());

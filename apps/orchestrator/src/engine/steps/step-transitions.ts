@@ -3,7 +3,7 @@ import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
-import { evaluate } from '../../planning/template.js';
+import { Expressions } from '../../planning/expressions.js';
 import { PlanningService } from '../../planning/planning.service.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { retryDelayMs } from '../backoff.js';
@@ -35,6 +35,7 @@ export class StepTransitions {
     private readonly planning: PlanningService,
     private readonly publisher: MessagePublisher,
     private readonly metrics: MetricsService,
+    private readonly expressions: Expressions,
     private readonly slots: RunSlots,
     private readonly kinds: StepKinds,
   ) {}
@@ -77,7 +78,7 @@ export class StepTransitions {
     if (planned.when !== undefined) {
       let go: unknown;
       try {
-        go = evaluate(planned.when, await templateContext(wf));
+        go = await this.expressions.evaluate(planned.when, await templateContext(wf));
         if (typeof go !== 'boolean') throw new Error(`gave ${JSON.stringify(go)}, not true or false`);
       } catch (error) {
         await this.failForGood(wf, step, `when: ${(error as Error).message}`);
@@ -226,7 +227,7 @@ export class StepTransitions {
   async completeWorkflow(wf: Workflow): Promise<void> {
     let result: Awaited<ReturnType<typeof finalResult>>;
     try {
-      result = await finalResult(wf);
+      result = await finalResult(wf, this.expressions);
     } catch (error) {
       await this.failWorkflow(wf, `output: ${(error as Error).message}`);
       return;

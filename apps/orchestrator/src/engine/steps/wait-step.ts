@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HistoryKind, isPlainObject, jsonValueProblem, TaskStatus } from '@orchestrator/contracts';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
-import { resolveTemplate } from '../../planning/template.js';
+import { Expressions } from '../../planning/expressions.js';
 import type { WaitForDefinition } from '../../planning/wait-definition.js';
 import { eventWaitKey, matches, signalWaitKey } from '../waits/wait-keys.js';
 import type { Workflow } from '../workflow.js';
@@ -19,12 +19,14 @@ import { STARTED, type StepKind, type StepOutcome } from './step-kind.js';
  */
 @Injectable()
 export class WaitStep implements StepKind {
+  constructor(private readonly expressions: Expressions) {}
+
   async start(wf: Workflow, row: TaskRow, planned: PlannedStep): Promise<StepOutcome> {
     const wait = waitOf(planned);
     const context = await templateContext(wf);
     let input: unknown;
     try {
-      input = resolveTemplate(planned.input, context);
+      input = await this.expressions.resolve(planned.input, context);
       if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
     } catch (error) {
       return { kind: 'failed', error: `input: ${(error as Error).message}` };
@@ -41,7 +43,7 @@ export class WaitStep implements StepKind {
     const event = wait.event ?? '';
     let match: unknown;
     try {
-      match = resolveTemplate(wait.match ?? {}, context);
+      match = await this.expressions.resolve(wait.match ?? {}, context);
       if (!isPlainObject(match)) throw new Error('must resolve to a JSON object');
       const problem = jsonValueProblem(match, 'match');
       if (problem) throw new Error(problem);
