@@ -88,7 +88,7 @@ describe('@orchestrator/client against the running orchestrator, over NATS and H
 
   it('gets a task with every step, and lists tasks with filters and pages', async () => {
     const detail = await http.get(`client-http-${run}`);
-    expect(detail).toMatchObject({ task_type: 'create_blog_post', status: TaskStatus.Completed, progress: { done: 5, total: 5 }, payload: { topic: 'Typed clients' } });
+    expect(detail).toMatchObject({ task_type: 'create_blog_post', status: TaskStatus.Completed, progress: { done: 5, skipped: 0, failed: 0, cancelled: 0, total: 5 }, payload: { topic: 'Typed clients' } });
     expect(detail.steps.map((step) => step.step)).toEqual(['draft', 'enhance', 'review', 'export', 'publish']);
     expect(detail.plan?.steps.map((step) => step.id)).toEqual(['draft', 'enhance', 'review', 'export', 'publish']);
 

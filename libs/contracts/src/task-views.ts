@@ -89,6 +89,20 @@ export interface StepProgressView {
   attempt: number;
 }
 
+/**
+ * How far a workflow got: the steps of the plan it runs now (a `for_each` step counts once), by how
+ * they ended. `done` counts steps that ran and completed, `skipped` those a false `when` completed
+ * without running; a completed workflow has `done + skipped = total`, a failed or cancelled one
+ * says which of its steps failed and which were cancelled.
+ */
+export interface TaskProgressView {
+  done: number;
+  skipped: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+}
+
 /** A task in `GET /tasks`; times are ISO 8601. */
 export interface TaskSummaryView {
   task_id: string;
@@ -96,7 +110,7 @@ export interface TaskSummaryView {
   status: TaskStatus;
   priority: string;
   requester_id: string | null;
-  progress: { done: number; total: number };
+  progress: TaskProgressView;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
@@ -178,12 +192,10 @@ export interface TaskStartedEvent {
 }
 
 /** `platform.events.task_progress`: a step (or an item of a `for_each` step) changed state. */
-export interface TaskProgressEvent {
+export interface TaskProgressEvent extends TaskProgressView {
   task_id: string;
   step: string;
   status: TaskStatus;
-  done: number;
-  total: number;
   ts: number;
 }
 

@@ -1,7 +1,7 @@
 import type { AgentStatusView, TaskListView, WorkflowSummaryView } from '@orchestrator/contracts';
 import type { Colors } from '../output.js';
 import { between, formatDuration } from './duration.js';
-import { statusCell } from './status.js';
+import { progressCell, statusCell } from './status.js';
 import { alignColumns, type Cell } from './table.js';
 
 const header = (colors: Colors, ...names: string[]): Cell[] => names.map((name) => ({ text: name, style: colors.dim }));
@@ -16,7 +16,7 @@ export function renderTaskList(page: TaskListView, colors: Colors, now = Date.no
       task.task_id,
       task.task_type,
       statusCell(task.status, colors),
-      `${task.progress.done}/${task.progress.total}`,
+      progressCell(task.progress, colors),
       task.created_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       ms === null ? '-' : `${formatDuration(ms)}${task.completed_at === null ? '…' : ''}`,
     ]);

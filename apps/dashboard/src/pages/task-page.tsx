@@ -5,7 +5,7 @@ import { FINISHED, type TaskDetail } from '../api/types';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { Gantt } from '../components/gantt';
 import { EventList, StepPanel } from '../components/step-panel';
-import { ProgressBar, StatusBadge } from '../components/status-badge';
+import { StatusBadge, StepsProgress } from '../components/status-badge';
 import { elapsed, formatAge, formatTime, json } from '../format';
 import { FlowGraph } from '../graph/flow-graph';
 import { NODE_WIDTH, StepNode, nodeHeight } from '../graph/step-node';
@@ -75,7 +75,7 @@ export function TaskPage() {
           </div>
         </div>
         <div className="head-side">
-          <ProgressBar done={task.progress.done} total={task.progress.total} label={`${task.progress.done}/${task.progress.total} steps`} />
+          <StepsProgress progress={task.progress} unit=" steps" />
           <StreamBadge state={stream} />
           <TaskActions task={task} onDone={detail.refresh} />
         </div>

@@ -3,7 +3,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, withQuery } from '../api/client';
 import { TASK_STATUSES, type Listing, type TaskPage, type WorkflowDefinition } from '../api/types';
 import { Empty, ErrorState, Loading } from '../components/states';
-import { ProgressBar, StatusBadge } from '../components/status-badge';
+import { StatusBadge, StepsProgress } from '../components/status-badge';
 import { elapsed, formatAge, formatTime } from '../format';
 import { useEventStream } from '../hooks/use-event-stream';
 import { useNow } from '../hooks/use-now';
@@ -153,7 +153,7 @@ export function TasksPage() {
                 </td>
                 <td className={`priority-${task.priority.toLowerCase()}`}>{task.priority.toLowerCase()}</td>
                 <td>
-                  <ProgressBar done={task.progress.done} total={task.progress.total} />
+                  <StepsProgress progress={task.progress} />
                 </td>
                 <td title={formatTime(task.created_at)}>{formatAge(task.created_at, now)}</td>
                 <td>{elapsed(task.started_at ?? task.created_at, task.completed_at, now)}</td>

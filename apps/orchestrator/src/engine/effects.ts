@@ -1,4 +1,4 @@
-import type { HistoryBatch } from '@orchestrator/contracts';
+import type { HistoryBatch, TaskProgressView } from '@orchestrator/contracts';
 import type { RootRow } from '../persistence/task-rows.js';
 
 /** A sub-task ready to publish: its JSON already encoded (and measured against the server's limit). */
@@ -25,6 +25,6 @@ export type Effect =
   | { kind: 'finish'; root: RootRow }
   /** Ask the planner for a revised plan of this workflow. */
   | { kind: 'revise'; rootId: string }
-  | { kind: 'progress'; taskId: string; stepKey: string; status: string; done: number; total: number }
+  | ({ kind: 'progress'; taskId: string; stepKey: string; status: string } & TaskProgressView)
   /** The workflow's history rows this commit added, for the stream clients of every replica. */
   | { kind: 'history'; batch: HistoryBatch };

@@ -63,8 +63,11 @@ export class StepProgressDoc {
 }
 
 export class ProgressDoc {
-  @ApiProperty() done!: number;
-  @ApiProperty() total!: number;
+  @ApiProperty({ description: 'Steps of the current plan that ran and completed' }) done!: number;
+  @ApiProperty({ description: 'Steps a false `when` completed without running' }) skipped!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() cancelled!: number;
+  @ApiProperty({ description: 'Steps of the current plan (a for_each step counts once)' }) total!: number;
 }
 
 export class TaskSummaryDoc {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { TaskStatus } from '@orchestrator/contracts';
+import type { TaskProgressView, TaskStatus } from '@orchestrator/contracts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
+import { STEP_TALLY_SQL, TALLIED_ROWS_SQL } from './step-tally.js';
 import type { TaskEntity } from './task.entity.js';
 import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
 
@@ -34,11 +35,6 @@ export type ListedRoot = Pick<
 export interface DueWorkflow {
   rootId: string;
   rowIds: string[];
-}
-
-export interface StepCounts {
-  total: number;
-  done: number;
 }
 
 type PooledClient = SqlClient & {
@@ -230,16 +226,15 @@ export class TasksRepository {
     return counts;
   }
 
-  async stepCounts(rootIds: string[]): Promise<Map<string, StepCounts>> {
-    const counts = new Map<string, StepCounts>();
+  /** How far each workflow got (see TaskProgressView), by root id. */
+  async stepCounts(rootIds: string[]): Promise<Map<string, TaskProgressView>> {
+    const counts = new Map<string, TaskProgressView>();
     if (rootIds.length === 0) return counts;
-    const rows: { root_id: string; total: number; done: number }[] = await this.dataSource.query(
-      `SELECT root_id, count(*)::int AS total,
-              count(*) FILTER (WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED'))::int AS done
-         FROM tasks WHERE root_id = ANY($1::uuid[]) AND parent_id IS NOT NULL GROUP BY root_id`,
+    const rows: (TaskProgressView & { root_id: string })[] = await this.dataSource.query(
+      `SELECT root_id, ${STEP_TALLY_SQL} FROM (${TALLIED_ROWS_SQL}) AS s GROUP BY root_id`,
       [rootIds],
     );
-    for (const row of rows) counts.set(row.root_id, { total: row.total, done: row.done });
+    for (const { root_id, ...tally } of rows) counts.set(root_id, tally);
     return counts;
   }
 

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { TaskProgressView } from '@orchestrator/contracts';
 import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
-import { TasksRepository, type ListedRoot, type ListPosition, type StepCounts } from '../persistence/tasks.repository.js';
+import { TasksRepository, type ListedRoot, type ListPosition } from '../persistence/tasks.repository.js';
+import { tallySteps } from '../persistence/step-tally.js';
 import { encodeCursor } from './list-cursor.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
 
@@ -16,7 +18,6 @@ export class TaskStatusService {
     const root = await this.tasks.findRootByTaskId(taskId);
     if (!root) return null;
     const steps = await this.tasks.findSteps(root.id);
-    const done = steps.filter((s) => s.completed_at !== null).length;
     const planned = new Map((root.plan?.steps ?? []).map((s, index) => [s.id, { s, index }]));
     // Plan order; the items of a `for_each` step follow it in list order.
     // Rows of steps a revised plan dropped come last.
@@ -29,7 +30,7 @@ export class TaskStatusService {
       return x[0] - y[0] || x[1] - y[1];
     });
     return {
-      ...this.summary(root, { done, total: steps.length }),
+      ...this.summary(root, tallySteps(steps.filter((step) => step.parent_id === root.id && isCurrentKey(step.step_key ?? '')))),
       payload: root.payload,
       result: root.result,
       workflow: root.plan ? { task_type: root.plan.task_type, version: root.plan.version } : null,
@@ -61,14 +62,14 @@ export class TaskStatusService {
     const counts = await this.tasks.stepCounts(items.map((root) => root.id));
     const last = items.at(-1);
     return {
-      items: items.map((root) => this.summary(root, counts.get(root.id) ?? { done: 0, total: 0 })),
+      items: items.map((root) => this.summary(root, counts.get(root.id) ?? tallySteps([]))),
       limit: query.limit,
       next_cursor: more && last ? encodeCursor(last.position) : null,
       ...(total === null ? {} : { total }),
     };
   }
 
-  private summary(root: Omit<ListedRoot, 'position'>, progress: StepCounts): TaskSummaryView {
+  private summary(root: Omit<ListedRoot, 'position'>, progress: TaskProgressView): TaskSummaryView {
     return {
       task_id: root.task_id,
       task_type: root.task_type,
