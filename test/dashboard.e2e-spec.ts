@@ -132,14 +132,14 @@ describe('the dashboard at /ui, in a browser', () => {
     await page.locator('[data-task-status="CANCELLED"]').waitFor({ timeout: 10_000 });
   });
 
-  it('lists tasks live, filters them by status and opens one by its task_id', async () => {
+  it('lists tasks live, searches them on the server with the search kept in the URL, and opens one by its task_id', async () => {
     await page.goto(ui());
     await page.locator('tr[data-task="dash-live"]').waitFor();
     await submit('dash-list', { first_ms: 1500, parts: ['x'] });
     // The new task appears, then completes, without a reload.
     await page.locator('tr[data-task="dash-list"]').waitFor({ timeout: 10_000 });
     await page.locator('tr[data-task="dash-list"][data-status="COMPLETED"]').waitFor({ timeout: 15_000 });
-    expect(await page.locator('tr[data-task="dash-list"]').textContent()).toContain('5/5');
+    expect(await page.locator('tr[data-task="dash-list"]').textContent()).toContain('4/4');
     await screenshot(page, 'dashboard-tasks');
 
     await page.getByLabel('status').selectOption('CANCELLED');
@@ -148,8 +148,23 @@ describe('the dashboard at /ui, in a browser', () => {
     await expect.poll(listed).toEqual(['dash-cancel']);
     expect(page.url()).toContain('status=CANCELLED');
 
-    await page.getByLabel('search by task_id').fill('dash-retry');
-    await page.getByLabel('search by task_id').press('Enter');
+    // Searched on the server, kept in the URL: a reload shows the same search.
+    await page.getByRole('button', { name: 'more filters' }).click();
+    await page.getByLabel('status').selectOption('');
+    await page.getByLabel('payload fields').fill('first_ms=1500');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(listed).toEqual(['dash-list']);
+    await page.getByLabel('payload fields').fill('');
+    await page.getByLabel('error text').fill('BY REQUEST');
+    await page.getByLabel('error text').press('Enter');
+    await expect.poll(listed).toEqual(['dash-cancel']);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('BY REQUEST');
+    await page.reload();
+    await expect.poll(listed).toEqual(['dash-cancel']);
+    expect(await page.getByLabel('error text').inputValue()).toBe('BY REQUEST');
+
+    await page.getByLabel('open a task by its task_id').fill('dash-retry');
+    await page.getByLabel('open a task by its task_id').press('Enter');
     await page.locator('[data-task-status="COMPLETED"]').waitFor();
     expect(new URL(page.url()).pathname).toBe('/ui/tasks/dash-retry');
   });

@@ -62,3 +62,27 @@ export function parseTaskType(text: string): string {
 export function newTaskId(taskType: string): string {
   return `${taskType}-${randomBytes(6).toString('hex')}`;
 }
+
+const AGO = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A time for a filter: ISO 8601 (`2026-11-30`, `2026-11-30T12:00:00Z`) or how long ago (`30m`, `2h`, `7d`). */
+export function parseTime(name: string, text: string, now = Date.now()): string {
+  const ago = AGO.exec(text);
+  if (ago) return new Date(now - Number(ago[1]) * UNIT_MS[ago[2] as keyof typeof UNIT_MS]).toISOString();
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) || Number.isNaN(Date.parse(text))) {
+    throw new UsageError(`${name}: must be an ISO 8601 time (2026-11-30, 2026-11-30T12:00:00Z) or how long ago (30m, 2h, 7d), not "${text}"`);
+  }
+  return text;
+}
+
+/** `--payload <field>=<value>` for a search, repeated: the fields and their values. */
+export function parsePayloadFields(pairs: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--payload: must be <field>=<value> (e.g. customer=42, address.city=Paris), not "${pair}"`);
+    fields[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return fields;
+}

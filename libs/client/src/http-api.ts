@@ -24,9 +24,22 @@ export interface HttpApiOptions {
   fetch?: typeof fetch;
 }
 
+/** What `GET /tasks` may filter by; every filter given must hold. Times are ISO 8601 strings or Dates. */
 export interface ListTasksFilter {
-  status?: TaskStatus | `${TaskStatus}`;
+  /** In any case. */
+  status?: TaskStatus | `${TaskStatus}` | Lowercase<`${TaskStatus}`>;
   task_type?: string;
+  requester_id?: string;
+  /** A step of the task was sent to this agent. */
+  agent?: string;
+  /** Text in the task's error, in any case (3 to 200 characters). */
+  error?: string;
+  created_after?: string | Date;
+  created_before?: string | Date;
+  finished_after?: string | Date;
+  finished_before?: string | Date;
+  /** Fields of the request's payload and their values: `{ customer: 42, 'address.city': 'Paris' }`. */
+  payload?: Record<string, string | number | boolean | null>;
   /** 1 to 100, default 20. */
   limit?: number;
   /** The previous page's `next_cursor`: the tasks after those. */
@@ -137,13 +150,18 @@ export class HttpApi {
   }
 }
 
-/** `?status=&task_type=&limit=&cursor=&count=` with only the filters given. */
+const LIST_PARAMETERS = [
+  'status', 'task_type', 'requester_id', 'agent', 'error', 'created_after', 'created_before', 'finished_after', 'finished_before', 'limit', 'cursor', 'count',
+] as const;
+
+/** `?status=&task_type=&…&payload.<field>=` with only the filters given. */
 export function listQuery(filter: ListTasksFilter): string {
   const params = new URLSearchParams();
-  for (const key of ['status', 'task_type', 'limit', 'cursor', 'count'] as const) {
+  for (const key of LIST_PARAMETERS) {
     const value = filter[key];
-    if (value !== undefined) params.set(key, String(value));
+    if (value !== undefined) params.set(key, value instanceof Date ? value.toISOString() : String(value));
   }
+  for (const [field, value] of Object.entries(filter.payload ?? {})) params.set(`payload.${field}`, typeof value === 'string' ? value : JSON.stringify(value));
   const query = params.toString();
   return query ? `?${query}` : '';
 }

@@ -9,3 +9,4 @@ export * from './json-limits.js';
 export * from './task-views.js';
 export * from './progress-report.js';
 export * from './history-event.js';
+export * from './error-codes.js';

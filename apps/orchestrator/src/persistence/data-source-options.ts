@@ -7,6 +7,7 @@ import { AddPlanHistory1764000000002 } from './migrations/1764000000002-add-plan
 import { EngineCore1764000000003 } from './migrations/1764000000003-engine-core.js';
 import { ListingAndRetention1764000000004 } from './migrations/1764000000004-listing-and-retention.js';
 import { TaskEvents1764000000005 } from './migrations/1764000000005-task-events.js';
+import { TaskSearch1764000000070 } from './migrations/1764000000070-task-search.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -21,6 +22,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       EngineCore1764000000003,
       ListingAndRetention1764000000004,
       TaskEvents1764000000005,
+      TaskSearch1764000000070,
     ],
     migrationsRun: false,
     synchronize: false,

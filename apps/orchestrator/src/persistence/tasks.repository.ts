@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { TaskProgressView, TaskStatus } from '@orchestrator/contracts';
+import type { TaskProgressView } from '@orchestrator/contracts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
+import { rootSearchConditions, type RootSearch } from './root-search.js';
 import { STEP_TALLY_SQL, TALLIED_ROWS_SQL } from './step-tally.js';
 import type { TaskEntity } from './task.entity.js';
 import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
 
-export interface RootListFilter {
-  status?: TaskStatus;
-  task_type?: string;
+export interface RootListFilter extends RootSearch {
   limit: number;
   /** Only roots listed after this one, newest first. */
   after?: ListPosition;
@@ -178,10 +177,8 @@ export class TasksRepository {
    * tells whether there is a next page.
    */
   async listRoots(filter: RootListFilter): Promise<{ items: ListedRoot[]; more: boolean; total: number | null }> {
-    const conditions = ['parent_id IS NULL'];
     const params: unknown[] = [];
-    if (filter.status) conditions.push(`status = $${params.push(filter.status)}`);
-    if (filter.task_type) conditions.push(`task_type = $${params.push(filter.task_type)}`);
+    const conditions = rootSearchConditions(filter, params);
     const counted = filter.count
       ? this.dataSource.query<[{ count: number }]>(`SELECT count(*)::int AS count FROM tasks WHERE ${conditions.join(' AND ')}`, [...params])
       : Promise.resolve(null);

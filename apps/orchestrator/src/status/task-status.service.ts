@@ -3,6 +3,7 @@ import type { TaskProgressView } from '@orchestrator/contracts';
 import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type ListedRoot, type ListPosition } from '../persistence/tasks.repository.js';
+import type { RootSearch } from '../persistence/root-search.js';
 import { tallySteps } from '../persistence/step-tally.js';
 import { encodeCursor } from './list-cursor.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
@@ -57,8 +58,8 @@ export class TaskStatusService {
   }
 
   /** A page of tasks, newest first, after the position a cursor names. */
-  async list(query: ListTasksQuery, after: ListPosition | undefined): Promise<TaskListView> {
-    const { items, more, total } = await this.tasks.listRoots({ status: query.status, task_type: query.task_type, limit: query.limit, after, count: query.count === 'true' });
+  async list(query: ListTasksQuery, search: RootSearch, after: ListPosition | undefined): Promise<TaskListView> {
+    const { items, more, total } = await this.tasks.listRoots({ ...search, limit: query.limit, after, count: query.count === 'true' });
     const counts = await this.tasks.stepCounts(items.map((root) => root.id));
     const last = items.at(-1);
     return {
