@@ -116,6 +116,27 @@ describe('the dashboard at /ui, in a browser', () => {
     expect([dash.count('dash-retry', 'first'), dash.count('dash-retry', 'middle'), dash.count('dash-retry', 'parts'), dash.count('dash-retry', 'last')]).toEqual([1, 1, 2, 2]);
   });
 
+  it('retries a workflow from a step with an edited input, from the step panel', async () => {
+    await submit('dash-from', { parts: ['x'] });
+    await page.goto(ui('tasks/dash-from'));
+    await page.locator('[data-task-status="COMPLETED"]').waitFor({ timeout: 15_000 });
+    await node('middle').click();
+    await page.getByRole('button', { name: 'Retry from here' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Retry from step middle?' });
+    const input = dialog.getByLabel('step input');
+    expect(JSON.parse(await input.inputValue())).toMatchObject({ run: 'dash-from', step: 'middle' });
+    await input.fill('{ broken');
+    await dialog.getByRole('button', { name: 'Retry from here' }).click();
+    expect(await dialog.getByRole('alert').textContent()).toMatch(/^input: not JSON/);
+    await input.fill(JSON.stringify({ run: 'dash-from-edited', step: 'middle', delay_ms: 0 }));
+    await dialog.getByRole('button', { name: 'Retry from here' }).click();
+    await page.locator('[data-task-status="RUNNING"], [data-task-status="COMPLETED"]').first().waitFor();
+    await waitFor('the retried workflow to complete', () => (dash.count('dash-from', 'last') === 2 ? true : undefined), 15_000);
+    await page.locator('[data-task-status="COMPLETED"]').waitFor({ timeout: 15_000 });
+    // middle went again with the edited input, last after it; first and the for_each beside middle kept their results.
+    expect([dash.count('dash-from', 'first'), dash.count('dash-from', 'middle'), dash.count('dash-from-edited', 'middle'), dash.count('dash-from', 'parts'), dash.count('dash-from', 'last')]).toEqual([1, 1, 1, 1, 2]);
+  });
+
   it("shows the server's refusal when an action no longer applies", async () => {
     await submit('dash-cancel', { middle_ms: 5000, parts: ['x'] });
     await page.goto(ui('tasks/dash-cancel'));

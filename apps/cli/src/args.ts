@@ -7,22 +7,26 @@ import { UsageError } from './cli-error.js';
  * `--payload`: a JSON object, or `@file` to read it from a file (`@-`: standard input).
  * The orchestrator checks the fields; this checks only that it is an object.
  */
-export function parsePayload(text: string, read: (path: string) => string = (path) => readFileSync(path === '-' ? 0 : path, 'utf8')): Record<string, unknown> {
+export function parsePayload(
+  text: string,
+  read: (path: string) => string = (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+  option = '--payload',
+): Record<string, unknown> {
   let source = text;
   if (text.startsWith('@')) {
     try {
       source = read(text.slice(1));
     } catch (error) {
-      throw new UsageError(`--payload: cannot read ${text.slice(1)}: ${(error as Error).message}`);
+      throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(error as Error).message}`);
     }
   }
   let value: unknown;
   try {
     value = JSON.parse(source);
   } catch (error) {
-    throw new UsageError(`--payload: not JSON: ${(error as Error).message}`);
+    throw new UsageError(`${option}: not JSON: ${(error as Error).message}`);
   }
-  if (!isPlainObject(value)) throw new UsageError('--payload: must be a JSON object, e.g. \'{"topic":"Graphs"}\'');
+  if (!isPlainObject(value)) throw new UsageError(`${option}: must be a JSON object, e.g. '{"topic":"Graphs"}'`);
   return value;
 }
 

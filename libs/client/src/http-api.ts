@@ -48,6 +48,14 @@ export interface ListTasksFilter {
   count?: boolean;
 }
 
+/** What a retry may ask besides resuming the unfinished steps. */
+export interface RetryOptions {
+  /** Run this step and every step downstream of it again too (completed ones included; a COMPLETED task may then be retried). */
+  from_step?: string;
+  /** With `from_step`: the step's input for this run, instead of the one it had. */
+  input?: Record<string, unknown>;
+}
+
 export interface HistoryPageOptions {
   /** Events after this event id (the previous page's `next_after`); default from the start. */
   after?: number;
@@ -87,9 +95,9 @@ export class HttpApi {
     return (await this.call<CancelTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/cancel`)).body;
   }
 
-  /** `POST /tasks/:task_id/retry`: a FAILED or CANCELLED task runs again from its unfinished steps. */
-  async retry(taskId: string): Promise<SubmitTaskReply> {
-    return (await this.call<SubmitTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/retry`)).body;
+  /** `POST /tasks/:task_id/retry`: a FAILED or CANCELLED task runs again from its unfinished steps (and from `from_step`, with its `input`). */
+  async retry(taskId: string, options: RetryOptions = {}): Promise<SubmitTaskReply> {
+    return (await this.call<SubmitTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/retry`, options)).body;
   }
 
   /** `POST /tasks/:task_id/rerun`: a finished task's request runs again under a new task_id. */

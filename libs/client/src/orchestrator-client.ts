@@ -14,7 +14,7 @@ import {
   type WorkflowSummaryView,
 } from '@orchestrator/contracts';
 import type { HistoryStream, HistoryStreamOptions } from './history-stream.js';
-import { HttpApi, type HistoryPageOptions, type ListTasksFilter } from './http-api.js';
+import { HttpApi, type HistoryPageOptions, type ListTasksFilter, type RetryOptions } from './http-api.js';
 import { NatsApi } from './nats-api.js';
 import { OrchestratorError } from './orchestrator-error.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
@@ -173,11 +173,13 @@ export class OrchestratorClient {
 
   /**
    * Runs a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their
-   * results; the requester gets a new final response). Throws `TASK_NOT_RETRYABLE` (409) when it
-   * runs or has completed, `TASK_NOT_FOUND` (404).
+   * results; the requester gets a new final response). With `from_step`, that step and everything
+   * downstream of it run again too, a COMPLETED task included, and with `input` the step gets that
+   * input. Throws `TASK_NOT_RETRYABLE` (409) when it runs or has completed (without `from_step`),
+   * `INVALID_REQUEST` (400) for a step it does not have, `TASK_NOT_FOUND` (404).
    */
-  retry(taskId: string): Promise<SubmitTaskReply> {
-    return this.requireHttp('retry').retry(taskId);
+  retry(taskId: string, options: RetryOptions = {}): Promise<SubmitTaskReply> {
+    return this.requireHttp('retry').retry(taskId, options);
   }
 
   /** Runs a finished task's request again under a new `task_id` (in the answer). Throws `TASK_RUNNING` (409) while it runs. */

@@ -5,6 +5,7 @@ import { renderEventLine } from '../format/history-line.js';
 import { renderTaskList } from '../format/lists.js';
 import { renderTaskTree } from '../format/task-tree.js';
 import { watchAndReport } from '../watch/watch-task.js';
+import { UsageError } from '../cli-error.js';
 import type { CommandContext } from './command-context.js';
 
 interface JsonOption {
@@ -141,13 +142,20 @@ export function addTaskCommands(program: Command, context: CommandContext): void
 
   program
     .command('retry')
-    .description('run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)')
+    .description('run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results); --from a step runs it and all after it again')
     .argument('<task_id>')
+    .option('--from <step>', 'run this step and every step downstream of it again too (a COMPLETED task included)')
+    .option('--input <json>', "with --from: the step's input for this run, a JSON object ('@file' reads a file, '@-' standard input)")
     .option('-w, --watch', 'follow its steps live until it ends')
     .option('--json', 'print the answer (with --watch: the task as it ended), one JSON document')
-    .action(async (taskId: string, options: { watch?: boolean } & JsonOption) => {
+    .action(async (taskId: string, options: { from?: string; input?: string; watch?: boolean } & JsonOption) => {
+      if (options.input !== undefined && options.from === undefined) throw new UsageError('--input: needs --from <step>: the step it is the input of');
+      const retry = {
+        ...(options.from !== undefined ? { from_step: options.from } : {}),
+        ...(options.input !== undefined ? { input: parsePayload(options.input, undefined, '--input') } : {}),
+      };
       await context.withClient(async (client, out) => {
-        const reply = await client.retry(taskId);
+        const reply = await client.retry(taskId, retry);
         if (!options.watch && options.json) out.json(reply);
         else if (!options.json) out.line(`${reply.task_id} ${reply.status} again`);
         if (options.watch) await watchAndReport(client, reply.task_id, out, { json: options.json === true });

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { HistoryEvent, StepRow, TaskDetail } from '../api/types';
 import { elapsed, formatTime, json } from '../format';
 import { useNow } from '../hooks/use-now';
@@ -44,7 +45,22 @@ export function EventList({ events }: { events: readonly HistoryEvent[] }) {
 }
 
 /** The side panel: one step's (or item's) state, input, result, error and history. */
-export function StepPanel({ detail, stepKey, events, onClose, onSelect }: { detail: TaskDetail; stepKey: string; events: readonly HistoryEvent[]; onClose: () => void; onSelect: (key: string) => void }) {
+export function StepPanel({
+  detail,
+  stepKey,
+  events,
+  onClose,
+  onSelect,
+  actions,
+}: {
+  detail: TaskDetail;
+  stepKey: string;
+  events: readonly HistoryEvent[];
+  onClose: () => void;
+  onSelect: (key: string) => void;
+  /** What may be done with the step (Retry from here). */
+  actions?: ReactNode;
+}) {
   const now = useNow();
   const row: StepRow | undefined = detail.steps.find((s) => s.step === stepKey);
   const planned = detail.plan?.steps.find((s) => s.id === planKey(stepKey));
@@ -62,6 +78,7 @@ export function StepPanel({ detail, stepKey, events, onClose, onSelect }: { deta
           ← step {planKey(stepKey)}
         </button>
       )}
+      {actions && <div className="panel-actions">{actions}</div>}
       <dl className="facts">
         <dt>status</dt>
         <dd>{row ? <StatusBadge status={row.status} /> : 'not started'}</dd>

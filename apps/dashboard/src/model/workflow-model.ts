@@ -10,7 +10,7 @@ export function isItemKey(stepKey: string): boolean {
   return /\[\d+\]/.test(stepKey);
 }
 
-/** A row a revised plan dropped, kept for the record (`review@1`). */
+/** A row a revised plan or a retry from a step replaced, kept for the record (`review@1`). */
 export function isRetiredKey(stepKey: string): boolean {
   return stepKey.includes('@');
 }

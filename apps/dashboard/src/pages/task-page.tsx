@@ -13,6 +13,7 @@ import { useNow } from '../hooks/use-now';
 import { useResource } from '../hooks/use-resource';
 import { useTaskHistory } from '../hooks/use-task-history';
 import { attemptSpans, graphSteps, planKey, type StepNodeData } from '../model/workflow-model';
+import { RetryFromStep } from './retry-from-step';
 import { TaskActions } from './task-actions';
 import { StreamBadge } from './stream-badge';
 
@@ -111,7 +112,16 @@ export function TaskPage() {
             <span className="muted">Click a step for its input, result, error and history.</span>
           </p>
         </section>
-        {selected && <StepPanel detail={task} stepKey={selected} events={events} onClose={() => setSelected(null)} onSelect={setSelected} />}
+        {selected && (
+          <StepPanel
+            detail={task}
+            stepKey={selected}
+            events={events}
+            onClose={() => setSelected(null)}
+            onSelect={setSelected}
+            actions={<RetryFromStep key={`${selected}:${task.status}`} task={task} stepKey={selected} onDone={detail.refresh} />}
+          />
+        )}
       </div>
       <section className="card">
         <h2>Timeline of attempts</h2>

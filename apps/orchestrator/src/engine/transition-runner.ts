@@ -209,6 +209,7 @@ export class TransitionRunner {
     const events = applied.flatMap(({ wf }) => wf.events.map((event) => newEvent(wf, event)));
     const progress = applied.flatMap(({ wf }) => [...wf.progress].map(([id, value]) => ({ id, progress: value })));
     const reopened = applied.flatMap(({ wf }) => (wf.reopened ? [wf.root.id] : []));
+    const retired = applied.flatMap(({ wf }) => (wf.retired ? [{ rootId: wf.root.id, ...wf.retired }] : []));
     const { stopped, events: inserted } = await tx.close({
       update,
       insert,
@@ -217,6 +218,7 @@ export class TransitionRunner {
       events,
       progress,
       reopened,
+      retired,
       now: applied[0]?.wf.now ?? new Date(),
     });
     let at = 0;

@@ -70,6 +70,8 @@ export class Workflow {
   readonly progress = new Map<string, StepProgress>();
   /** A finished workflow runs again (a retry): its result and the mark of its final response sent are cleared. */
   reopened = false;
+  /** Plan steps whose old rows are retired under `mark` when the batch is written (a retry from a step gave them new rows). */
+  retired: { steps: string[]; mark: string } | null = null;
   /** The data templates read, built once per transition and kept up to date as steps complete. */
   private context: Promise<TemplateContext> | null = null;
 
@@ -147,6 +149,11 @@ export class Workflow {
       if (row.parent_id === parentId && row.result !== undefined) results[itemIndex(row.step_key)] = row.result;
     }
     return results;
+  }
+
+  /** The rows of these plan steps are retired for the record when the batch is written; new rows take their place. */
+  retire(steps: string[], mark: string): void {
+    this.retired = { steps: [...(this.retired?.steps ?? []), ...steps], mark: this.retired?.mark ?? mark };
   }
 
   /** Replaces the plan-step rows seen from now on (a revised plan's). */

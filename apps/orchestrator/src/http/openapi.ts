@@ -198,3 +198,11 @@ export function setUpOpenApi(app: INestApplication): void {
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
 }
+
+export class RetryTaskDoc {
+  @ApiPropertyOptional({ description: 'Run this step and every step downstream of it again too (a COMPLETED task may then be retried)', example: 'review' })
+  from_step?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "With from_step: the step's input for this run, instead of the one it had" })
+  input?: Record<string, unknown>;
+}

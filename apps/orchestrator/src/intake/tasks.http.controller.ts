@@ -23,8 +23,8 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { CancelTaskReply, SubmitTaskReply } from '@orchestrator/contracts';
-import { ErrorDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
+import { isPlainObject, type CancelTaskReply, type SubmitTaskReply } from '@orchestrator/contracts';
+import { ErrorDoc, RetryTaskDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
@@ -45,15 +45,23 @@ export class TasksHttpController {
     private readonly rerunTask: RerunTaskUseCase,
   ) {}
 
-  /** 200 once resumed; 409 when the task is not FAILED or CANCELLED; 404 when there is no such task. */
+  /** 200 once resumed; 409 when the task is not FAILED or CANCELLED (or, from a step, still runs); 404 when there is no such task. */
   @Post(':taskId/retry')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)' })
+  @ApiOperation({
+    summary: 'Run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)',
+    description:
+      'With `from_step`, that step and every step downstream of it run again too, with fresh attempts, a COMPLETED task included; ' +
+      'the steps upstream keep their results. With `input` too, the step is sent that input instead of the one it had (recorded in the history).',
+  })
+  @ApiBody({ type: RetryTaskDoc, required: false })
   @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'Running again; the requester gets a new final response' })
+  @ApiBadRequestResponse({ type: ErrorDoc, description: 'from_step names no step of the task, or input cannot be used' })
   @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
-  @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running or completed' })
-  async retry(@Param('taskId') taskId: string): Promise<SubmitTaskReply> {
-    const outcome = await this.retryTask.execute({ task_id: taskId });
+  @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running, or completed and no step is named' })
+  async retry(@Param('taskId') taskId: string, @Body() body: unknown): Promise<SubmitTaskReply> {
+    const options = isPlainObject(body) ? body : {};
+    const outcome = await this.retryTask.execute({ ...options, task_id: taskId });
     switch (outcome.kind) {
       case 'rejected':
       case 'unknown':

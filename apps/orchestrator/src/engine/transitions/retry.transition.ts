@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
+import { HistoryKind, isTerminalStatus, TaskStatus } from '@orchestrator/contracts';
 import { itemKey } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
+import { prepareFromStep, type RetryFrom } from './retry-from-step.js';
 
-export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refused'; reason: string };
+export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refused'; reason: string } | { kind: 'invalid'; reason: string };
 
 /**
  * A FAILED or CANCELLED workflow runs again from where it stopped: completed steps (and the
@@ -20,19 +21,23 @@ export class RetryTransition {
 
   constructor(private readonly steps: StepTransitions) {}
 
-  async apply(wf: Workflow | null): Promise<RetryOutcome> {
+  /** `from`: run this step and everything downstream of it again too (see retry-from-step.ts); a COMPLETED workflow may then be retried. */
+  async apply(wf: Workflow | null, from?: RetryFrom): Promise<RetryOutcome> {
     if (!wf) return { kind: 'refused', reason: 'the task is gone' };
     const { root, now } = wf;
-    if (root.status !== TaskStatus.Failed && root.status !== TaskStatus.Cancelled) {
-      return { kind: 'refused', reason: `task ${root.task_id} is ${root.status}: only a FAILED or CANCELLED task can be retried` };
+    if (from ? !isTerminalStatus(root.status) : root.status !== TaskStatus.Failed && root.status !== TaskStatus.Cancelled) {
+      return { kind: 'refused', reason: `task ${root.task_id} is ${root.status}: only a FAILED or CANCELLED task can be retried${from ? ' (or a COMPLETED one from a step)' : ''}` };
     }
     // Its final response goes out before it runs again, so that the requester gets each outcome once, in order.
     if (root.response_sent_at === null) return { kind: 'refused', reason: `the final response of task ${root.task_id} is still being sent: retry in a moment` };
+    const fromStep = from ? prepareFromStep(wf, from) : null;
+    if (fromStep && fromStep.kind !== 'prepared') return fromStep;
     const resumed: string[] = [];
     const sent: TaskRow[] = [];
     for (const planned of wf.plan.steps) {
       const row = wf.steps.get(planned.id);
-      if (!row || row.status === TaskStatus.Completed) continue;
+      if (fromStep?.steps.includes(planned.id)) resumed.push(planned.id);
+      if (!row || row.status === TaskStatus.Completed || fromStep?.steps.includes(planned.id)) continue;
       resumed.push(planned.id);
       if (row.item_count !== null) await this.resumeItems(wf, row, planned);
       else {
@@ -50,8 +55,9 @@ export class RetryTransition {
       deadline_at: wf.plan.timeout_ms === null ? null : new Date(now.getTime() + wf.plan.timeout_ms),
     });
     wf.reopened = true;
-    wf.record(HistoryKind.Resumed, null, { was, steps: resumed });
-    this.logger.log(`task ${root.task_id} (${was}) runs again from ${resumed.length} unfinished steps`);
+    wf.record(HistoryKind.Resumed, null, { was, steps: resumed, ...(from ? { from_step: from.step } : {}), ...(from?.input ? { input: from.input } : {}) });
+    this.logger.log(`task ${root.task_id} (${was}) runs again from ${from ? `step ${from.step} and ` : ''}${resumed.length} steps`);
+    if (fromStep?.sendNow) sent.push(fromStep.sendNow);
     for (const row of sent) await this.steps.resend(wf, row);
     await this.steps.advance(wf);
     return { kind: 'resumed', steps: resumed };
