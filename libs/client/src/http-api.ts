@@ -7,6 +7,7 @@ import type {
   TaskDetailView,
   TaskListView,
   TaskStatus,
+  WorkflowReloadView,
   WorkflowSummaryView,
 } from '@orchestrator/contracts';
 import { HistoryStream, type HistoryStreamOptions } from './history-stream.js';
@@ -122,6 +123,11 @@ export class HttpApi {
   /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
   async workflows(): Promise<{ items: WorkflowSummaryView[] }> {
     return (await this.call<{ items: WorkflowSummaryView[] }>('GET', '/workflows')).body;
+  }
+
+  /** `POST /workflows/reload`: the orchestrator reads its workflow files again; `INVALID_WORKFLOW` (400) names every problem of a refused file. */
+  async reloadWorkflows(): Promise<WorkflowReloadView> {
+    return (await this.call<WorkflowReloadView>('POST', '/workflows/reload')).body;
   }
 
   /** `GET /tasks/:task_id/stream` (with `taskId`) or `GET /events/stream`: history events as they are committed. */

@@ -11,6 +11,7 @@ import {
   type TaskEvent,
   type TaskListView,
   type TaskResponse,
+  type WorkflowReloadView,
   type WorkflowSummaryView,
 } from '@orchestrator/contracts';
 import type { HistoryStream, HistoryStreamOptions } from './history-stream.js';
@@ -208,6 +209,15 @@ export class OrchestratorClient {
   /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
   async workflows(): Promise<WorkflowSummaryView[]> {
     return (await this.requireHttp('workflows').workflows()).items;
+  }
+
+  /**
+   * `POST /workflows/reload`: the orchestrator reads its workflow files again (every replica
+   * follows); new versions serve new runs. Throws `INVALID_WORKFLOW` (400) naming every problem of
+   * a refused file, the definitions in use kept.
+   */
+  reloadWorkflows(): Promise<WorkflowReloadView> {
+    return this.requireHttp('reloadWorkflows').reloadWorkflows();
   }
 
   /** The lifecycle events on `platform.events.task_*` from now on (NATS), of one task or all. */

@@ -96,3 +96,10 @@ export enum TaskEvent {
 export function taskEventSubject(event: TaskEvent): string {
   return `platform.events.${event}`;
 }
+
+/**
+ * A replica reloaded its workflow files and they changed: every other replica reads its own files
+ * again (those whose files are the same already have the same fingerprint). Body: a
+ * WorkflowReloadView and the `replica` that sent it.
+ */
+export const WORKFLOWS_RELOADED_SUBJECT = 'platform.events.workflows_reloaded';

@@ -183,6 +183,20 @@ export interface WorkflowSummaryView {
   payload: Record<string, unknown>;
 }
 
+/** `POST /workflows/reload` (and `platform.events.workflows_reloaded`): what a reload of the workflow files changed. */
+export interface WorkflowReloadView {
+  /** False when the files held nothing new. */
+  changed: boolean;
+  added: { task_type: string; version: number }[];
+  /** Definitions that changed; new runs use the new one, running ones keep the plan they started with. */
+  updated: { task_type: string; from_version: number; to_version: number }[];
+  removed: { task_type: string; version: number }[];
+  /** How many definitions are loaded now. */
+  workflows: number;
+  /** A hash of the files read: replicas with the same files have the same. */
+  fingerprint: string;
+}
+
 /** `platform.events.task_created` and `task_started`. */
 export interface TaskStartedEvent {
   task_id: string;

@@ -1,4 +1,4 @@
-import type { AgentStatusView, TaskListView, WorkflowSummaryView } from '@orchestrator/contracts';
+import type { AgentStatusView, TaskListView, WorkflowReloadView, WorkflowSummaryView } from '@orchestrator/contracts';
 import type { Colors } from '../output.js';
 import { between, formatDuration } from './duration.js';
 import { progressCell, statusCell } from './status.js';
@@ -57,4 +57,15 @@ export function renderWorkflows(workflows: readonly WorkflowSummaryView[], color
     ]);
   }
   return alignColumns(rows);
+}
+
+/** `orchestrator workflows reload`: what changed, one line each. */
+export function renderReload(change: WorkflowReloadView): string[] {
+  if (!change.changed) return [`no change: ${change.workflows} workflow(s) loaded`];
+  return [
+    ...change.added.map((w) => `added    ${w.task_type} v${w.version}`),
+    ...change.updated.map((w) => `updated  ${w.task_type} v${w.from_version} -> v${w.to_version}`),
+    ...change.removed.map((w) => `removed  ${w.task_type} v${w.version}`),
+    `${change.workflows} workflow(s) loaded; new runs use them, running ones keep their plan`,
+  ];
 }

@@ -206,3 +206,23 @@ export class RetryTaskDoc {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "With from_step: the step's input for this run, instead of the one it had" })
   input?: Record<string, unknown>;
 }
+
+class WorkflowVersionDoc {
+  @ApiProperty() task_type!: string;
+  @ApiProperty() version!: number;
+}
+
+class WorkflowUpdateDoc {
+  @ApiProperty() task_type!: string;
+  @ApiProperty() from_version!: number;
+  @ApiProperty() to_version!: number;
+}
+
+export class WorkflowReloadDoc {
+  @ApiProperty({ description: 'False when the files held nothing new' }) changed!: boolean;
+  @ApiProperty({ type: [WorkflowVersionDoc] }) added!: WorkflowVersionDoc[];
+  @ApiProperty({ type: [WorkflowUpdateDoc], description: 'New runs use the new definition; running ones keep their plan' }) updated!: WorkflowUpdateDoc[];
+  @ApiProperty({ type: [WorkflowVersionDoc] }) removed!: WorkflowVersionDoc[];
+  @ApiProperty({ description: 'Definitions loaded now' }) workflows!: number;
+  @ApiProperty({ description: 'A hash of the files read' }) fingerprint!: string;
+}

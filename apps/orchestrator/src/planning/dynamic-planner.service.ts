@@ -144,7 +144,12 @@ export class DynamicPlanner {
     const response = parseTaskResponse(body);
     if (!response.ok) throw new PlanningError('INVALID_PLAN', `plan: the planner's answer is not a TaskResponse (${response.error})`);
     if (response.value.status !== TaskStatus.Completed) {
-      throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${response.value.error ?? response.value.status}`);
+      const why = response.value.error ?? response.value.status;
+      // Asked for a task type no file defines, a planner that cannot plan it leaves it unknown.
+      if (extra['revise'] === undefined && !this.catalog.get(request.task_type)) {
+        throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}", and the planner ${this.config.PLANNER_AGENT} could not plan it: ${why}`);
+      }
+      throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${why}`);
     }
     return response.value.result?.['plan'];
   }

@@ -3,12 +3,13 @@ import { RegistryModule } from '../registry/registry.module.js';
 import { DynamicPlanner } from './dynamic-planner.service.js';
 import { PlanningService } from './planning.service.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
+import { WorkflowReloader } from './workflow-reloader.service.js';
 import { WorkflowsHttpController } from './workflows.http.controller.js';
 
 @Module({
   imports: [RegistryModule],
   controllers: [WorkflowsHttpController],
-  providers: [WorkflowCatalog, PlanningService, DynamicPlanner],
+  providers: [WorkflowCatalog, WorkflowReloader, PlanningService, DynamicPlanner],
   exports: [WorkflowCatalog, PlanningService],
 })
 export class PlanningModule {}

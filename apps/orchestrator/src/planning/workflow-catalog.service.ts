@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
+import type { WorkflowReloadView } from '@orchestrator/contracts';
 import { parseDocument } from 'yaml';
 import { AppConfig } from '../config/app-config.js';
 import { WorkflowDefinitionError } from './planning.errors.js';
@@ -9,33 +11,86 @@ import { checkWorkflowGraph, workflowNesting, type Nesting, type NestingLookup }
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** The predefined workflows, one file per task_type, read and validated once at start. */
+/** The definitions of a folder as read at one moment, with what tells a later reading apart. */
+interface Catalog {
+  byTaskType: ReadonlyMap<string, WorkflowDefinition>;
+  nestings: ReadonlyMap<string, Nesting>;
+  /** A hash of every definition file's name and bytes: any change to the folder changes it. */
+  fingerprint: string;
+  /** A hash of each definition as parsed: a change of comments or layout leaves it. */
+  hashes: ReadonlyMap<string, string>;
+}
+
+interface DefinitionFile {
+  name: string;
+  path: string;
+  text: string;
+}
+
+/**
+ * The predefined workflows, one file per task_type: read and validated at start, and again on
+ * `reload` (see WorkflowReloader). A reload replaces the whole catalog at once, or, when any file
+ * has a problem, nothing: the definitions in use keep serving. Plans are stored with each workflow
+ * when it starts, so a new version serves new runs only.
+ */
 @Injectable()
 export class WorkflowCatalog implements NestingLookup {
   private readonly logger = new Logger(WorkflowCatalog.name);
-  private readonly byTaskType: ReadonlyMap<string, WorkflowDefinition>;
-  private readonly nestings: ReadonlyMap<string, Nesting>;
+  private current: Catalog;
 
-  constructor(config: AppConfig) {
-    const definitions = WorkflowCatalog.loadDirectory(config.WORKFLOWS_DIR, config.MAX_WORKFLOW_DEPTH);
-    this.byTaskType = new Map(definitions.map((d) => [d.task_type, d]));
-    this.nestings = workflowNesting(definitions);
+  constructor(private readonly config: AppConfig) {
+    this.current = WorkflowCatalog.read(config.WORKFLOWS_DIR, config.MAX_WORKFLOW_DEPTH);
+    const definitions = this.list();
     this.logger.log(
       `loaded ${definitions.length} workflow(s) from ${resolve(config.WORKFLOWS_DIR)}: ${definitions.map((d) => `${d.task_type}@${d.version}`).join(', ')}`,
     );
   }
 
   get(taskType: string): WorkflowDefinition | undefined {
-    return this.byTaskType.get(taskType);
+    return this.current.byTaskType.get(taskType);
   }
 
   list(): WorkflowDefinition[] {
-    return [...this.byTaskType.values()];
+    return [...this.current.byTaskType.values()];
   }
 
   /** How deep a loaded workflow goes when it runs, counting itself, and through which workflows; undefined for a task_type with no file. */
   nesting(taskType: string): Nesting | undefined {
-    return this.nestings.get(taskType);
+    return this.current.nestings.get(taskType);
+  }
+
+  /** The fingerprint of the files the catalog was read from (see `filesFingerprintOrNull`). */
+  get fingerprint(): string {
+    return this.current.fingerprint;
+  }
+
+  /**
+   * Reads the folder again and, when every file is valid, serves what it holds from now on;
+   * returns what changed. Throws WorkflowDefinitionError listing every problem, changing nothing.
+   */
+  reload(): WorkflowReloadView {
+    const next = WorkflowCatalog.read(this.config.WORKFLOWS_DIR, this.config.MAX_WORKFLOW_DEPTH);
+    const before = this.current;
+    const version = (catalog: Catalog, taskType: string): number => catalog.byTaskType.get(taskType)?.version ?? 0;
+    const change: WorkflowReloadView = { changed: false, added: [], updated: [], removed: [], workflows: next.byTaskType.size, fingerprint: next.fingerprint };
+    for (const [taskType, hash] of next.hashes) {
+      const was = before.hashes.get(taskType);
+      if (was === undefined) change.added.push({ task_type: taskType, version: version(next, taskType) });
+      else if (was !== hash) change.updated.push({ task_type: taskType, from_version: version(before, taskType), to_version: version(next, taskType) });
+    }
+    for (const taskType of before.hashes.keys()) if (!next.hashes.has(taskType)) change.removed.push({ task_type: taskType, version: version(before, taskType) });
+    change.changed = change.added.length + change.updated.length + change.removed.length > 0;
+    this.current = next;
+    return change;
+  }
+
+  /** A hash of the definition files of `dir` as they are now, to tell whether a reload would read anything new; null when they cannot be read. */
+  static filesFingerprintOrNull(dir: string): string | null {
+    try {
+      return fingerprintOf(definitionFiles(dir));
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -44,42 +99,73 @@ export class WorkflowCatalog implements NestingLookup {
    * problems of all files.
    */
   static loadDirectory(dir: string, maxWorkflowDepth: number): WorkflowDefinition[] {
-    let names: string[];
-    try {
-      // Dot files are editors' and tools' leftovers, not definitions.
-      names = readdirSync(dir).filter((name) => !name.startsWith('.') && EXTENSIONS.has(extname(name))).sort();
-    } catch (error) {
-      throw new WorkflowDefinitionError([`${dir}: cannot read the workflows folder (${(error as Error).message})`]);
-    }
+    return [...WorkflowCatalog.read(dir, maxWorkflowDepth).byTaskType.values()];
+  }
+
+  private static read(dir: string, maxWorkflowDepth: number): Catalog {
+    const files = definitionFiles(dir);
     const problems: string[] = [];
     const definitions: WorkflowDefinition[] = [];
     const seen = new Map<string, string>();
-    for (const name of names) {
-      const file = join(dir, name);
+    for (const { name, path, text } of files) {
       let raw: unknown;
       try {
-        if (!statSync(file).isFile()) continue;
-        raw = parseFile(file, readFileSync(file, 'utf8'));
+        raw = parseFile(path, text);
       } catch (error) {
-        problems.push(`${file}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}`);
+        problems.push(`${path}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}`);
         continue;
       }
-      const parsed = parseWorkflowDefinition(raw, file, name.slice(0, -extname(name).length));
+      const parsed = parseWorkflowDefinition(raw, path, name.slice(0, -extname(name).length));
       problems.push(...parsed.problems);
       if (!parsed.definition) continue;
       const other = seen.get(parsed.definition.task_type);
       if (other) {
-        problems.push(`${file}: task_type "${parsed.definition.task_type}" is also defined by ${other}`);
+        problems.push(`${path}: task_type "${parsed.definition.task_type}" is also defined by ${other}`);
         continue;
       }
-      seen.set(parsed.definition.task_type, file);
+      seen.set(parsed.definition.task_type, path);
       definitions.push(parsed.definition);
     }
     // A file with problems of its own would be reported again by every workflow that runs it.
     if (problems.length === 0) problems.push(...checkWorkflowGraph(definitions, maxWorkflowDepth));
     if (problems.length > 0) throw new WorkflowDefinitionError(problems);
-    return definitions;
+    return {
+      byTaskType: new Map(definitions.map((d) => [d.task_type, d])),
+      nestings: workflowNesting(definitions),
+      fingerprint: fingerprintOf(files),
+      hashes: new Map(definitions.map((d) => [d.task_type, sha256(JSON.stringify({ ...d, source: undefined }))])),
+    };
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function fingerprintOf(files: readonly DefinitionFile[]): string {
+  return sha256(JSON.stringify(files.map(({ name, text }) => [name, sha256(text)])));
+}
+
+/** The definition files of `dir`, read, in name order. Dot files are editors' and tools' leftovers, not definitions. */
+function definitionFiles(dir: string): DefinitionFile[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => !name.startsWith('.') && EXTENSIONS.has(extname(name))).sort();
+  } catch (error) {
+    throw new WorkflowDefinitionError([`${dir}: cannot read the workflows folder (${(error as Error).message})`]);
+  }
+  const files: DefinitionFile[] = [];
+  const problems: string[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      if (statSync(path).isFile()) files.push({ name, path, text: readFileSync(path, 'utf8') });
+    } catch (error) {
+      problems.push(`${path}: cannot be read: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new WorkflowDefinitionError(problems);
+  return files;
 }
 
 /** JSON, or YAML with duplicate keys, unknown tags and alias bombs refused. */
