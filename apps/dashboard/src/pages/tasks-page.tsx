@@ -100,16 +100,17 @@ export function TasksPage() {
           </Empty>
         )
       ) : (
+        <div className="table-scroll">
         <table className="tasks" aria-label="tasks">
           <thead>
             <tr>
               <th>task_id</th>
               <th>type</th>
               <th>status</th>
-              <th>priority</th>
+              <th className="wide-only">priority</th>
               <th>progress</th>
-              <th>age</th>
-              <th>duration</th>
+              <th className="wide-only">age</th>
+              <th className="wide-only">duration</th>
             </tr>
           </thead>
           <tbody>
@@ -127,16 +128,19 @@ export function TasksPage() {
                 <td>
                   <StatusBadge status={task.status} />
                 </td>
-                <td className={`priority-${task.priority.toLowerCase()}`}>{task.priority.toLowerCase()}</td>
+                <td className={`priority-${task.priority.toLowerCase()} wide-only`}>{task.priority.toLowerCase()}</td>
                 <td>
                   <StepsProgress progress={task.progress} />
                 </td>
-                <td title={formatTime(task.created_at)}>{formatAge(task.created_at, now)}</td>
-                <td>{elapsed(task.started_at ?? task.created_at, task.completed_at, now)}</td>
+                <td className="wide-only" title={formatTime(task.created_at)}>
+                  {formatAge(task.created_at, now)}
+                </td>
+                <td className="wide-only">{elapsed(task.started_at ?? task.created_at, task.completed_at, now)}</td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {page.error && page.data !== undefined && <ErrorState error={page.error} what="the latest tasks (showing the last ones loaded)" retry={page.refresh} />}
       <nav className="pager" aria-label="pages">
