@@ -4,7 +4,7 @@
  * requesters, five thousand customers, nine agents and a rare one, four kinds of error.
  */
 
-/** A search, and the text of the listing query that tells its plan apart in the log. */
+/** A search, and the text of its query (and its values as the plan shows them) that tells its plan apart in the log. */
 export interface Search {
   label: string;
   query: string;
@@ -21,10 +21,10 @@ export function searches(): Search[] {
   return [
     { label: 'status=failed (any case)', query: 'status=failed', markers: where('status = $1') },
     { label: 'requester_id=req-7', query: 'requester_id=req-7', markers: where('requester_id = $1') },
-    { label: 'agent=agent_3 (a step of every workflow)', query: 'agent=agent_3', markers: where(agent(1)) },
-    { label: 'agent=rare_agent (one workflow in 1,000)', query: 'agent=rare_agent', markers: where(agent(1)) },
-    { label: 'error=quota exceeded (a quarter of the failures)', query: 'error=quota%20exceeded', markers: where('error IS NOT NULL AND error ILIKE $1') },
-    { label: 'error=host-42 (1 failure in 400)', query: 'error=host-42', markers: where('error IS NOT NULL AND error ILIKE $1') },
+    { label: 'agent=agent_3 (a step of every workflow)', query: 'agent=agent_3', markers: [...where(agent(1)), "'agent_3'"] },
+    { label: 'agent=rare_agent (one workflow in 1,000)', query: 'agent=rare_agent', markers: [...where(agent(1)), "'rare_agent'"] },
+    { label: 'error=quota exceeded (a quarter of the failures)', query: 'error=quota%20exceeded', markers: [...where('error IS NOT NULL AND error ILIKE $1'), '%quota exceeded%'] },
+    { label: 'error=host-42 (1 failure in 400)', query: 'error=host-42', markers: [...where('error IS NOT NULL AND error ILIKE $1'), '%host-42%'] },
     { label: 'payload.customer=4242 (20 workflows)', query: 'payload.customer=4242', markers: where('(payload @> $1::jsonb OR payload @> $2::jsonb)') },
     {
       label: 'created in one day, 14 days ago',
