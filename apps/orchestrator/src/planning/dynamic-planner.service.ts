@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { RequestError } from '@nats-io/transport-node';
 import { agentTaskSubject, isPlainObject, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
@@ -133,6 +134,10 @@ export class DynamicPlanner {
     try {
       text = decoder.decode(await this.publisher.request(agentTaskSubject(this.config.PLANNER_AGENT), question, this.config.PLANNER_TIMEOUT_MS));
     } catch (error) {
+      // Nobody listens as the planner: nothing can plan the task, now or on a retry soon.
+      if (error instanceof RequestError && error.isNoResponders() && extra['revise'] === undefined && !this.catalog.get(request.task_type)) {
+        throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}", and no planner agent (${this.config.PLANNER_AGENT}) is there to plan it`);
+      }
       throw new PlanningError('PLANNER_UNAVAILABLE', `task_type: no workflow is defined for "${request.task_type}" and the planner ${this.config.PLANNER_AGENT} did not answer (${(error as Error).message})`);
     }
     let body: unknown;
