@@ -62,9 +62,9 @@ describe('listing tasks a page at a time, and forgetting old ones', () => {
 
     for (const [query, message] of [
       ['cursor=bm90LWEtY3Vyc29y', "cursor: is not a page's next_cursor"],
-      ['offset=10', 'property offset should not exist'],
-      ['count=yes', 'count must be true or false'],
-      ['limit=0', 'limit must not be less than 1'],
+      ['offset=10', 'offset: is not a parameter of this route'],
+      ['count=yes', 'count: must be true or false'],
+      ['limit=0', 'limit: must be at least 1'],
     ] as const) {
       const res = await fetch(`${stack.orchestrator.baseUrl}/tasks?${query}`);
       expect(res.status).toBe(400);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   isTerminalStatus,
@@ -115,7 +116,9 @@ export class OrchestratorClient {
    * says it knows it (`existing: true`, its state); throws OrchestratorError when it refuses it
    * (the message names the field), the `task_id` is used by another request, or it is overloaded.
    */
-  async submit(request: SubmitTaskInput): Promise<SubmittedTask> {
+  async submit(input: SubmitTaskInput): Promise<SubmittedTask> {
+    // Made up here when absent: over NATS the client follows the task by its id.
+    const request = { ...input, task_id: input.task_id ?? randomUUID() };
     if (this.submitsOverNats()) {
       const submitted = await this.requireNats().submit(request, this.requestTimeoutMs);
       this.remember(request.task_id, submitted);
@@ -127,8 +130,8 @@ export class OrchestratorClient {
 
   /** Submits and waits for the final response (COMPLETED, FAILED or CANCELLED). */
   async run(request: SubmitTaskInput, options: WaitOptions = {}): Promise<TaskResponse> {
-    await this.submit(request);
-    return this.wait(request.task_id, options);
+    const submitted = await this.submit(request);
+    return this.wait(submitted.task_id, options);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { TaskStatus } from './enums.js';
+import type { ErrorCode } from './error-codes.js';
 import { isPlainObject } from './validation.js';
 
 /** The answer to a TaskRequest (CONTRACT.md, TaskResponse). */
@@ -9,6 +10,8 @@ export interface TaskResponse {
   result: Record<string, unknown> | null;
   error: string | null;
   completed_at: number | null;
+  /** On a request refused at once (bad input, unknown task, overloaded, …): why, in the vocabulary of ErrorCode. */
+  error_code?: string;
 }
 
 export function nowSeconds(): number {
@@ -28,6 +31,11 @@ export function failedResponse(
   return { task_id: taskId, status, success: false, result, error, completed_at: nowSeconds() };
 }
 
+/** A request refused at once: FAILED, with the code of why (the same as the HTTP API's `code`). */
+export function refusalResponse(taskId: string, error: string, code: `${ErrorCode}`): TaskResponse {
+  return { ...failedResponse(taskId, error), error_code: code };
+}
+
 const STATUSES = new Set<string>(Object.values(TaskStatus));
 
 /**
@@ -36,7 +44,7 @@ const STATUSES = new Set<string>(Object.values(TaskStatus));
  */
 export function parseTaskResponse(input: unknown): { ok: true; value: TaskResponse } | { ok: false; error: string } {
   if (!isPlainObject(input)) return { ok: false, error: 'response: must be a JSON object' };
-  const { task_id, status, success, result, error, completed_at } = input;
+  const { task_id, status, success, result, error, completed_at, error_code } = input;
   if (typeof task_id !== 'string' || task_id.length === 0 || task_id.length > 256) {
     return { ok: false, error: 'task_id: must be a non-empty string' };
   }
@@ -59,6 +67,7 @@ export function parseTaskResponse(input: unknown): { ok: true; value: TaskRespon
       result: (result) ?? null,
       error: (error) ?? null,
       completed_at: typeof completed_at === 'number' && Number.isFinite(completed_at) ? completed_at : null,
+      ...(typeof error_code === 'string' ? { error_code } : {}),
     },
   };
 }

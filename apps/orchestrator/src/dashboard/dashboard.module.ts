@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Controller, Get, Module, NotFoundException, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { ErrorCode } from '@orchestrator/contracts';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -18,7 +19,7 @@ export const DASHBOARD_ROOT = '/ui';
 class DashboardNotBuiltController {
   @Get(['', '*path'])
   missing(): never {
-    throw new NotFoundException({ code: 'DASHBOARD_NOT_BUILT', message: `the dashboard is not built (${DASHBOARD_DIR} has no index.html): run npm run build` });
+    throw new NotFoundException({ code: ErrorCode.NotFound, message: `the dashboard is not built (${DASHBOARD_DIR} has no index.html): run npm run build` });
   }
 }
 

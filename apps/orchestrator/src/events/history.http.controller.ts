@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Get, Headers, Logger, NotFoundException, Param, Query, Res, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Headers, Logger, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { queryPipe } from '../http/query-pipe.js';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { HistoryEvent } from '@orchestrator/contracts';
+import { ErrorCode, type HistoryEvent } from '@orchestrator/contracts';
 import type { Response } from 'express';
 import { ErrorDoc, EVENT_STREAM_SCHEMA, EventPageDoc } from '../http/openapi.js';
 import { TaskEventsRepository } from '../persistence/task-events.repository.js';
@@ -11,7 +12,7 @@ import { HistoryRelay, type HistorySink } from './history-relay.service.js';
 import { SseConnection } from './sse-connection.js';
 import { WorkflowStream } from './workflow-stream.js';
 
-const query = (): ValidationPipe => new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+const query = queryPipe;
 
 const STREAM_DESCRIPTION =
   'Server-Sent Events: each event is a history event as JSON (`data:`), with its position as `id:`. ' +
@@ -56,7 +57,7 @@ export class HistoryHttpController {
     const rootId = await this.rootId(taskId);
     let after = options.after ?? 0;
     if (lastEventId !== undefined && lastEventId !== '') {
-      if (!/^\d{1,15}$/.test(lastEventId)) throw new BadRequestException({ code: 'INVALID_REQUEST', message: 'Last-Event-ID: must be the id of an event of this workflow' });
+      if (!/^\d{1,15}$/.test(lastEventId)) throw new BadRequestException({ code: ErrorCode.InvalidRequest, message: 'Last-Event-ID: must be the id of an event of this workflow' });
       after = Number(lastEventId);
     }
     this.open(res, (sse) => new WorkflowStream(rootId, after, this.events, sse, (error) => this.failed(error)));
@@ -72,7 +73,7 @@ export class HistoryHttpController {
     let cursor = null;
     if (lastEventId !== undefined && lastEventId !== '') {
       cursor = parseCursor(lastEventId);
-      if (!cursor) throw new BadRequestException({ code: 'INVALID_REQUEST', message: 'Last-Event-ID: must be an id this stream sent' });
+      if (!cursor) throw new BadRequestException({ code: ErrorCode.InvalidRequest, message: 'Last-Event-ID: must be an id this stream sent' });
     }
     const { task_type, status } = filter;
     this.open(res, (sse) => new AllEventsStream(cursor, { task_type, status }, this.events, sse, (error) => this.failed(error)));
@@ -86,7 +87,7 @@ export class HistoryHttpController {
 
   private async rootId(taskId: string): Promise<string> {
     const root = await this.tasks.findRootByTaskId(taskId);
-    if (!root) throw new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(taskId)}` });
+    if (!root) throw new NotFoundException({ code: ErrorCode.TaskNotFound, message: `no task with task_id ${JSON.stringify(taskId)}` });
     return root.id;
   }
 

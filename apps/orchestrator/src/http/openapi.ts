@@ -1,11 +1,17 @@
 import { type INestApplication } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AGENT_NAME_PATTERN, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { AGENT_NAME_PATTERN, ErrorCode, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
 
 /** The documented shapes of the HTTP API (the wire contract's TaskRequest and the status views). */
 export class TaskRequestDoc {
-  @ApiProperty({ description: 'Unique id; the same task_id again returns the existing task', minLength: 1, maxLength: 128, pattern: '^\\S+$', example: 'post-1' })
-  task_id!: string;
+  @ApiPropertyOptional({
+    description: 'Unique id; the same task_id again returns the existing task. Made up (a UUID) and returned when absent: give one to make submitting again safe',
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^\\S+$',
+    example: 'post-1',
+  })
+  task_id?: string;
 
   @ApiProperty({ description: 'The operation: a workflow file of the same name', pattern: TASK_TYPE_PATTERN.source, example: 'create_blog_post' })
   task_type!: string;
@@ -33,7 +39,7 @@ export class SubmitTaskReplyDoc {
 }
 
 export class ErrorDoc {
-  @ApiProperty({ example: 'INVALID_REQUEST' }) code!: string;
+  @ApiProperty({ enum: ErrorCode, example: ErrorCode.InvalidRequest, description: 'The same vocabulary as the error_code of a request refused over NATS' }) code!: ErrorCode;
   @ApiProperty({ example: 'payload.topic: is required' }) message!: string;
 }
 

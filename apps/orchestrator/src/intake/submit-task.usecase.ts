@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
+import { ErrorCode, isAgentName, isPlainObject, jsonValueProblem, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { PlanningService } from '../planning/planning.service.js';
 import { BoundedTurn } from '../transport/bounded-turn.js';
@@ -11,7 +12,8 @@ import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
-export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | 'OVERLOADED' | PlanningErrorCode;
+/** Why a request is refused, in the API's one vocabulary (ErrorCode). */
+export type RejectionCode = `${ErrorCode.InvalidRequest | ErrorCode.TaskIdConflict | ErrorCode.Overloaded}` | PlanningErrorCode;
 
 export type SubmitOutcome =
   | { kind: 'accepted'; root: TaskEntity }
@@ -32,6 +34,11 @@ export interface Arrival {
   bytes?: number;
   /** The task_id of the task it runs again (a rerun). */
   rerunOf?: string;
+  /**
+   * The task_id a request without one takes (a fresh UUID when absent): a copy kept by the intake
+   * stream takes one derived from the copy, so that its delivery again is the same task.
+   */
+  taskIdIfAbsent?: string;
 }
 
 /**
@@ -78,7 +85,8 @@ export class SubmitTaskUseCase {
   }
 
   async execute(body: unknown, arrival: Arrival = {}): Promise<SubmitOutcome> {
-    const validated = validateTaskRequest(body);
+    // A request without a task_id gets one, answered with it; only a given one makes resubmitting safe.
+    const validated = validateTaskRequest(body, () => arrival.taskIdIfAbsent ?? randomUUID());
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body);
     // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
     const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH) ?? idProblem(validated.value.task_id, arrival.child === true);

@@ -2,7 +2,8 @@ import { Controller, Logger } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   agentResponseSubject,
-  failedResponse,
+  ErrorCode,
+  refusalResponse,
   isAgentName,
   isPlainObject,
   ORCHESTRATOR_CANCEL_SUBJECT,
@@ -70,7 +71,7 @@ export class TaskIntakeMessageController {
   @MessagePattern<string>(ORCHESTRATOR_RETRY_SUBJECT)
   onRetry(@Payload() message: InboundMessage): Promise<TaskResponse> {
     return this.control(message, (body) => this.retryTask.execute(body), (outcome) =>
-      outcome.kind === 'refused' ? failedResponse(outcome.root.task_id, outcome.reason) : this.aggregation.responseOf(outcome.root),
+      outcome.kind === 'refused' ? refusalResponse(outcome.root.task_id, outcome.reason, ErrorCode.TaskNotRetryable) : this.aggregation.responseOf(outcome.root),
     );
   }
 
@@ -80,9 +81,9 @@ export class TaskIntakeMessageController {
     return this.control(message, (body) => this.rerunTask.execute(body), (outcome) => {
       switch (outcome.kind) {
         case 'refused':
-          return failedResponse(outcome.root.task_id, outcome.reason);
+          return refusalResponse(outcome.root.task_id, outcome.reason, ErrorCode.TaskRunning);
         case 'not-started':
-          return failedResponse('', outcome.reason);
+          return refusalResponse('', outcome.reason, outcome.code);
         case 'started':
           return this.aggregation.responseOf(outcome.root);
       }
@@ -95,14 +96,16 @@ export class TaskIntakeMessageController {
     execute: (body: unknown) => Promise<O | ControlMiss>,
     answer: (outcome: O) => TaskResponse,
   ): Promise<TaskResponse> {
-    if (!message.body.ok) return failedResponse('', message.body.error);
+    if (!message.body.ok) return refusalResponse('', message.body.error, unreadable(message));
     const outcome = await execute(message.body.value);
     if (!isControlMiss(outcome)) return answer(outcome);
-    return outcome.kind === 'rejected' ? failedResponse('', outcome.error) : failedResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`);
+    return outcome.kind === 'rejected'
+      ? refusalResponse('', outcome.error, ErrorCode.InvalidRequest)
+      : refusalResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`, ErrorCode.TaskNotFound);
   }
 
   private async answerFor(message: InboundMessage, child: boolean): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
-    if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
+    if (!message.body.ok) return { response: refusalResponse('', message.body.error, unreadable(message)), requesterId: null };
     try {
       const outcome = await this.submitTask.execute(message.body.value, {
         replyTo: message.reply,
@@ -117,16 +120,21 @@ export class TaskIntakeMessageController {
         case 'existing':
           return { response: this.aggregation.responseOf(outcome.root), requesterId: outcome.root.requester_id };
         case 'rejected':
-          return { response: failedResponse(outcome.taskId, outcome.error), requesterId: outcome.requesterId };
+          return { response: refusalResponse(outcome.taskId, outcome.error, outcome.code), requesterId: outcome.requesterId };
       }
     } catch (error) {
       const body = isPlainObject(message.body.value) ? message.body.value : {};
       const taskId = typeof body['task_id'] === 'string' ? body['task_id'] : '';
       this.logger.error(`accepting task ${taskId} failed: ${(error as Error).message}`);
       return {
-        response: failedResponse(taskId, 'the orchestrator could not accept the task right now; submit it again'),
+        response: refusalResponse(taskId, 'the orchestrator could not accept the task right now; submit it again', ErrorCode.Unavailable),
         requesterId: isAgentName(body['requester_id']) ? body['requester_id'] : null,
       };
     }
   }
+}
+
+/** Why a message could not be read: too large (its bytes are kept apart), or not JSON. */
+function unreadable(message: InboundMessage): ErrorCode {
+  return message.raw.length > 0 ? ErrorCode.PayloadTooLarge : ErrorCode.InvalidRequest;
 }

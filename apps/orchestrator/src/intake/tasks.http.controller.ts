@@ -22,10 +22,12 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { isPlainObject, type CancelTaskReply, type SubmitTaskReply } from '@orchestrator/contracts';
+import { ErrorCode, isPlainObject, type CancelTaskReply, type SubmitTaskReply } from '@orchestrator/contracts';
 import { ErrorDoc, RetryTaskDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { requireJsonBody } from './json-body.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import type { ControlMiss } from './task-ref.js';
@@ -59,7 +61,8 @@ export class TasksHttpController {
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'from_step names no step of the task, or input cannot be used' })
   @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
   @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running, or completed and no step is named' })
-  async retry(@Param('taskId') taskId: string, @Body() body: unknown): Promise<SubmitTaskReply> {
+  async retry(@Param('taskId') taskId: string, @Body() body: unknown, @Headers() headers: Record<string, string | undefined>): Promise<SubmitTaskReply> {
+    requireJsonBody(headers);
     const options = isPlainObject(body) ? body : {};
     const outcome = await this.retryTask.execute({ ...options, task_id: taskId });
     switch (outcome.kind) {
@@ -67,7 +70,7 @@ export class TasksHttpController {
       case 'unknown':
         throw controlMiss(outcome);
       case 'refused':
-        throw new ConflictException({ code: 'TASK_NOT_RETRYABLE', message: outcome.reason, status: outcome.root.status });
+        throw new ConflictException({ code: ErrorCode.TaskNotRetryable, message: outcome.reason, status: outcome.root.status });
       case 'resumed':
         return reply(outcome.root);
     }
@@ -88,7 +91,7 @@ export class TasksHttpController {
       case 'unknown':
         throw controlMiss(outcome);
       case 'refused':
-        throw new ConflictException({ code: 'TASK_RUNNING', message: outcome.reason, status: outcome.root.status });
+        throw new ConflictException({ code: ErrorCode.TaskRunning, message: outcome.reason, status: outcome.root.status });
       case 'not-started':
         if (outcome.code === 'OVERLOADED') {
           res.setHeader('Retry-After', '1');
@@ -115,7 +118,7 @@ export class TasksHttpController {
         throw controlMiss(outcome);
       case 'finished':
         throw new ConflictException({
-          code: 'TASK_FINISHED',
+          code: ErrorCode.TaskFinished,
           message: `task ${taskId} has already finished as ${outcome.root.status}`,
           status: outcome.root.status,
         });
@@ -133,13 +136,10 @@ export class TasksHttpController {
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'The field that is wrong and why' })
   @ApiConflictResponse({ type: ErrorDoc, description: 'The task_id is in use by a different request' })
   @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'Overloaded: too many requests wait already; submit it again (Retry-After)' })
-  async submit(
-    @Body() body: unknown,
-    @Headers('traceparent') traceparent: string | undefined,
-    @Headers('content-length') length: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<SubmitTaskReply> {
-    const outcome = await this.submitTask.execute(body, { traceparent, bytes: Number(length ?? 0) });
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorDoc, description: 'The body is not sent as JSON (Content-Type: application/json)' })
+  async submit(@Body() body: unknown, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) res: Response): Promise<SubmitTaskReply> {
+    requireJsonBody(headers);
+    const outcome = await this.submitTask.execute(body, { traceparent: headers['traceparent'], bytes: Number(headers['content-length'] ?? 0) });
     switch (outcome.kind) {
       case 'rejected':
         if (outcome.code === 'TASK_ID_CONFLICT') throw new ConflictException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
@@ -165,6 +165,6 @@ function reply(root: { task_id: string; status: string }): SubmitTaskReply {
 /** Bad input (400) or no such task (404), for every control route. */
 function controlMiss(outcome: ControlMiss): BadRequestException | NotFoundException {
   return outcome.kind === 'rejected'
-    ? new BadRequestException({ code: 'INVALID_REQUEST', message: outcome.error })
-    : new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(outcome.taskId)}` });
+    ? new BadRequestException({ code: ErrorCode.InvalidRequest, message: outcome.error })
+    : new NotFoundException({ code: ErrorCode.TaskNotFound, message: `no task with task_id ${JSON.stringify(outcome.taskId)}` });
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ErrorCode } from '@orchestrator/contracts';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config.js';
 
@@ -33,6 +34,6 @@ export class ApiKeyGuard implements CanActivate {
     const param = STREAM_PATH.test(req.path) ? req.query['api_key'] : undefined;
     const given = typeof header === 'string' ? header : (bearer ?? (typeof param === 'string' ? param : undefined));
     if (given !== undefined && timingSafeEqual(digest(given), this.expected)) return true;
-    throw new UnauthorizedException({ code: 'UNAUTHORIZED', message: 'an API key is required: send it as X-API-Key or Authorization: Bearer (on event streams, ?api_key= too)' });
+    throw new UnauthorizedException({ code: ErrorCode.Unauthorized, message: 'an API key is required: send it as X-API-Key or Authorization: Bearer (on event streams, ?api_key= too)' });
   }
 }
