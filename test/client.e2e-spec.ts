@@ -170,7 +170,10 @@ describe('@orchestrator/client against the running orchestrator, over NATS and H
       const response = await client.run({ task_type: 'create_blog_post', payload: { topic: 'No id given' } });
       expect(response.status).toBe(TaskStatus.Completed);
       expect(response.task_id).toMatch(/^[0-9a-f-]{36}$/);
-      expect((await http.get(response.task_id)).status).toBe(TaskStatus.Completed);
+      const view = await http.get(response.task_id);
+      expect(view.status).toBe(TaskStatus.Completed);
+      // Started as it was made: never before it was made.
+      expect(Date.parse(view.started_at ?? '')).toBeGreaterThanOrEqual(Date.parse(view.created_at));
     }
   });
 });
