@@ -67,17 +67,24 @@ export function newTaskId(taskType: string): string {
   return `${taskType}-${randomBytes(6).toString('hex')}`;
 }
 
-const AGO = /^(\d+)(s|m|h|d)$/;
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** A time for a filter: ISO 8601 (`2026-11-30`, `2026-11-30T12:00:00Z`) or how long ago (`30m`, `2h`, `7d`). */
-export function parseTime(name: string, text: string, now = Date.now()): string {
-  const ago = AGO.exec(text);
-  if (ago) return new Date(now - Number(ago[1]) * UNIT_MS[ago[2] as keyof typeof UNIT_MS]).toISOString();
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) || Number.isNaN(Date.parse(text))) {
-    throw new UsageError(`${name}: must be an ISO 8601 time (2026-11-30, 2026-11-30T12:00:00Z) or how long ago (30m, 2h, 7d), not "${text}"`);
+/**
+ * A moment for the option `name`: an ISO 8601 date or date-time (`2030-01-01T08:00:00Z`), seconds
+ * since the epoch (`1893484800`), a time from now (`+10m`, `-2h`; units s, m, h, d), or how long
+ * ago (`30m`, `7d`: the same as `-30m`, `-7d`).
+ */
+export function parseTime(name: string, text: string, now = Date.now()): Date {
+  const relative = /^([+-]?)(\d+)([smhd])$/.exec(text);
+  if (relative) {
+    const [, sign, amount, unit] = relative;
+    return new Date(now + (sign === '+' ? 1 : -1) * Number(amount) * (UNIT_MS[unit ?? 's'] ?? 1_000));
   }
-  return text;
+  const at = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime())) {
+    throw new UsageError(`${name}: must be an ISO 8601 time, seconds since the epoch, +10m / -2h from now or 30m / 7d ago (s, m, h, d), not "${text}"`);
+  }
+  return at;
 }
 
 /** `--payload <field>=<value>` for a search, repeated: the fields and their values. */

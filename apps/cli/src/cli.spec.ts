@@ -39,9 +39,9 @@ describe('arguments', () => {
 
   it('takes search times as ISO 8601 or as how long ago, and payload fields as field=value', () => {
     const now = Date.parse('2026-11-30T12:00:00Z');
-    expect(parseTime('--created-after', '2h', now)).toBe('2026-11-30T10:00:00.000Z');
-    expect(parseTime('--created-after', '7d', now)).toBe('2026-11-23T12:00:00.000Z');
-    expect(parseTime('--finished-before', '2026-11-30T08:00:00Z', now)).toBe('2026-11-30T08:00:00Z');
+    expect(parseTime('--created-after', '2h', now).toISOString()).toBe('2026-11-30T10:00:00.000Z');
+    expect(parseTime('--created-after', '7d', now).toISOString()).toBe('2026-11-23T12:00:00.000Z');
+    expect(parseTime('--finished-before', '2026-11-30T08:00:00Z', now).toISOString()).toBe('2026-11-30T08:00:00.000Z');
     expect(() => parseTime('--created-after', 'yesterday', now)).toThrow(/^--created-after: must be an ISO 8601 time/);
     expect(parsePayloadFields(['customer=42', 'address.city=Paris', 'note=a=b'])).toEqual({ customer: '42', 'address.city': 'Paris', note: 'a=b' });
     expect(() => parsePayloadFields(['customer'])).toThrow('--payload: must be <field>=<value>');
@@ -51,6 +51,15 @@ describe('arguments', () => {
     expect(parseWholeNumber('--limit', '20')).toBe(20);
     expect(parseWholeNumber('--after', '0', 0)).toBe(0);
     for (const bad of ['0', '-1', '1.5', 'ten', '']) expect(() => parseWholeNumber('--limit', bad)).toThrow(/^--limit: must be a whole number of at least 1/);
+  });
+
+  it('takes times as ISO 8601, seconds since the epoch or from now', () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    expect(parseTime('--not-before', '2030-01-01T08:00:00Z').toISOString()).toBe('2030-01-01T08:00:00.000Z');
+    expect(parseTime('--not-before', '1893456000.5').getTime()).toBe(1_893_456_000_500);
+    expect(parseTime('--not-before', '+10m', now).toISOString()).toBe('2030-01-01T00:10:00.000Z');
+    expect(parseTime('--from', '-2h', now).toISOString()).toBe('2029-12-31T22:00:00.000Z');
+    for (const bad of ['tomorrow', '+10y', '2030-13-45T00:00:00Z', '']) expect(() => parseTime('--not-before', bad)).toThrow(/^--not-before: must be an ISO 8601 time/);
   });
 
   it('makes task ids from the task type, never twice the same', () => {

@@ -28,6 +28,15 @@ export enum ErrorCode {
   TaskRunning = 'TASK_RUNNING',
   /** A workflow file is refused (reload); the message lists every problem. */
   InvalidWorkflow = 'INVALID_WORKFLOW',
+  /** Signal: no step of the task waits for it. */
+  NoWaitingStep = 'NO_WAITING_STEP',
+  /** A schedule's field is wrong; the message names it. */
+  InvalidSchedule = 'INVALID_SCHEDULE',
+  ScheduleNotFound = 'SCHEDULE_NOT_FOUND',
+  /** Create: the schedule_id is taken. */
+  ScheduleExists = 'SCHEDULE_EXISTS',
+  /** Change or delete of a schedule declared in a file: it changes there. */
+  ScheduleFromFile = 'SCHEDULE_FROM_FILE',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   /** A body that is not JSON (`Content-Type: application/json`). */
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',

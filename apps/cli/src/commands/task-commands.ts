@@ -43,15 +43,17 @@ export function addTaskCommands(program: Command, context: CommandContext): void
     .option('--task-id <id>', 'the task id (default: the task type and a random suffix)')
     .option('--priority <priority>', 'LOW, NORMAL, HIGH or CRITICAL')
     .option('--timeout-ms <ms>', 'the whole task must finish within this many milliseconds')
+    .option('--not-before <time>', 'store it now and start it then: ISO 8601, seconds since the epoch, or +10m (s, m, h, d)')
     .option('-w, --watch', 'follow its steps live until it ends')
     .option('--json', 'print one JSON document (with --watch: the task as it ended)')
-    .action(async (taskType: string, options: { payload: string; taskId?: string; priority?: string; timeoutMs?: string; watch?: boolean } & JsonOption) => {
+    .action(async (taskType: string, options: { payload: string; taskId?: string; priority?: string; timeoutMs?: string; notBefore?: string; watch?: boolean } & JsonOption) => {
       const request = {
         task_id: options.taskId ?? newTaskId(parseTaskType(taskType)),
         task_type: parseTaskType(taskType),
         payload: parsePayload(options.payload),
         ...(options.priority !== undefined ? { priority: parsePriority(options.priority) } : {}),
         ...(options.timeoutMs !== undefined ? { timeout_ms: parseWholeNumber('--timeout-ms', options.timeoutMs) } : {}),
+        ...(options.notBefore !== undefined ? { not_before: parseTime('--not-before', options.notBefore).getTime() / 1000 } : {}),
       };
       await context.withClient(async (client, out) => {
         const submitted = await client.submit(request);
@@ -88,7 +90,7 @@ export function addTaskCommands(program: Command, context: CommandContext): void
   program
     .command('list')
     .description('tasks, newest first, a page at a time, searched on the server: every filter given must hold')
-    .option('--status <status>', 'only tasks with this status (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED; any case)')
+    .option('--status <status>', 'only tasks with this status (PENDING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED; any case)')
     .option('--type <task_type>', 'only tasks of this task type')
     .option('--requester <id>', 'only tasks this requester_id asked for')
     .option('--agent <name>', 'only tasks with a step sent to this agent')
@@ -103,7 +105,7 @@ export function addTaskCommands(program: Command, context: CommandContext): void
     .option('--count', 'also count every task that matches (a scan: ask only when needed)')
     .option('--json', 'print the page as the API gives it, one JSON document')
     .action(async (options: ListOptions & JsonOption) => {
-      const time = (name: string, text: string | undefined): string | undefined => (text === undefined ? undefined : parseTime(name, text));
+      const time = (name: string, text: string | undefined): string | undefined => (text === undefined ? undefined : parseTime(name, text).toISOString());
       const payload = parsePayloadFields(options.payload);
       const filter = defined({
         limit: parseWholeNumber('--limit', options.limit),

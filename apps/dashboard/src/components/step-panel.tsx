@@ -4,6 +4,7 @@ import { elapsed, formatTime } from '../format';
 import { JsonView } from './json-view';
 import { useNow } from '../hooks/use-now';
 import { eventsOfStep, isItemKey, planKey } from '../model/workflow-model';
+import { ApprovalButtons } from './approval-buttons';
 import { StatusBadge } from './status-badge';
 
 function Json({ label, value }: { label: string; value: unknown }) {
@@ -37,6 +38,10 @@ export function describeEvent(event: HistoryEvent): string {
   if (typeof d['message'] === 'string') parts.push(d['message']);
   if (typeof d['backoff_ms'] === 'number') parts.push(`in ${d['backoff_ms']} ms`);
   if (typeof d['items'] === 'number') parts.push(`${d['items']} items`);
+  if (typeof d['signal'] === 'string') parts.push(`signal ${d['signal']}`);
+  if (typeof d['event'] === 'string') parts.push(`event ${d['event']}`);
+  if (typeof d['until'] === 'string') parts.push(`until ${new Date(d['until']).toLocaleString()}`);
+  if (typeof d['via'] === 'string') parts.push(`via ${d['via']}${typeof d['by'] === 'string' ? ` by ${d['by']}` : ''}`);
   const text = parts.join(' ');
   return typeof d['error'] === 'string' ? `${text}: ${d['error']}` : text;
 }
@@ -64,6 +69,7 @@ export function StepPanel({
   onClose,
   onSelect,
   actions,
+  onChange,
 }: {
   detail: TaskDetail;
   stepKey: string;
@@ -72,6 +78,8 @@ export function StepPanel({
   onSelect: (key: string) => void;
   /** What may be done with the step (Retry from here). */
   actions?: ReactNode;
+  /** Something was done to the task from the panel (an approval): it is read again. */
+  onChange?: () => void;
 }) {
   const now = useNow();
   const row: StepRow | undefined = detail.steps.find((s) => s.step === stepKey);
@@ -134,6 +142,9 @@ export function StepPanel({
           </>
         )}
       </dl>
+      {row?.status === 'WAITING' && row.wait?.kind === 'signal' && row.wait.signal && (
+        <ApprovalButtons taskId={detail.task_id} signal={row.wait.signal} onDone={() => onChange?.()} />
+      )}
       {row?.error && (
         <div className="error-box" data-role="step-error">
           <strong>error</strong> {row.error}

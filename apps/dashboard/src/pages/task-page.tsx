@@ -6,6 +6,7 @@ import { Empty, ErrorState, Loading } from '../components/states';
 import { Gantt } from '../components/gantt';
 import { EventList, StepPanel } from '../components/step-panel';
 import { StatusBadge, StepsProgress } from '../components/status-badge';
+import { UsageCard } from '../components/usage-card';
 import { elapsed, formatAge, formatTime } from '../format';
 import { JsonView } from '../components/json-view';
 import { FlowGraph } from '../graph/flow-graph';
@@ -123,6 +124,7 @@ export function TaskPage() {
             events={events}
             onClose={() => setSelected(null)}
             onSelect={setSelected}
+            onChange={detail.refresh}
             actions={<RetryFromStep key={`${selected}:${task.status}`} task={task} stepKey={selected} onDone={detail.refresh} />}
           />
         )}
@@ -131,6 +133,7 @@ export function TaskPage() {
         <h2>Timeline of attempts</h2>
         <Gantt spans={spans} start={start} end={end} onSelect={setSelected} />
       </section>
+      <UsageCard usage={task.usage} budget={task.budget} steps={task.steps} />
       <div className="two-columns">
         <section className="card">
           <h2>Request</h2>

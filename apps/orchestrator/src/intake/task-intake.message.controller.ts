@@ -18,16 +18,19 @@ import { SUBTASK_HEADERS } from '../delegation/delegation.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { DurableIntakeService } from './durable-intake.service.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import { isControlMiss, type ControlMiss } from './task-ref.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
+import { unreadableCode } from './unreadable-message.js';
 
 /**
  * `agent.orchestrator_agent.task` over NATS. A request (with a reply subject) gets its final
  * response there later, from whichever replica finishes the workflow; a rejection or a repeated
  * `task_id` is answered at once. A message without a reply subject is answered on
- * `agent.<requester_id>.response`.
+ * `agent.<requester_id>.response`. Under durable intake (DurableIntakeService) the stream's copy of
+ * a request on `agent.orchestrator_agent.task` is what runs it.
  */
 @Controller()
 export class TaskIntakeMessageController {
@@ -40,10 +43,13 @@ export class TaskIntakeMessageController {
     private readonly rerunTask: RerunTaskUseCase,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
+    private readonly durableIntake: DurableIntakeService,
   ) {}
 
   @MessagePattern<string>(ORCHESTRATOR_TASK_SUBJECT)
   onTask(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
+    // Under durable intake the stream's copy of the request is what runs it.
+    if (this.durableIntake.durable) return Promise.resolve(undefined);
     return this.take(message, false);
   }
 
@@ -96,7 +102,7 @@ export class TaskIntakeMessageController {
     execute: (body: unknown) => Promise<O | ControlMiss>,
     answer: (outcome: O) => TaskResponse,
   ): Promise<TaskResponse> {
-    if (!message.body.ok) return refusalResponse('', message.body.error, unreadable(message));
+    if (!message.body.ok) return refusalResponse('', message.body.error, unreadableCode(message));
     const outcome = await execute(message.body.value);
     if (!isControlMiss(outcome)) return answer(outcome);
     return outcome.kind === 'rejected'
@@ -105,13 +111,14 @@ export class TaskIntakeMessageController {
   }
 
   private async answerFor(message: InboundMessage, child: boolean): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
-    if (!message.body.ok) return { response: refusalResponse('', message.body.error, unreadable(message)), requesterId: null };
+    if (!message.body.ok) return { response: refusalResponse('', message.body.error, unreadableCode(message)), requesterId: null };
     try {
       const outcome = await this.submitTask.execute(message.body.value, {
         replyTo: message.reply,
         traceparent: message.headers['traceparent'],
         child,
         depth: child ? message.headers[SUBTASK_HEADERS.depth.toLowerCase()] : undefined,
+        fairnessKey: child ? headerText(message.headers[SUBTASK_HEADERS.fairnessKey.toLowerCase()]) : undefined,
         bytes: message.bytes,
       });
       switch (outcome.kind) {
@@ -134,7 +141,12 @@ export class TaskIntakeMessageController {
   }
 }
 
-/** Why a message could not be read: too large (its bytes are kept apart), or not JSON. */
-function unreadable(message: InboundMessage): ErrorCode {
-  return message.raw.length > 0 ? ErrorCode.PayloadTooLarge : ErrorCode.InvalidRequest;
+/** A header value the orchestrator encoded (URI component), or undefined when it is absent or not one. */
+function headerText(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -27,7 +27,6 @@ import {
 import { ErrorCode, isPlainObject, type CancelTaskReply, type SubmitTaskReply } from '@orchestrator/contracts';
 import { ErrorDoc, RetryTaskDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
-import { requireJsonBody } from './json-body.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import type { ControlMiss } from './task-ref.js';
@@ -61,8 +60,7 @@ export class TasksHttpController {
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'from_step names no step of the task, or input cannot be used' })
   @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
   @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running, or completed and no step is named' })
-  async retry(@Param('taskId') taskId: string, @Body() body: unknown, @Headers() headers: Record<string, string | undefined>): Promise<SubmitTaskReply> {
-    requireJsonBody(headers);
+  async retry(@Param('taskId') taskId: string, @Body() body: unknown): Promise<SubmitTaskReply> {
     const options = isPlainObject(body) ? body : {};
     const outcome = await this.retryTask.execute({ ...options, task_id: taskId });
     switch (outcome.kind) {
@@ -138,7 +136,6 @@ export class TasksHttpController {
   @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'Overloaded: too many requests wait already; submit it again (Retry-After)' })
   @ApiUnsupportedMediaTypeResponse({ type: ErrorDoc, description: 'The body is not sent as JSON (Content-Type: application/json)' })
   async submit(@Body() body: unknown, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) res: Response): Promise<SubmitTaskReply> {
-    requireJsonBody(headers);
     const outcome = await this.submitTask.execute(body, { traceparent: headers['traceparent'], bytes: Number(headers['content-length'] ?? 0) });
     switch (outcome.kind) {
       case 'rejected':

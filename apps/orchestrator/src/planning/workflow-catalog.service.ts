@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 import type { WorkflowReloadView } from '@orchestrator/contracts';
-import { parseDocument } from 'yaml';
 import { AppConfig } from '../config/app-config.js';
+import { readDefinitionFiles, type DefinitionFile } from './definition-files.js';
 import { WorkflowDefinitionError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 import { checkWorkflowGraph, workflowNesting, type Nesting, type NestingLookup } from './workflow-graph.js';
-
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The definitions of a folder as read at one moment, with what tells a later reading apart. */
 interface Catalog {
@@ -19,12 +16,6 @@ interface Catalog {
   fingerprint: string;
   /** A hash of each definition as parsed: a change of comments or layout leaves it. */
   hashes: ReadonlyMap<string, string>;
-}
-
-interface DefinitionFile {
-  name: string;
-  path: string;
-  text: string;
 }
 
 /**
@@ -107,23 +98,21 @@ export class WorkflowCatalog implements NestingLookup {
     const problems: string[] = [];
     const definitions: WorkflowDefinition[] = [];
     const seen = new Map<string, string>();
-    for (const { name, path, text } of files) {
-      let raw: unknown;
-      try {
-        raw = parseFile(path, text);
-      } catch (error) {
-        problems.push(`${path}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    for (const read of files) {
+      if ('problem' in read) {
+        problems.push(read.problem);
         continue;
       }
-      const parsed = parseWorkflowDefinition(raw, path, name.slice(0, -extname(name).length));
+      const { file, stem, raw } = read;
+      const parsed = parseWorkflowDefinition(raw, file, stem);
       problems.push(...parsed.problems);
       if (!parsed.definition) continue;
       const other = seen.get(parsed.definition.task_type);
       if (other) {
-        problems.push(`${path}: task_type "${parsed.definition.task_type}" is also defined by ${other}`);
+        problems.push(`${file}: task_type "${parsed.definition.task_type}" is also defined by ${other}`);
         continue;
       }
-      seen.set(parsed.definition.task_type, path);
+      seen.set(parsed.definition.task_type, file);
       definitions.push(parsed.definition);
     }
     // A file with problems of its own would be reported again by every workflow that runs it.
@@ -143,36 +132,14 @@ function sha256(text: string): string {
 }
 
 function fingerprintOf(files: readonly DefinitionFile[]): string {
-  return sha256(JSON.stringify(files.map(({ name, text }) => [name, sha256(text)])));
+  return sha256(JSON.stringify(files.map(({ file, text }) => [basename(file), sha256(text)])));
 }
 
-/** The definition files of `dir`, read, in name order. Dot files are editors' and tools' leftovers, not definitions. */
+/** The definition files of `dir`, read, in name order. */
 function definitionFiles(dir: string): DefinitionFile[] {
-  let names: string[];
   try {
-    names = readdirSync(dir).filter((name) => !name.startsWith('.') && EXTENSIONS.has(extname(name))).sort();
+    return readDefinitionFiles(dir);
   } catch (error) {
     throw new WorkflowDefinitionError([`${dir}: cannot read the workflows folder (${(error as Error).message})`]);
   }
-  const files: DefinitionFile[] = [];
-  const problems: string[] = [];
-  for (const name of names) {
-    const path = join(dir, name);
-    try {
-      if (statSync(path).isFile()) files.push({ name, path, text: readFileSync(path, 'utf8') });
-    } catch (error) {
-      problems.push(`${path}: cannot be read: ${(error as Error).message}`);
-    }
-  }
-  if (problems.length > 0) throw new WorkflowDefinitionError(problems);
-  return files;
-}
-
-/** JSON, or YAML with duplicate keys, unknown tags and alias bombs refused. */
-function parseFile(file: string, text: string): unknown {
-  if (extname(file) === '.json') return JSON.parse(text) as unknown;
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  const trouble = document.errors[0] ?? document.warnings[0];
-  if (trouble) throw trouble;
-  return document.toJS({ maxAliasCount: 100 }) as unknown;
 }

@@ -30,15 +30,8 @@ export function downstreamOf(plan: Plan, stepId: string): string[] {
   return plan.steps.filter((step) => chosen.has(step.id)).map((step) => step.id);
 }
 
-/**
- * Makes a finished workflow ready to run `from.step` and everything downstream of it again; the
- * steps upstream keep their results. Each of those steps that ran (or was settled) gets a fresh
- * row, its old one (items included) retired for the record as `<step>@<ms>`: a fresh row has a
- * new id, so no late answer to an old attempt counts and no replica's cached result of it is
- * read. The step with a given input keeps counting its attempts (its row is sent at once, and any
- * retry of it sends the input stored with it); the others start again as new steps.
- */
-export function prepareFromStep(wf: Workflow, from: RetryFrom): FromStep {
+/** Why the workflow cannot run again from `from.step` with `from.input`, or null: nothing is changed. */
+export function fromStepProblem(wf: Workflow, from: RetryFrom): Exclude<FromStep, { kind: 'prepared' }> | null {
   const planned = wf.plan.steps.find((step) => step.id === from.step);
   if (!planned) return { kind: 'invalid', reason: `from_step: task ${wf.root.task_id} has no step "${from.step}" (its steps: ${wf.plan.steps.map((s) => s.id).join(', ')})` };
   const row = wf.steps.get(planned.id);
@@ -51,6 +44,22 @@ export function prepareFromStep(wf: Workflow, from: RetryFrom): FromStep {
       return { kind: 'refused', reason: `input: step "${planned.id}" depends on ${waiting.map((dep) => `"${dep}"`).join(', ')}, which did not complete; retry from there` };
     }
   }
+  return null;
+}
+
+/**
+ * Makes a finished workflow ready to run `from.step` and everything downstream of it again; the
+ * steps upstream keep their results. Each of those steps that ran (or was settled) gets a fresh
+ * row, its old one (items included) retired for the record as `<step>@<ms>`: a fresh row has a
+ * new id, so no late answer to an old attempt counts and no replica's cached result of it is
+ * read. The step with a given input keeps counting its attempts (its row is sent at once, and any
+ * retry of it sends the input stored with it); the others start again as new steps.
+ */
+export function prepareFromStep(wf: Workflow, from: RetryFrom): FromStep {
+  const problem = fromStepProblem(wf, from);
+  if (problem) return problem;
+  const planned = wf.plan.steps.find((step) => step.id === from.step);
+  if (!planned) throw new Error(`workflow ${wf.root.task_id} has no step "${from.step}"`);
   const steps = downstreamOf(wf.plan, planned.id);
   const mark = wf.now.getTime();
   const retired: string[] = [];

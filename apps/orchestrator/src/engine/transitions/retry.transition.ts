@@ -3,9 +3,10 @@ import { HistoryKind, isTerminalStatus, TaskStatus } from '@orchestrator/contrac
 import { itemKey } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
+import { keyedRun, RunAdmission } from '../concurrency/run-admission.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
-import { prepareFromStep, type RetryFrom } from './retry-from-step.js';
+import { fromStepProblem, prepareFromStep, type RetryFrom } from './retry-from-step.js';
 
 export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refused'; reason: string } | { kind: 'invalid'; reason: string };
 
@@ -19,7 +20,10 @@ export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refus
 export class RetryTransition {
   private readonly logger = new Logger(RetryTransition.name);
 
-  constructor(private readonly steps: StepTransitions) {}
+  constructor(
+    private readonly steps: StepTransitions,
+    private readonly runs: RunAdmission,
+  ) {}
 
   /** `from`: run this step and everything downstream of it again too (see retry-from-step.ts); a COMPLETED workflow may then be retried. */
   async apply(wf: Workflow | null, from?: RetryFrom): Promise<RetryOutcome> {
@@ -30,6 +34,15 @@ export class RetryTransition {
     }
     // Its final response goes out before it runs again, so that the requester gets each outcome once, in order.
     if (root.response_sent_at === null) return { kind: 'refused', reason: `the final response of task ${root.task_id} is still being sent: retry in a moment` };
+    // Checked before anything changes: a run of a concurrency key takes its slot below.
+    const problem = from ? fromStepProblem(wf, from) : null;
+    if (problem) return problem;
+    const was = root.status;
+    // A run of a concurrency key runs again only in a free slot of its key.
+    const keyed = keyedRun(wf);
+    if (keyed && !(await this.runs.takeSlot(wf))) {
+      return { kind: 'refused', reason: `concurrency key "${keyed.shown}" has ${keyed.policy.max_runs} of ${keyed.policy.max_runs} runs in progress: retry task ${root.task_id} when one ends` };
+    }
     const fromStep = from ? prepareFromStep(wf, from) : null;
     if (fromStep && fromStep.kind !== 'prepared') return fromStep;
     const resumed: string[] = [];
@@ -46,9 +59,10 @@ export class RetryTransition {
         if (row.attempts > 0) sent.push(row);
       }
     }
-    const was = root.status;
     wf.patch(root, {
       status: TaskStatus.Running,
+      // A delayed workflow cancelled before its time starts now.
+      started_at: root.started_at ?? now,
       error: null,
       completed_at: null,
       next_attempt_at: null,
