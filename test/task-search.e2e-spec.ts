@@ -71,7 +71,7 @@ describe('searching tasks on the server', () => {
 
   it('refuses a bad filter naming it', async () => {
     const refusals: [string, string][] = [
-      ['status=done', 'status: must be one of PENDING, RUNNING, COMPLETED, FAILED, CANCELLED (in any case)'],
+      ['status=done', 'status: must be one of PENDING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, WAITING (in any case)'],
       ['created_after=yesterday', 'created_after: must be an ISO 8601 time, e.g. 2026-11-30T12:00:00Z'],
       ['error=ab', 'error: must be 3 to 200 characters'],
       ['agent=No.Agent', 'agent: must be an agent name matching'],
