@@ -1,10 +1,30 @@
 // Submits one create_blog_post task the way any NATS client would (plain JSON request/reply)
-// and prints the raw TaskResponse. Usage: node scripts/submit-example.mjs "topic"
+// and prints the raw TaskResponse. Usage: node scripts/submit-example.mjs [--research] ["topic"]
+import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 
-// --research: a research_report, which no workflow file describes: the planner agent plans it.
-const research = process.argv[2] === '--research';
-const topic = (research ? process.argv[3] : process.argv[2]) ?? 'How orchestration works';
+const USAGE = `usage: node scripts/submit-example.mjs [--research] ["a topic"]
+  Submits a create_blog_post task (with --research a research_report, which the planner agent
+  plans at run time) over NATS and prints its TaskResponse.
+  NATS_URL  the NATS to use (default nats://127.0.0.1:14222, the demo's)`;
+
+let args;
+try {
+  args = parseArgs({ options: { research: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+} catch (error) {
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.positionals.length > 1) {
+  console.error(`one topic, in quotes when it has spaces (got ${args.positionals.length} words)\n${USAGE}`);
+  process.exit(2);
+}
+const research = args.values.research === true;
+const topic = args.positionals[0] ?? 'How orchestration works';
 // The demo's NATS (scripts/infra.sh); the compose stack publishes NATS on 4222.
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:14222';
 const port = process.env.PORT ?? '3000';

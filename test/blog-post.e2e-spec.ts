@@ -67,11 +67,11 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     expect(res.status).toBe(200);
     const view = (await res.json()) as {
       status: string;
-      progress: { done: number; total: number };
+      progress: { done: number; skipped: number; failed: number; cancelled: number; total: number };
       steps: { step: string; agent: string; status: string; attempts: number; started_at: string; completed_at: string; result: unknown }[];
     };
     expect(view.status).toBe('COMPLETED');
-    expect(view.progress).toEqual({ done: 5, total: 5 });
+    expect(view.progress).toEqual({ done: 5, skipped: 0, failed: 0, cancelled: 0, total: 5 });
     expect(view.steps.map((s) => s.step)).toEqual(STEPS);
     expect(view.steps.map((s) => s.agent)).toEqual(['llm_agent', 'enhancement_agent', 'examination_agent', 'drafting_agent', 'communication_agent']);
     for (const step of view.steps) {

@@ -84,7 +84,8 @@ describe('the orchestrator command line', () => {
     const run = await cli('get', 'cli-ok');
     expect(run.status).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^cli-ok {2}e2e_history v1 {2}COMPLETED {2}7\/7 steps {2}\d/);
+    // Four steps in the plan (a for_each counts once), three ran and one was skipped by its when.
+    expect(lines[0]).toMatch(/^cli-ok {2}e2e_history v1 {2}COMPLETED {2}3\/4 steps, 1 skipped {2}\d/);
     // The tree's own indent ("│  ") is not a column gap.
     expect(lines.slice(1).map((line) => line.replaceAll('│  ', '│ ').split(/\s{2,}/).slice(0, 4))).toEqual([
       ['├─ first', 'COMPLETED', 'e2e_hist', 'attempt 2/2'],

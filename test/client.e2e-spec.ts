@@ -88,7 +88,7 @@ describe('@orchestrator/client against the running orchestrator, over NATS and H
 
   it('gets a task with every step, and lists tasks with filters and pages', async () => {
     const detail = await http.get(`client-http-${run}`);
-    expect(detail).toMatchObject({ task_type: 'create_blog_post', status: TaskStatus.Completed, progress: { done: 5, total: 5 }, payload: { topic: 'Typed clients' } });
+    expect(detail).toMatchObject({ task_type: 'create_blog_post', status: TaskStatus.Completed, progress: { done: 5, skipped: 0, failed: 0, cancelled: 0, total: 5 }, payload: { topic: 'Typed clients' } });
     expect(detail.steps.map((step) => step.step)).toEqual(['draft', 'enhance', 'review', 'export', 'publish']);
     expect(detail.plan?.steps.map((step) => step.id)).toEqual(['draft', 'enhance', 'review', 'export', 'publish']);
 
@@ -125,7 +125,8 @@ describe('@orchestrator/client against the running orchestrator, over NATS and H
   it('refuses bad input with a 400 naming the field, over HTTP and NATS', async () => {
     const missing = { task_id: `client-bad-${run}`, task_type: 'create_blog_post', payload: {} };
     expect(await failure(http.submit(missing))).toMatchObject({ status: 400, code: 'INVALID_PAYLOAD', field: 'payload.topic', message: 'payload.topic: is required' });
-    expect(await failure(nats.submit(missing))).toMatchObject({ code: 'REJECTED', field: 'payload.topic', message: 'payload.topic: is required' });
+    // The same code over NATS as over HTTP.
+    expect(await failure(nats.submit(missing))).toMatchObject({ code: 'INVALID_PAYLOAD', field: 'payload.topic', message: 'payload.topic: is required' });
     const badType = await failure(http.submit({ task_id: `client-bad-${run}`, task_type: 'Not A Type' }));
     expect(badType).toMatchObject({ status: 400, field: 'task_type' });
     // Nothing was stored for them.
@@ -162,5 +163,17 @@ describe('@orchestrator/client against the running orchestrator, over NATS and H
   it('needs the API key over HTTP', async () => {
     const keyless = await OrchestratorClient.connect({ httpUrl: stack.orchestrator.baseUrl });
     expect(await failure(keyless.list())).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+  });
+
+  it('makes up a task_id when none is given, over NATS and over HTTP, and runs the task under it', async () => {
+    for (const client of [nats, http]) {
+      const response = await client.run({ task_type: 'create_blog_post', payload: { topic: 'No id given' } });
+      expect(response.status).toBe(TaskStatus.Completed);
+      expect(response.task_id).toMatch(/^[0-9a-f-]{36}$/);
+      const view = await http.get(response.task_id);
+      expect(view.status).toBe(TaskStatus.Completed);
+      // Started as it was made: never before it was made.
+      expect(Date.parse(view.started_at ?? '')).toBeGreaterThanOrEqual(Date.parse(view.created_at));
+    }
   });
 });

@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
 import { agentResponseSubject, agentTaskSubject, ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
+import { derivedTaskId } from '../apps/orchestrator/src/intake/derived-task-id.js';
 import { intakeStream } from './support/intake-stream.js';
 import type { Collector } from './support/nats-client.js';
 import { AppExitedError, freePort, waitFor } from './support/orchestrator-process.js';
 import { pairAgents } from './support/pair-agents.js';
+import { testEnv } from './support/test-env.js';
 import { useTestStack } from './support/test-stack.js';
 
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
@@ -119,6 +121,30 @@ describe('durable intake: requests kept by JetStream until a replica has committ
     expect(acked).toBe(true);
     const [{ rows }] = await stack.db.query<{ rows: number }>(`SELECT count(*)::int AS rows FROM tasks WHERE task_id LIKE 'bad-%'`);
     expect(rows).toBe(0);
+  });
+
+  it("gives a request without a task_id one derived from its copy in the stream (its Nats-Msg-Id when it has one), the same at every delivery", async () => {
+    const requester = 'e2e_durable_no_id';
+    const finals = stack.nats.collect(agentResponseSubject(requester));
+    const nc = await connect({ servers: testEnv().natsUrl });
+    try {
+      const msgHeaders = headers();
+      msgHeaders.set('Nats-Msg-Id', 'durable-no-id-1');
+      const body = (text: string): string => JSON.stringify({ task_type: 'e2e_durable', payload: { text }, requester_id: requester });
+      nc.publish(ORCHESTRATOR_TASK_SUBJECT, body('with a message id'), { headers: msgHeaders });
+      nc.publish(ORCHESTRATOR_TASK_SUBJECT, body('without'));
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    const answers = await finals.waitForCount(2);
+    finals.stop();
+    const byText = new Map(answers.map((answer) => [String(((answer['result'] as Json)['output'] as Json)['text']), String(answer['task_id'])]));
+    // The publisher's message id decides it: every delivery, and a publish again under the same id, is this task.
+    expect(byText.get('[WITH A MESSAGE ID]')).toBe(derivedTaskId({ stream: 'ORCHESTRATOR_INTAKE', sequence: 0, storedAtNanos: 0, msgId: 'durable-no-id-1' }));
+    expect(byText.get('[WITHOUT]')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const [{ rows }] = await stack.db.query<{ rows: number }>(`SELECT count(*)::int AS rows FROM tasks WHERE parent_id IS NULL AND requester_id = $1`, [requester]);
+    expect(rows).toBe(2);
   });
 
   it('loses nothing when a replica is SIGKILLed while it holds requests: another takes them, and each runs once', async () => {

@@ -46,7 +46,10 @@ describe('plans built at run time', () => {
 
     it('fails a task type nobody can plan, storing nothing', async () => {
       const response = await stack.submit({ task_id: 'unplannable-1', task_type: 'compose_symphony' });
-      expect(response).toMatchObject({ status: 'FAILED', error: 'plan: the planner could not plan "compose_symphony": llm_agent has no plan for task_type compose_symphony' });
+      expect(response).toMatchObject({
+        status: 'FAILED',
+        error: 'task_type: no workflow is defined for "compose_symphony", and the planner llm_agent could not plan it: llm_agent has no plan for task_type compose_symphony',
+      });
       expect(await stack.db.query(`SELECT id FROM tasks WHERE task_id = 'unplannable-1'`)).toHaveLength(0);
     });
   });

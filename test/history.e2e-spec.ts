@@ -144,7 +144,7 @@ describe('history, streams, retry, rerun and progress', () => {
     expect(paged).toEqual(all);
     const bad = await fetch(url('/tasks/h-1/events?limit=0'));
     expect(bad.status).toBe(400);
-    expect(JSON.stringify(await bad.json())).toContain('limit must be at least 1');
+    expect(await bad.json()).toMatchObject({ code: 'INVALID_REQUEST', message: 'limit: must be at least 1' });
     expect((await fetch(url('/tasks/h-1/events?after=x'))).status).toBe(400);
     expect((await fetch(url('/tasks/no-such-task/events'))).status).toBe(404);
     const doc = await stack.get<{ paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } }>('/docs-json');

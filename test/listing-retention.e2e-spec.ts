@@ -6,7 +6,7 @@ import { useTestStack } from './support/test-stack.js';
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 
 interface Page {
-  items: { task_id: string; status: string; task_type: string; progress: { done: number; total: number } }[];
+  items: { task_id: string; status: string; task_type: string; progress: { done: number; skipped: number; failed: number; cancelled: number; total: number } }[];
   limit: number;
   next_cursor: string | null;
   total?: number;
@@ -58,13 +58,13 @@ describe('listing tasks a page at a time, and forgetting old ones', () => {
 
     const counted = await stack.get<Page>('/tasks?status=COMPLETED&limit=1&count=true');
     expect(counted.total).toBe((await expected(`AND status = 'COMPLETED'`)).length);
-    expect(counted.items[0].progress).toEqual({ done: 2, total: 2 });
+    expect(counted.items[0].progress).toEqual({ done: 2, skipped: 0, failed: 0, cancelled: 0, total: 2 });
 
     for (const [query, message] of [
       ['cursor=bm90LWEtY3Vyc29y', "cursor: is not a page's next_cursor"],
-      ['offset=10', 'property offset should not exist'],
-      ['count=yes', 'count must be true or false'],
-      ['limit=0', 'limit must not be less than 1'],
+      ['offset=10', 'offset: is not a parameter of this route'],
+      ['count=yes', 'count: must be true or false'],
+      ['limit=0', 'limit: must be at least 1'],
     ] as const) {
       const res = await fetch(`${stack.orchestrator.baseUrl}/tasks?${query}`);
       expect(res.status).toBe(400);

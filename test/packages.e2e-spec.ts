@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from './support/test-env.js';
@@ -58,14 +58,27 @@ describe('the packed packages, installed in a project outside the repository', (
     rmSync(project, { recursive: true, force: true });
   });
 
-  it('each tarball holds its compiled code, types, README, license and package.json, and nothing else', async () => {
+  it('each tarball holds its compiled code, types, their maps and the sources they name, README, license and package.json, and nothing else', async () => {
     for (const name of PACKAGES) {
       const { stdout } = await run('tar', ['-tzf', tarballs[name] ?? '']);
       const files = stdout.trim().split('\n').map((file) => file.replace(/^package\//, '')).sort();
-      expect(files.filter((file) => !/^dist\/[\w.-]+\.(js|d\.ts)$/.test(file))).toEqual(['LICENSE', 'README.md', 'package.json']);
+      expect(files.filter((file) => !/^(dist\/[\w.-]+\.(js|d\.ts|js\.map|d\.ts\.map)|src\/[\w.-]+\.ts)$/.test(file))).toEqual(['LICENSE', 'README.md', 'package.json']);
       expect(files).toContain('dist/index.js');
       expect(files).toContain('dist/index.d.ts');
       expect(files.some((file) => file.includes('.spec.'))).toBe(false);
+      // Every map a file points at is packed, and so is every source a map names: a debugger or an editor finds them.
+      const unpacked = mkdtempSync(join(tmpdir(), `orchestrator-${name}-`));
+      await run('tar', ['-xzf', tarballs[name] ?? '', '-C', unpacked]);
+      const root = join(unpacked, 'package');
+      for (const file of files.filter((f) => /^dist\/.*\.(js|d\.ts)$/.test(f))) {
+        const mapName = /\/[/*]# sourceMappingURL=(\S+?)(?: \*\/)?$/m.exec(readFileSync(join(root, file), 'utf8'))?.[1];
+        expect(mapName, file).toBeDefined();
+        const mapPath = join(dirname(join(root, file)), mapName ?? '');
+        expect(existsSync(mapPath), `${file} -> ${mapName}`).toBe(true);
+        const { sources } = JSON.parse(readFileSync(mapPath, 'utf8')) as { sources: string[] };
+        for (const source of sources) expect(existsSync(join(dirname(mapPath), source)), `${mapName} -> ${source}`).toBe(true);
+      }
+      rmSync(unpacked, { recursive: true, force: true });
     }
   });
 

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { OrchestratorProcess } from './orchestrator-bench.js';
 import { env } from './env.js';
 import { percentile } from './stats.js';
+import { planSummary, ROOT_FILL, searches, STEP_AGENT } from './listing-search.js';
 
 const WORKFLOWS = Number(process.env['LISTING_WORKFLOWS'] ?? '100000');
 const STEPS = 9;
@@ -33,24 +34,24 @@ async function fill(db: pg.Client): Promise<void> {
   });
   await db.query(
     `INSERT INTO tasks (id, task_id, parent_id, root_id, task_type, status, priority, payload, result, requester_id, plan,
-                        created_at, updated_at, started_at, completed_at, response_sent_at, request_hash)
+                        created_at, updated_at, started_at, completed_at, response_sent_at, request_hash, error)
      SELECT id, 'filled-' || n, NULL, id, ($3::text[])[1 + n % 5],
             CASE WHEN n > $1 - 500 THEN 'RUNNING' WHEN n % 20 = 0 THEN 'FAILED' ELSE 'COMPLETED' END,
-            'NORMAL', '{"topic":"filled"}', CASE WHEN n > $1 - 500 THEN NULL ELSE '{"output":{"ok":true}}'::jsonb END, 'bench', $2::jsonb,
+            'NORMAL', ${ROOT_FILL.payload}, CASE WHEN n > $1 - 500 THEN NULL ELSE '{"output":{"ok":true}}'::jsonb END, ${ROOT_FILL.requester}, $2::jsonb,
             at, at, at, CASE WHEN n > $1 - 500 THEN NULL ELSE at + interval '1 minute' END,
-            CASE WHEN n > $1 - 500 THEN NULL ELSE at + interval '1 minute' END, 'h'
+            CASE WHEN n > $1 - 500 THEN NULL ELSE at + interval '1 minute' END, 'h', CASE WHEN n > $1 - 500 THEN NULL ELSE ${ROOT_FILL.error} END
        FROM (SELECT n, gen_random_uuid() AS id, now() - (($1 - n) * interval '30 days' / $1) AS at FROM generate_series(1, $1) AS n) AS w`,
     [WORKFLOWS, plan, TYPES],
   );
   await db.query(
     `INSERT INTO tasks (id, task_id, parent_id, root_id, task_type, step_key, agent_name, status, attempts, max_attempts, payload, result,
                         next_attempt_at, deadline_at, created_at, updated_at, started_at, completed_at)
-     SELECT id, id::text, root, root, 't', 's' || i, 'a',
+     SELECT id, id::text, root, root, 't', 's' || i, agent,
             CASE WHEN running AND i = 3 THEN 'RUNNING' WHEN running AND i > 3 THEN 'PENDING' ELSE 'COMPLETED' END,
             1, 3, '{"x":1}', CASE WHEN running AND i >= 3 THEN NULL ELSE '{"y":2}'::jsonb END,
             NULL, CASE WHEN running AND i = 3 THEN now() + interval '1 hour' END,
             at, at, at, CASE WHEN running AND i >= 3 THEN NULL ELSE at END
-       FROM (SELECT gen_random_uuid() AS id, r.id AS root, r.status = 'RUNNING' AS running, r.created_at AS at, i
+       FROM (SELECT gen_random_uuid() AS id, r.id AS root, r.status = 'RUNNING' AS running, r.created_at AS at, i, ${STEP_AGENT} AS agent
                FROM tasks AS r CROSS JOIN generate_series(0, $1 - 1) AS i WHERE r.parent_id IS NULL) AS s`,
     [STEPS],
   );
@@ -82,17 +83,38 @@ async function cursors(base: string, query: string, pages: number): Promise<stri
   return found;
 }
 
-/** The plans auto_explain logged for statements whose text contains `marker`, the slowest of each. */
-function loggedPlans(log: string, markers: Record<string, string>): string[] {
+/** The slowest plan auto_explain logged for statements whose text contains every marker, by title. */
+function slowestPlans(log: string, markers: Record<string, string | string[]>): Map<string, { runs: number; ms: number; text: string } | null> {
   const entries = log.split(/\n(?=\S.*LOG: {2}duration: )/).filter((entry) => entry.includes('Query Text:'));
-  return Object.entries(markers).map(([title, marker]) => {
-    const matching = entries.filter((entry) => entry.includes(marker));
-    if (matching.length === 0) return `### ${title}\n\n(not run during the window)\n`;
-    const duration = (entry: string): number => Number(/duration: ([\d.]+) ms/.exec(entry)?.[1] ?? 0);
-    const slowest = matching.reduce((a, b) => (duration(b) > duration(a) ? b : a));
-    const text = slowest.slice(slowest.indexOf('Query Text:'));
-    return `### ${title}\n\n${matching.length} runs, slowest ${duration(slowest).toFixed(3)} ms:\n\n\`\`\`\n${text.trim()}\n\`\`\`\n`;
-  });
+  const duration = (entry: string): number => Number(/duration: ([\d.]+) ms/.exec(entry)?.[1] ?? 0);
+  return new Map(
+    Object.entries(markers).map(([title, marker]) => {
+      const matching = entries.filter((entry) => (Array.isArray(marker) ? marker : [marker]).every((part) => entry.includes(part)));
+      if (matching.length === 0) return [title, null];
+      const slowest = matching.reduce((a, b) => (duration(b) > duration(a) ? b : a));
+      return [title, { runs: matching.length, ms: duration(slowest), text: slowest.slice(slowest.indexOf('Query Text:')).trim() }];
+    }),
+  );
+}
+
+/** The plans auto_explain logged for statements whose text contains `marker`, the slowest of each, as sections. */
+function loggedPlans(log: string, markers: Record<string, string>): string[] {
+  return [...slowestPlans(log, markers)].map(([title, plan]) =>
+    plan === null ? `### ${title}\n\n(not run during the window)\n` : `### ${title}\n\n${plan.runs} runs, slowest ${plan.ms.toFixed(3)} ms:\n\n\`\`\`\n${plan.text}\n\`\`\`\n`,
+  );
+}
+
+/** Runs `work` with every statement of new sessions planned and logged (auto_explain), then stops logging. */
+async function explained(db: pg.Client, work: () => Promise<void>): Promise<string> {
+  const database = new URL(databaseUrl).pathname.slice(1);
+  const logStart = readFileSync(pgLog, 'utf8').length;
+  await db.query(`ALTER DATABASE ${database} SET auto_explain.log_min_duration = 0`);
+  try {
+    await work();
+  } finally {
+    await db.query(`ALTER DATABASE ${database} RESET auto_explain.log_min_duration`);
+  }
+  return readFileSync(pgLog, 'utf8').slice(logStart);
 }
 
 async function main(): Promise<void> {
@@ -111,13 +133,12 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     // The sweeper's passes, their plans logged while nothing else runs.
-    const logStart = readFileSync(pgLog, 'utf8').length;
-    await db.query(`ALTER DATABASE ${new URL(databaseUrl).pathname.slice(1)} SET auto_explain.log_min_duration = 0`);
-    const sweeper = await OrchestratorProcess.start(port + 1, { RETENTION_DAYS: '29.98', RETENTION_INTERVAL_MS: '1000', SWEEP_INTERVAL_MS: '500' });
-    await sleep(6_000);
-    await sweeper.stop();
-    await db.query(`ALTER DATABASE ${new URL(databaseUrl).pathname.slice(1)} RESET auto_explain.log_min_duration`);
-    const plans = loggedPlans(readFileSync(pgLog, 'utf8').slice(logStart), {
+    const sweeperLog = await explained(db, async () => {
+      const sweeper = await OrchestratorProcess.start(port + 1, { RETENTION_DAYS: '29.98', RETENTION_INTERVAL_MS: '1000', SWEEP_INTERVAL_MS: '500' });
+      await sleep(6_000);
+      await sweeper.stop();
+    });
+    const plans = loggedPlans(sweeperLog, {
       'due steps, deadlines, revisions (findDue)': "status = 'PENDING' AND next_attempt_at IS NOT NULL",
       'unsent final responses': 'response_sent_at IS NULL AND completed_at <=',
       'retention (deleteFinished)': 'DELETE FROM tasks AS t USING doomed',
@@ -140,6 +161,28 @@ async function main(): Promise<void> {
       await timeRequests('GET /tasks/:id (random, nine steps)', () => `/tasks/${pick(ids)}`, REQUESTS, base),
       await timeRequests('GET /tasks?count=true (counts every root)', () => '/tasks?count=true', 20, base),
     );
+
+    // Each search: its plan as PostgreSQL ran it (a replica of its own, three times, the slowest kept), then timed on the main one.
+    const found = searches();
+    const searchLog = await explained(db, async () => {
+      const explainer = await OrchestratorProcess.start(port + 2, { RETENTION_DAYS: '40' });
+      for (const search of found) for (let i = 0; i < 3; i++) await fetch(`${explainer.baseUrl}/tasks?${search.query}`).then((res) => res.arrayBuffer());
+      await explainer.stop();
+    });
+    const searchPlans = slowestPlans(searchLog, Object.fromEntries(found.map((search) => [search.label, search.markers])));
+    const searchLines = [
+      '| search (first page, 20) | count | p50 ms | p99 ms | in PostgreSQL, ms (slowest of 3) | indexes in its plan |',
+      '| --- | --- | --- | --- | --- | --- |',
+    ];
+    for (const search of found) {
+      const timed = await timeRequests(`\`GET /tasks?${search.label}\``, () => `/tasks?${search.query}`, REQUESTS, base);
+      const plan = searchPlans.get(search.label);
+      searchLines.push(`${timed} ${plan ? `${plan.ms.toFixed(2)} | ${planSummary(plan.text)}` : '- | (no plan logged)'} |`);
+    }
+    const searchDetails = found.map((search) => {
+      const plan = searchPlans.get(search.label);
+      return `### ${search.label}\n\n\`GET /tasks?${search.query}\`${plan ? `, slowest of ${plan.runs}: ${plan.ms.toFixed(3)} ms\n\n\`\`\`\n${plan.text}\n\`\`\`` : ': no plan logged'}\n`;
+    });
     const report = [
       '# Listing and sweeper on a million rows',
       '',
@@ -147,9 +190,19 @@ async function main(): Promise<void> {
       '',
       ...lines,
       '',
+      '## Searches',
+      '',
+      'Requesters: 1,000; customers (`payload.customer`): 5,000; each workflow has steps on agent_0 … agent_8, one in 1,000 a step on rare_agent; one workflow in 20 failed, with four kinds of error.',
+      '',
+      ...searchLines,
+      '',
       '## The sweeper\'s queries, as PostgreSQL ran them (auto_explain, ANALYZE, BUFFERS)',
       '',
       ...plans,
+      '',
+      '## The searches\' plans, as PostgreSQL ran them (auto_explain, ANALYZE, BUFFERS)',
+      '',
+      ...searchDetails,
     ].join('\n');
     writeFileSync(join(new URL('..', import.meta.url).pathname, 'LISTING.md'), `${report}\n`);
     console.log(report);

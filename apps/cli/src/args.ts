@@ -7,22 +7,26 @@ import { UsageError } from './cli-error.js';
  * `--payload`: a JSON object, or `@file` to read it from a file (`@-`: standard input).
  * The orchestrator checks the fields; this checks only that it is an object.
  */
-export function parsePayload(text: string, read: (path: string) => string = (path) => readFileSync(path === '-' ? 0 : path, 'utf8')): Record<string, unknown> {
+export function parsePayload(
+  text: string,
+  read: (path: string) => string = (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+  option = '--payload',
+): Record<string, unknown> {
   let source = text;
   if (text.startsWith('@')) {
     try {
       source = read(text.slice(1));
     } catch (error) {
-      throw new UsageError(`--payload: cannot read ${text.slice(1)}: ${(error as Error).message}`);
+      throw new UsageError(`${option}: cannot read ${text.slice(1)}: ${(error as Error).message}`);
     }
   }
   let value: unknown;
   try {
     value = JSON.parse(source);
   } catch (error) {
-    throw new UsageError(`--payload: not JSON: ${(error as Error).message}`);
+    throw new UsageError(`${option}: not JSON: ${(error as Error).message}`);
   }
-  if (!isPlainObject(value)) throw new UsageError('--payload: must be a JSON object, e.g. \'{"topic":"Graphs"}\'');
+  if (!isPlainObject(value)) throw new UsageError(`${option}: must be a JSON object, e.g. '{"topic":"Graphs"}'`);
   return value;
 }
 
@@ -66,16 +70,30 @@ export function newTaskId(taskType: string): string {
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
- * A moment for the option `name`: an ISO 8601 date-time (`2030-01-01T08:00:00Z`), seconds since the
- * epoch (`1893484800`), or a time from now (`+10m`, `-2h`; units s, m, h, d).
+ * A moment for the option `name`: an ISO 8601 date or date-time (`2030-01-01T08:00:00Z`), seconds
+ * since the epoch (`1893484800`), a time from now (`+10m`, `-2h`; units s, m, h, d), or how long
+ * ago (`30m`, `7d`: the same as `-30m`, `-7d`).
  */
 export function parseTime(name: string, text: string, now = Date.now()): Date {
-  const relative = /^([+-])(\d+)([smhd])$/.exec(text);
+  const relative = /^([+-]?)(\d+)([smhd])$/.exec(text);
   if (relative) {
     const [, sign, amount, unit] = relative;
-    return new Date(now + (sign === '-' ? -1 : 1) * Number(amount) * (UNIT_MS[unit ?? 's'] ?? 1_000));
+    return new Date(now + (sign === '+' ? 1 : -1) * Number(amount) * (UNIT_MS[unit ?? 's'] ?? 1_000));
   }
   const at = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`${name}: must be an ISO 8601 time, seconds since the epoch or +10m / -2h (s, m, h, d), not "${text}"`);
+  if (Number.isNaN(at.getTime())) {
+    throw new UsageError(`${name}: must be an ISO 8601 time, seconds since the epoch, +10m / -2h from now or 30m / 7d ago (s, m, h, d), not "${text}"`);
+  }
   return at;
+}
+
+/** `--payload <field>=<value>` for a search, repeated: the fields and their values. */
+export function parsePayloadFields(pairs: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--payload: must be <field>=<value> (e.g. customer=42, address.city=Paris), not "${pair}"`);
+    fields[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return fields;
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TaskPriority } from '@orchestrator/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newTaskId, parsePayload, parsePriority, parseStatus, parseTime, parseWholeNumber } from './args.js';
+import { newTaskId, parsePayload, parsePayloadFields, parsePriority, parseStatus, parseTime, parseWholeNumber } from './args.js';
 import { UsageError } from './cli-error.js';
 import { colorsWanted, processOutput } from './output.js';
 import { runCli } from './program.js';
@@ -35,6 +35,16 @@ describe('arguments', () => {
     expect(() => parsePriority('urgent')).toThrow('--priority: must be one of LOW, NORMAL, HIGH, CRITICAL, not "urgent"');
     expect(parseStatus('failed')).toBe('FAILED');
     expect(() => parseStatus('done')).toThrow(UsageError);
+  });
+
+  it('takes search times as ISO 8601 or as how long ago, and payload fields as field=value', () => {
+    const now = Date.parse('2026-11-30T12:00:00Z');
+    expect(parseTime('--created-after', '2h', now).toISOString()).toBe('2026-11-30T10:00:00.000Z');
+    expect(parseTime('--created-after', '7d', now).toISOString()).toBe('2026-11-23T12:00:00.000Z');
+    expect(parseTime('--finished-before', '2026-11-30T08:00:00Z', now).toISOString()).toBe('2026-11-30T08:00:00.000Z');
+    expect(() => parseTime('--created-after', 'yesterday', now)).toThrow(/^--created-after: must be an ISO 8601 time/);
+    expect(parsePayloadFields(['customer=42', 'address.city=Paris', 'note=a=b'])).toEqual({ customer: '42', 'address.city': 'Paris', note: 'a=b' });
+    expect(() => parsePayloadFields(['customer'])).toThrow('--payload: must be <field>=<value>');
   });
 
   it('takes whole numbers only', () => {

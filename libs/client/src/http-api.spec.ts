@@ -23,6 +23,12 @@ describe('listQuery', () => {
     expect(listQuery({ status: 'RUNNING', limit: 5 })).toBe('?status=RUNNING&limit=5');
     expect(listQuery({ task_type: 'create_blog_post', cursor: 'abc_-1', count: true })).toBe('?task_type=create_blog_post&cursor=abc_-1&count=true');
   });
+
+  it('sends times as ISO 8601 and payload fields as payload.<field>', () => {
+    const query = listQuery({ status: 'failed', agent: 'llm_agent', error: 'timed out', created_after: new Date('2026-11-30T00:00:00Z'), payload: { customer: 42, 'address.city': 'Paris' } });
+    expect(new URLSearchParams(query.slice(1)).getAll('created_after')).toEqual(['2026-11-30T00:00:00.000Z']);
+    expect(query).toBe('?status=failed&agent=llm_agent&error=timed+out&created_after=2026-11-30T00%3A00%3A00.000Z&payload.customer=42&payload.address.city=Paris');
+  });
 });
 
 describe('HttpApi', () => {

@@ -12,6 +12,7 @@ import type {
   TaskDetailView,
   TaskListView,
   TaskStatus,
+  WorkflowReloadView,
   TriggerReply,
   WorkflowSummaryView,
 } from '@orchestrator/contracts';
@@ -32,15 +33,36 @@ export interface HttpApiOptions {
   fetch?: typeof fetch;
 }
 
+/** What `GET /tasks` may filter by; every filter given must hold. Times are ISO 8601 strings or Dates. */
 export interface ListTasksFilter {
-  status?: TaskStatus | `${TaskStatus}`;
+  /** In any case. */
+  status?: TaskStatus | `${TaskStatus}` | Lowercase<`${TaskStatus}`>;
   task_type?: string;
+  requester_id?: string;
+  /** A step of the task was sent to this agent. */
+  agent?: string;
+  /** Text in the task's error, in any case (3 to 200 characters). */
+  error?: string;
+  created_after?: string | Date;
+  created_before?: string | Date;
+  finished_after?: string | Date;
+  finished_before?: string | Date;
+  /** Fields of the request's payload and their values: `{ customer: 42, 'address.city': 'Paris' }`. */
+  payload?: Record<string, string | number | boolean | null>;
   /** 1 to 100, default 20. */
   limit?: number;
   /** The previous page's `next_cursor`: the tasks after those. */
   cursor?: string;
   /** Count every task the filters match into `total` (a scan of them: ask only when needed). */
   count?: boolean;
+}
+
+/** What a retry may ask besides resuming the unfinished steps. */
+export interface RetryOptions {
+  /** Run this step and every step downstream of it again too (completed ones included; a COMPLETED task may then be retried). */
+  from_step?: string;
+  /** With `from_step`: the step's input for this run, instead of the one it had. */
+  input?: Record<string, unknown>;
 }
 
 export interface HistoryPageOptions {
@@ -82,9 +104,9 @@ export class HttpApi {
     return (await this.call<CancelTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/cancel`)).body;
   }
 
-  /** `POST /tasks/:task_id/retry`: a FAILED or CANCELLED task runs again from its unfinished steps. */
-  async retry(taskId: string): Promise<SubmitTaskReply> {
-    return (await this.call<SubmitTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/retry`)).body;
+  /** `POST /tasks/:task_id/retry`: a FAILED or CANCELLED task runs again from its unfinished steps (and from `from_step`, with its `input`). */
+  async retry(taskId: string, options: RetryOptions = {}): Promise<SubmitTaskReply> {
+    return (await this.call<SubmitTaskReply>('POST', `/tasks/${encodeURIComponent(taskId)}/retry`, options)).body;
   }
 
   /** `POST /tasks/:task_id/rerun`: a finished task's request runs again under a new task_id. */
@@ -131,6 +153,11 @@ export class HttpApi {
   /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
   async workflows(): Promise<{ items: WorkflowSummaryView[] }> {
     return (await this.call<{ items: WorkflowSummaryView[] }>('GET', '/workflows')).body;
+  }
+
+  /** `POST /workflows/reload`: the orchestrator reads its workflow files again; `INVALID_WORKFLOW` (400) names every problem of a refused file. */
+  async reloadWorkflows(): Promise<WorkflowReloadView> {
+    return (await this.call<WorkflowReloadView>('POST', '/workflows/reload')).body;
   }
 
   /** `GET /schedules`: every schedule, its next ticks and last run. */
@@ -206,13 +233,18 @@ export class HttpApi {
 
 const schedulePath = (scheduleId: string): string => `/schedules/${encodeURIComponent(scheduleId)}`;
 
-/** `?status=&task_type=&limit=&cursor=&count=` with only the filters given. */
+const LIST_PARAMETERS = [
+  'status', 'task_type', 'requester_id', 'agent', 'error', 'created_after', 'created_before', 'finished_after', 'finished_before', 'limit', 'cursor', 'count',
+] as const;
+
+/** `?status=&task_type=&…&payload.<field>=` with only the filters given. */
 export function listQuery(filter: ListTasksFilter): string {
   const params = new URLSearchParams();
-  for (const key of ['status', 'task_type', 'limit', 'cursor', 'count'] as const) {
+  for (const key of LIST_PARAMETERS) {
     const value = filter[key];
-    if (value !== undefined) params.set(key, String(value));
+    if (value !== undefined) params.set(key, value instanceof Date ? value.toISOString() : String(value));
   }
+  for (const [field, value] of Object.entries(filter.payload ?? {})) params.set(`payload.${field}`, typeof value === 'string' ? value : JSON.stringify(value));
   const query = params.toString();
   return query ? `?${query}` : '';
 }

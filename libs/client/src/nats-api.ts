@@ -44,7 +44,7 @@ export class NatsApi {
    * its final response comes on the reply subject and as a final event. Listening starts before
    * sending, so nothing is missed.
    */
-  async submit(request: SubmitTaskInput, timeoutMs: number): Promise<NatsSubmitted> {
+  async submit(request: SubmitTaskInput & { task_id: string }, timeoutMs: number): Promise<NatsSubmitted> {
     const taskId = request.task_id;
     let accepted: (status: TaskStatus) => void = () => undefined;
     // RUNNING, or PENDING for a task that starts later (`not_before`).

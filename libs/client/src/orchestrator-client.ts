@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   isTerminalStatus,
@@ -14,10 +15,11 @@ import {
   type TaskEvent,
   type TaskListView,
   type TaskResponse,
+  type WorkflowReloadView,
   type WorkflowSummaryView,
 } from '@orchestrator/contracts';
 import type { HistoryStream, HistoryStreamOptions } from './history-stream.js';
-import { HttpApi, type HistoryPageOptions, type ListTasksFilter } from './http-api.js';
+import { HttpApi, type HistoryPageOptions, type ListTasksFilter, type RetryOptions } from './http-api.js';
 import { NatsApi } from './nats-api.js';
 import { OrchestratorError } from './orchestrator-error.js';
 import { approvalPayload, type ApprovalOptions, type ApprovalsFilter, type SignalOptions } from './signals.js';
@@ -138,7 +140,9 @@ export class OrchestratorClient {
    * says it knows it (`existing: true`, its state); throws OrchestratorError when it refuses it
    * (the message names the field), the `task_id` is used by another request, or it is overloaded.
    */
-  async submit(request: SubmitTaskInput): Promise<SubmittedTask> {
+  async submit(input: SubmitTaskInput): Promise<SubmittedTask> {
+    // Made up here when absent: over NATS the client follows the task by its id.
+    const request = { ...input, task_id: input.task_id ?? randomUUID() };
     if (this.submitsOverNats()) {
       const submitted = await this.requireNats().submit(request, this.requestTimeoutMs);
       this.remember(request.task_id, submitted);
@@ -150,8 +154,8 @@ export class OrchestratorClient {
 
   /** Submits and waits for the final response (COMPLETED, FAILED or CANCELLED). */
   async run(request: SubmitTaskInput, options: WaitOptions = {}): Promise<TaskResponse> {
-    await this.submit(request);
-    return this.wait(request.task_id, options);
+    const submitted = await this.submit(request);
+    return this.wait(submitted.task_id, options);
   }
 
   /**
@@ -197,11 +201,13 @@ export class OrchestratorClient {
 
   /**
    * Runs a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their
-   * results; the requester gets a new final response). Throws `TASK_NOT_RETRYABLE` (409) when it
-   * runs or has completed, `TASK_NOT_FOUND` (404).
+   * results; the requester gets a new final response). With `from_step`, that step and everything
+   * downstream of it run again too, a COMPLETED task included, and with `input` the step gets that
+   * input. Throws `TASK_NOT_RETRYABLE` (409) when it runs or has completed (without `from_step`),
+   * `INVALID_REQUEST` (400) for a step it does not have, `TASK_NOT_FOUND` (404).
    */
-  retry(taskId: string): Promise<SubmitTaskReply> {
-    return this.requireHttp('retry').retry(taskId);
+  retry(taskId: string, options: RetryOptions = {}): Promise<SubmitTaskReply> {
+    return this.requireHttp('retry').retry(taskId, options);
   }
 
   /** Runs a finished task's request again under a new `task_id` (in the answer). Throws `TASK_RUNNING` (409) while it runs. */
@@ -267,6 +273,15 @@ export class OrchestratorClient {
   /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
   async workflows(): Promise<WorkflowSummaryView[]> {
     return (await this.requireHttp('workflows').workflows()).items;
+  }
+
+  /**
+   * `POST /workflows/reload`: the orchestrator reads its workflow files again (every replica
+   * follows); new versions serve new runs. Throws `INVALID_WORKFLOW` (400) naming every problem of
+   * a refused file, the definitions in use kept.
+   */
+  reloadWorkflows(): Promise<WorkflowReloadView> {
+    return this.requireHttp('reloadWorkflows').reloadWorkflows();
   }
 
   /** The lifecycle events on `platform.events.task_*` from now on (NATS), of one task or all. */

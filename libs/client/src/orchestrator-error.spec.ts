@@ -1,4 +1,4 @@
-import { TaskStatus, failedResponse } from '@orchestrator/contracts';
+import { ErrorCode, TaskStatus, failedResponse, refusalResponse } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
 import { fieldOf, httpError, natsRejection, retryAfterMs } from './orchestrator-error.js';
 
@@ -49,8 +49,14 @@ describe('httpError', () => {
 });
 
 describe('natsRejection', () => {
+  it('takes the code the orchestrator sends, the same as over HTTP', () => {
+    const error = natsRejection(refusalResponse('t-1', 'payload.topic: is required', ErrorCode.InvalidPayload));
+    expect(error).toMatchObject({ code: 'INVALID_PAYLOAD', field: 'payload.topic', taskId: 't-1' });
+  });
+
+  // An orchestrator that sends no error_code: the code is read from the message.
   it.each([
-    ['payload.topic: is required', 'REJECTED', 'payload.topic'],
+    ['payload.topic: is required', 'INVALID_REQUEST', 'payload.topic'],
     ['task_id: "t-1" is already used by a different request', 'TASK_ID_CONFLICT', 'task_id'],
     ['overloaded: submit it again', 'OVERLOADED', undefined],
     ['the orchestrator could not accept the task right now; submit it again', 'UNAVAILABLE', undefined],

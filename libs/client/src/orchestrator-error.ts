@@ -1,13 +1,14 @@
-import { isPlainObject, type TaskResponse } from '@orchestrator/contracts';
+import { ErrorCode, isPlainObject, type TaskResponse } from '@orchestrator/contracts';
 
 /**
- * The server's codes (`INVALID_REQUEST`, `TASK_ID_CONFLICT`, `OVERLOADED`, `TASK_NOT_FOUND`,
- * `TASK_FINISHED`, `UNAUTHORIZED`, `PAYLOAD_TOO_LARGE`, …) and the client's own: `TIMEOUT` (no
- * final answer in time), `NO_RESPONDERS` (no orchestrator listens on NATS), `UNAVAILABLE` (the
- * orchestrator could not be reached or could not store the request now) and `REJECTED` (a FAILED
- * answer at once over NATS, which does not say more).
+ * The one vocabulary of the orchestrator's errors (ErrorCode of @orchestrator/contracts), the same
+ * over HTTP and NATS: the server's codes (`INVALID_REQUEST`, `INVALID_PAYLOAD`,
+ * `UNKNOWN_TASK_TYPE`, `TASK_ID_CONFLICT`, `OVERLOADED`, `TASK_NOT_FOUND`, `TASK_FINISHED`,
+ * `UNAUTHORIZED`, `PAYLOAD_TOO_LARGE`, …) and the client's own: `TIMEOUT` (no final answer in
+ * time), `NO_RESPONDERS` (no orchestrator listens on NATS), `UNAVAILABLE` (the orchestrator could
+ * not be reached or could not store the request now), `INVALID_OPTIONS`, `BAD_ANSWER`.
  */
-export type OrchestratorErrorCode = string;
+export type OrchestratorErrorCode = `${ErrorCode}` | 'BAD_ANSWER' | (string & {});
 
 export interface OrchestratorErrorDetails {
   code: OrchestratorErrorCode;
@@ -78,20 +79,23 @@ export function httpError(status: number, body: unknown, headers: { get(name: st
   return new OrchestratorError(message, details);
 }
 
-/** Codes by the message of a FAILED answer, over NATS, where no code comes with it. */
-const NATS_REJECTIONS: readonly [RegExp, string][] = [
-  [/^overloaded: /, 'OVERLOADED'],
-  [/^task_id: ".*" is already used by a different request$/s, 'TASK_ID_CONFLICT'],
-  [/submit it again$/, 'UNAVAILABLE'],
+/** Codes by the message of a FAILED answer over NATS from an orchestrator that sends no `error_code`. */
+const NATS_REJECTIONS: readonly [RegExp, ErrorCode][] = [
+  [/^overloaded: /, ErrorCode.Overloaded],
+  [/^task_id: ".*" is already used by a different request$/s, ErrorCode.TaskIdConflict],
+  [/submit it again$/, ErrorCode.Unavailable],
 ];
 
-/** The error for a FAILED answer that came at once over NATS. */
+/** Codes whose message names the field that is wrong. */
+const FIELD_CODES = new Set<string>([ErrorCode.InvalidRequest, ErrorCode.InvalidPayload, ErrorCode.UnknownTaskType, ErrorCode.TaskIdConflict]);
+
+/** The error for a FAILED answer that came at once over NATS: its `error_code`, as over HTTP. */
 export function natsRejection(response: TaskResponse): OrchestratorError {
   const message = response.error ?? `the orchestrator answered ${response.status}`;
-  const code = NATS_REJECTIONS.find(([pattern]) => pattern.test(message))?.[1] ?? 'REJECTED';
+  const code = response.error_code ?? NATS_REJECTIONS.find(([pattern]) => pattern.test(message))?.[1] ?? ErrorCode.InvalidRequest;
   const details: OrchestratorErrorDetails = { code, response };
   if (response.task_id) details.taskId = response.task_id;
-  const field = code === 'REJECTED' || code === 'TASK_ID_CONFLICT' ? fieldOf(message) : undefined;
+  const field = FIELD_CODES.has(code) ? fieldOf(message) : undefined;
   if (field !== undefined) details.field = field;
   return new OrchestratorError(message, details);
 }

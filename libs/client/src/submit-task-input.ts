@@ -2,7 +2,8 @@ import type { Budget, TaskPriority, TaskRequest } from '@orchestrator/contracts'
 
 /** A TaskRequest as a client writes it: defaults left out, the priority in any case. */
 export interface SubmitTaskInput {
-  task_id: string;
+  /** The task's id; one is made up (and returned) when absent. Give one to make submitting again safe. */
+  task_id?: string;
   task_type: string;
   payload?: TaskRequest['payload'];
   priority?: TaskPriority | `${TaskPriority}` | Lowercase<`${TaskPriority}`>;

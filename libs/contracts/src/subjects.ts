@@ -132,6 +132,13 @@ export function taskEventSubject(event: TaskEvent): string {
 }
 
 /**
+ * A replica reloaded its workflow files and they changed: every other replica reads its own files
+ * again (those whose files are the same already have the same fingerprint). Body: a
+ * WorkflowReloadView and the `replica` that sent it.
+ */
+export const WORKFLOWS_RELOADED_SUBJECT = 'platform.events.workflows_reloaded';
+
+/**
  * Durable intake: the JetStream stream that keeps what is published on
  * `agent.orchestrator_agent.task` (and on nothing else), and the durable pull consumer that every
  * orchestrator replica takes it from.

@@ -31,6 +31,12 @@ describe('validateTaskRequest', () => {
     if (!result.ok) expect(result.error).toContain(message);
   });
 
+  it('makes up a task_id when the receiver gives a way to, and keeps one given', () => {
+    expect(validateTaskRequest({ task_type: 'x' }, () => 'made-up')).toMatchObject({ ok: true, value: { task_id: 'made-up' } });
+    expect(validateTaskRequest({ task_id: 'mine', task_type: 'x' }, () => 'made-up')).toMatchObject({ ok: true, value: { task_id: 'mine' } });
+    expect(validateTaskRequest({ task_id: 'a b', task_type: 'x' }, () => 'made-up')).toMatchObject({ ok: false });
+  });
+
   it('keeps not_before, in seconds', () => {
     const result = validateTaskRequest({ task_id: 't', task_type: 'x', not_before: 1_900_000_000.5 });
     expect(result).toEqual({ ok: true, value: { task_id: 't', task_type: 'x', payload: {}, priority: 'NORMAL', not_before: 1_900_000_000.5 } });

@@ -17,10 +17,11 @@ import { isPlainObject, validateInto, type Validated } from './validation.js';
 
 /** A request to perform `task_type` (CONTRACT.md, TaskRequest). */
 export class TaskRequestDto {
+  /** Optional where the receiver makes one up (see validateTaskRequest). */
+  @IsOptional()
   @Matches(TASK_ID_PATTERN, { message: 'must be 1 to 128 characters without whitespace' })
   @IsString({ message: 'must be a string' })
-  @IsDefined({ message: 'is required' })
-  task_id!: string;
+  task_id?: string;
 
   @Matches(TASK_TYPE_PATTERN, { message: `must match ${TASK_TYPE_PATTERN.source}` })
   @IsString({ message: 'must be a string' })
@@ -90,7 +91,12 @@ function budgetProblem(budget: Record<string, unknown>): string | null {
   return null;
 }
 
-export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
+/**
+ * A TaskRequest from what came, or the error naming every wrong field. `makeTaskId`: a request
+ * without a `task_id` gets one from it (the orchestrator's intake); without it, one is required
+ * (an agent's sub-tasks always have one).
+ */
+export function validateTaskRequest(input: unknown, makeTaskId?: () => string): Validated<TaskRequest> {
   const normalized =
     isPlainObject(input) && typeof input['priority'] === 'string'
       ? { ...input, priority: input['priority'].toUpperCase() }
@@ -98,8 +104,10 @@ export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
   const result = validateInto(TaskRequestDto, normalized, 'request');
   if (!result.ok) return result;
   const dto = result.value;
+  const taskId = dto.task_id ?? makeTaskId?.();
+  if (taskId === undefined) return { ok: false, error: 'task_id: is required' };
   const request: TaskRequest = {
-    task_id: dto.task_id,
+    task_id: taskId,
     task_type: dto.task_type,
     payload: dto.payload ?? {},
     priority: dto.priority ?? TaskPriority.Normal,

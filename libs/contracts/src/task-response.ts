@@ -1,4 +1,5 @@
 import { TaskStatus } from './enums.js';
+import type { ErrorCode } from './error-codes.js';
 import { parseUsage, type Usage } from './usage.js';
 import { isPlainObject } from './validation.js';
 
@@ -10,6 +11,8 @@ export interface TaskResponse {
   result: Record<string, unknown> | null;
   error: string | null;
   completed_at: number | null;
+  /** On a request refused at once (bad input, unknown task, overloaded, …): why, in the vocabulary of ErrorCode. */
+  error_code?: string;
   /** What the work cost (an agent's report; for a workflow, what all its steps reported). */
   usage?: Usage;
 }
@@ -31,6 +34,11 @@ export function failedResponse(
   return { task_id: taskId, status, success: false, result, error, completed_at: nowSeconds() };
 }
 
+/** A request refused at once: FAILED, with the code of why (the same as the HTTP API's `code`). */
+export function refusalResponse(taskId: string, error: string, code: `${ErrorCode}`): TaskResponse {
+  return { ...failedResponse(taskId, error), error_code: code };
+}
+
 const STATUSES = new Set<string>(Object.values(TaskStatus));
 
 /**
@@ -40,7 +48,7 @@ const STATUSES = new Set<string>(Object.values(TaskStatus));
  */
 export function parseTaskResponse(input: unknown): { ok: true; value: TaskResponse; usageError?: string } | { ok: false; error: string } {
   if (!isPlainObject(input)) return { ok: false, error: 'response: must be a JSON object' };
-  const { task_id, status, success, result, error, completed_at } = input;
+  const { task_id, status, success, result, error, completed_at, error_code } = input;
   if (typeof task_id !== 'string' || task_id.length === 0 || task_id.length > 256) {
     return { ok: false, error: 'task_id: must be a non-empty string' };
   }
@@ -65,6 +73,7 @@ export function parseTaskResponse(input: unknown): { ok: true; value: TaskRespon
       result: (result) ?? null,
       error: (error) ?? null,
       completed_at: typeof completed_at === 'number' && Number.isFinite(completed_at) ? completed_at : null,
+      ...(typeof error_code === 'string' ? { error_code } : {}),
       ...(usage.ok && usage.value ? { usage: usage.value } : {}),
     },
   };

@@ -133,6 +133,20 @@ export interface StepProgressView {
   attempt: number;
 }
 
+/**
+ * How far a workflow got: the steps of the plan it runs now (a `for_each` step counts once), by how
+ * they ended. `done` counts steps that ran and completed, `skipped` those a false `when` completed
+ * without running; a completed workflow has `done + skipped = total`, a failed or cancelled one
+ * says which of its steps failed and which were cancelled.
+ */
+export interface TaskProgressView {
+  done: number;
+  skipped: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+}
+
 /** A task in `GET /tasks`; times are ISO 8601. */
 export interface TaskSummaryView {
   task_id: string;
@@ -140,7 +154,7 @@ export interface TaskSummaryView {
   status: TaskStatus;
   priority: string;
   requester_id: string | null;
-  progress: { done: number; total: number };
+  progress: TaskProgressView;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
@@ -225,6 +239,20 @@ export interface WorkflowSummaryView {
   payload: Record<string, unknown>;
 }
 
+/** `POST /workflows/reload` (and `platform.events.workflows_reloaded`): what a reload of the workflow files changed. */
+export interface WorkflowReloadView {
+  /** False when the files held nothing new. */
+  changed: boolean;
+  added: { task_type: string; version: number }[];
+  /** Definitions that changed; new runs use the new one, running ones keep the plan they started with. */
+  updated: { task_type: string; from_version: number; to_version: number }[];
+  removed: { task_type: string; version: number }[];
+  /** How many definitions are loaded now. */
+  workflows: number;
+  /** A hash of the files read: replicas with the same files have the same. */
+  fingerprint: string;
+}
+
 /** `platform.events.task_created` and `task_started`. */
 export interface TaskStartedEvent {
   task_id: string;
@@ -234,12 +262,10 @@ export interface TaskStartedEvent {
 }
 
 /** `platform.events.task_progress`: a step (or an item of a `for_each` step) changed state. */
-export interface TaskProgressEvent {
+export interface TaskProgressEvent extends TaskProgressView {
   task_id: string;
   step: string;
   status: TaskStatus;
-  done: number;
-  total: number;
   ts: number;
 }
 

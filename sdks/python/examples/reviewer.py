@@ -1,4 +1,5 @@
-"""A Python agent of the platform: reviews a draft. Run it with `NATS_URL=nats://127.0.0.1:4222 python examples/reviewer.py`.
+"""A Python agent of the platform: reviews a draft. Run it with `NATS_URL=nats://127.0.0.1:14222 python examples/reviewer.py`
+(14222: the NATS of `npm run demo`; the compose stack publishes NATS on 4222).
 
 The workflow test/fixtures/python-sdk/py_blog_post.yaml sends it the draft of the Node llm_agent
 and hands its review to the Node drafting_agent.

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseTaskType } from '../args.js';
 import { CommandFailed, UsageError } from '../cli-error.js';
-import { renderAgents, renderWorkflows } from '../format/lists.js';
+import { renderAgents, renderReload, renderWorkflows } from '../format/lists.js';
 import { renderWorkflowGraph, workflowGraphJson } from '../format/workflow-graph.js';
 import type { CommandContext } from './command-context.js';
 import { validateWorkflowFiles } from './validate-workflow-files.js';
@@ -12,7 +12,7 @@ interface JsonOption {
 }
 
 /**
- * agents, workflows, workflows validate and workflows graph: what the orchestrator runs with.
+ * agents, workflows, workflows validate, workflows reload and workflows graph: what the orchestrator runs with.
  * (`--json` after `workflows validate` is taken by `workflows` itself, which has one too: the
  * subcommands read it with the options of their parents.)
  */
@@ -58,6 +58,19 @@ export function addCatalogCommands(program: Command, context: CommandContext): v
         else out.error(`${report.problems.length} problem(s) in ${report.dir}`);
       }
       if (report.problems.length > 0) throw new CommandFailed(`${report.problems.length} problem(s) in ${report.dir}`);
+    });
+
+  workflows
+    .command('reload')
+    .description('make the orchestrator read its workflow files again (every replica follows); a refused file is named with every problem (exit 1)')
+    .option('--json', 'print { changed, added, updated, removed, workflows, fingerprint }, one JSON document')
+    .action(async (_options: JsonOption, command: Command) => {
+      const options = command.optsWithGlobals<JsonOption>();
+      await context.withClient(async (client, out) => {
+        const change = await client.reloadWorkflows();
+        if (options.json) out.json(change);
+        else out.line(...renderReload(change));
+      });
     });
 
   workflows

@@ -1,14 +1,36 @@
 import type { Command } from 'commander';
 import type { HistoryEvent, TaskListView } from '@orchestrator/contracts';
-import { newTaskId, parsePayload, parsePriority, parseStatus, parseTaskType, parseTime, parseWholeNumber } from '../args.js';
+import { newTaskId, parsePayload, parsePayloadFields, parsePriority, parseStatus, parseTaskType, parseTime, parseWholeNumber } from '../args.js';
 import { renderEventLine } from '../format/history-line.js';
 import { renderTaskList } from '../format/lists.js';
 import { renderTaskTree } from '../format/task-tree.js';
 import { watchAndReport } from '../watch/watch-task.js';
+import { UsageError } from '../cli-error.js';
 import type { CommandContext } from './command-context.js';
 
 interface JsonOption {
   json?: boolean;
+}
+
+interface ListOptions {
+  status?: string;
+  type?: string;
+  requester?: string;
+  agent?: string;
+  error?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  finishedAfter?: string;
+  finishedBefore?: string;
+  payload: string[];
+  limit: string;
+  cursor?: string;
+  count?: boolean;
+}
+
+/** The fields of `value` that are set. */
+function defined<T extends Record<string, unknown>>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** submit, watch, get, list, cancel, retry, rerun and events: the commands about tasks. */
@@ -67,21 +89,39 @@ export function addTaskCommands(program: Command, context: CommandContext): void
 
   program
     .command('list')
-    .description('tasks, newest first, a page at a time')
-    .option('--status <status>', 'only tasks with this status (PENDING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED)')
+    .description('tasks, newest first, a page at a time, searched on the server: every filter given must hold')
+    .option('--status <status>', 'only tasks with this status (PENDING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED; any case)')
     .option('--type <task_type>', 'only tasks of this task type')
+    .option('--requester <id>', 'only tasks this requester_id asked for')
+    .option('--agent <name>', 'only tasks with a step sent to this agent')
+    .option('--error <text>', 'only tasks whose error has this text (any case, 3 characters or more)')
+    .option('--created-after <time>', 'created at or after: ISO 8601 or how long ago (30m, 2h, 7d)')
+    .option('--created-before <time>', 'created before: ISO 8601 or how long ago')
+    .option('--finished-after <time>', 'finished at or after: ISO 8601 or how long ago')
+    .option('--finished-before <time>', 'finished before: ISO 8601 or how long ago')
+    .option('--payload <field=value>', 'only tasks whose payload has this value (repeat for more; a.b=c for nested fields)', (pair: string, all: string[]) => [...all, pair], [] as string[])
     .option('--limit <n>', 'tasks per page, 1 to 100', '20')
-    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor (give the same filters)')
     .option('--count', 'also count every task that matches (a scan: ask only when needed)')
     .option('--json', 'print the page as the API gives it, one JSON document')
-    .action(async (options: { status?: string; type?: string; limit: string; cursor?: string; count?: boolean } & JsonOption) => {
-      const filter = {
+    .action(async (options: ListOptions & JsonOption) => {
+      const time = (name: string, text: string | undefined): string | undefined => (text === undefined ? undefined : parseTime(name, text).toISOString());
+      const payload = parsePayloadFields(options.payload);
+      const filter = defined({
         limit: parseWholeNumber('--limit', options.limit),
-        ...(options.status !== undefined ? { status: parseStatus(options.status) } : {}),
-        ...(options.type !== undefined ? { task_type: parseTaskType(options.type) } : {}),
-        ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
-        ...(options.count ? { count: true } : {}),
-      };
+        status: options.status === undefined ? undefined : parseStatus(options.status),
+        task_type: options.type === undefined ? undefined : parseTaskType(options.type),
+        requester_id: options.requester,
+        agent: options.agent,
+        error: options.error,
+        created_after: time('--created-after', options.createdAfter),
+        created_before: time('--created-before', options.createdBefore),
+        finished_after: time('--finished-after', options.finishedAfter),
+        finished_before: time('--finished-before', options.finishedBefore),
+        payload: Object.keys(payload).length > 0 ? payload : undefined,
+        cursor: options.cursor,
+        count: options.count ? true : undefined,
+      });
       await context.withClient(async (client, out) => {
         const page: TaskListView = await client.list(filter);
         if (options.json) out.json(page);
@@ -104,13 +144,20 @@ export function addTaskCommands(program: Command, context: CommandContext): void
 
   program
     .command('retry')
-    .description('run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)')
+    .description('run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results); --from a step runs it and all after it again')
     .argument('<task_id>')
+    .option('--from <step>', 'run this step and every step downstream of it again too (a COMPLETED task included)')
+    .option('--input <json>', "with --from: the step's input for this run, a JSON object ('@file' reads a file, '@-' standard input)")
     .option('-w, --watch', 'follow its steps live until it ends')
     .option('--json', 'print the answer (with --watch: the task as it ended), one JSON document')
-    .action(async (taskId: string, options: { watch?: boolean } & JsonOption) => {
+    .action(async (taskId: string, options: { from?: string; input?: string; watch?: boolean } & JsonOption) => {
+      if (options.input !== undefined && options.from === undefined) throw new UsageError('--input: needs --from <step>: the step it is the input of');
+      const retry = {
+        ...(options.from !== undefined ? { from_step: options.from } : {}),
+        ...(options.input !== undefined ? { input: parsePayload(options.input, undefined, '--input') } : {}),
+      };
       await context.withClient(async (client, out) => {
-        const reply = await client.retry(taskId);
+        const reply = await client.retry(taskId, retry);
         if (!options.watch && options.json) out.json(reply);
         else if (!options.json) out.line(`${reply.task_id} ${reply.status} again`);
         if (options.watch) await watchAndReport(client, reply.task_id, out, { json: options.json === true });

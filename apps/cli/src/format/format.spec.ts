@@ -71,7 +71,7 @@ function task(steps: SubTaskView[], fields: Partial<TaskDetailView> = {}): TaskD
     status: TaskStatus.Failed,
     priority: 'NORMAL',
     requester_id: null,
-    progress: { done: 3, total: steps.length },
+    progress: { done: 2, skipped: 0, failed: 1, cancelled: 0, total: 3 },
     created_at: '2026-01-01T00:00:00.000Z',
     started_at: '2026-01-01T00:00:00.000Z',
     completed_at: '2026-01-01T00:00:02.000Z',
@@ -113,7 +113,7 @@ describe('renderTaskTree', () => {
       Date.parse('2026-01-01T00:00:01.250Z'),
     );
     expect(lines).toEqual([
-      't-1  wf v2  FAILED  3/5 steps  2.00s',
+      't-1  wf v2  FAILED  2/3 steps, 1 failed  2.00s',
       'error: step "last" failed',
       '├─ first   COMPLETED  worker  attempt 2/3  250ms',
       '├─ each    COMPLETED  -       attempt 1/3  1.00s',
@@ -122,6 +122,15 @@ describe('renderTaskTree', () => {
       '│        error: item 1 is bad',
       '└─ last    RUNNING    worker  attempt 1/3  1.25s…  40% halfway',
     ]);
+  });
+
+  it('says what did not complete: failed in red, cancelled in yellow, skipped named', () => {
+    const progress = (fields: Partial<TaskDetailView['progress']>): TaskDetailView['progress'] => ({ done: 0, skipped: 0, failed: 0, cancelled: 0, total: 5, ...fields });
+    const head = (fields: Partial<TaskDetailView['progress']>, status = TaskStatus.Failed): string =>
+      renderTaskTree(task([], { status, error: null, progress: progress(fields) }), colored)[0] ?? '';
+    expect(head({ done: 3, failed: 1, cancelled: 1 })).toContain(colored.red('3/5 steps, 1 failed, 1 cancelled'));
+    expect(head({ done: 2, cancelled: 3 }, TaskStatus.Cancelled)).toContain(colored.yellow('2/5 steps, 3 cancelled'));
+    expect(head({ done: 4, skipped: 1 }, TaskStatus.Completed)).toContain('4/5 steps, 1 skipped');
   });
 
   it('says when a task has no steps, and colours statuses only when asked', () => {

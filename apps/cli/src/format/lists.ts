@@ -1,7 +1,7 @@
-import type { AgentStatusView, TaskListView, WorkflowSummaryView } from '@orchestrator/contracts';
+import type { AgentStatusView, TaskListView, WorkflowReloadView, WorkflowSummaryView } from '@orchestrator/contracts';
 import type { Colors } from '../output.js';
 import { between, formatDuration } from './duration.js';
-import { statusCell } from './status.js';
+import { progressCell, statusCell } from './status.js';
 import { alignColumns, type Cell } from './table.js';
 
 const header = (colors: Colors, ...names: string[]): Cell[] => names.map((name) => ({ text: name, style: colors.dim }));
@@ -16,7 +16,7 @@ export function renderTaskList(page: TaskListView, colors: Colors, now = Date.no
       task.task_id,
       task.task_type,
       statusCell(task.status, colors),
-      `${task.progress.done}/${task.progress.total}`,
+      progressCell(task.progress, colors),
       task.created_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       ms === null ? '-' : `${formatDuration(ms)}${task.completed_at === null ? '…' : ''}`,
     ]);
@@ -57,4 +57,15 @@ export function renderWorkflows(workflows: readonly WorkflowSummaryView[], color
     ]);
   }
   return alignColumns(rows);
+}
+
+/** `orchestrator workflows reload`: what changed, one line each. */
+export function renderReload(change: WorkflowReloadView): string[] {
+  if (!change.changed) return [`no change: ${change.workflows} workflow(s) loaded`];
+  return [
+    ...change.added.map((w) => `added    ${w.task_type} v${w.version}`),
+    ...change.updated.map((w) => `updated  ${w.task_type} v${w.from_version} -> v${w.to_version}`),
+    ...change.removed.map((w) => `removed  ${w.task_type} v${w.version}`),
+    `${change.workflows} workflow(s) loaded; new runs use them, running ones keep their plan`,
+  ];
 }

@@ -1,7 +1,7 @@
 import { TaskStatus, type SubTaskView, type TaskDetailView } from '@orchestrator/contracts';
 import type { Colors } from '../output.js';
 import { between, formatDuration } from './duration.js';
-import { statusCell } from './status.js';
+import { progressCell, statusCell } from './status.js';
 import { alignColumns, type Cell } from './table.js';
 
 /** A step's row and the rows of its `for_each` items. */
@@ -74,7 +74,7 @@ export function renderTaskTree(task: TaskDetailView, colors: Colors, now = Date.
     colors.bold(task.task_id),
     task.workflow ? `${task.workflow.task_type} v${task.workflow.version}` : task.task_type,
     statusCell(task.status, colors),
-    `${task.progress.done}/${task.progress.total} steps`,
+    progressCell(task.progress, colors, ' steps'),
     total === null ? '' : task.completed_at === null ? `${formatDuration(total)}…` : formatDuration(total),
   ]
     .map((cell) => (typeof cell === 'string' ? cell : cell.style(cell.text)))

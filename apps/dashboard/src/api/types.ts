@@ -7,13 +7,22 @@ export const FINISHED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CA
 export type Priority = 'LOW' | 'NORMAL' | 'HIGH' | 'CRITICAL';
 export const PRIORITIES: readonly Priority[] = ['LOW', 'NORMAL', 'HIGH', 'CRITICAL'];
 
+/** A task's steps by how they ended: `done` ran and completed, `skipped` completed without running (a false `when`). */
+export interface TaskProgress {
+  done: number;
+  skipped: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+}
+
 export interface TaskSummary {
   task_id: string;
   task_type: string;
   status: TaskStatus;
   priority: string;
   requester_id: string | null;
-  progress: { done: number; total: number };
+  progress: TaskProgress;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;

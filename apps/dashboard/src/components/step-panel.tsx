@@ -1,5 +1,7 @@
-import type { HistoryEvent, StepRow, TaskDetail } from '../api/types';
-import { elapsed, formatTime, json } from '../format';
+import type { ReactNode } from 'react';
+import type { HistoryEvent, PlannedStep, StepRow, TaskDetail } from '../api/types';
+import { elapsed, formatTime } from '../format';
+import { JsonView } from './json-view';
 import { useNow } from '../hooks/use-now';
 import { eventsOfStep, isItemKey, planKey } from '../model/workflow-model';
 import { ApprovalButtons } from './approval-buttons';
@@ -7,11 +9,22 @@ import { StatusBadge } from './status-badge';
 
 function Json({ label, value }: { label: string; value: unknown }) {
   return (
-    <details open className="json">
-      <summary>{label}</summary>
-      <pre>{json(value)}</pre>
-    </details>
+    <div className="json" data-json={label.split(' ')[0]}>
+      <h3>{label}</h3>
+      <JsonView value={value} label={label} />
+    </div>
   );
+}
+
+/**
+ * `2 of 2` for this run of a step: a retried workflow's step counts its attempts on (attempt 3 of
+ * 4 after two failed ones), but has the plan's number of attempts for each run.
+ */
+export function attemptText(row: StepRow, planned: PlannedStep | undefined): string {
+  const perRun = planned?.max_attempts ?? row.max_attempts;
+  const before = Math.max(0, row.max_attempts - perRun);
+  if (before === 0) return `${row.attempts} of ${row.max_attempts}`;
+  return `${Math.max(0, row.attempts - before)} of ${perRun} (${row.attempts} in all)`;
 }
 
 /** A compact line for one history event: what happened, with the data that matters. */
@@ -55,6 +68,7 @@ export function StepPanel({
   events,
   onClose,
   onSelect,
+  actions,
   onChange,
 }: {
   detail: TaskDetail;
@@ -62,6 +76,8 @@ export function StepPanel({
   events: readonly HistoryEvent[];
   onClose: () => void;
   onSelect: (key: string) => void;
+  /** What may be done with the step (Retry from here). */
+  actions?: ReactNode;
   /** Something was done to the task from the panel (an approval): it is read again. */
   onChange?: () => void;
 }) {
@@ -82,6 +98,7 @@ export function StepPanel({
           ← step {planKey(stepKey)}
         </button>
       )}
+      {actions && <div className="panel-actions">{actions}</div>}
       <dl className="facts">
         <dt>status</dt>
         <dd>{row ? <StatusBadge status={row.status} /> : 'not started'}</dd>
@@ -91,7 +108,7 @@ export function StepPanel({
         <dd>{row?.task_type ?? planned?.task_type ?? '–'}</dd>
         <dt>attempts</dt>
         <dd>
-          {row ? `${row.attempts} of ${row.max_attempts}` : '–'}
+          {row ? attemptText(row, planned) : '–'}
           {row?.next_attempt_at && row.status === 'PENDING' ? ` · next at ${formatTime(row.next_attempt_at)}` : ''}
         </dd>
         <dt>started</dt>
@@ -100,7 +117,7 @@ export function StepPanel({
         <dd>{formatTime(row?.completed_at ?? null)}</dd>
         <dt>duration</dt>
         <dd>{elapsed(row?.started_at ?? null, row?.completed_at ?? null, now)}</dd>
-        {row?.progress && (
+        {row?.progress && row.status === 'RUNNING' && (
           <>
             <dt>progress</dt>
             <dd>

@@ -79,6 +79,7 @@ export function FlowGraph<D extends Record<string, unknown>>(props: {
         panOnDrag={props.interactive ?? false}
         preventScrolling={props.interactive ?? false}
         proOptions={{ hideAttribution: true }}
+        colorMode="system"
         onNodeClick={(_, node) => props.onSelect?.(node.id)}
       >
         <Refit on={`${shape}|${props.fitKey ?? ''}`} />

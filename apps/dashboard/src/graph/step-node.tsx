@@ -41,7 +41,7 @@ export function StepNode({ data }: NodeProps<Node<StepNodeData>>) {
       </div>
       <div className="step-node-line muted">
         {items === null ? (
-          <span data-role="attempts">
+          <span data-role="attempts" title={data.attempts_in_all !== data.attempts ? `${data.attempts_in_all} attempts in all, earlier runs included` : undefined}>
             attempt {data.attempts}
             {data.max_attempts !== null ? `/${data.max_attempts}` : ''}
           </span>

@@ -10,7 +10,7 @@ export function isItemKey(stepKey: string): boolean {
   return /\[\d+\]/.test(stepKey);
 }
 
-/** A row a revised plan dropped, kept for the record (`review@1`). */
+/** A row a revised plan or a retry from a step replaced, kept for the record (`review@1`). */
 export function isRetiredKey(stepKey: string): boolean {
   return stepKey.includes('@');
 }
@@ -29,8 +29,10 @@ export interface StepNodeData extends Record<string, unknown> {
   skipped: boolean;
   /** The agent that has it (or had it last), else the one or the capability the plan names. */
   agent: string;
+  /** Attempts of this run of the step, against the plan's; a retried workflow's step counts on from earlier runs (`attempts_in_all`). */
   attempts: number;
   max_attempts: number | null;
+  attempts_in_all: number;
   started_at: string | null;
   completed_at: string | null;
   progress: StepProgress | null;
@@ -74,6 +76,8 @@ export function graphSteps(detail: TaskDetail, selected: string | null): GraphSt
     : detail.steps.filter((row) => !isItemKey(row.step) && !isRetiredKey(row.step)).map((row) => ({ id: row.step, depends_on: row.depends_on, step: null }));
   return planned.map(({ id, depends_on, step }) => {
     const row = rows.get(id);
+    const perRun = step?.max_attempts ?? row?.max_attempts ?? null;
+    const earlier = row && perRun !== null ? Math.max(0, row.max_attempts - perRun) : 0;
     return {
       id,
       depends_on,
@@ -83,8 +87,9 @@ export function graphSteps(detail: TaskDetail, selected: string | null): GraphSt
         status: row?.status ?? 'PENDING',
         skipped: isSkipped(row),
         agent: row?.agent ?? (step ? target(step) : '–'),
-        attempts: row?.attempts ?? 0,
-        max_attempts: row?.max_attempts ?? step?.max_attempts ?? null,
+        attempts: Math.max(0, (row?.attempts ?? 0) - earlier),
+        max_attempts: perRun,
+        attempts_in_all: row?.attempts ?? 0,
         started_at: row?.started_at ?? null,
         completed_at: row?.completed_at ?? null,
         progress: row?.progress ?? null,

@@ -1,19 +1,21 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
-import { Link, useParams } from 'react-router';
+import { useCallback, useMemo, useRef } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, taskPath } from '../api/client';
 import { FINISHED, type TaskDetail } from '../api/types';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { Gantt } from '../components/gantt';
 import { EventList, StepPanel } from '../components/step-panel';
-import { ProgressBar, StatusBadge } from '../components/status-badge';
+import { StatusBadge, StepsProgress } from '../components/status-badge';
 import { UsageCard } from '../components/usage-card';
-import { elapsed, formatAge, formatTime, json } from '../format';
+import { elapsed, formatAge, formatTime } from '../format';
+import { JsonView } from '../components/json-view';
 import { FlowGraph } from '../graph/flow-graph';
 import { NODE_WIDTH, StepNode, nodeHeight } from '../graph/step-node';
 import { useNow } from '../hooks/use-now';
 import { useResource } from '../hooks/use-resource';
 import { useTaskHistory } from '../hooks/use-task-history';
 import { attemptSpans, graphSteps, planKey, type StepNodeData } from '../model/workflow-model';
+import { RetryFromStep } from './retry-from-step';
 import { TaskActions } from './task-actions';
 import { StreamBadge } from './stream-badge';
 
@@ -22,7 +24,10 @@ const nodeTypes = { step: StepNode };
 /** One workflow: its graph drawn live, the attempts on a timeline, a step's details, the actions. */
 export function TaskPage() {
   const taskId = useParams()['taskId'] ?? '';
-  const [selected, setSelected] = useState<string | null>(null);
+  // The step shown in the side panel is in the URL (`?step=`): a link or a reload opens it again.
+  const [params, setParams] = useSearchParams();
+  const selected = params.get('step');
+  const setSelected = useCallback((step: string | null) => setParams(step === null ? {} : { step }, { replace: true }), [setParams]);
   const now = useNow();
   const load = useCallback((signal: AbortSignal) => api<TaskDetail>(taskPath(taskId), { signal }), [taskId]);
   const refreshSoon = useRef<number | null>(null);
@@ -76,7 +81,7 @@ export function TaskPage() {
           </div>
         </div>
         <div className="head-side">
-          <ProgressBar done={task.progress.done} total={task.progress.total} label={`${task.progress.done}/${task.progress.total} steps`} />
+          <StepsProgress progress={task.progress} unit=" steps" />
           <StreamBadge state={stream} />
           <TaskActions task={task} onDone={detail.refresh} />
         </div>
@@ -112,7 +117,17 @@ export function TaskPage() {
             <span className="muted">Click a step for its input, result, error and history.</span>
           </p>
         </section>
-        {selected && <StepPanel detail={task} stepKey={selected} events={events} onClose={() => setSelected(null)} onSelect={setSelected} onChange={detail.refresh} />}
+        {selected && (
+          <StepPanel
+            detail={task}
+            stepKey={selected}
+            events={events}
+            onClose={() => setSelected(null)}
+            onSelect={setSelected}
+            onChange={detail.refresh}
+            actions={<RetryFromStep key={`${selected}:${task.status}`} task={task} stepKey={selected} onDone={detail.refresh} />}
+          />
+        )}
       </div>
       <section className="card">
         <h2>Timeline of attempts</h2>
@@ -122,11 +137,15 @@ export function TaskPage() {
       <div className="two-columns">
         <section className="card">
           <h2>Request</h2>
-          <pre>{json(task.payload)}</pre>
+          <JsonView value={task.payload} label="request payload" />
         </section>
-        <section className="card">
+        <section className="card" data-role="result">
           <h2>Result</h2>
-          {task.result ? <pre>{json(task.result)}</pre> : <p className="muted">{finished(task) ? 'No result.' : 'Not finished yet.'}</p>}
+          {task.result ? (
+            <JsonView value={outputFirst(task.result)} label="result" openDepth={3} folded={['steps']} />
+          ) : (
+            <p className="muted">{finished(task) ? 'No result.' : 'Not finished yet.'}</p>
+          )}
         </section>
       </div>
       <section className="card">
@@ -135,4 +154,10 @@ export function TaskPage() {
       </section>
     </div>
   );
+}
+
+/** A workflow's result with its output first and every step's result after it (folded: they may hold whole documents). */
+function outputFirst(result: Record<string, unknown>): Record<string, unknown> {
+  const { output, steps, ...rest } = result;
+  return { ...(output !== undefined ? { output } : {}), ...rest, ...(steps !== undefined ? { steps } : {}) };
 }

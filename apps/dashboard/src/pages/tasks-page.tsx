@@ -1,24 +1,26 @@
-import { useCallback, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, withQuery } from '../api/client';
-import { TASK_STATUSES, type Listing, type TaskPage, type WorkflowDefinition } from '../api/types';
+import type { AgentInfo, Listing, TaskPage, WorkflowDefinition } from '../api/types';
 import { Empty, ErrorState, Loading } from '../components/states';
-import { ProgressBar, StatusBadge } from '../components/status-badge';
+import { StatusBadge, StepsProgress } from '../components/status-badge';
 import { elapsed, formatAge, formatTime } from '../format';
 import { useEventStream } from '../hooks/use-event-stream';
 import { useNow } from '../hooks/use-now';
 import { useResource } from '../hooks/use-resource';
 import { StreamBadge } from './stream-badge';
 import { SubmitTaskForm } from './submit-task-form';
+import { searchOf, TaskFilters } from './task-filters';
 
 const PAGE_SIZE = 25;
 
-/** Every task, newest first, live: filters by status and task_type, search by task_id, pages by cursor. */
+/** Every task, newest first, live: searched on the server by the filters in the URL, opened by task_id, paged by cursor. */
 export function TasksPage() {
   const [params, setParams] = useSearchParams();
-  const status = params.get('status') ?? '';
-  const taskType = params.get('task_type') ?? '';
-  const [search, setSearch] = useState('');
+  const search = useMemo(() => searchOf(params), [params]);
+  const searchKey = JSON.stringify(search);
+  const taskType = search['task_type'] ?? '';
+  const [taskIdText, setTaskIdText] = useState('');
   // The cursors of the pages before this one, to go back; the last is this page's.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
@@ -26,17 +28,14 @@ export function TasksPage() {
   const navigate = useNavigate();
   const now = useNow();
 
-  const setFilter = (name: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value === '') next.delete(name);
-    else next.set(name, value);
-    setParams(next, { replace: true });
+  const applySearch = (next: Record<string, string>) => {
+    setParams(new URLSearchParams(next), { replace: false });
     setCursors([]);
   };
 
   const load = useCallback(
-    (signal: AbortSignal) => api<TaskPage>(withQuery('/tasks', { status, task_type: taskType, limit: PAGE_SIZE, cursor }), { signal }),
-    [status, taskType, cursor],
+    (signal: AbortSignal) => api<TaskPage>(withQuery('/tasks', { ...(JSON.parse(searchKey) as Record<string, string>), limit: PAGE_SIZE, cursor }), { signal }),
+    [searchKey, cursor],
   );
   const refreshSoon = useRef<number | null>(null);
   const stream = useEventStream(withQuery('/events/stream', { task_type: taskType }), () => {
@@ -47,16 +46,18 @@ export function TasksPage() {
       page.refresh();
     }, 1000);
   });
-  const page = useResource(`tasks:${status}:${taskType}:${cursor ?? ''}`, load, stream === 'live' ? 15_000 : 2000);
+  const page = useResource(`tasks:${searchKey}:${cursor ?? ''}`, load, stream === 'live' ? 15_000 : 2000);
   const workflows = useResource('workflows', (signal) => api<Listing<WorkflowDefinition>>('/workflows', { signal }));
+  const agents = useResource('agents', (signal) => api<Listing<AgentInfo>>('/agents', { signal }));
 
   const next = page.data?.next_cursor;
   const open = (event: FormEvent) => {
     event.preventDefault();
-    if (search.trim() !== '') void navigate(`/tasks/${encodeURIComponent(search.trim())}`);
+    if (taskIdText.trim() !== '') void navigate(`/tasks/${encodeURIComponent(taskIdText.trim())}`);
   };
-  const filtered = (page.data?.items ?? []).filter((task) => search === '' || task.task_id.toLowerCase().includes(search.trim().toLowerCase()));
-  const types = [...new Set([...(workflows.data?.items ?? []).map((w) => w.task_type), ...(page.data?.items ?? []).map((t) => t.task_type)])].sort();
+  const tasks = page.data?.items ?? [];
+  const types = [...new Set([...(workflows.data?.items ?? []).map((w) => w.task_type), ...tasks.map((t) => t.task_type)])].sort();
+  const searching = Object.keys(search).length > 0;
 
   return (
     <div>
@@ -70,34 +71,10 @@ export function TasksPage() {
         </div>
       </header>
       {creating && <SubmitTaskForm workflows={workflows.data?.items ?? []} onCancel={() => setCreating(false)} />}
-      <form className="filters" onSubmit={open}>
-        <label>
-          status
-          <select value={status} onChange={(e) => setFilter('status', e.target.value)} aria-label="status">
-            <option value="">all</option>
-            {TASK_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.toLowerCase()}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          task type
-          <select value={taskType} onChange={(e) => setFilter('task_type', e.target.value)} aria-label="task type">
-            <option value="">all</option>
-            {[...new Set([...types, ...(taskType ? [taskType] : [])])].map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="grow">
-          task_id
-          <input type="search" placeholder="filter this page, or Enter to open a task by its id" value={search} onChange={(e) => setSearch(e.target.value)} aria-label="search by task_id" />
-        </label>
-        <button type="submit" disabled={search.trim() === ''}>
+      <TaskFilters search={search} taskTypes={types} agents={(agents.data?.items ?? []).map((a) => a.name)} onSearch={applySearch} />
+      <form className="open-task" onSubmit={open}>
+        <input type="search" placeholder="task_id" value={taskIdText} onChange={(e) => setTaskIdText(e.target.value)} aria-label="open a task by its task_id" />
+        <button type="submit" disabled={taskIdText.trim() === ''}>
           Open
         </button>
       </form>
@@ -107,8 +84,8 @@ export function TasksPage() {
         ) : (
           <Loading what="tasks" />
         )
-      ) : filtered.length === 0 ? (
-        status === '' && taskType === '' && search === '' && cursors.length === 0 ? (
+      ) : tasks.length === 0 ? (
+        !searching && cursors.length === 0 ? (
           <Empty title="No tasks yet.">
             Submit one with <strong>New task</strong> above, over HTTP (
             <code>{`curl -X POST ${location.origin}/tasks -H 'content-type: application/json' -d '{"task_id":"post-1","task_type":"create_blog_post","payload":{"topic":"Graphs"}}'`}</code>
@@ -116,28 +93,28 @@ export function TasksPage() {
           </Empty>
         ) : (
           <Empty title="No task matches.">
-            {search !== '' ? 'No task on this page has that id: press Enter to open it by its exact id, or ' : ''}
-            <button type="button" className="link" onClick={() => (setSearch(''), setParams(new URLSearchParams(), { replace: true }), setCursors([]))}>
+            <button type="button" className="link" onClick={() => applySearch({})}>
               clear the filters
             </button>
             .
           </Empty>
         )
       ) : (
+        <div className="table-scroll">
         <table className="tasks" aria-label="tasks">
           <thead>
             <tr>
               <th>task_id</th>
               <th>type</th>
               <th>status</th>
-              <th>priority</th>
+              <th className="wide-only">priority</th>
               <th>progress</th>
-              <th>age</th>
-              <th>duration</th>
+              <th className="wide-only">age</th>
+              <th className="wide-only">duration</th>
             </tr>
           </thead>
           <tbody>
-            {filtered.map((task) => (
+            {tasks.map((task) => (
               <tr key={task.task_id} data-task={task.task_id} data-status={task.status}>
                 <td>
                   <Link to={`/tasks/${encodeURIComponent(task.task_id)}`}>{task.task_id}</Link>
@@ -151,16 +128,19 @@ export function TasksPage() {
                 <td>
                   <StatusBadge status={task.status} />
                 </td>
-                <td className={`priority-${task.priority.toLowerCase()}`}>{task.priority.toLowerCase()}</td>
+                <td className={`priority-${task.priority.toLowerCase()} wide-only`}>{task.priority.toLowerCase()}</td>
                 <td>
-                  <ProgressBar done={task.progress.done} total={task.progress.total} />
+                  <StepsProgress progress={task.progress} />
                 </td>
-                <td title={formatTime(task.created_at)}>{formatAge(task.created_at, now)}</td>
-                <td>{elapsed(task.started_at ?? task.created_at, task.completed_at, now)}</td>
+                <td className="wide-only" title={formatTime(task.created_at)}>
+                  {formatAge(task.created_at, now)}
+                </td>
+                <td className="wide-only">{elapsed(task.started_at ?? task.created_at, task.completed_at, now)}</td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
       {page.error && page.data !== undefined && <ErrorState error={page.error} what="the latest tasks (showing the last ones loaded)" retry={page.refresh} />}
       <nav className="pager" aria-label="pages">

@@ -2,7 +2,7 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { api } from '../api/client';
 import type { Listing, WorkflowDefinition } from '../api/types';
 import { Empty, ErrorState, Loading } from '../components/states';
-import { json } from '../format';
+import { JsonView } from '../components/json-view';
 import { FlowGraph } from '../graph/flow-graph';
 import { useResource } from '../hooks/use-resource';
 
@@ -37,12 +37,13 @@ export function WorkflowsPage() {
     <div>
       <header className="page-head">
         <h1>Workflows</h1>
-        <span className="muted">the definitions loaded from WORKFLOWS_DIR at start</span>
+        <span className="muted">the definitions served now, read from WORKFLOWS_DIR (again when its files change)</span>
       </header>
       {workflows.data.items.length === 0 && (
         <Empty title="No workflow definition loaded.">
-          Put one YAML or JSON file per <code>task_type</code> in the directory <code>WORKFLOWS_DIR</code> names and restart the orchestrator;
-          check them first with <code>npm run workflows:validate</code>. Task types without a file are planned by the planner agent.
+          Put one YAML or JSON file per <code>task_type</code> in the directory <code>WORKFLOWS_DIR</code> names: the orchestrator reads
+          them when they change (or on <code>POST /workflows/reload</code>); check them first with <code>npm run workflows:validate</code>.
+          Task types without a file are planned by the planner agent.
         </Empty>
       )}
       {workflows.data.items.map((definition) => (
@@ -61,8 +62,8 @@ export function WorkflowsPage() {
               steps={definition.steps.map((step) => ({
                 id: step.id,
                 depends_on: step.depends_on,
-                width: 190,
-                height: 64,
+                width: 200,
+                height: 80,
                 data: { id: step.id, who: step.agent ?? (step.capability ? `any ${step.capability}` : '–'), task_type: step.task_type },
               }))}
               nodeTypes={nodeTypes}
@@ -73,7 +74,7 @@ export function WorkflowsPage() {
           {Object.keys(definition.payload).length > 0 && (
             <details className="json">
               <summary>payload</summary>
-              <pre>{json(definition.payload)}</pre>
+              <JsonView value={definition.payload} label="payload" />
             </details>
           )}
         </section>

@@ -36,6 +36,16 @@ export class AppConfig {
   @IsString()
   HOST: string = '0.0.0.0';
 
+  /** Reload the workflow files when they change (fs.watch on WORKFLOWS_DIR). */
+  @IsIn(['true', 'false'])
+  WORKFLOWS_WATCH: 'true' | 'false' = 'true';
+
+  /** How often every replica compares the hash of its workflow files with what it loaded, and reloads when they differ; 0: never. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  WORKFLOWS_CHECK_INTERVAL_MS: number = 30_000;
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { intersects, subset, validRange } from 'semver';
+import { intersects, satisfies, subset, validRange } from 'semver';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
@@ -25,11 +25,12 @@ function resolvePackage(name: string, from: string): string | undefined {
   }
 }
 
-/** Every installed package the service needs at run time (dependencies, not devDependencies), with its manifest. */
-function productionPackages(): Map<string, Manifest> {
+/** The packages published to the npm registry, each with its own `engines`. */
+const LIBRARIES = ['libs/contracts', 'libs/agent-sdk', 'libs/client'];
+
+/** Every installed package that `roots` need at run time (dependencies, not devDependencies), with its manifest. */
+function productionPackages(roots: string[] = ['', ...LIBRARIES]): Map<string, Manifest> {
   const found = new Map<string, Manifest>();
-  const root = read(join(ROOT, 'package.json'));
-  const workspaces = ['libs/contracts', 'libs/agent-sdk'].map((dir) => join(ROOT, dir));
   const visit = (dir: string, manifest: Manifest): void => {
     for (const name of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
       const path = resolvePackage(name, dir);
@@ -39,9 +40,13 @@ function productionPackages(): Map<string, Manifest> {
       visit(path, dependency);
     }
   };
-  visit(ROOT, root);
-  for (const dir of workspaces) visit(dir, read(join(dir, 'package.json')));
+  for (const dir of roots.map((root) => join(ROOT, root))) visit(dir, read(join(dir, 'package.json')));
   return found;
+}
+
+/** The packages whose `engines` do not accept every Node that `engines` allows. */
+function refusing(engines: string, packages: Iterable<Manifest>): string[] {
+  return [...packages].filter((p) => p.engines?.node !== undefined && !subset(engines, p.engines.node)).map((p) => `${p.name}@${p.version}: ${p.engines?.node}`);
 }
 
 describe('the Node versions the project declares', () => {
@@ -51,8 +56,17 @@ describe('the Node versions the project declares', () => {
     expect(validRange(engines)).not.toBeNull();
     const packages = [...productionPackages().values()];
     expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['@nestjs/core', 'typeorm', 'ajv', '@nats-io/nuid']));
-    const refused = packages.filter((p) => p.engines?.node !== undefined && !subset(engines, p.engines.node)).map((p) => `${p.name}@${p.version}: ${p.engines?.node}`);
-    expect(refused).toEqual([]);
+    expect(refusing(engines, packages)).toEqual([]);
+  });
+
+  it('take in Node 20.19 and every later 20, the floor, for the service and each published library', () => {
+    expect(satisfies('20.19.0', engines) && satisfies('20.99.0', engines), engines).toBe(true);
+    for (const library of LIBRARIES) {
+      const own = read(join(ROOT, library, 'package.json')).engines?.node ?? '';
+      expect(satisfies('20.19.0', own), `${library}: ${own}`).toBe(true);
+      // Installed alone, with what it depends on, a library draws no EBADENGINE warning on the Node it accepts.
+      expect(refusing(own, productionPackages([library]).values()), library).toEqual([]);
+    }
   });
 
   it('include the Node of the Docker image and of .nvmrc', () => {

@@ -26,6 +26,7 @@ export function changesOf(workflows: readonly Workflow[]): Changes {
     events: workflows.flatMap((wf) => wf.events.map((event) => newEvent(wf, event))),
     progress: workflows.flatMap((wf) => [...wf.progress].map(([id, value]) => ({ id, progress: value }))),
     reopened: workflows.flatMap((wf) => (wf.reopened ? [wf.root.id] : [])),
+    retired: workflows.flatMap((wf) => (wf.retired ? [{ rootId: wf.root.id, ...wf.retired }] : [])),
     dispatched: workflows.flatMap((wf) => dispatchedBy(wf)),
     cancelsTaken: workflows.flatMap((wf) => (wf.created && wf.startCancelled ? [wf.root.task_id] : [])),
     signals: { insert: workflows.flatMap((wf) => wf.signals.inserted), take: workflows.flatMap((wf) => wf.signals.taken) },

@@ -94,6 +94,9 @@ export class EffectRunner {
           step: effect.stepKey,
           status: effect.status,
           done: effect.done,
+          skipped: effect.skipped,
+          failed: effect.failed,
+          cancelled: effect.cancelled,
           total: effect.total,
           ts: nowSeconds(),
         });

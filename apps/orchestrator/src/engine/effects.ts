@@ -1,4 +1,4 @@
-import type { HistoryBatch } from '@orchestrator/contracts';
+import type { HistoryBatch, TaskProgressView } from '@orchestrator/contracts';
 import type { Claim, QueueKey } from '../delegation/dispatch-queue.service.js';
 import type { RootRow } from '../persistence/task-rows.js';
 
@@ -36,7 +36,7 @@ export type Effect =
   | { kind: 'finish'; root: RootRow }
   /** Ask the planner for a revised plan of this workflow. */
   | { kind: 'revise'; rootId: string }
-  | { kind: 'progress'; taskId: string; stepKey: string; status: string; done: number; total: number }
+  | ({ kind: 'progress'; taskId: string; stepKey: string; status: string } & TaskProgressView)
   /** The workflow's history rows this commit added, for the stream clients of every replica. */
   | { kind: 'history'; batch: HistoryBatch }
   /** QUEUED runs of a concurrency key marked for a look: start them if their key has room. */

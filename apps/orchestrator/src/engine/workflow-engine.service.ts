@@ -23,6 +23,7 @@ import type { TransitionJob } from './transition-runner.js';
 import { AnswerTransition, type Answer } from './transitions/answer.transition.js';
 import { CancelTransition } from './transitions/cancel.transition.js';
 import { ProgressTransition, type ProgressOutcome, type ProgressReportIn } from './transitions/progress.transition.js';
+import type { RetryFrom } from './transitions/retry-from-step.js';
 import { RetryTransition, type RetryOutcome } from './transitions/retry.transition.js';
 import { RevisionTransition, type RevisionOutcome } from './transitions/revision.transition.js';
 import { SubmitTransition } from './transitions/submit.transition.js';
@@ -266,13 +267,14 @@ export class WorkflowEngine {
   }
 
   /**
-   * Runs a FAILED or CANCELLED workflow again from its unfinished steps, under its lock (so that
-   * two replicas asked at once resume it once); null when there is no such task.
+   * Runs a FAILED or CANCELLED workflow again from its unfinished steps (and, `from`, a finished
+   * one from that step on), under its lock (so that two replicas asked at once resume it once);
+   * null when there is no such task.
    */
-  async retry(taskId: string): Promise<{ outcome: RetryOutcome; root: TaskEntity } | null> {
+  async retry(taskId: string, from?: RetryFrom): Promise<{ outcome: RetryOutcome; root: TaskEntity } | null> {
     const root = await this.tasks.findRootByTaskId(taskId);
     if (!root) return null;
-    const outcome = await this.queue.apply({ target: { kind: 'root', rootId: root.id, skipLocked: false }, apply: (wf) => this.retryTransition.apply(wf) });
+    const outcome = await this.queue.apply({ target: { kind: 'root', rootId: root.id, skipLocked: false }, apply: (wf) => this.retryTransition.apply(wf, from) });
     return { outcome, root: (await this.tasks.findRootById(root.id)) ?? root };
   }
 

@@ -1,4 +1,5 @@
-import { TaskStatus } from '@orchestrator/contracts';
+import { TaskStatus, type TaskProgressView } from '@orchestrator/contracts';
+import { tallySteps } from '../persistence/step-tally.js';
 import type { TaskRow } from '../persistence/task-rows.js';
 import type { Expressions } from '../planning/expressions.js';
 import type { TemplateContext } from '../planning/template.js';
@@ -47,11 +48,7 @@ export async function partialResult(wf: Workflow, failed?: TaskRow): Promise<Rec
   };
 }
 
-/** Steps of the current plan that have finished, against all of them: what a progress event reports. */
-export function progressOf(wf: Workflow): { done: number; total: number } {
-  let done = 0;
-  for (const row of wf.steps.values()) {
-    if (row.status === TaskStatus.Completed || row.status === TaskStatus.Failed || row.status === TaskStatus.Cancelled) done += 1;
-  }
-  return { done, total: wf.steps.size };
+/** The steps of the current plan by how they ended: what a progress event reports. */
+export function progressOf(wf: Workflow): TaskProgressView {
+  return tallySteps(wf.steps.values());
 }

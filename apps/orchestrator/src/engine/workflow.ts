@@ -83,6 +83,8 @@ export class Workflow {
   created: NewTask | null = null;
   /** A new workflow whose cancel came before it existed (a `workflow:` step's child): it starts cancelled. */
   startCancelled = false;
+  /** Plan steps whose old rows are retired under `mark` when the batch is written (a retry from a step gave them new rows). */
+  retired: { steps: string[]; mark: string } | null = null;
   /** The data templates read, built once per transition and kept up to date as steps complete. */
   private context: Promise<TemplateContext> | null = null;
 
@@ -166,6 +168,11 @@ export class Workflow {
       if (row.parent_id === parentId && row.result !== undefined) results[itemIndex(row.step_key)] = row.result;
     }
     return results;
+  }
+
+  /** The rows of these plan steps are retired for the record when the batch is written; new rows take their place. */
+  retire(steps: string[], mark: string): void {
+    this.retired = { steps: [...(this.retired?.steps ?? []), ...steps], mark: this.retired?.mark ?? mark };
   }
 
   /** Replaces the plan-step rows seen from now on (a revised plan's). */

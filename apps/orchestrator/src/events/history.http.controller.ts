@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Get, Headers, Logger, NotFoundException, Param, Query, Res, ServiceUnavailableException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Headers, Logger, NotFoundException, Param, Query, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { HistoryEvent } from '@orchestrator/contracts';
+import { ErrorCode, type HistoryEvent } from '@orchestrator/contracts';
+import { queryPipe } from '../http/query-pipe.js';
 import type { Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { ErrorDoc, EVENT_STREAM_SCHEMA, EventPageDoc } from '../http/openapi.js';
@@ -12,7 +13,7 @@ import { HistoryRelay, type HistorySink } from './history-relay.service.js';
 import { SseConnection } from './sse-connection.js';
 import { WorkflowStream } from './workflow-stream.js';
 
-const query = (): ValidationPipe => new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+const query = queryPipe;
 
 const STREAM_DESCRIPTION =
   'Server-Sent Events: each event is a history event as JSON (`data:`), with its position as `id:`. ' +
@@ -61,7 +62,7 @@ export class HistoryHttpController {
     const rootId = await this.rootId(taskId);
     let after = options.after ?? 0;
     if (lastEventId !== undefined && lastEventId !== '') {
-      if (!/^\d{1,15}$/.test(lastEventId)) throw new BadRequestException({ code: 'INVALID_REQUEST', message: 'Last-Event-ID: must be the id of an event of this workflow' });
+      if (!/^\d{1,15}$/.test(lastEventId)) throw new BadRequestException({ code: ErrorCode.InvalidRequest, message: 'Last-Event-ID: must be the id of an event of this workflow' });
       after = Number(lastEventId);
     }
     this.open(res, (sse) => new WorkflowStream(rootId, after, this.events, sse, (error) => this.failed(error)));
@@ -78,7 +79,7 @@ export class HistoryHttpController {
     let cursor = null;
     if (lastEventId !== undefined && lastEventId !== '') {
       cursor = parseCursor(lastEventId);
-      if (!cursor) throw new BadRequestException({ code: 'INVALID_REQUEST', message: 'Last-Event-ID: must be an id this stream sent' });
+      if (!cursor) throw new BadRequestException({ code: ErrorCode.InvalidRequest, message: 'Last-Event-ID: must be an id this stream sent' });
     }
     const { task_type, status } = filter;
     this.open(res, (sse) => new AllEventsStream(cursor, { task_type, status }, this.events, sse, (error) => this.failed(error)));
@@ -101,7 +102,7 @@ export class HistoryHttpController {
 
   private async rootId(taskId: string): Promise<string> {
     const root = await this.tasks.findRootByTaskId(taskId);
-    if (!root) throw new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(taskId)}` });
+    if (!root) throw new NotFoundException({ code: ErrorCode.TaskNotFound, message: `no task with task_id ${JSON.stringify(taskId)}` });
     return root.id;
   }
 

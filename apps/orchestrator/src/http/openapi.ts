@@ -1,6 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AGENT_NAME_PATTERN, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { AGENT_NAME_PATTERN, ErrorCode, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
 import { ApiKeyCheck } from '../security/api-key.js';
 
 export class BudgetDoc {
@@ -17,8 +17,14 @@ export class UsageDoc {
 
 /** The documented shapes of the HTTP API (the wire contract's TaskRequest and the status views). */
 export class TaskRequestDoc {
-  @ApiProperty({ description: 'Unique id; the same task_id again returns the existing task', minLength: 1, maxLength: 128, pattern: '^\\S+$', example: 'post-1' })
-  task_id!: string;
+  @ApiPropertyOptional({
+    description: 'Unique id; the same task_id again returns the existing task. Made up (a UUID) and returned when absent: give one to make submitting again safe',
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^\\S+$',
+    example: 'post-1',
+  })
+  task_id?: string;
 
   @ApiProperty({ description: 'The operation: a workflow file of the same name', pattern: TASK_TYPE_PATTERN.source, example: 'create_blog_post' })
   task_type!: string;
@@ -52,7 +58,7 @@ export class SubmitTaskReplyDoc {
 }
 
 export class ErrorDoc {
-  @ApiProperty({ example: 'INVALID_REQUEST' }) code!: string;
+  @ApiProperty({ enum: ErrorCode, example: ErrorCode.InvalidRequest, description: 'The same vocabulary as the error_code of a request refused over NATS' }) code!: ErrorCode;
   @ApiProperty({ example: 'payload.topic: is required' }) message!: string;
 }
 
@@ -93,8 +99,11 @@ export class StepProgressDoc {
 }
 
 export class ProgressDoc {
-  @ApiProperty() done!: number;
-  @ApiProperty() total!: number;
+  @ApiProperty({ description: 'Steps of the current plan that ran and completed' }) done!: number;
+  @ApiProperty({ description: 'Steps a false `when` completed without running' }) skipped!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() cancelled!: number;
+  @ApiProperty({ description: 'Steps of the current plan (a for_each step counts once)' }) total!: number;
 }
 
 export class TaskSummaryDoc {
@@ -241,4 +250,32 @@ export function setUpOpenApi(app: INestApplication, apiKey: string | undefined):
     .addSecurityRequirements('api-key')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
+}
+
+export class RetryTaskDoc {
+  @ApiPropertyOptional({ description: 'Run this step and every step downstream of it again too (a COMPLETED task may then be retried)', example: 'review' })
+  from_step?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "With from_step: the step's input for this run, instead of the one it had" })
+  input?: Record<string, unknown>;
+}
+
+class WorkflowVersionDoc {
+  @ApiProperty() task_type!: string;
+  @ApiProperty() version!: number;
+}
+
+class WorkflowUpdateDoc {
+  @ApiProperty() task_type!: string;
+  @ApiProperty() from_version!: number;
+  @ApiProperty() to_version!: number;
+}
+
+export class WorkflowReloadDoc {
+  @ApiProperty({ description: 'False when the files held nothing new' }) changed!: boolean;
+  @ApiProperty({ type: [WorkflowVersionDoc] }) added!: WorkflowVersionDoc[];
+  @ApiProperty({ type: [WorkflowUpdateDoc], description: 'New runs use the new definition; running ones keep their plan' }) updated!: WorkflowUpdateDoc[];
+  @ApiProperty({ type: [WorkflowVersionDoc] }) removed!: WorkflowVersionDoc[];
+  @ApiProperty({ description: 'Definitions loaded now' }) workflows!: number;
+  @ApiProperty({ description: 'A hash of the files read' }) fingerprint!: string;
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
-import { agentResponseSubject, failedResponse, type TaskResponse } from '@orchestrator/contracts';
+import { agentResponseSubject, ErrorCode, refusalResponse, type TaskResponse } from '@orchestrator/contracts';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -9,7 +9,9 @@ import { InboundMessage } from '../transport/inbound-message.js';
 import { IntakeStream } from '../transport/intake-stream.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { StreamPuller } from '../transport/stream-puller.js';
+import { derivedTaskId } from './derived-task-id.js';
 import { ReplyGuard } from './reply-guard.js';
+import { unreadableCode } from './unreadable-message.js';
 import { RequestReplies } from './request-replies.js';
 import { refusalAddress, SubmitTaskUseCase } from './submit-task.usecase.js';
 
@@ -21,6 +23,11 @@ interface Answer {
 /** How long a request that could not be taken (the database unreachable) rests before it is delivered again. */
 function restMs(delivery: number): number {
   return Math.min(1_000 * 2 ** (delivery - 1), 60_000);
+}
+
+/** The task_id of a request of this copy that names none: the same at every delivery of the copy. */
+function taskIdOf(msg: JsMsg): string {
+  return derivedTaskId({ stream: msg.info.stream, sequence: msg.seq, storedAtNanos: msg.info.timestampNanos, msgId: msg.headers?.get('Nats-Msg-Id') || undefined });
 }
 
 /** The task_id and requester a body names, for answering it when it cannot be taken (never an orchestrator's own id or name). */
@@ -99,12 +106,12 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
       this.metrics.requestsGivenUp.inc();
       this.logger.error(`request ${msg.seq} of the intake stream (task ${JSON.stringify(taskId)}) was not taken in ${delivery - 1} deliveries: answered FAILED`);
       const error = `the orchestrator could not take this request in ${delivery - 1} attempts; submit it again`;
-      if (!this.guard.problem(message.reply)) this.send(message, { response: failedResponse(taskId, error), requesterId });
+      if (!this.guard.problem(message.reply)) this.send(message, { response: refusalResponse(taskId, error, ErrorCode.Unavailable), requesterId });
       msg.term();
       this.replies.forget(copy);
       return;
     }
-    const answer = await this.answerFor(message, delivery > 1);
+    const answer = await this.answerFor(message, delivery > 1, taskIdOf(msg));
     if (answer === 'later') {
       msg.nak(restMs(delivery));
       return;
@@ -115,14 +122,15 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
   }
 
   /** What to answer (nothing for a request accepted), or `later` when it could not be taken now. */
-  private async answerFor(message: InboundMessage, redelivered: boolean): Promise<Answer | undefined | 'later'> {
-    if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
+  private async answerFor(message: InboundMessage, redelivered: boolean, taskIdIfAbsent: string): Promise<Answer | undefined | 'later'> {
+    if (!message.body.ok) return { response: refusalResponse('', message.body.error, unreadableCode(message)), requesterId: null };
     try {
       const outcome = await this.submitTask.execute(message.body.value, {
         replyTo: message.reply,
         traceparent: message.headers['traceparent'],
         bytes: message.bytes,
         held: true,
+        taskIdIfAbsent,
       });
       switch (outcome.kind) {
         case 'accepted':
@@ -132,7 +140,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
         case 'rejected':
           // A reply subject refused is not answered anywhere else either.
           if (outcome.code === 'REPLY_REFUSED') return undefined;
-          return { response: failedResponse(outcome.taskId, outcome.error), requesterId: outcome.requesterId };
+          return { response: refusalResponse(outcome.taskId, outcome.error, outcome.code), requesterId: outcome.requesterId };
       }
     } catch (error) {
       this.logger.error(`taking task ${addressOf(message).taskId} failed: ${(error as Error).message}; it is delivered again later`);

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { isAgentName, isPlainObject, jsonValueProblem, ORCHESTRATOR_AGENT_NAME, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
+import { ErrorCode, isAgentName, isPlainObject, jsonValueProblem, ORCHESTRATOR_AGENT_NAME, validateTaskRequest, type TaskRequest } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { ReplyGuard } from './reply-guard.js';
 import { PlanningService } from '../planning/planning.service.js';
@@ -12,8 +13,11 @@ import { acceptTraceparent } from '../tracing/trace-context.js';
 import { WorkflowEngine } from '../engine/workflow-engine.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
-/** `REPLY_REFUSED`: the request names a reply subject the orchestrator does not answer on; it is answered nowhere. */
-export type RejectionCode = 'INVALID_REQUEST' | 'TASK_ID_CONFLICT' | 'OVERLOADED' | 'REPLY_REFUSED' | PlanningErrorCode;
+/**
+ * Why a request is refused, in the API's one vocabulary (ErrorCode); `REPLY_REFUSED`: the request
+ * names a reply subject the orchestrator does not answer on, so it is answered nowhere.
+ */
+export type RejectionCode = `${ErrorCode.InvalidRequest | ErrorCode.TaskIdConflict | ErrorCode.Overloaded}` | 'REPLY_REFUSED' | PlanningErrorCode;
 
 export type SubmitOutcome =
   | { kind: 'accepted'; root: TaskEntity }
@@ -36,6 +40,11 @@ export interface Arrival {
   bytes?: number;
   /** The task_id of the task it runs again (a rerun). */
   rerunOf?: string;
+  /**
+   * The task_id a request without one takes (a fresh UUID when absent): a copy kept by the intake
+   * stream takes one derived from the copy, so that its delivery again is the same task.
+   */
+  taskIdIfAbsent?: string;
   /** Held by the intake stream until its workflow is committed: it waits its turn rather than being answered `overloaded`. */
   held?: boolean;
 }
@@ -88,7 +97,8 @@ export class SubmitTaskUseCase {
     const child = arrival.child === true;
     const replyProblem = this.replies.problem(arrival.replyTo, child ? { taskId: isPlainObject(body) ? body['task_id'] : undefined } : undefined);
     if (replyProblem) return this.reject('REPLY_REFUSED', replyProblem, body, child);
-    const validated = validateTaskRequest(body);
+    // A request without a task_id gets one, answered with it; only a given one makes resubmitting safe.
+    const validated = validateTaskRequest(body, () => arrival.taskIdIfAbsent ?? randomUUID());
     if (!validated.ok) return this.reject('INVALID_REQUEST', validated.error, body, child);
     // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
     const problem =

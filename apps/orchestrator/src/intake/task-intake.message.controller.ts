@@ -2,7 +2,8 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   agentResponseSubject,
-  failedResponse,
+  ErrorCode,
+  refusalResponse,
   ORCHESTRATOR_CANCEL_SUBJECT,
   ORCHESTRATOR_RERUN_SUBJECT,
   ORCHESTRATOR_RETRY_SUBJECT,
@@ -25,6 +26,7 @@ import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import { isControlMiss, type ControlMiss } from './task-ref.js';
 import { refusalAddress, SubmitTaskUseCase } from './submit-task.usecase.js';
+import { unreadableCode } from './unreadable-message.js';
 
 /**
  * `agent.orchestrator_agent.task` over NATS. A request (with a reply subject) gets its final
@@ -93,7 +95,7 @@ export class TaskIntakeMessageController {
   @MessagePattern<string>(ORCHESTRATOR_RETRY_SUBJECT)
   onRetry(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
     return this.control(message, (body) => this.retryTask.execute(body), (outcome) =>
-      outcome.kind === 'refused' ? failedResponse(outcome.root.task_id, outcome.reason) : this.aggregation.responseOf(outcome.root),
+      outcome.kind === 'refused' ? refusalResponse(outcome.root.task_id, outcome.reason, ErrorCode.TaskNotRetryable) : this.aggregation.responseOf(outcome.root),
     );
   }
 
@@ -103,9 +105,10 @@ export class TaskIntakeMessageController {
     return this.control(message, (body) => this.rerunTask.execute(body), (outcome) => {
       switch (outcome.kind) {
         case 'refused':
-          return failedResponse(outcome.root.task_id, outcome.reason);
+          return refusalResponse(outcome.root.task_id, outcome.reason, ErrorCode.TaskRunning);
         case 'not-started':
-          return failedResponse('', outcome.reason);
+          // A refused reply subject is caught before any control request runs.
+          return refusalResponse('', outcome.reason, outcome.code === 'REPLY_REFUSED' ? ErrorCode.InvalidRequest : outcome.code);
         case 'started':
           return this.aggregation.responseOf(outcome.root);
       }
@@ -122,14 +125,16 @@ export class TaskIntakeMessageController {
     answer: (outcome: O) => TaskResponse,
   ): Promise<TaskResponse | undefined> {
     if (this.replies.problem(message.reply)) return undefined;
-    if (!message.body.ok) return failedResponse('', message.body.error);
+    if (!message.body.ok) return refusalResponse('', message.body.error, unreadableCode(message));
     const outcome = await execute(message.body.value);
     if (!isControlMiss(outcome)) return answer(outcome);
-    return outcome.kind === 'rejected' ? failedResponse('', outcome.error) : failedResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`);
+    return outcome.kind === 'rejected'
+      ? refusalResponse('', outcome.error, ErrorCode.InvalidRequest)
+      : refusalResponse(outcome.taskId, `task_id: no task ${JSON.stringify(outcome.taskId)}`, ErrorCode.TaskNotFound);
   }
 
   private async answerFor(message: InboundMessage, child: boolean): Promise<{ response: TaskResponse; requesterId: string | null } | undefined> {
-    if (!message.body.ok) return { response: failedResponse('', message.body.error), requesterId: null };
+    if (!message.body.ok) return { response: refusalResponse('', message.body.error, unreadableCode(message)), requesterId: null };
     try {
       const outcome = await this.submitTask.execute(message.body.value, {
         replyTo: message.reply,
@@ -147,12 +152,12 @@ export class TaskIntakeMessageController {
         case 'rejected':
           // A reply subject refused is not answered anywhere else either.
           if (outcome.code === 'REPLY_REFUSED') return undefined;
-          return { response: failedResponse(outcome.taskId, outcome.error), requesterId: outcome.requesterId };
+          return { response: refusalResponse(outcome.taskId, outcome.error, outcome.code), requesterId: outcome.requesterId };
       }
     } catch (error) {
       const { taskId, requesterId } = refusalAddress(message.body.value, child);
       this.logger.error(`accepting task ${taskId} failed: ${(error as Error).message}`);
-      return { response: failedResponse(taskId, 'the orchestrator could not accept the task right now; submit it again'), requesterId };
+      return { response: refusalResponse(taskId, 'the orchestrator could not accept the task right now; submit it again', ErrorCode.Unavailable), requesterId };
     }
   }
 }

@@ -22,9 +22,10 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { CancelTaskReply, SubmitTaskReply } from '@orchestrator/contracts';
-import { ErrorDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
+import { ErrorCode, isPlainObject, type CancelTaskReply, type SubmitTaskReply } from '@orchestrator/contracts';
+import { ErrorDoc, RetryTaskDoc, SubmitTaskReplyDoc, TaskRequestDoc } from '../http/openapi.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
@@ -45,21 +46,29 @@ export class TasksHttpController {
     private readonly rerunTask: RerunTaskUseCase,
   ) {}
 
-  /** 200 once resumed; 409 when the task is not FAILED or CANCELLED; 404 when there is no such task. */
+  /** 200 once resumed; 409 when the task is not FAILED or CANCELLED (or, from a step, still runs); 404 when there is no such task. */
   @Post(':taskId/retry')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)' })
+  @ApiOperation({
+    summary: 'Run a FAILED or CANCELLED task again from its unfinished steps (completed steps keep their results)',
+    description:
+      'With `from_step`, that step and every step downstream of it run again too, with fresh attempts, a COMPLETED task included; ' +
+      'the steps upstream keep their results. With `input` too, the step is sent that input instead of the one it had (recorded in the history).',
+  })
+  @ApiBody({ type: RetryTaskDoc, required: false })
   @ApiOkResponse({ type: SubmitTaskReplyDoc, description: 'Running again; the requester gets a new final response' })
+  @ApiBadRequestResponse({ type: ErrorDoc, description: 'from_step names no step of the task, or input cannot be used' })
   @ApiNotFoundResponse({ type: ErrorDoc, description: 'No such task' })
-  @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running or completed' })
-  async retry(@Param('taskId') taskId: string): Promise<SubmitTaskReply> {
-    const outcome = await this.retryTask.execute({ task_id: taskId });
+  @ApiConflictResponse({ type: ErrorDoc, description: 'The task is running, or completed and no step is named' })
+  async retry(@Param('taskId') taskId: string, @Body() body: unknown): Promise<SubmitTaskReply> {
+    const options = isPlainObject(body) ? body : {};
+    const outcome = await this.retryTask.execute({ ...options, task_id: taskId });
     switch (outcome.kind) {
       case 'rejected':
       case 'unknown':
         throw controlMiss(outcome);
       case 'refused':
-        throw new ConflictException({ code: 'TASK_NOT_RETRYABLE', message: outcome.reason, status: outcome.root.status });
+        throw new ConflictException({ code: ErrorCode.TaskNotRetryable, message: outcome.reason, status: outcome.root.status });
       case 'resumed':
         return reply(outcome.root);
     }
@@ -80,7 +89,7 @@ export class TasksHttpController {
       case 'unknown':
         throw controlMiss(outcome);
       case 'refused':
-        throw new ConflictException({ code: 'TASK_RUNNING', message: outcome.reason, status: outcome.root.status });
+        throw new ConflictException({ code: ErrorCode.TaskRunning, message: outcome.reason, status: outcome.root.status });
       case 'not-started':
         if (outcome.code === 'OVERLOADED') {
           res.setHeader('Retry-After', '1');
@@ -107,7 +116,7 @@ export class TasksHttpController {
         throw controlMiss(outcome);
       case 'finished':
         throw new ConflictException({
-          code: 'TASK_FINISHED',
+          code: ErrorCode.TaskFinished,
           message: `task ${taskId} has already finished as ${outcome.root.status}`,
           status: outcome.root.status,
         });
@@ -125,13 +134,9 @@ export class TasksHttpController {
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'The field that is wrong and why' })
   @ApiConflictResponse({ type: ErrorDoc, description: 'The task_id is in use by a different request' })
   @ApiServiceUnavailableResponse({ type: ErrorDoc, description: 'Overloaded: too many requests wait already; submit it again (Retry-After)' })
-  async submit(
-    @Body() body: unknown,
-    @Headers('traceparent') traceparent: string | undefined,
-    @Headers('content-length') length: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<SubmitTaskReply> {
-    const outcome = await this.submitTask.execute(body, { traceparent, bytes: Number(length ?? 0) });
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorDoc, description: 'The body is not sent as JSON (Content-Type: application/json)' })
+  async submit(@Body() body: unknown, @Headers() headers: Record<string, string | undefined>, @Res({ passthrough: true }) res: Response): Promise<SubmitTaskReply> {
+    const outcome = await this.submitTask.execute(body, { traceparent: headers['traceparent'], bytes: Number(headers['content-length'] ?? 0) });
     switch (outcome.kind) {
       case 'rejected':
         if (outcome.code === 'TASK_ID_CONFLICT') throw new ConflictException({ code: outcome.code, message: outcome.error, task_id: outcome.taskId });
@@ -157,6 +162,6 @@ function reply(root: { task_id: string; status: string }): SubmitTaskReply {
 /** Bad input (400) or no such task (404), for every control route. */
 function controlMiss(outcome: ControlMiss): BadRequestException | NotFoundException {
   return outcome.kind === 'rejected'
-    ? new BadRequestException({ code: 'INVALID_REQUEST', message: outcome.error })
-    : new NotFoundException({ code: 'TASK_NOT_FOUND', message: `no task with task_id ${JSON.stringify(outcome.taskId)}` });
+    ? new BadRequestException({ code: ErrorCode.InvalidRequest, message: outcome.error })
+    : new NotFoundException({ code: ErrorCode.TaskNotFound, message: `no task with task_id ${JSON.stringify(outcome.taskId)}` });
 }

@@ -18,6 +18,7 @@ import { WorkflowsThatWait1764000000030 } from './migrations/1764000000030-workf
 import { DelayedStart1764000000040 } from './migrations/1764000000040-delayed-start.js';
 import { Schedules1764000000041 } from './migrations/1764000000041-schedules.js';
 import { OrchestratorSecrets1764000000050 } from './migrations/1764000000050-orchestrator-secrets.js';
+import { TaskSearch1764000000070 } from './migrations/1764000000070-task-search.js';
 
 /** The one description of the database connection, shared by the app and the migration CLI. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
@@ -39,6 +40,7 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
       DelayedStart1764000000040,
       Schedules1764000000041,
       OrchestratorSecrets1764000000050,
+      TaskSearch1764000000070,
     ],
     migrationsRun: false,
     synchronize: false,

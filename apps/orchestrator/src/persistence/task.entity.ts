@@ -22,6 +22,11 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_roots_type_idx', ['task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_finished_idx', ['completed_at'], { where: 'parent_id IS NULL AND completed_at IS NOT NULL' })
+@Index('tasks_roots_requester_idx', ['requester_id', 'created_at', 'id'], { where: 'parent_id IS NULL' })
+@Index('tasks_steps_agent_idx', ['agent_name', 'root_id'], { where: 'parent_id IS NOT NULL' })
+/** Search by payload fields (GIN, jsonb_path_ops) and by error text (GIN, pg_trgm): made by migration. */
+@Index('tasks_roots_payload_idx', { synchronize: false })
+@Index('tasks_roots_error_idx', { synchronize: false })
 @Index('tasks_concurrency_running_idx', ['concurrency_key'], { where: `parent_id IS NULL AND status = 'RUNNING' AND concurrency_key IS NOT NULL` })
 @Index('tasks_concurrency_queued_idx', ['concurrency_key', 'created_at'], { where: `parent_id IS NULL AND status = 'QUEUED'` })
 @Index('tasks_queued_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL` })

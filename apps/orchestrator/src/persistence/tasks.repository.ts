@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { TaskStatus } from '@orchestrator/contracts';
+import type { TaskProgressView } from '@orchestrator/contracts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
+import { rootSearchConditions, type RootSearch } from './root-search.js';
+import { STEP_TALLY_SQL, TALLIED_ROWS_SQL } from './step-tally.js';
 import { subtaskWireId } from './step-keys.js';
 import type { TaskEntity } from './task.entity.js';
 import { LOCK_KEY } from './transition-statements.js';
@@ -19,9 +21,7 @@ import {
   type StoppedRow,
 } from './workflow-transaction.js';
 
-export interface RootListFilter {
-  status?: TaskStatus;
-  task_type?: string;
+export interface RootListFilter extends RootSearch {
   limit: number;
   /** Only roots listed after this one, newest first. */
   after?: ListPosition;
@@ -45,11 +45,6 @@ export type ListedRoot = Pick<
 export interface DueWorkflow {
   rootId: string;
   rowIds: string[];
-}
-
-export interface StepCounts {
-  total: number;
-  done: number;
 }
 
 type PooledClient = SqlClient & {
@@ -296,10 +291,8 @@ export class TasksRepository {
    * tells whether there is a next page.
    */
   async listRoots(filter: RootListFilter): Promise<{ items: ListedRoot[]; more: boolean; total: number | null }> {
-    const conditions = ['parent_id IS NULL'];
     const params: unknown[] = [];
-    if (filter.status) conditions.push(`status = $${params.push(filter.status)}`);
-    if (filter.task_type) conditions.push(`task_type = $${params.push(filter.task_type)}`);
+    const conditions = rootSearchConditions(filter, params);
     const counted = filter.count
       ? this.dataSource.query<[{ count: number }]>(`SELECT count(*)::int AS count FROM tasks WHERE ${conditions.join(' AND ')}`, [...params])
       : Promise.resolve(null);
@@ -365,16 +358,15 @@ export class TasksRepository {
     }
   }
 
-  async stepCounts(rootIds: string[]): Promise<Map<string, StepCounts>> {
-    const counts = new Map<string, StepCounts>();
+  /** How far each workflow got (see TaskProgressView), by root id. */
+  async stepCounts(rootIds: string[]): Promise<Map<string, TaskProgressView>> {
+    const counts = new Map<string, TaskProgressView>();
     if (rootIds.length === 0) return counts;
-    const rows: { root_id: string; total: number; done: number }[] = await this.dataSource.query(
-      `SELECT root_id, count(*)::int AS total,
-              count(*) FILTER (WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED'))::int AS done
-         FROM tasks WHERE root_id = ANY($1::uuid[]) AND parent_id IS NOT NULL GROUP BY root_id`,
+    const rows: (TaskProgressView & { root_id: string })[] = await this.dataSource.query(
+      `SELECT root_id, ${STEP_TALLY_SQL} FROM (${TALLIED_ROWS_SQL}) AS s GROUP BY root_id`,
       [rootIds],
     );
-    for (const row of rows) counts.set(row.root_id, { total: row.total, done: row.done });
+    for (const { root_id, ...tally } of rows) counts.set(root_id, tally);
     return counts;
   }
 

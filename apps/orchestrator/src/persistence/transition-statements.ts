@@ -69,8 +69,13 @@ function unnestOf(columns: readonly (readonly [string, SqlType])[]): string {
   return `unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS v(${columns.map(([c]) => c).join(', ')})`;
 }
 
-// created_at from the clock, row by row: rows made in one transaction keep the order they were made in (the sweeper's oldest-first).
-const INSERT_SQL = `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_LIST}, clock_timestamp() FROM ${unnestOf(INSERT_COLUMNS)}`;
+/**
+ * created_at from the database's clock, row by row: rows made in one transaction keep the order
+ * they were made in (the sweeper's oldest-first). A row started as it is made takes its started_at
+ * from this replica's clock, read a moment before: never earlier than its created_at.
+ */
+const INSERT_VALUES = INSERT_COLUMNS.map(([c]) => (c === 'started_at' ? 'CASE WHEN started_at IS NULL THEN NULL ELSE GREATEST(started_at, created_at) END' : c)).join(', ');
+const INSERT_SQL = `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_VALUES}, created_at FROM (SELECT *, clock_timestamp() AS created_at FROM ${unnestOf(INSERT_COLUMNS)}) AS v`;
 
 /**
  * The statements of transitions, prepared on each connection once (`PREPARE`) and run by name

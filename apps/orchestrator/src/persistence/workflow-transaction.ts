@@ -15,6 +15,17 @@ export interface SqlClient {
 /** Connections whose statements are prepared. */
 const prepared = new WeakSet<object>();
 
+/**
+ * Retires the current rows of a workflow whose plan step matches `stepsMatch` (`= ANY(...)` or
+ * `<> ALL(...)`), items included: their keys get `mark`, so they stay for the record and no
+ * transition reads them as the plan's.
+ */
+function retireRows(rootId: string, mark: string, stepsMatch: string): string {
+  return `UPDATE tasks SET step_key = step_key || ${literal(mark, 'text')}, updated_at = now()
+           WHERE root_id = ${literal(rootId, 'uuid')} AND parent_id IS NOT NULL AND strpos(step_key, ${literal(RETIRED_MARK, 'text')}) = 0
+             AND split_part(step_key, '[', 1) ${stepsMatch}`;
+}
+
 /** An `answer_sent` event as inserted, with the id of the one before it in its workflow's history. */
 export interface SentEventRow {
   id: string;
@@ -160,6 +171,8 @@ export interface Changes {
   dispatched?: readonly AttemptRef[];
   /** Task_ids whose cancel, asked before they existed, their new workflow has taken. */
   cancelsTaken?: readonly string[];
+  /** Rows of plan steps retired (with their items) before new rows take their keys: a retry from a step. */
+  retired?: readonly { rootId: string; steps: readonly string[]; mark: string }[];
   /** Signals received, and kept signals taken by steps (`id` → the step's row). */
   signals?: { insert: readonly NewSignal[]; take: readonly { id: string; taken_by: string }[] };
   now: Date;
@@ -274,14 +287,14 @@ export class WorkflowTransaction {
     }
     for (const revision of changes.revisions) {
       statements.push(
-        `UPDATE tasks SET step_key = step_key || ${literal(retiredKey('', revision.retiredRevision), 'text')}, updated_at = now()
-          WHERE root_id = ${literal(revision.rootId, 'uuid')} AND parent_id IS NOT NULL AND strpos(step_key, ${literal(RETIRED_MARK, 'text')}) = 0
-            AND split_part(step_key, '[', 1) <> ALL(${arrayOf(revision.kept, 'text')})`,
+        retireRows(revision.rootId, retiredKey('', revision.retiredRevision), `<> ALL(${arrayOf(revision.kept, 'text')})`),
         `UPDATE tasks SET plan = ${literal(revision.plan, 'jsonb')}, plan_history = ${literal(revision.history, 'jsonb')},
                 plan_revision = ${literal(revision.plan.revision ?? 1, 'int')}, updated_at = now()
           WHERE id = ${literal(revision.rootId, 'uuid')}`,
       );
     }
+    // Before the rows that replace them are inserted under the same keys.
+    for (const retired of changes.retired ?? []) statements.push(retireRows(retired.rootId, retired.mark, `= ANY(${arrayOf(retired.steps, 'text')})`));
     if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
     const { signals } = changes;
     if (signals && signals.insert.length > 0) statements.push(execute('insert_signals', columnsOf(signals.insert, SIGNAL_COLUMNS)));

@@ -4,8 +4,8 @@ import { parseDocument } from 'yaml';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** A definition file read: its path, its name without the extension, and what it holds or why it cannot be parsed. */
-export type DefinitionFile = { file: string; stem: string; raw: unknown } | { file: string; stem: string; problem: string };
+/** A definition file read: its path, its name without the extension, its text (for telling a change), and what it holds or why it cannot be parsed. */
+export type DefinitionFile = { file: string; stem: string; text: string } & ({ raw: unknown } | { problem: string });
 
 /**
  * Reads every `.yaml`, `.yml` and `.json` file of `dir` (not its folders; dot files are editors'
@@ -24,10 +24,17 @@ export function readDefinitionFiles(dir: string, missingIsEmpty = false): Defini
   return names.flatMap((name): DefinitionFile[] => {
     const file = join(dir, name);
     const stem = name.slice(0, -extname(name).length);
+    let text: string;
     try {
-      return statSync(file).isFile() ? [{ file, stem, raw: parseFile(file, readFileSync(file, 'utf8')) }] : [];
+      if (!statSync(file).isFile()) return [];
+      text = readFileSync(file, 'utf8');
     } catch (error) {
-      return [{ file, stem, problem: `${file}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}` }];
+      return [{ file, stem, text: '', problem: `${file}: cannot be read: ${(error as Error).message}` }];
+    }
+    try {
+      return [{ file, stem, text, raw: parseFile(file, text) }];
+    } catch (error) {
+      return [{ file, stem, text, problem: `${file}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}` }];
     }
   });
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { RequestError } from '@nats-io/transport-node';
 import { agentTaskSubject, isPlainObject, jsonValueProblem, ORCHESTRATOR_AGENT_NAME, parseTaskResponse, TaskStatus, type TaskRequest } from '@orchestrator/contracts';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
@@ -148,6 +149,10 @@ export class DynamicPlanner {
     try {
       text = decoder.decode(await this.publisher.request(agentTaskSubject(this.config.PLANNER_AGENT), question, this.config.PLANNER_TIMEOUT_MS));
     } catch (error) {
+      // Nobody listens as the planner: nothing can plan the task, now or on a retry soon.
+      if (error instanceof RequestError && error.isNoResponders() && extra['revise'] === undefined && !this.catalog.get(request.task_type)) {
+        throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}", and no planner agent (${this.config.PLANNER_AGENT}) is there to plan it`);
+      }
       throw new PlanningError('PLANNER_UNAVAILABLE', `task_type: no workflow is defined for "${request.task_type}" and the planner ${this.config.PLANNER_AGENT} did not answer (${(error as Error).message})`);
     }
     let body: unknown;
@@ -159,7 +164,12 @@ export class DynamicPlanner {
     const response = parseTaskResponse(body);
     if (!response.ok) throw new PlanningError('INVALID_PLAN', `plan: the planner's answer is not a TaskResponse (${response.error})`);
     if (response.value.status !== TaskStatus.Completed) {
-      throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${response.value.error ?? response.value.status}`);
+      const why = response.value.error ?? response.value.status;
+      // Asked for a task type no file defines, a planner that cannot plan it leaves it unknown.
+      if (extra['revise'] === undefined && !this.catalog.get(request.task_type)) {
+        throw new PlanningError('UNKNOWN_TASK_TYPE', `task_type: no workflow is defined for "${request.task_type}", and the planner ${this.config.PLANNER_AGENT} could not plan it: ${why}`);
+      }
+      throw new PlanningError('INVALID_PLAN', `plan: the planner could not plan "${request.task_type}": ${why}`);
     }
     return response.value.result?.['plan'];
   }

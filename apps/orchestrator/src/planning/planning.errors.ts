@@ -1,4 +1,6 @@
-export type PlanningErrorCode = 'UNKNOWN_TASK_TYPE' | 'INVALID_PAYLOAD' | 'INVALID_PLAN' | 'PLANNER_UNAVAILABLE';
+import type { ErrorCode } from '@orchestrator/contracts';
+
+export type PlanningErrorCode = `${ErrorCode.UnknownTaskType | ErrorCode.InvalidPayload | ErrorCode.InvalidPlan | ErrorCode.PlannerUnavailable}`;
 
 /** A request that cannot be planned: the caller answers it with a FAILED response. */
 export class PlanningError extends Error {

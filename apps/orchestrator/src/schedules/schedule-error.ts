@@ -1,5 +1,7 @@
+import type { ErrorCode } from '@orchestrator/contracts';
+
 /** Why a request about a schedule failed: a stable code, mapped to an HTTP status at the edge, and a message naming the field or the reason. */
-export type ScheduleErrorCode = 'INVALID_SCHEDULE' | 'SCHEDULE_NOT_FOUND' | 'SCHEDULE_EXISTS' | 'SCHEDULE_FROM_FILE' | 'OVERLOADED';
+export type ScheduleErrorCode = `${ErrorCode.InvalidSchedule | ErrorCode.ScheduleNotFound | ErrorCode.ScheduleExists | ErrorCode.ScheduleFromFile | ErrorCode.Overloaded}`;
 
 export class ScheduleError extends Error {
   constructor(

@@ -1,10 +1,11 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { ErrorCode } from '@orchestrator/contracts';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 export const UNAUTHORIZED = {
-  code: 'UNAUTHORIZED',
+  code: ErrorCode.Unauthorized,
   message: 'an API key is required: send it as X-API-Key or Authorization: Bearer (on event streams and /docs, ?api_key= too)',
 } as const;
 

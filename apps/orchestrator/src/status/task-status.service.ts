@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { addUsage, type Usage } from '@orchestrator/contracts';
+import { addUsage, type TaskProgressView, type Usage } from '@orchestrator/contracts';
 import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
-import { TasksRepository, type ListedRoot, type ListPosition, type StepCounts } from '../persistence/tasks.repository.js';
+import { TasksRepository, type ListedRoot, type ListPosition } from '../persistence/tasks.repository.js';
+import type { RootSearch } from '../persistence/root-search.js';
+import { tallySteps } from '../persistence/step-tally.js';
 import { encodeCursor } from './list-cursor.js';
 import { stepWaitView } from './step-wait-view.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
@@ -18,7 +20,6 @@ export class TaskStatusService {
     const root = await this.tasks.findRootByTaskId(taskId);
     if (!root) return null;
     const steps = await this.tasks.findSteps(root.id);
-    const done = steps.filter((s) => s.completed_at !== null).length;
     const planned = new Map((root.plan?.steps ?? []).map((s, index) => [s.id, { s, index }]));
     // Plan order; the items of a `for_each` step follow it in list order.
     // Rows of steps a revised plan dropped come last.
@@ -34,7 +35,7 @@ export class TaskStatusService {
     const itemsUsage = new Map<string, Usage | null>();
     for (const step of steps) if (isItemRow(step) && step.parent_id) itemsUsage.set(step.parent_id, addUsage(itemsUsage.get(step.parent_id), step.usage));
     return {
-      ...this.summary(root, { done, total: steps.length }),
+      ...this.summary(root, tallySteps(steps.filter((step) => step.parent_id === root.id && isCurrentKey(step.step_key ?? '')))),
       payload: root.payload,
       result: root.result,
       workflow: root.plan ? { task_type: root.plan.task_type, version: root.plan.version } : null,
@@ -65,19 +66,19 @@ export class TaskStatusService {
   }
 
   /** A page of tasks, newest first, after the position a cursor names. */
-  async list(query: ListTasksQuery, after: ListPosition | undefined): Promise<TaskListView> {
-    const { items, more, total } = await this.tasks.listRoots({ status: query.status, task_type: query.task_type, limit: query.limit, after, count: query.count === 'true' });
+  async list(query: ListTasksQuery, search: RootSearch, after: ListPosition | undefined): Promise<TaskListView> {
+    const { items, more, total } = await this.tasks.listRoots({ ...search, limit: query.limit, after, count: query.count === 'true' });
     const counts = await this.tasks.stepCounts(items.map((root) => root.id));
     const last = items.at(-1);
     return {
-      items: items.map((root) => this.summary(root, counts.get(root.id) ?? { done: 0, total: 0 })),
+      items: items.map((root) => this.summary(root, counts.get(root.id) ?? tallySteps([]))),
       limit: query.limit,
       next_cursor: more && last ? encodeCursor(last.position) : null,
       ...(total === null ? {} : { total }),
     };
   }
 
-  private summary(root: Omit<ListedRoot, 'position'>, progress: StepCounts): TaskSummaryView {
+  private summary(root: Omit<ListedRoot, 'position'>, progress: TaskProgressView): TaskSummaryView {
     return {
       task_id: root.task_id,
       task_type: root.task_type,

@@ -21,6 +21,7 @@ describe('parseBody', () => {
     expect(parseBody(bytes(`"${'x'.repeat(100)}"`), 50)).toEqual({
       ok: false,
       error: 'message: 102 bytes exceeds the limit of 50 bytes',
+      tooLarge: true,
     });
   });
 

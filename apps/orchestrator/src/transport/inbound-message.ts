@@ -1,6 +1,7 @@
 import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 
-export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: string };
+/** `tooLarge`: refused for its size alone, unread. */
+export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: string; tooLarge?: true };
 
 /**
  * A NATS message as handlers see it: the raw JSON body already parsed (or the reason it could
@@ -37,7 +38,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function parseBody(data: Uint8Array, maxBytes: number): ParsedBody {
   if (data.length > maxBytes) {
-    return { ok: false, error: `message: ${data.length} bytes exceeds the limit of ${maxBytes} bytes` };
+    return { ok: false, error: `message: ${data.length} bytes exceeds the limit of ${maxBytes} bytes`, tooLarge: true };
   }
   let text: string;
   try {

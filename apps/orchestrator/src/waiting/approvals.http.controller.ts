@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Get, Query, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
+import { queryPipe } from '../http/query-pipe.js';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ApprovalListView, ApprovalView } from '@orchestrator/contracts';
+import { ErrorCode, type ApprovalListView, type ApprovalView } from '@orchestrator/contracts';
 import { ErrorDoc } from '../http/openapi.js';
 import { WaitsRepository, type WaitingSignalRow } from '../persistence/waits.repository.js';
 import { SIGNAL_WAIT_PREFIX } from '../engine/waits/wait-keys.js';
@@ -19,9 +20,9 @@ export class ApprovalsHttpController {
   @ApiOperation({ summary: 'Steps waiting for a signal (wait_for: { signal }), longest waiting first, a page at a time' })
   @ApiOkResponse({ type: ApprovalListDoc })
   @ApiBadRequestResponse({ type: ErrorDoc })
-  async list(@Query(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true })) query: ListApprovalsQuery): Promise<ApprovalListView> {
+  async list(@Query(queryPipe()) query: ListApprovalsQuery): Promise<ApprovalListView> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (after === null) throw new BadRequestException({ code: 'INVALID_REQUEST', message: "cursor: is not a page's next_cursor" });
+    if (after === null) throw new BadRequestException({ code: ErrorCode.InvalidRequest, message: "cursor: is not a page's next_cursor" });
     const { rows, more } = await this.waits.waitingForSignals(query.limit, after, query.signal);
     const last = rows.at(-1);
     return { items: rows.map(approvalOf), limit: query.limit, next_cursor: more && last ? encodeCursor({ micros: last.micros, id: last.id }) : null };

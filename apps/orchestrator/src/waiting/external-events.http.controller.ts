@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ExternalEventReply } from '@orchestrator/contracts';
+import { ErrorCode, type ExternalEventReply } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { ErrorDoc } from '../http/openapi.js';
 import { PublishEventUseCase } from './publish-event.usecase.js';
@@ -28,7 +28,7 @@ export class ExternalEventsHttpController {
   @ApiBadRequestResponse({ type: ErrorDoc, description: 'The name or the body is wrong, and why' })
   async publish(@Param('name') name: string, @Body() body: unknown): Promise<ExternalEventReply> {
     const answer = await this.publishEvent.execute(name, body, { via: 'http', by: this.keyName });
-    if (!answer.ok) throw new BadRequestException({ code: 'INVALID_REQUEST', message: answer.error });
+    if (!answer.ok) throw new BadRequestException({ code: ErrorCode.InvalidRequest, message: answer.error });
     return answer.reply;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { parseSignalRequest, SignalStatus, type SignalReply } from '@orchestrator/contracts';
+import { parseSignalRequest, SignalStatus, type ErrorCode, type SignalReply } from '@orchestrator/contracts';
 import type { SignalOutcome } from '../engine/transitions/signal.transition.js';
 import { INTERNAL_ID_REFUSED, isInternalTaskId } from '../intake/task-ref.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -7,7 +7,7 @@ import { WaitingWorkflows } from '../engine/waits/waiting-workflows.service.js';
 import type { Sender } from '../engine/workflow-signals.js';
 
 /** Why a signal was refused, for the HTTP status and the client libraries: a stable code. */
-export type SignalRefusal = 'INVALID_REQUEST' | 'INVALID_PAYLOAD' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'NO_WAITING_STEP';
+export type SignalRefusal = `${ErrorCode.InvalidRequest | ErrorCode.InvalidPayload | ErrorCode.TaskNotFound | ErrorCode.TaskFinished | ErrorCode.NoWaitingStep}`;
 
 export type SignalAnswer = { reply: SignalReply; refusal: SignalRefusal | null };
 

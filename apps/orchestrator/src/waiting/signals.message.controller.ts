@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ORCHESTRATOR_SIGNAL_SUBJECT, SignalStatus, type SignalReply } from '@orchestrator/contracts';
+import { ErrorCode, ORCHESTRATOR_SIGNAL_SUBJECT, SignalStatus, type SignalReply } from '@orchestrator/contracts';
 import { ReplyGuard } from '../intake/reply-guard.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { SendSignalUseCase } from './send-signal.usecase.js';
@@ -25,7 +25,7 @@ export class SignalsMessageController {
     if (this.replies.problem(message.reply)) return undefined;
     const { reply } = message.body.ok
       ? await this.sendSignal.execute(message.body.value, 'nats')
-      : { reply: { task_id: '', signal: '', status: SignalStatus.Refused, error: message.body.error, code: 'INVALID_REQUEST' } };
+      : { reply: { task_id: '', signal: '', status: SignalStatus.Refused, error: message.body.error, code: ErrorCode.InvalidRequest } };
     if (message.reply !== undefined) return reply;
     if (reply.status === SignalStatus.Refused) this.logger.warn(`refused a signal ${reply.signal} for task ${reply.task_id} published without a reply subject: ${reply.error ?? ''}`);
     return undefined;

@@ -213,8 +213,15 @@ class Agent:
         await serve(self)
 
     def run(self) -> None:
-        """``asyncio.run(agent.serve())``: the whole life of a program that is one agent."""
-        asyncio.run(self.serve())
+        """``asyncio.run(agent.serve())``: the whole life of a program that is one agent.
+
+        A NATS server that cannot be reached at start ends the program with one line naming it,
+        rather than a traceback.
+        """
+        try:
+            asyncio.run(self.serve())
+        except ConnectionError as error:
+            raise SystemExit(f"{self.name}: {error}; set NATS_URL to the platform's NATS (npm run demo: nats://127.0.0.1:14222)") from None
 
     async def _shutdown(self) -> None:
         nc = self._nc

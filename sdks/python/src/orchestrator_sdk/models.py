@@ -111,6 +111,8 @@ class TaskResponse(BaseModel):
     result: Optional[dict[str, Any]] = None
     error: Optional[str] = None
     completed_at: Optional[Seconds] = None
+    error_code: Optional[str] = None
+    """On a request the orchestrator refused at once: why (INVALID_REQUEST, INVALID_PAYLOAD, UNKNOWN_TASK_TYPE, OVERLOADED, ...), as the HTTP API's `code`."""
     usage: Optional[Usage] = None
 
     @classmethod
@@ -130,6 +132,7 @@ class TaskResponse(BaseModel):
             "result": self.result,
             "error": self.error,
             "completed_at": self.completed_at,
+            **({"error_code": self.error_code} if self.error_code is not None else {}),
             **({"usage": self.usage.wire()} if self.usage is not None else {}),
         }
 

@@ -77,6 +77,14 @@ def test_response_reads_the_wire_form_and_ignores_unknown_fields() -> None:
     assert "status: must be one of" in error_of(TaskResponse, {"task_id": "t", "status": "DONE"})
 
 
+def test_response_keeps_the_code_of_a_refusal() -> None:
+    body = {"task_id": "t", "status": "FAILED", "success": False, "error": "payload.topic: is required", "error_code": "INVALID_PAYLOAD"}
+    response = TaskResponse.model_validate(body)
+    assert response.error_code == "INVALID_PAYLOAD"
+    assert response.wire()["error_code"] == "INVALID_PAYLOAD"
+    assert "error_code" not in TaskResponse.failed("t", "boom").wire()
+
+
 def test_announcement_checks_names_and_load() -> None:
     announcement = AgentAnnouncement.model_validate(
         {"name": "py_agent", "instance_id": "i-1", "agent_type": "utility", "capabilities": ["summarize"],

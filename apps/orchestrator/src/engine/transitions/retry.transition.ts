@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
+import { HistoryKind, isTerminalStatus, TaskStatus } from '@orchestrator/contracts';
 import { itemIndex, itemKey } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
 import { keyedRun, RunAdmission } from '../concurrency/run-admission.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
+import { fromStepProblem, prepareFromStep, type RetryFrom } from './retry-from-step.js';
 
-export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refused'; reason: string };
+export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refused'; reason: string } | { kind: 'invalid'; reason: string };
 
 /**
  * A FAILED or CANCELLED workflow runs again from where it stopped: completed steps (and the
@@ -24,25 +25,32 @@ export class RetryTransition {
     private readonly runs: RunAdmission,
   ) {}
 
-  async apply(wf: Workflow | null): Promise<RetryOutcome> {
+  /** `from`: run this step and everything downstream of it again too (see retry-from-step.ts); a COMPLETED workflow may then be retried. */
+  async apply(wf: Workflow | null, from?: RetryFrom): Promise<RetryOutcome> {
     if (!wf) return { kind: 'refused', reason: 'the task is gone' };
     const { root, now } = wf;
-    if (root.status !== TaskStatus.Failed && root.status !== TaskStatus.Cancelled) {
-      return { kind: 'refused', reason: `task ${root.task_id} is ${root.status}: only a FAILED or CANCELLED task can be retried` };
+    if (from ? !isTerminalStatus(root.status) : root.status !== TaskStatus.Failed && root.status !== TaskStatus.Cancelled) {
+      return { kind: 'refused', reason: `task ${root.task_id} is ${root.status}: only a FAILED or CANCELLED task can be retried${from ? ' (or a COMPLETED one from a step)' : ''}` };
     }
     // Its final response goes out before it runs again, so that the requester gets each outcome once, in order.
     if (root.response_sent_at === null) return { kind: 'refused', reason: `the final response of task ${root.task_id} is still being sent: retry in a moment` };
+    // Checked before anything changes: a run of a concurrency key takes its slot below.
+    const problem = from ? fromStepProblem(wf, from) : null;
+    if (problem) return problem;
     const was = root.status;
     // A run of a concurrency key runs again only in a free slot of its key.
     const keyed = keyedRun(wf);
     if (keyed && !(await this.runs.takeSlot(wf))) {
       return { kind: 'refused', reason: `concurrency key "${keyed.shown}" has ${keyed.policy.max_runs} of ${keyed.policy.max_runs} runs in progress: retry task ${root.task_id} when one ends` };
     }
+    const fromStep = from ? prepareFromStep(wf, from) : null;
+    if (fromStep && fromStep.kind !== 'prepared') return fromStep;
     const resumed: string[] = [];
     const sent: TaskRow[] = [];
     for (const planned of wf.plan.steps) {
       const row = wf.steps.get(planned.id);
-      if (!row || row.status === TaskStatus.Completed) continue;
+      if (fromStep?.steps.includes(planned.id)) resumed.push(planned.id);
+      if (!row || row.status === TaskStatus.Completed || fromStep?.steps.includes(planned.id)) continue;
       resumed.push(planned.id);
       if (row.item_count !== null) await this.resumeItems(wf, row, planned);
       else {
@@ -61,8 +69,9 @@ export class RetryTransition {
       deadline_at: wf.plan.timeout_ms === null ? null : new Date(now.getTime() + wf.plan.timeout_ms),
     });
     wf.reopened = true;
-    wf.record(HistoryKind.Resumed, null, { was, steps: resumed });
-    this.logger.log(`task ${root.task_id} (${was}) runs again from ${resumed.length} unfinished steps`);
+    wf.record(HistoryKind.Resumed, null, { was, steps: resumed, ...(from ? { from_step: from.step } : {}), ...(from?.input ? { input: from.input } : {}) });
+    this.logger.log(`task ${root.task_id} (${was}) runs again from ${from ? `step ${from.step} and ` : ''}${resumed.length} steps`);
+    if (fromStep?.sendNow) sent.push(fromStep.sendNow);
     for (const row of sent) await this.steps.resend(wf, row);
     await this.steps.advance(wf);
     return { kind: 'resumed', steps: resumed };
