@@ -1,5 +1,5 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
-import { pino, type Level, type Logger } from 'pino';
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { logContext } from './log-context.js';
 
 const LEVELS: Record<LogLevel, Level> = {
@@ -14,6 +14,10 @@ const LEVELS: Record<LogLevel, Level> = {
 /** No message is logged whole past this: an agent's error text or an input could be anything. */
 const MAX_MESSAGE = 2_000;
 
+/** Fields never logged, at any depth, whether pino merges them into the line or they come in an object logged as the message. */
+const REDACTED = ['payload', 'result', 'authorization', 'password', 'token', 'api_key'];
+const CENSOR = '[redacted]';
+
 /**
  * Nest's logger as JSON lines (pino): level, time, replica, the Nest context, the workflow's
  * task_id when the line is about one, and the message. Payloads, results and secrets are redacted.
@@ -21,16 +25,15 @@ const MAX_MESSAGE = 2_000;
 export class PinoLogger implements LoggerService {
   private readonly pino: Logger;
 
-  constructor(level: LogLevel, replicaId: string) {
-    this.pino = pino({
+  /** `destination`: where the lines go, stdout unless given (a test reads them). */
+  constructor(level: LogLevel, replicaId: string, destination?: DestinationStream) {
+    const options = {
       level: LEVELS[level],
       base: { service: 'orchestrator_agent', replica: replicaId },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: ['payload', 'result', '*.payload', '*.result', 'authorization', '*.authorization', 'password', '*.password', 'token', '*.token', 'api_key'],
-        censor: '[redacted]',
-      },
-    });
+      redact: { paths: REDACTED.flatMap((field) => [field, `*.${field}`]), censor: CENSOR },
+    };
+    this.pino = destination ? pino(options, destination) : pino(options);
   }
 
   log(message: unknown, ...rest: unknown[]): void {
@@ -61,12 +64,19 @@ export class PinoLogger implements LoggerService {
   private write(level: Level, message: unknown, rest: unknown[]): void {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     const stack = level === 'error' && rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
-    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(redact(message));
     this.pino[level](
       { context, ...logContext.getStore(), ...(stack ? { stack: truncate(stack) } : {}) },
       truncate(text ?? ''),
     );
   }
+}
+
+/** A copy of a value logged as the message with the fields that must never be logged censored, at any depth. */
+function redact(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 20) return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, REDACTED.includes(key.toLowerCase()) ? CENSOR : redact(item, depth + 1)]));
 }
 
 function truncate(text: string): string {
