@@ -125,7 +125,8 @@ describe('the engine moving steps on', () => {
     await h.fail(h.last('b'), 'b is down');
     expect((await h.root('resume-1')).status).toBe('FAILED');
 
-    // Refused while its final response is not marked sent yet, then taken.
+    // Refused while its final response is not marked sent yet (as if its sender had died before marking it), then taken.
+    await h.eventually('the failure to be marked sent', async () => ((await h.root('resume-1')).response_sent_at ? true : undefined));
     await h.query(`UPDATE tasks SET response_sent_at = NULL WHERE task_id = 'resume-1'`);
     expect((await h.engine.retry('resume-1'))?.outcome).toEqual({ kind: 'refused', reason: 'the final response of task resume-1 is still being sent: retry in a moment' });
     await h.query(`UPDATE tasks SET response_sent_at = now() WHERE task_id = 'resume-1'`);
