@@ -32,5 +32,6 @@ export default {
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'bench/mutation/mutation.json' },
   clearTextReporter: { reportMutants: false, reportTests: false, reportScoreTable: true },
-  thresholds: { high: 80, low: 70, break: null },
+  // Below 70% `npm run test:mutation` exits non-zero (its report written first).
+  thresholds: { high: 80, low: 70, break: 70 },
 };

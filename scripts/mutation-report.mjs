@@ -16,15 +16,19 @@ const KEPT_END = '<!-- end of explained -->';
 
 const counted = ['Killed', 'Timeout', 'Survived', 'NoCoverage'];
 const folders = new Map();
+const files = new Map();
 const left = [];
 for (const [file, { mutants, source }] of Object.entries(report.files)) {
   const relative = file.startsWith(PREFIX) ? file.slice(PREFIX.length) : file;
   const folder = relative.split('/')[0];
   const tally = folders.get(folder) ?? { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };
+  const own = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };
   const lines = (source ?? (existsSync(file) ? readFileSync(file, 'utf8') : '')).split('\n');
   for (const mutant of mutants) {
-    if (counted.includes(mutant.status)) tally[mutant.status] += 1;
-    else tally.other += 1;
+    for (const t of [tally, own]) {
+      if (counted.includes(mutant.status)) t[mutant.status] += 1;
+      else t.other += 1;
+    }
     if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') {
       const { line, column } = mutant.location.start;
       const original = (lines[line - 1] ?? '').trim();
@@ -32,6 +36,7 @@ for (const [file, { mutants, source }] of Object.entries(report.files)) {
     }
   }
   folders.set(folder, tally);
+  files.set(relative, own);
 }
 
 const score = (t) => {
@@ -65,7 +70,14 @@ const out = [
   '| folder | mutants | killed | timed out | survived | no coverage | score |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...[...folders.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => row(name, t)),
-  row('**all four**', total),
+  row('**all measured**', total),
+  '',
+  `Files measured: ${files.size} (a file enters the report when a run mutates it; runs over one file or line range keep the others' results).`,
+  'Mutants run when a module loads (static) are not tested (`ignoreStatic`) and count in no column.',
+  '',
+  '| file | mutants | killed | timed out | survived | no coverage | score |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...[...files.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => row(name, t)),
   '',
   '## Why the survivors survive',
   '',

@@ -21,5 +21,8 @@ fi
 # The libraries the tests import are used built.
 npx tsc -b libs/contracts libs/agent-sdk
 mkdir -p bench/mutation
-npx stryker run stryker.config.mjs "$@"
-node scripts/mutation-report.mjs bench/mutation/mutation.json bench/MUTATION.md
+# Stryker exits non-zero when the score is below thresholds.break (stryker.config.mjs): the report is written first.
+status=0
+npx stryker run stryker.config.mjs "$@" || status=$?
+if [[ -f bench/mutation/mutation.json ]]; then node scripts/mutation-report.mjs bench/mutation/mutation.json bench/MUTATION.md; fi
+exit "$status"
