@@ -41,4 +41,6 @@ export REDIS_AOF_URL="redis://127.0.0.1:$REDIS_AOF_PORT"
 
 npm run --silent build
 npm run --silent migration:run >/dev/null
-node bench/dist/bench.js
+# BENCH_ONLY=backpressure runs only the backpressure benchmark; any other BENCH_ONLY skips it.
+if [[ "${BENCH_ONLY:-}" != backpressure ]]; then node bench/dist/bench.js; fi
+if [[ -z "${BENCH_ONLY:-}" || "${BENCH_ONLY:-}" == backpressure ]]; then node bench/dist/backpressure.js; fi
