@@ -227,7 +227,7 @@ describe('the engine when things go wrong', () => {
     await h.submit({ task_id: 'lonely-1', task_type: 'lonely' });
     expect(h.sent()).toEqual([]);
     const waiting = (await h.rows('lonely-1')).get('x');
-    expect(waiting).toMatchObject({ status: 'PENDING', attempts: 0, waiting_on: null });
+    expect(waiting).toMatchObject({ status: 'PENDING', attempts: 0, waiting_on: 'c:nobody_offers' });
     expect((waiting?.deadline_at?.getTime() ?? 0) - Date.now()).toBe(1000);
     h.advance(500);
     await h.sweep();

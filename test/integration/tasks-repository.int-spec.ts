@@ -19,23 +19,10 @@ describe('TasksRepository', () => {
       await insertWorkflow(h.db, { priority: 'CRITICAL' }, [{ step_key: 'x', priority: 'CRITICAL', next_attempt_at: seconds(1, t0) }]);
       await insertWorkflow(h.db, {}, [{ step_key: 'x', status: 'RUNNING', next_attempt_at: seconds(-1, t0) }]);
       await insertRows(h.db, [{ status: 'RUNNING', next_attempt_at: seconds(10, t0) }]);
-      const due = await h.tasks.findDue(new Date(t0), 10, []);
+      const due = await h.tasks.findDue(new Date(t0), 10);
       expect(due.map((d) => d.rowIds)).toEqual([[critical], [high], [normalOld], [normalNew], [lowOld]]);
-      const limited = await h.tasks.findDue(new Date(t0), 2, []);
+      const limited = await h.tasks.findDue(new Date(t0), 2);
       expect(limited.map((d) => d.rowIds)).toEqual([[critical], [high]]);
-    });
-
-    it('leaves out steps waiting only on agents that are full, and keeps those that may go elsewhere', async () => {
-      const h = harness();
-      const now = new Date();
-      const [, onFull] = await insertWorkflow(h.db, {}, [{ step_key: 'x', next_attempt_at: seconds(-1), waiting_on: 'full_a' }]);
-      const [, onBoth] = await insertWorkflow(h.db, {}, [{ step_key: 'x', next_attempt_at: seconds(-1), waiting_on: 'full_a,full_b' }]);
-      const [, onOther] = await insertWorkflow(h.db, {}, [{ step_key: 'x', next_attempt_at: seconds(-1), waiting_on: 'full_a,free_c' }]);
-      const [, retry] = await insertWorkflow(h.db, {}, [{ step_key: 'x', next_attempt_at: seconds(-1) }]);
-      const ids = (full: string[]) => h.tasks.findDue(now, 10, full).then((due) => due.flatMap((d) => d.rowIds).sort());
-      expect(await ids(['full_a', 'full_b'])).toEqual([onOther, retry].sort());
-      expect(await ids(['full_a'])).toEqual([onBoth, onOther, retry].sort());
-      expect(await ids([])).toEqual([onFull, onBoth, onOther, retry].sort());
     });
 
     it('takes attempts past their deadline, workflows past theirs and workflows whose revision lease has passed, grouped by workflow', async () => {
@@ -51,7 +38,7 @@ describe('TasksRepository', () => {
       await insertWorkflow(h.db, { deadline_at: seconds(-1), status: 'COMPLETED' }, []);
       const [leased] = await insertWorkflow(h.db, { next_attempt_at: seconds(-1) }, []);
       await insertWorkflow(h.db, { next_attempt_at: seconds(30) }, []);
-      const due = await h.tasks.findDue(now, 10, []);
+      const due = await h.tasks.findDue(now, 10);
       expect(due.map((d) => ({ ...d, rowIds: [...d.rowIds].sort() })).sort((a, b) => a.rootId.localeCompare(b.rootId))).toEqual(
         [
           { rootId: late, rowIds: [lateStep, lateItem].sort() },
@@ -59,7 +46,7 @@ describe('TasksRepository', () => {
           { rootId: leased, rowIds: [] },
         ].sort((a, b) => (a.rootId ?? '').localeCompare(b.rootId ?? '')),
       );
-      expect(await h.tasks.findDue(seconds(-10), 10, [])).toEqual([]);
+      expect(await h.tasks.findDue(seconds(-10), 10)).toEqual([]);
     });
   });
 

@@ -31,7 +31,7 @@ describe('WorkflowTransaction', () => {
 
   it('inserts new roots, one per task_id: a task_id already stored is not inserted again', async () => {
     const h = harness();
-    const request = (taskId: string) => ({ request: { task_id: taskId, task_type: 'int_type', payload: { p: 1 }, priority: TaskPriority.Normal }, plan: PLAN, replyTo: null, traceparent: null, depth: 1, fingerprint: null });
+    const request = (taskId: string) => ({ request: { task_id: taskId, task_type: 'int_type', payload: { p: 1 }, priority: TaskPriority.Normal }, plan: PLAN, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null });
     const first = newRootRow(request('new-1'), new Date());
     const { out } = await transition(openSpec({ newRoots: [first] }), (opened) => Promise.resolve({ out: opened }));
     expect([...out.inserted]).toEqual([first.id]);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Global, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   completedResponse,
   failedResponse,
@@ -25,6 +26,7 @@ import { MetricsModule } from '../../../apps/orchestrator/src/metrics/metrics.mo
 import { MetricsService } from '../../../apps/orchestrator/src/metrics/metrics.service.js';
 import { TasksRepository } from '../../../apps/orchestrator/src/persistence/tasks.repository.js';
 import { RedisModule } from '../../../apps/orchestrator/src/redis/redis.module.js';
+import { IntakeStream } from '../../../apps/orchestrator/src/transport/intake-stream.js';
 import { MessagePublisher } from '../../../apps/orchestrator/src/transport/message-publisher.js';
 import { emptyAll, integrationEnv } from './integration-db.js';
 import { RecordingPublisher, type Published } from './recording-publisher.js';
@@ -81,6 +83,8 @@ export class EngineHarness {
       DB_POOL_SIZE: '6',
       SWEEP_INTERVAL_MS: '60000',
       LOG_LEVEL: 'warn',
+      // No NATS in this tier: intake over core NATS only, so no stream keeps answers that overflow.
+      DURABLE_INTAKE: 'off',
       ...options.env,
     });
     const publisher = new RecordingPublisher();
@@ -91,8 +95,10 @@ export class EngineHarness {
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: MessagePublisher, useValue: publisher },
+        // With DURABLE_INTAKE off the stream never uses its connection.
+        { provide: IntakeStream, useFactory: () => IntakeStream.open(null as unknown as NatsConnection, config) },
       ],
-      exports: [AppConfig, MessagePublisher],
+      exports: [AppConfig, MessagePublisher, IntakeStream],
     })(HarnessCore);
     const core = HarnessCore;
     const module = await Test.createTestingModule({ imports: [core, MetricsModule, RedisModule, EngineModule] })

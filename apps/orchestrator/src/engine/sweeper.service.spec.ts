@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppConfig } from '../config/app-config.js';
 import type { AgentRouter } from '../delegation/agent-router.service.js';
+import type { DispatchQueue } from '../delegation/dispatch-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { TasksRepository } from '../persistence/tasks.repository.js';
-import { SweepSignal } from './sweep-signal.js';
+import { AgentRoomSignal } from '../registry/agent-room-signal.js';
+import type { QueuedRuns } from './concurrency/queued-runs.service.js';
 import { SweeperService } from './sweeper.service.js';
 import type { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -13,13 +15,13 @@ const DAY = 86_400_000;
 
 
 /** The sweeper's loop over fakes of what it calls; the queries themselves are in test/integration/sweeper.int-spec.ts. */
-function sweeper(options: { due?: () => Promise<unknown[]>; blocked?: unknown[]; retention?: Partial<AppConfig> } = {}) {
-  const passes: { at: number; full: string[] }[] = [];
+function sweeper(options: { due?: () => Promise<unknown[]>; retention?: Partial<AppConfig> } = {}) {
+  const passes: { at: number }[] = [];
   const deletions: { at: number; cutoff: number; batch: number }[] = [];
   let deleted = 0;
   const tasks = {
-    findDue: vi.fn((_now: Date, _limit: number, full: string[]) => {
-      passes.push({ at: Date.now(), full });
+    findDue: vi.fn(() => {
+      passes.push({ at: Date.now() });
       return options.due ? options.due() : Promise.resolve([]);
     }),
     deleteFinished: vi.fn((cutoff: Date, batch: number) => {
@@ -28,14 +30,26 @@ function sweeper(options: { due?: () => Promise<unknown[]>; blocked?: unknown[];
       deleted += workflows;
       return Promise.resolve({ workflows, rows: workflows * 2, events: workflows * 3 });
     }),
+    waitingSteps: vi.fn((): Promise<unknown[]> => Promise.resolve([])),
   };
-  const engine = { sweep: vi.fn(() => Promise.resolve(options.blocked ?? [])), resendUnsentResponses: vi.fn(() => Promise.resolve()) };
-  const router = { fullAgents: vi.fn(() => Promise.resolve(['busy_agent'])) };
-  const config = { SWEEP_INTERVAL_MS: INTERVAL, RETENTION_DAYS: 0, RETENTION_BATCH: 2, RETENTION_INTERVAL_MS: 60_000, ...options.retention };
-  const signal = new SweepSignal();
+  const engine = { sweep: vi.fn(() => Promise.resolve([])), resendUnsentResponses: vi.fn(() => Promise.resolve()), dispatchClaimed: vi.fn(() => Promise.resolve()) };
+  const router = { pumpAll: vi.fn(() => Promise.resolve([])), release: vi.fn(() => Promise.resolve([])) };
+  const queue = { restore: vi.fn(() => Promise.resolve(0)) };
+  const queuedRuns = { sweep: vi.fn(() => Promise.resolve(0)) };
+  const config = { SWEEP_INTERVAL_MS: INTERVAL, RETENTION_DAYS: 0, RETENTION_BATCH: 2, RETENTION_INTERVAL_MS: 60_000, QUEUE_RESTORE_INTERVAL_MS: 30_000, ...options.retention };
+  const room = new AgentRoomSignal();
   const metrics = new MetricsService();
-  const service = new SweeperService(tasks as unknown as TasksRepository, engine as unknown as WorkflowEngine, router as unknown as AgentRouter, config as AppConfig, signal, metrics);
-  return { service, passes, deletions, tasks, engine, router, signal, metrics };
+  const service = new SweeperService(
+    tasks as unknown as TasksRepository,
+    engine as unknown as WorkflowEngine,
+    router as unknown as AgentRouter,
+    queue as unknown as DispatchQueue,
+    config as AppConfig,
+    metrics,
+    queuedRuns as unknown as QueuedRuns,
+    room,
+  );
+  return { service, passes, deletions, tasks, engine, router, queue, queuedRuns, room, metrics };
 }
 
 describe('SweeperService', () => {
@@ -55,7 +69,7 @@ describe('SweeperService', () => {
     expect(passes).toHaveLength(3);
   });
 
-  it('sweeps again at once after a full batch that moved, and waits the interval after one that was all blocked or short', async () => {
+  it('sweeps again at once after a full batch, and waits the interval after a short one', async () => {
     const full = Array.from({ length: BATCH }, (_, i) => ({ id: i }));
     const answers = [full, full, full.slice(1), []];
     const moving = sweeper({ due: () => Promise.resolve(answers.shift() ?? []) });
@@ -71,13 +85,6 @@ describe('SweeperService', () => {
     expect(moving.passes.map((p) => p.at)).toEqual([...moving.passes.slice(0, 3).map((p) => p.at), third + INTERVAL]);
     expect(moving.engine.sweep).toHaveBeenCalledTimes(3);
     await moving.service.onApplicationShutdown();
-
-    const blocked = sweeper({ due: () => Promise.resolve(full), blocked: [{ id: 0 }] });
-    const start = Date.now();
-    blocked.service.onApplicationBootstrap();
-    await vi.advanceTimersByTimeAsync(INTERVAL * 2);
-    expect(blocked.passes.map((p) => p.at)).toEqual([start + INTERVAL, start + INTERVAL * 2]);
-    await blocked.service.onApplicationShutdown();
   });
 
   it('hands due work to the engine only when there is some, and resends unsent responses at every pass', async () => {
@@ -85,34 +92,6 @@ describe('SweeperService', () => {
     expect(await service.sweepOnce()).toBe(false);
     expect(engine.sweep).not.toHaveBeenCalled();
     expect(engine.resendUnsentResponses).toHaveBeenCalledWith(5_000, BATCH);
-  });
-
-  it('runs a pass at once when woken while idle, right after the one under way when woken during it, and never once stopped', async () => {
-    let release: (() => void) | undefined;
-    const slow = (): Promise<unknown[]> => new Promise((resolve) => (release = () => resolve([])));
-    const { service, passes, signal } = sweeper({ due: slow });
-    service.onApplicationBootstrap();
-    signal.capacityWait();
-    signal.slotsFreed();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(passes.map((p) => p.at)).toEqual([0]);
-    // Woken during the pass: the next one follows it at once instead of after the interval.
-    await vi.advanceTimersByTimeAsync(300);
-    signal.slotsFreed();
-    release?.();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(passes.map((p) => p.at)).toEqual([0, 300]);
-    // Not woken during this one: the interval.
-    release?.();
-    await vi.advanceTimersByTimeAsync(INTERVAL - 1);
-    expect(passes).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(passes.map((p) => p.at)).toEqual([0, 300, 300 + INTERVAL]);
-    release?.();
-    await service.onApplicationShutdown();
-    signal.slotsFreed();
-    await vi.advanceTimersByTimeAsync(INTERVAL * 3);
-    expect(passes).toHaveLength(3);
   });
 
   it('waits for the pass under way at shutdown', async () => {
@@ -138,15 +117,46 @@ describe('SweeperService', () => {
     await service.onApplicationShutdown();
   });
 
-  it('leaves out the steps waiting on full agents, except at every 20th pass; an unreadable list leaves out none', async () => {
-    const { service, passes, router } = sweeper();
-    for (let i = 0; i < 40; i++) await service.sweepOnce();
-    const takenAll = passes.flatMap((p, i) => (p.full.length === 0 ? [i + 1] : []));
-    expect(takenAll).toEqual([20, 40]);
-    expect(passes[0]?.full).toEqual(['busy_agent']);
-    router.fullAgents.mockRejectedValueOnce(new Error('redis down'));
+  it('moves every line at each pass, and every QUEUE_RESTORE_INTERVAL_MS puts back, a page at a time, the steps that waited that long', async () => {
+    const { service, router, engine, tasks, queue, queuedRuns } = sweeper();
+    const pages: { before: number; after: unknown }[] = [];
+    const page = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `s${i}`, updatedAt: new Date(i) }));
+    const answers = [page(1_000), page(3)];
+    tasks.waitingSteps.mockImplementation((...args: unknown[]) => {
+      pages.push({ before: (args[0] as Date).getTime(), after: args[1] });
+      return Promise.resolve(answers.shift() ?? []);
+    });
+    const claims = [{ subtaskId: 'a:1' }];
+    router.pumpAll.mockResolvedValueOnce(claims as never);
     await service.sweepOnce();
-    expect(passes.at(-1)?.full).toEqual([]);
+    expect(engine.dispatchClaimed).toHaveBeenCalledWith(claims);
+    expect(pages).toEqual([
+      { before: -30_000, after: null },
+      { before: -30_000, after: { updatedAt: new Date(999), id: 's999' } },
+    ]);
+    expect(queue.restore).toHaveBeenCalledTimes(2);
+    expect(queuedRuns.sweep).toHaveBeenCalledWith(BATCH);
+    vi.setSystemTime(30_000 - 1);
+    await service.sweepOnce();
+    expect(pages).toHaveLength(2);
+    expect(router.pumpAll).toHaveBeenCalledTimes(2);
+    vi.setSystemTime(30_000);
+    await service.sweepOnce();
+    expect(pages.at(-1)).toEqual({ before: 0, after: null });
+    // An unreadable Redis moves nothing this pass and fails nothing else.
+    router.pumpAll.mockRejectedValueOnce(new Error('redis down'));
+    await service.sweepOnce();
+    expect(engine.resendUnsentResponses).toHaveBeenCalledTimes(4);
+  });
+
+  it('takes the lines of an agent that joins at once', async () => {
+    const { router, engine, room } = sweeper();
+    const claims = [{ subtaskId: 'b:1' }];
+    router.release.mockResolvedValueOnce(claims as never);
+    room.raise('new_agent');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(router.release).toHaveBeenCalledWith('new_agent', null);
+    expect(engine.dispatchClaimed).toHaveBeenCalledWith(claims);
   });
 
   it('deletes finished workflows a batch a pass while a backlog lasts, then once every RETENTION_INTERVAL_MS, counting what it deleted', async () => {
