@@ -3,7 +3,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', '**/node_modules/**', '**/.venv/**', '.data/**', 'coverage/**', 'scripts/**', 'bench/**/*.mjs'] },
+  { ignores: ['**/dist/**', 'node_modules/**', '**/node_modules/**', '**/.venv/**', '.data/**', 'coverage/**', 'scripts/**', 'bench/**/*.mjs', 'stryker.config.mjs', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` and CI run it: local servers, Chromium, build and type-check,
-# lint, the Python SDK's environment and type-check, unit and end-to-end tests, stopping at the
+# lint, the Python SDK's environment and type-check, unit, integration and end-to-end tests, stopping at the
 # first failure with its exit status.
 # Extra arguments go to the end-to-end run (e.g. `npm test -- test/recovery.e2e-spec.ts`).
 # TEST_INFRA_DIR moves the servers' directory (default .data/test), e.g. for two runs at once.
@@ -43,4 +43,5 @@ PYTHON_SDK_VENV="$(bash scripts/python-sdk-venv.sh)"
 export PYTHON_SDK_VENV
 (cd sdks/python && "$PYTHON_SDK_VENV/bin/mypy")
 phase "unit tests";           npx vitest run --project unit
+phase "integration tests";    npx vitest run --project integration
 phase "end-to-end tests";     npx vitest run --project e2e "$@"

@@ -113,6 +113,42 @@ describe('bad input', () => {
     const cancelled = await fetch(`${stack.orchestrator.baseUrl}/tasks/newer-client-1/cancel`, { method: 'POST' });
     expect(cancelled.status).toBe(200);
   });
+
+  it('emits no event for a refused request: no lifecycle event, no history', async () => {
+    // A task_id in use, finished before listening: its own events are over by then.
+    const before = stack.nats.collect('platform.events.>');
+    await stack.nats.flush();
+    await fetch(`${stack.orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_id: 'in-use-1', task_type: 'create_blog_post', payload: { topic: 't' } }) });
+    expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/in-use-1/cancel`, { method: 'POST' })).status).toBe(200);
+    const sent = (m: Record<string, unknown>): boolean => Array.isArray(m['events']) && (m['events'] as { task_id: string; kind: string }[]).some((e) => e.task_id === 'in-use-1' && e.kind === 'answer_sent');
+    await waitFor('the finished task to be done with', () => (before.messages.some(sent) ? true : undefined));
+    before.stop();
+    const events = stack.nats.collect('platform.events.>');
+    await stack.nats.flush();
+    for (const [, body] of CASES) await stack.submit(typeof body === 'string' ? body : JSON.stringify(body));
+    // Another request under a task_id in use, and one over HTTP.
+    expect(await stack.submit({ task_id: 'in-use-1', task_type: 'create_blog_post', payload: { topic: 'another' } })).toMatchObject({ status: 'FAILED', error: 'task_id: "in-use-1" is already used by a different request' });
+    const http = await fetch(`${stack.orchestrator.baseUrl}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task_id: 'bad-http', task_type: 'nope' }) });
+    expect(http.status).toBe(400);
+    // A request that is taken: its events come after any the refused ones could have caused (one connection, in order).
+    const accepted = await fetch(`${stack.orchestrator.baseUrl}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task_id: 'sentinel-1', task_type: 'create_blog_post', payload: { topic: 't' } }),
+    });
+    expect(accepted.status).toBe(202);
+    await waitFor('the accepted request to be announced', () => (events.messages.some((m) => m['task_id'] === 'sentinel-1') ? true : undefined));
+    // What was said, about which task: a lifecycle event's task_id, or the kind and task of each history event.
+    const said = events.messages.flatMap((m) =>
+      Array.isArray(m['events']) ? (m['events'] as { task_id: string; kind: string }[]).map((e) => `${e.task_id} ${e.kind}`) : [`${String(m['task_id'])} ${String(m['status'])}`],
+    );
+    // Nothing about the refused ones; the task whose id was reused may still wind down, but nothing started again.
+    expect(said.filter((line) => !line.startsWith('sentinel-1 ') && !line.startsWith('in-use-1 '))).toEqual([]);
+    expect(said.filter((line) => /^in-use-1 (submitted|planned|dispatched|RUNNING)$/.test(line))).toEqual([]);
+    expect(said).toContain('sentinel-1 submitted');
+    events.stop();
+    expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/sentinel-1/cancel`, { method: 'POST' })).status).toBe(200);
+  });
 });
 
 describe('a request without a task_id', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { agentTaskSubject, completedResponse, ORCHESTRATOR_AGENT_NAME } from '@orchestrator/contracts';
@@ -40,8 +41,9 @@ describe('Consul (against a stand-in of its HTTP API)', () => {
     state.putKv(`config/${ORCHESTRATOR_AGENT_NAME}/DEFAULT_STEP_TIMEOUT_MS`, '4321');
     await waitFor('the new timeout to be in force', async () => ((await settings())['DEFAULT_STEP_TIMEOUT_MS'] === 4321 ? true : undefined), 10_000);
     state.putKv(`config/${ORCHESTRATOR_AGENT_NAME}/DEFAULT_MAX_ATTEMPTS`, 'many');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect((await settings())['DEFAULT_MAX_ATTEMPTS']).toBe(7);
+    // The watcher saw the bad value and refused it (logged, naming the setting); what was in force stays.
+    await waitFor('the bad setting to be refused', () => (/refused settings from Consul: .*DEFAULT_MAX_ATTEMPTS/.test(readFileSync(stack.orchestrator.logFile, 'utf8')) ? true : undefined), 10_000);
+    expect(await settings()).toMatchObject({ DEFAULT_MAX_ATTEMPTS: 7, DEFAULT_STEP_TIMEOUT_MS: 4321 });
   });
 
   it('routes to an agent found in the catalog by its capability tag', async () => {

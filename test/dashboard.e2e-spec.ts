@@ -75,14 +75,16 @@ describe('the dashboard at /ui, in a browser', () => {
     expect(errors).toEqual([]);
   });
 
-  async function submit(taskId: string, payload: Record<string, unknown>): Promise<void> {
+  async function submit(taskId: string, payload: Record<string, unknown>, taskType = 'e2e_dash'): Promise<void> {
     const res = await fetch(`${stack.orchestrator.baseUrl}/tasks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ task_id: taskId, task_type: 'e2e_dash', payload }),
+      body: JSON.stringify({ task_id: taskId, task_type: taskType, payload }),
     });
     expect(res.status).toBe(202);
   }
+
+  const listed = async (): Promise<(string | null)[]> => Promise.all((await page.locator('tr[data-task]').all()).map((row) => row.getAttribute('data-task')));
 
   const ui = (path = ''): string => `${stack.orchestrator.baseUrl}/ui/${path}`;
   const node = (step: string, status?: string) => page.locator(`.react-flow [data-step="${step}"]${status ? `[data-status="${status}"]` : ''}`);
@@ -196,7 +198,6 @@ describe('the dashboard at /ui, in a browser', () => {
 
     await page.getByLabel('status').selectOption('CANCELLED');
     await page.locator('tr[data-task]').first().waitFor();
-    const listed = async (): Promise<(string | null)[]> => Promise.all((await page.locator('tr[data-task]').all()).map((row) => row.getAttribute('data-task')));
     await expect.poll(listed).toEqual(['dash-cancel']);
     expect(page.url()).toContain('status=CANCELLED');
 
@@ -362,5 +363,80 @@ describe('the dashboard at /ui, in a browser', () => {
     await page.locator('tr[data-task="dash-live"]').waitFor();
     expect(await page.getByRole('dialog').count()).toBe(0);
     await guarded.stop();
+  });
+
+  it('submits a task from the form, showing the server\'s refusal as it says it, and opens the task it started', async () => {
+    await page.goto(ui());
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.getByRole('form', { name: 'new task' });
+    await form.getByLabel('new task type').fill('e2e_dash');
+    const payload = form.getByLabel('payload');
+    await expect.poll(() => payload.inputValue()).toContain('"parts"');
+    await payload.fill('{}');
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toBe('payload.parts: is required');
+    await payload.fill('{"parts": ');
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/^payload: is not valid JSON/);
+    await payload.fill('{"parts": ["from the form"]}');
+    await form.getByLabel('priority').selectOption('HIGH');
+    await form.getByLabel('task_id').fill('dash-form');
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await page.waitForURL('**/ui/tasks/dash-form');
+    await page.locator('[data-task-status="COMPLETED"]').waitFor({ timeout: 15_000 });
+    expect(await stack.get<{ priority: string; status: string }>('/tasks/dash-form')).toMatchObject({ priority: 'HIGH', status: 'COMPLETED' });
+    expect(dash.count('dash-form', 'parts')).toBe(1);
+  });
+
+  it('re-runs a finished task from its page under a new task_id, leaving the first as it was', async () => {
+    await submit('dash-again', { parts: ['x'] });
+    await page.goto(ui('tasks/dash-again'));
+    await page.locator('[data-task-status="COMPLETED"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Re-run' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('runs again from the start under a new task_id');
+    await dialog.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL(/\/ui\/tasks\/dash-again\.rerun-[0-9a-f]{8}$/);
+    const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1) ?? '');
+    await page.locator('[data-task-status="COMPLETED"]').waitFor({ timeout: 15_000 });
+    expect([dash.count(rerun, 'first'), dash.count(rerun, 'last'), dash.count('dash-again', 'first'), dash.count('dash-again', 'last')]).toEqual([1, 1, 1, 1]);
+    expect((await stack.get<{ status: string }>('/tasks/dash-again')).status).toBe('COMPLETED');
+  });
+
+  it('filters by task type and pages through more tasks than a page holds, newer and older', async () => {
+    // 27 tasks of another type, one after another: newest first they are note-26 … note-0.
+    for (let i = 0; i < 27; i++) await submit(`note-${i}`, { note: `n${i}` }, 'e2e_dash_note');
+    const newestFirst = Array.from({ length: 27 }, (_, i) => `note-${26 - i}`);
+    await page.goto(ui());
+    await page.locator('tr[data-task]').first().waitFor();
+    await page.getByLabel('task type').selectOption('e2e_dash_note');
+    await expect.poll(listed, { timeout: 10_000 }).toEqual(newestFirst.slice(0, 25));
+    expect(new URL(page.url()).searchParams.get('task_type')).toBe('e2e_dash_note');
+    expect(await page.locator('tr[data-task] td:nth-child(2)').allTextContents()).toEqual(Array.from({ length: 25 }, () => 'e2e_dash_note'));
+    const pager = page.getByRole('navigation', { name: 'pages' });
+    await pager.getByRole('button', { name: 'Older →' }).click();
+    await expect.poll(listed, { timeout: 10_000 }).toEqual(newestFirst.slice(25));
+    expect(await pager.getByText('page 2').count()).toBe(1);
+    expect(await pager.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: '← Newer' }).click();
+    await expect.poll(listed, { timeout: 10_000 }).toEqual(newestFirst.slice(0, 25));
+    // The other type: none of the notes, and tasks of e2e_dash only (this file starts some before).
+    await submit('dash-typed', { parts: ['x'] });
+    await page.getByLabel('task type').selectOption('e2e_dash');
+    await expect.poll(async () => (await listed()).includes('dash-typed'), { timeout: 10_000 }).toBe(true);
+    expect(new Set(await page.locator('tr[data-task] td:nth-child(2)').allTextContents())).toEqual(new Set(['e2e_dash']));
+  });
+
+  it('asks for the list every two seconds when the event stream cannot be had', async () => {
+    // No stream for this page: only polling can bring a new task.
+    await page.route('**/events/stream**', (route) => route.abort());
+    await page.goto(ui());
+    await page.locator('[data-stream="down"]').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-task]').first().waitFor();
+    await submit('dash-polled', { parts: ['x'] });
+    const submittedAt = Date.now();
+    await page.locator('tr[data-task="dash-polled"]').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-task="dash-polled"][data-status="COMPLETED"]').waitFor({ timeout: 15_000 });
+    console.log(`polling: the new task listed ${Date.now() - submittedAt} ms after it was submitted (every 2 s while the stream is down)`);
   });
 });

@@ -10,15 +10,25 @@ const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'engin
 /** A few milliseconds at most: answers of one workflow arrive together, at both replicas. */
 const jitter = (): Promise<void> => sleep(Math.floor(Math.random() * 4));
 
+/** The sub-task ids the racer was given, by the row they belong to (`<row>:<attempt>`). */
+const delivered = new Map<string, string[]>();
+
+function deliver(taskId: string): void {
+  const row = taskId.split(':')[0] ?? '';
+  delivered.set(row, [...(delivered.get(row) ?? []), taskId]);
+}
+
 /** The agent of these workflows, answering within milliseconds; also the planner of their revisions. */
 function racer(): Agent {
   const natsUrl = testEnv().natsUrl;
   return new Agent({ name: 'e2e_racer', agentType: 'test', natsUrl, maxConcurrency: 5_000 })
-    .handle('e2e_list', async (payload) => {
+    .handle('e2e_list', async (payload, ctx) => {
+      deliver(ctx.taskId);
       await jitter();
       return { list: Array.from({ length: Number(payload['n']) }, (_, i) => i) };
     })
-    .handle('e2e_echo', async (payload) => {
+    .handle('e2e_echo', async (payload, ctx) => {
+      deliver(ctx.taskId);
       await jitter();
       return payload;
     })
@@ -72,13 +82,16 @@ describe('two replicas, answers arriving together', () => {
     // Both replicas took part.
     expect(perReplica.every((r) => r.responses_applied > 0)).toBe(true);
     expect(wrong.map((answer) => [answer['task_id'], answer['status'], answer['error']])).toEqual([]);
-    // Each item ran once: no item was dispatched twice, none was left out.
-    const [{ items, attempts }] = await stack.db.query<{ items: number; attempts: number }>(
-      `SELECT count(*)::int AS items, sum(s.attempts)::int AS attempts FROM tasks s JOIN tasks r ON r.id = s.root_id
-        WHERE r.task_type = 'e2e_race' AND s.parent_id <> s.root_id AND s.status = 'COMPLETED'`,
+    // Each step and item ran once: one attempt each, dispatched once (by one replica), and given to the agent once.
+    const rows = await stack.db.query<{ id: string; step_key: string; attempts: number; dispatched: number }>(
+      `SELECT s.id, s.step_key, s.attempts,
+              (SELECT count(*)::int FROM task_events e WHERE e.root_id = r.id AND e.step_id = s.step_key AND e.kind = 'dispatched') AS dispatched
+         FROM tasks s JOIN tasks r ON r.id = s.root_id
+        WHERE r.task_type = 'e2e_race' AND r.parent_id IS NULL AND s.parent_id IS NOT NULL AND s.item_count IS NULL`,
     );
-    expect(items).toBe(300 * 20);
-    expect(attempts).toBe(300 * 20);
+    expect(rows).toHaveLength(300 * (20 + 3));
+    expect(rows.filter((row) => row.attempts !== 1 || row.dispatched !== 1).map((row) => [row.step_key, row.attempts, row.dispatched])).toEqual([]);
+    expect(rows.filter((row) => JSON.stringify(delivered.get(row.id)) !== JSON.stringify([`${row.id}:1`])).map((row) => [row.step_key, delivered.get(row.id)])).toEqual([]);
     // Nothing is left due once they are all finished.
     const [{ due }] = await stack.db.query<{ due: number }>(`SELECT count(*)::int AS due FROM tasks WHERE deadline_at IS NOT NULL OR next_attempt_at IS NOT NULL`);
     expect(due).toBe(0);

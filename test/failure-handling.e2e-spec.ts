@@ -22,22 +22,37 @@ describe('failure handling', () => {
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
   const flakyCalls = new Map<string, number[]>();
-  const cancelled: string[] = [];
+  /** The sub-tasks whose handler saw a cancel, by the agent that ran it. */
+  const cancelled: { agent: string; taskId: string }[] = [];
 
-  function agent(name: string, work: (payload: Record<string, unknown>, taskId: string, signal: AbortSignal) => Promise<Record<string, unknown>>): Agent {
+  function agent(name: string, work: (payload: Record<string, unknown>, taskId: string, signal: AbortSignal, agentName: string) => Promise<Record<string, unknown>>): Agent {
     const a = new Agent({ name, agentType: 'test', natsUrl: testEnv().natsUrl, heartbeatIntervalMs: 1000 });
-    return a.handle('e2e_work', (payload, ctx) => work(payload, ctx.taskId, ctx.signal));
+    return a.handle('e2e_work', (payload, ctx) => work(payload, ctx.taskId, ctx.signal, name));
   }
 
-  const untilCancelled = (taskId: string, signal: AbortSignal): Promise<never> =>
+  const untilCancelled = (taskId: string, signal: AbortSignal, agentName: string): Promise<never> =>
     new Promise((_, reject) => {
       const stop = (why: string): void => reject(new Error(why));
       signal.addEventListener('abort', () => {
-        cancelled.push(taskId);
+        cancelled.push({ agent: agentName, taskId });
         stop('cancelled');
       });
       void released.then(() => stop('released'));
     });
+
+  /** The wire id of the attempt a step of a workflow is running (or ran last). */
+  async function subtaskOf(taskId: string, step: string): Promise<string> {
+    const [row] = await stack.db.query<{ id: string; attempts: number }>(
+      `SELECT s.id, s.attempts FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = $1 AND r.parent_id IS NULL AND s.step_key = $2`,
+      [taskId, step],
+    );
+    if (!row) throw new Error(`${taskId} has no step ${step}`);
+    return `${row.id}:${row.attempts}`;
+  }
+
+  /** Waits until the agent's handler of this sub-task saw its cancel. */
+  const cancelSeen = (agentName: string, subtaskId: string): Promise<true> =>
+    waitFor(`${agentName} to see the cancel of ${subtaskId}`, () => (cancelled.some((c) => c.agent === agentName && c.taskId === subtaskId) ? true : undefined));
 
   async function stepsOf(taskId: string): Promise<StepRow[]> {
     return stack.db.query<StepRow>(
@@ -59,8 +74,8 @@ describe('failure handling', () => {
         flakyCalls.set(stepId ?? '', calls);
         return Number(attempt) < 3 ? Promise.reject(new Error(`flaky failure ${attempt}`)) : Promise.resolve({ attempt: Number(attempt) });
       }),
-      agent('e2e_silent', (_payload, taskId, signal) => untilCancelled(taskId, signal)),
-      agent('e2e_slow', (_payload, taskId, signal) => untilCancelled(taskId, signal)),
+      agent('e2e_silent', (_payload, taskId, signal, name) => untilCancelled(taskId, signal, name)),
+      agent('e2e_slow', (_payload, taskId, signal, name) => untilCancelled(taskId, signal, name)),
       agent('e2e_backup', (payload) => Promise.resolve({ echo: payload, by: 'e2e_backup' })),
       agent('e2e_broken', () => Promise.reject(new Error('broken on purpose'))),
     ],
@@ -74,12 +89,21 @@ describe('failure handling', () => {
     expect(await stepsOf('flaky-1')).toMatchObject([{ status: 'COMPLETED', attempts: 3, error: null }]);
     const [calls] = [...flakyCalls.values()];
     expect(calls).toHaveLength(3);
-    // Full jitter: a delay in [0, min(max, initial * 2^(n-1))), then picked up by the next sweep.
+    // Full jitter: each backoff is drawn in [0, min(max, initial * 2^(n-1))): 300 ms, then 600 ms at most.
+    // Each retry came no sooner than its backoff, and no later than that plus a sweep and room for a loaded machine.
+    const events = (await stack.get<{ items: { kind: string; data: { backoff_ms: number } }[] }>('/tasks/flaky-1/events')).items;
+    const backoffs = events.filter((e) => e.kind === 'retried').map((e) => e.data.backoff_ms);
+    expect(backoffs).toHaveLength(2);
     const [first, second, third] = calls as [number, number, number];
-    const slack = SWEEP_INTERVAL_MS + 300;
-    console.log(`backoff gaps: ${second - first} ms (ceiling 300 + sweep), ${third - second} ms (ceiling 600 + sweep)`);
-    expect(second - first).toBeLessThan(300 + slack);
-    expect(third - second).toBeLessThan(600 + slack);
+    const gaps = [second - first, third - second];
+    console.log(`backoff gaps: ${gaps.join(' ms, ')} ms for backoffs of ${backoffs.join(' ms, ')} ms (ceilings 300 and 600 ms, sweep every ${SWEEP_INTERVAL_MS} ms)`);
+    for (const [i, ceiling] of [300, 600].entries()) {
+      const backoff = backoffs[i] ?? -1;
+      expect(backoff).toBeGreaterThanOrEqual(0);
+      expect(backoff).toBeLessThan(ceiling);
+      expect(gaps[i]).toBeGreaterThanOrEqual(backoff);
+      expect(gaps[i]).toBeLessThan(backoff + SWEEP_INTERVAL_MS + 3_000);
+    }
     // Structured logs: JSON lines, those about the workflow carrying its task_id.
     const lines = readFileSync(stack.orchestrator.logFile, 'utf8').split('\n').filter((line) => line.startsWith('{'));
     const retries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => String(l['msg']).includes('retry in'));
@@ -94,6 +118,8 @@ describe('failure handling', () => {
     expect(response).toMatchObject({ status: 'COMPLETED', result: { steps: { only: { by: 'e2e_backup' } } } });
     expect(await stepsOf('silent-1')).toMatchObject([{ status: 'COMPLETED', attempts: 2, agent_name: 'e2e_backup' }]);
     expect(elapsed).toBeGreaterThanOrEqual(1000);
+    // The silent agent was told to stop its timed-out attempt.
+    await cancelSeen('e2e_silent', (await subtaskOf('silent-1', 'only')).replace(/:\d+$/, ':1'));
     console.log(`timeout then fallback: ${elapsed} ms (step timeout 1000 ms)`);
   });
 
@@ -125,8 +151,8 @@ describe('failure handling', () => {
       ['slow', 'CANCELLED'],
       ['start', 'COMPLETED'],
     ]);
-    // The slow agent was told: its handler saw the cancel.
-    await waitFor('the slow agent to see the cancel', () => (cancelled.length > 0 ? true : undefined));
+    // The slow agent was told: its handler of this very sub-task saw the cancel.
+    await cancelSeen('e2e_slow', await subtaskOf('broken-1', 'slow'));
   });
 
   it('goes on past a failed optional step', async () => {
@@ -143,13 +169,12 @@ describe('failure handling', () => {
     await stack.nats.flush();
     stack.nats.nc.publish(ORCHESTRATOR_TASK_SUBJECT, JSON.stringify({ task_id: 'cancel-http', task_type: 'e2e_slow_one' }), { reply: 'e2e.cancel.answers' });
     await waitFor('the step to run', async () => ((await stepsOf('cancel-http'))[0]?.status === 'RUNNING' ? true : undefined));
-    const before = cancelled.length;
     const res = await fetch(`${stack.orchestrator.baseUrl}/tasks/cancel-http/cancel`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ task_id: 'cancel-http', status: 'CANCELLED' });
     const [answer] = await answers.waitForCount(1);
     expect(answer).toMatchObject({ task_id: 'cancel-http', status: 'CANCELLED', success: false, error: 'cancelled by request' });
-    await waitFor('the agent to see the cancel', () => (cancelled.length > before ? true : undefined));
+    await cancelSeen('e2e_slow', await subtaskOf('cancel-http', 'wait'));
     expect((await stepsOf('cancel-http'))[0]).toMatchObject({ status: 'CANCELLED' });
     expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/cancel-http/cancel`, { method: 'POST' })).status).toBe(409);
     expect((await fetch(`${stack.orchestrator.baseUrl}/tasks/no-such/cancel`, { method: 'POST' })).status).toBe(404);

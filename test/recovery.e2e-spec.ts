@@ -10,7 +10,7 @@ import { useTestStack } from './support/test-stack.js';
 const FIXTURES = join(new URL('.', import.meta.url).pathname, 'fixtures', 'workflows');
 const WORKFLOWS = 60;
 
-describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
+describe('recovery when NATS, PostgreSQL or Redis restarts mid-run', () => {
   const stack = useTestStack({ workflowsDir: FIXTURES, agents: pairAgents({ delayMs: 100, maxConcurrency: 4 }), agentsFirst: true });
 
   async function completed(prefix: string): Promise<number> {
@@ -43,17 +43,24 @@ describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
     await waitFor('readiness to recover', async () => ((await readiness()) === 200 ? true : undefined), 20_000);
     await waitFor(`all ${WORKFLOWS} workflows to complete`, async () => ((await completed('nats')) === WORKFLOWS ? true : undefined), 90_000, 250);
     console.log(`NATS restart: ${during} of ${WORKFLOWS} completed when it stopped, all ${WORKFLOWS} afterwards`);
+    // The outage came in the middle of the run: work was left unfinished, and finished after it.
+    expect(during).toBeLessThan(WORKFLOWS);
     expect(await completed('nats')).toBe(WORKFLOWS);
   });
 
-  it('completes every workflow after PostgreSQL is restarted', async () => {
+  it('completes every workflow after PostgreSQL is restarted, and refuses a request it cannot store meanwhile', async () => {
     submitAll('pg');
     await stack.nats.flush();
     await waitFor('some workflows to complete', async () => ((await completed('pg')) >= 5 ? true : undefined));
+    const before = await completed('pg');
+    // The outage comes in the middle of the run: work is left unfinished, to be finished after it.
+    expect(before).toBeLessThan(WORKFLOWS);
     await stack.db.close();
     await infra('stop', 'postgres');
     await waitFor('readiness to report PostgreSQL down', async () => ((await readiness()) === 503 ? true : undefined), 10_000);
-    await sleep(1_000);
+    // A request that cannot be stored now is refused, to be sent again.
+    const refused = await stack.submit({ task_id: 'pg-while-down', task_type: 'e2e_resilient', payload: { text: 'again' } }, 30_000);
+    expect(refused).toMatchObject({ task_id: 'pg-while-down', status: 'FAILED', success: false, error: 'the orchestrator could not accept the task right now; submit it again' });
     await infra('start', 'postgres');
     await stack.reconnectDatabase();
     const during = await completed('pg');
@@ -63,6 +70,36 @@ describe('recovery when NATS or PostgreSQL restarts mid-run', () => {
     expect(await completed('pg')).toBe(WORKFLOWS);
     const [{ steps }] = await stack.db.query<{ steps: number }>(
       `SELECT count(*)::int AS steps FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id LIKE 'pg-%' AND s.parent_id IS NOT NULL AND s.status = 'COMPLETED'`,
+    );
+    expect(steps).toBe(WORKFLOWS * 2);
+    // Submitted again once PostgreSQL is back, it runs (it was never stored).
+    expect(await stack.submit({ task_id: 'pg-while-down', task_type: 'e2e_resilient', payload: { text: 'again' } })).toMatchObject({ status: 'COMPLETED', result: { steps: { second: { text: '[AGAIN]' } } } });
+  });
+
+  it('completes every workflow after Redis is restarted, readiness naming it while it is down', async () => {
+    submitAll('redis');
+    await stack.nats.flush();
+    await waitFor('some workflows to complete', async () => ((await completed('redis')) >= 5 ? true : undefined));
+    await infra('stop', 'redis');
+    let during: number;
+    try {
+      during = await completed('redis');
+      const down = await waitFor('readiness to report Redis down', async () => {
+        const res = await fetch(`${stack.orchestrator.baseUrl}/health/ready`);
+        return res.status === 503 ? ((await res.json()) as { message?: string; error?: Record<string, unknown> }) : undefined;
+      }, 10_000);
+      expect(down).toMatchObject({ code: 'NOT_READY', message: 'not ready: redis down', error: { redis: { status: 'down' } } });
+      expect(Object.keys(down.error ?? {})).toEqual(['redis']);
+      await sleep(1_000);
+    } finally {
+      await infra('start', 'redis');
+    }
+    await waitFor('readiness to recover', async () => ((await readiness()) === 200 ? true : undefined), 20_000);
+    await waitFor(`all ${WORKFLOWS} workflows to complete`, async () => ((await completed('redis')) === WORKFLOWS ? true : undefined), 90_000, 250);
+    console.log(`Redis restart: ${during} of ${WORKFLOWS} completed when it stopped, all ${WORKFLOWS} afterwards`);
+    expect(during).toBeLessThan(WORKFLOWS);
+    const [{ steps }] = await stack.db.query<{ steps: number }>(
+      `SELECT count(*)::int AS steps FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id LIKE 'redis-%' AND s.parent_id IS NOT NULL AND s.status = 'COMPLETED'`,
     );
     expect(steps).toBe(WORKFLOWS * 2);
   });

@@ -29,14 +29,14 @@ describe('an agent registry under made-up announcements', () => {
   const agents = async (): Promise<Listed[]> => (await stack.get<{ items: Listed[] }>('/agents')).items;
   const refused = (reason: string): Promise<number> => metric(stack.orchestrator.baseUrl, 'orchestrator_announcements_refused_total', { reason });
   const evicted = (reason: string): Promise<number> => metric(stack.orchestrator.baseUrl, 'orchestrator_agent_instances_evicted_total', { reason });
-  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 400));
 
   it('holds at most AGENT_NAMES_MAX names and AGENT_INSTANCES_MAX instances, the newest getting in, and forgets them when they stop announcing', async () => {
     for (let i = 0; i < 20; i++) stack.nats.publish(AGENT_REGISTERED_SUBJECT, announce(`made_up_${i}`, `i-${i}`));
     await stack.nats.flush();
-    await settle();
-    // Exactly: every replica takes new instances in one Redis script; each new name made room by
-    // dropping the name heard from least lately, so the last one announced is there.
+    // Every announcement handled (17 names made room for a newer one): then the split is exact, as
+    // every replica takes new instances in one Redis script; each new name made room by dropping the
+    // name heard from least lately, so the last one announced is there.
+    await waitFor('the 20 announcements to be handled', async () => ((await evicted('names')) >= 17 ? true : undefined));
     const names = (await agents()).map((agent) => agent.name);
     expect(names).toHaveLength(3);
     expect(names).toContain('made_up_19');
@@ -45,7 +45,7 @@ describe('an agent registry under made-up announcements', () => {
     // One of those names, announced by many instances: its share holds, and the newest are kept.
     for (let i = 0; i < 20; i++) stack.nats.publish(AGENT_HEARTBEAT_SUBJECT, announce('made_up_19', `many-${i}`));
     await stack.nats.flush();
-    await settle();
+    await waitFor('the 20 heartbeats to be handled', async () => ((await evicted('per_name')) + (await evicted('instances')) >= 18 ? true : undefined));
     const listed = await agents();
     expect(listed.reduce((sum, agent) => sum + agent.instances.length, 0)).toBe(5);
     expect(listed.find((agent) => agent.name === 'made_up_19')?.instances.map((i) => i.instance_id).sort()).toEqual(['many-17', 'many-18', 'many-19']);
@@ -54,16 +54,16 @@ describe('an agent registry under made-up announcements', () => {
     // Malformed announcements are refused and counted too.
     stack.nats.publish(AGENT_HEARTBEAT_SUBJECT, { name: 'Not A Name', instance_id: 'x', agent_type: 't', capabilities: [] });
     await stack.nats.flush();
-    await settle();
+    await waitFor('the malformed announcement to be refused', async () => ((await refused('invalid')) >= 1 ? true : undefined));
     expect(await refused('invalid')).toBe(1);
 
-    // Silent past the heartbeat window: forgotten, and room again for others.
-    await new Promise((resolve) => setTimeout(resolve, 1_800));
-    expect(await agents()).toEqual([]);
+    // Silent past the heartbeat window (1.5 s): forgotten, and room again for others.
+    await waitFor('the silent agents to be forgotten', async () => ((await agents()).length === 0 ? true : undefined), 15_000);
     stack.nats.publish(AGENT_REGISTERED_SUBJECT, announce('made_up_late', 'late-1'));
     await stack.nats.flush();
-    await settle();
+    await waitFor('the late agent to be registered', async () => ((await agents()).length > 0 ? true : undefined));
     expect((await agents()).map((agent) => agent.name)).toEqual(['made_up_late']);
+    expect(await refused('names')).toBe(17);
   });
 
   it('takes an announcement on an agent\'s own subject only under that name, and caps the capacity announced', async () => {

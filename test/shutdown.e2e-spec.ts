@@ -24,6 +24,10 @@ describe('graceful shutdown with work in flight', () => {
     await stack.orchestrator.stop(15_000);
     const stoppedIn = Date.now() - stopping;
     expect(stack.orchestrator.child.signalCode === 'SIGTERM' || stack.orchestrator.child.exitCode === 0).toBe(true);
+    // Shut down, not just killed: its NATS intake drained and closed before it exited (a process
+    // that dies at the signal writes nothing more).
+    const lines = (await stack.orchestrator.output()).split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string });
+    expect(lines.some((line) => /NatsStatus: type: "close"/.test(line.msg ?? ''))).toBe(true);
     const [{ interrupted }] = await stack.db.query<{ interrupted: number }>(
       `SELECT count(*)::int AS interrupted FROM tasks WHERE parent_id IS NULL AND status = 'RUNNING'`,
     );

@@ -30,12 +30,16 @@ describe('transitions in one batch, one of them bad', () => {
     return Promise.all(Array.from({ length: count }, (_, i) => stand.start(`${prefix}-${i}`)));
   }
 
+  /** How many times each job was applied (in a batch that committed or not), by row. */
+  const applied = new Map<string, number>();
+
   /** Completes a step with `result`; `rejected` records the refusal the way answers do. */
   function complete(rowId: string, result: Record<string, unknown>, effect?: () => void): TransitionJob<string> {
     return {
       target: { kind: 'row', rowId },
       rows: [rowId],
       apply: (wf: Workflow | null) => {
+        applied.set(rowId, (applied.get(rowId) ?? 0) + 1);
         const row = wf?.rows.get(rowId);
         if (!wf || !row) throw new Error(`row ${rowId} not read`);
         effect?.();
@@ -56,14 +60,18 @@ describe('transitions in one batch, one of them bad', () => {
     };
   }
 
-  async function rows(ids: string[]): Promise<{ id: string; status: string; error: string | null; result: unknown }[]> {
-    const found = await db.query<{ id: string; status: string; error: string | null; result: unknown }>(`SELECT id, status, error, result FROM tasks WHERE id = ANY($1::uuid[])`, [ids]);
-    return ids.map((id) => found.find((row) => row.id === id) ?? { id, status: 'missing', error: null, result: null });
+  async function rows(ids: string[]): Promise<{ id: string; status: string; error: string | null; result: unknown; xmin: string }[]> {
+    const found = await db.query<{ id: string; status: string; error: string | null; result: unknown; xmin: string }>(
+      `SELECT id, status, error, result, xmin::text AS xmin FROM tasks WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return ids.map((id) => found.find((row) => row.id === id) ?? { id, status: 'missing', error: null, result: null, xmin: '' });
   }
 
   it('records a result the database refuses as a failed attempt of its workflow alone; the others commit', async () => {
     const ids = await start(10, 'db-refuses');
     stand.effects.length = 0;
+    applied.clear();
     // Past the checks at the edge (this calls the runner directly): PostgreSQL refuses the NUL in jsonb.
     const outcomes = await Promise.all(ids.map((id, i) => stand.queue.apply(complete(id, i === 4 ? { text: 'a\u0000b' } : { n: i }))));
     expect(outcomes).toEqual(ids.map((_, i) => (i === 4 ? 'rejected' : 'completed')));
@@ -73,10 +81,15 @@ describe('transitions in one batch, one of them bad', () => {
     expect(stored.filter((_, i) => i !== 4).map((row) => row.result)).toEqual(ids.filter((_, i) => i !== 4).map((_, k) => ({ n: k < 4 ? k : k + 1 })));
     // The effects of the transitions that committed ran once each; none of the refused one's.
     expect(stand.effects.filter((e) => e.kind === 'release')).toHaveLength(9);
+    // Those queued while the first ran shared the next batch (the first may have had one of its own),
+    // which the database refused; then each was applied alone.
+    expect(ids.slice(1).map((id) => applied.get(id))).toEqual(ids.slice(1).map(() => 2));
+    expect(new Set(stored.map((row) => row.xmin)).size).toBe(10);
   });
 
   it('keeps a transition that throws out of the batch and applies the others', async () => {
     const ids = await start(5, 'throws');
+    applied.clear();
     const outcomes = await Promise.allSettled(
       ids.map((id, i) =>
         stand.queue.apply({
@@ -89,6 +102,11 @@ describe('transitions in one batch, one of them bad', () => {
     );
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(String((outcomes[2] as PromiseRejectedResult).reason)).toContain('the engine cannot take this');
-    expect((await rows(ids)).map((row) => row.status)).toEqual(['COMPLETED', 'COMPLETED', 'PENDING', 'COMPLETED', 'COMPLETED']);
+    const stored = await rows(ids);
+    expect(stored.map((row) => row.status)).toEqual(['COMPLETED', 'COMPLETED', 'PENDING', 'COMPLETED', 'COMPLETED']);
+    // Those queued with it committed together, in the batch it was left out of (the first may have
+    // gone alone); it was tried once more, alone.
+    expect(new Set([stored[1]?.xmin, stored[3]?.xmin, stored[4]?.xmin]).size).toBe(1);
+    expect(ids.map((id) => applied.get(id))).toEqual([1, 1, 2, 1, 1]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inTwoWorlds } from '../../../test/support/determinism.js';
 import { enhance, enhanceContent } from './enhancement.agent.js';
 import { generateDraft } from './llm.agent.js';
 
@@ -28,9 +29,12 @@ describe('enhanceContent', () => {
     expect(twice.changes).toEqual([]);
   });
 
-  it('is deterministic', () => {
-    const draft = generateDraft('event sourcing');
-    expect(enhanceContent(draft.title, draft.content)).toEqual(enhanceContent(draft.title, draft.content));
+  it('is deterministic: the same whatever the clock and Math.random say', () => {
+    const [first, second] = inTwoWorlds(() => {
+      const draft = generateDraft('event sourcing');
+      return enhanceContent(draft.title, draft.content);
+    });
+    expect(first).toEqual(second);
   });
 });
 

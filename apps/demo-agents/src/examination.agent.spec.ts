@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inTwoWorlds } from '../../../test/support/determinism.js';
 import { enhanceContent } from './enhancement.agent.js';
 import { review, reviewContent } from './examination.agent.js';
 import { generateDraft } from './llm.agent.js';
@@ -37,14 +38,29 @@ describe('reviewContent', () => {
   });
 
   it('never scores below 0', () => {
-    const result = reviewContent('x'.repeat(200), 'was used was made was built was done was seen was held');
-    expect(result.score).toBeGreaterThanOrEqual(0);
+    // Penalties past 100: too short (40), no heading (10), no sections (15), passive voice (20),
+    // filler words (8), two long sentences (10) and a long title (5): 108 in all.
+    const sentence = `It was used and was liked, really very ${'and then some more words '.repeat(5)}here.`;
+    const result = reviewContent('x'.repeat(200), `${sentence} ${sentence}`);
+    expect(result.findings.map((f) => f.message)).toEqual([
+      'too short: 68 words, at least 80 expected',
+      'no top-level heading',
+      'only 0 section(s), at least 2 expected',
+      '4 passive construction(s)',
+      '4 filler word(s) such as "very" or "really"',
+      '2 sentence(s) over 30 words',
+      'title over 120 characters',
+    ]);
+    expect(result.score).toBe(0);
     expect(result.approved).toBe(false);
   });
 
-  it('is deterministic', () => {
-    const post = solidPost('queues');
-    expect(reviewContent(post.title, post.content)).toEqual(reviewContent(post.title, post.content));
+  it('is deterministic: the same whatever the clock and Math.random say', () => {
+    const [first, second] = inTwoWorlds(() => {
+      const post = solidPost('queues');
+      return reviewContent(post.title, post.content);
+    });
+    expect(first).toEqual(second);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { ReadinessService } from './readiness.service.js';
 
@@ -16,9 +16,16 @@ export class HealthHttpController {
     return this.health.check([]);
   }
 
+  /** 503 names the dependencies that are down (`message`, and each one's state in `error` and `details`). */
   @Get('ready')
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.readiness.check();
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.readiness.check();
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      throw new ServiceUnavailableException({ code: 'NOT_READY', message: `not ready: ${Object.keys(result.error ?? {}).join(', ')} down`, ...result });
+    }
   }
 }

@@ -22,6 +22,10 @@ export function withoutKeys(text: string): string {
   return text.replace(KEY_IN_QUERY, '$1[redacted]');
 }
 
+/** Fields never logged, at any depth, whether pino merges them into the line or they come in an object logged as the message. */
+const REDACTED = ['payload', 'result', 'authorization', 'password', 'token', 'api_key'];
+const CENSOR = '[redacted]';
+
 /**
  * Nest's logger as JSON lines (pino): level, time, replica, the Nest context, the workflow's
  * task_id when the line is about one, and the message. Payloads, results and secrets are redacted.
@@ -29,15 +33,13 @@ export function withoutKeys(text: string): string {
 export class PinoLogger implements LoggerService {
   private readonly pino: Logger;
 
+  /** `destination`: where the lines go, stdout unless given (a test reads them). */
   constructor(level: LogLevel, replicaId: string, destination?: DestinationStream) {
     const options: LoggerOptions = {
       level: LEVELS[level],
       base: { service: 'orchestrator_agent', replica: replicaId },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: ['payload', 'result', '*.payload', '*.result', 'authorization', '*.authorization', 'password', '*.password', 'token', '*.token', 'api_key'],
-        censor: '[redacted]',
-      },
+      redact: { paths: REDACTED.flatMap((field) => [field, `*.${field}`]), censor: CENSOR },
     };
     this.pino = destination ? pino(options, destination) : pino(options);
   }
@@ -70,12 +72,19 @@ export class PinoLogger implements LoggerService {
   private write(level: Level, message: unknown, rest: unknown[]): void {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     const stack = level === 'error' && rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
-    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(redact(message));
     this.pino[level](
       { context, ...logContext.getStore(), ...(stack ? { stack: truncate(withoutKeys(stack)) } : {}) },
       truncate(withoutKeys(text ?? '')),
     );
   }
+}
+
+/** A copy of a value logged as the message with the fields that must never be logged censored, at any depth. */
+function redact(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 20) return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, REDACTED.includes(key.toLowerCase()) ? CENSOR : redact(item, depth + 1)]));
 }
 
 function truncate(text: string): string {

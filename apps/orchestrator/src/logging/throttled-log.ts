@@ -11,11 +11,13 @@ const LOG_EVERY_MS = 60_000;
 export class ThrottledLog {
   private readonly logged: LRUCache<string, true>;
 
+  /** `clock`: what tells the minute, in milliseconds (performance by default). */
   constructor(
     private readonly logger: Logger,
     maxKeys: number,
+    clock: { now(): number } = performance,
   ) {
-    this.logged = new LRUCache<string, true>({ max: maxKeys, ttl: LOG_EVERY_MS });
+    this.logged = new LRUCache<string, true>({ max: maxKeys, ttl: LOG_EVERY_MS, perf: clock });
   }
 
   /** Logs `message` unless a message under `key` was logged in the last minute. */
