@@ -28,7 +28,7 @@ import { measureBurst, measureLatency, type ChainSide } from './side.js';
 const smoke = process.env['BENCH_SMOKE'] === '1';
 const sizes = smoke
   ? { warmup: 5, burst: 20, latency: 5, pollingLatency: 2, rounds: 2, floor: 20, inFlight: 200, sdk: { rounds: 1, runs: 3, warmup: 1 } }
-  : { warmup: 50, burst: 2_000, latency: 200, pollingLatency: 20, rounds: 3, floor: 1_000, inFlight: 10_000, sdk: { rounds: 6, runs: 50, warmup: 5 } };
+  : { warmup: 50, burst: 2_000, latency: 200, pollingLatency: 20, rounds: 3, floor: 1_000, inFlight: 10_000, sdk: { rounds: 24, runs: 12, warmup: 2 } };
 const only = process.env['BENCH_ONLY'];
 const runs = (part: 'compare' | 'sdk' | 'inflight'): boolean => only === undefined || only === part;
 
@@ -134,7 +134,8 @@ async function sdkSection(client: NatsConnection, agents: ReadonlyMap<AgentKind,
   const rows = await measureSdkOverhead(client, agents, sizes.sdk, (line) => console.log(line));
   return (
     `## What the agent SDKs add\n\nThe same five agents written four ways, one workflow at a time against one orchestrator, taking turns within ` +
-    `each round; the time is the client's, submit to final answer. "Straight to the agent": the first step's sub-task sent to the agent ` +
+    `each round; the time is the client's, submit to final answer. "Added per sub-task": the median over the rounds of the ` +
+    `difference to the compared agent's median workflow in the same round, over five. "Straight to the agent": the first step's sub-task sent to the agent ` +
     `directly, as the orchestrator sends it, request to answer.\n\n${sdkTable(rows)}`
   );
 }

@@ -17,7 +17,11 @@ export interface SdkOverhead {
   workflows: number;
   /** Median over every workflow of every round, client-seen, ms. */
   workflowP50: number;
-  /** (workflowP50 - the baseline's) / STEPS, ms. */
+  /**
+   * The median over the rounds of (this kind's median workflow - the baseline's, in the same round)
+   * / STEPS, ms: each round's pair ran minutes apart at most, so a change in the machine's load
+   * between rounds does not fall on one kind only.
+   */
   addedPerSubtask: number | null;
   /** A sub-task sent straight to the agent (no orchestrator), request to answer, median ms. */
   straightP50: number;
@@ -111,11 +115,15 @@ export async function measureSdkOverhead(
       baseline,
       workflows: samples.get(kind)!.length,
       workflowP50,
-      addedPerSubtask: baseline === null ? null : (workflowP50 - p50.get(baseline)!) / STEPS,
+      addedPerSubtask: baseline === null ? null : median(pairedDifferences(rounds.get(kind)!, rounds.get(baseline)!)) / STEPS,
       straightP50: straightP50.get(kind)!,
       addedStraight: baseline === null ? null : straightP50.get(kind)! - straightP50.get(baseline)!,
       cpuPerSubtask: median(cpu.get(kind)!),
       rounds: rounds.get(kind)!,
     };
   });
+}
+
+function pairedDifferences(values: readonly number[], baseline: readonly number[]): number[] {
+  return values.map((value, round) => value - baseline[round]);
 }
