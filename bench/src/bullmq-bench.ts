@@ -7,13 +7,13 @@ import { countdown } from './stats.js';
 
 const QUEUES = stepQueues();
 
-/** The same five-step chain as a BullMQ flow: one queue per step, the first step the deepest child. */
+/** The same five-step chain as a BullMQ flow: one queue per step, the first step the deepest child, the last one's job id `id`. */
 function chain(id: string): FlowJob {
   let job: FlowJob = { name: 'step', queueName: QUEUES[0], data: { id }, opts: { removeOnComplete: true } };
   for (const queueName of QUEUES.slice(1)) {
     job = { name: 'step', queueName, data: { id }, children: [job], opts: { removeOnComplete: true, removeOnFail: true } };
   }
-  return job;
+  return { ...job, opts: { ...job.opts, jobId: id } };
 }
 
 function connectionOf(url: string): ConnectionOptions {
@@ -52,8 +52,18 @@ export class BullmqSide extends ChainSide {
   }
 
   async runOne(id: string): Promise<void> {
-    const node = await this.flows.add(chain(id));
-    await node.job.waitUntilFinished(this.events, 30_000);
+    // Heard from the events, not asked of the job (`waitUntilFinished`): a job removed on
+    // completion before it is asked counts as missing.
+    const done = new Promise<void>((resolve) => {
+      const completed = ({ jobId }: { jobId: string }): void => {
+        if (jobId !== id) return;
+        this.events.off('completed', completed);
+        resolve();
+      };
+      this.events.on('completed', completed);
+    });
+    await this.flows.add(chain(id));
+    await done;
   }
 
   override async close(): Promise<void> {
