@@ -161,6 +161,12 @@ async function inFlightSection(client: NatsConnection): Promise<string> {
   }
 }
 
+/** Prints a part's tables as soon as it is measured, so that a later part that fails does not take them with it. */
+function shown(sections: string[]): string[] {
+  console.log(`\n${sections.join('\n\n')}\n`);
+  return sections;
+}
+
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
   await resetState(databaseUrl, [redisUrl, redisAofUrl]);
@@ -179,13 +185,13 @@ async function main(): Promise<void> {
         const agents = new Map<AgentKind, ControlledChild>(
           await Promise.all(kinds.map(async (kind) => [kind, started.add(await startAgentProcess(kind, natsUrl, pythonVenv), (c) => c.close())] as const)),
         );
-        if (runs('compare')) sections.push(...(await compareSides(started, client, agents.get('plainNode')!, orchestrator)));
-        if (runs('sdk')) sections.push(await sdkSection(client, agents));
+        if (runs('compare')) sections.push(...shown(await compareSides(started, client, agents.get('plainNode')!, orchestrator)));
+        if (runs('sdk')) sections.push(...shown([await sdkSection(client, agents)]));
       } finally {
         await started.closeAll();
       }
     }
-    if (runs('inflight')) sections.push(await inFlightSection(client));
+    if (runs('inflight')) sections.push(...shown([await inFlightSection(client)]));
   } finally {
     await client.close();
   }

@@ -11,12 +11,15 @@ const quiet = { log: () => undefined, warn: () => undefined, error: (m: string) 
 export class HoldingAgents {
   private readonly agents: Agent[];
   private readonly held: (() => void)[] = [];
+  private holding = true;
 
   constructor(connection: NatsConnection) {
     this.agents = BLOG_POST_AGENTS.map(({ name, taskType, result }) =>
       new Agent({ name, agentType: 'bench', connection, maxConcurrency: BENCH_AGENT_CONCURRENCY, heartbeatIntervalMs: 1_000, logger: quiet }).handle(
         taskType,
-        () => new Promise((resolve) => this.held.push(() => resolve(result))),
+        // Once released, a sub-task that comes while the agents stop is answered at once: held, it
+        // would keep the agent's stop waiting for it.
+        () => (this.holding ? new Promise((resolve) => this.held.push(() => resolve(result))) : result),
       ),
     );
   }
@@ -30,6 +33,7 @@ export class HoldingAgents {
   }
 
   async stop(): Promise<void> {
+    this.holding = false;
     for (const answer of this.held.splice(0)) answer();
     await Promise.all(this.agents.map((agent) => agent.stop()));
   }
