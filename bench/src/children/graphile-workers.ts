@@ -2,7 +2,8 @@
  * graphile-worker tasks of the five-step chain: each step's task adds the next step's job; the last
  * tells the bench (event `done`). New jobs reach the workers by LISTEN/NOTIFY, at once. The settings
  * are those its documentation gives for throughput: a local queue that fetches jobs in batches, and
- * completions batched (without waiting).
+ * completions batched (without waiting). The bench hears of a chain's end when its last task
+ * returns, before graphile-worker has marked that job complete: a little in graphile-worker's favour.
  */
 import { Logger, run, type Runner, type TaskList } from 'graphile-worker';
 import { graphileTask, STEPS } from '../chain.js';
@@ -20,8 +21,9 @@ for (let step = 0; step < STEPS; step++) {
     const start = monotonicNs();
     const { id } = payload as StepData;
     if (step + 1 < STEPS) await helpers.addJob(graphileTask(step + 1), { id });
-    else sendEvent('done', [id]);
+    // The span ends before the bench hears of the workflow's end.
     clock.record(start);
+    if (step + 1 === STEPS) sendEvent('done', [id]);
   };
 }
 const quiet = new Logger(() => (level, message) => {
