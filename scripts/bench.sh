@@ -3,8 +3,8 @@
 # with an append-only file fsynced every second, the orchestrator, and in processes of their own
 # no-op agents (plain and on each SDK), BullMQ workers on both Redis servers, pg-boss and
 # graphile-worker workers on the PostgreSQL. Writes bench/RESULTS.md.
-# BENCH_ONLY=compare|sdk|inflight runs one part (RESULTS.md is left as it is); BENCH_SMOKE=1 a few
-# seconds of each.
+# BENCH_ONLY=compare|sdk|inflight runs one part of it (RESULTS.md is left as it is), and
+# BENCH_ONLY=backpressure the backpressure benchmark alone; BENCH_SMOKE=1 a few seconds of each.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -46,4 +46,6 @@ export REDIS_AOF_URL="redis://127.0.0.1:$REDIS_AOF_PORT"
 export PYTHON_SDK_VENV="${PYTHON_SDK_VENV:-$(bash scripts/python-sdk-venv.sh)}"
 npm run --silent build
 npm run --silent migration:run >/dev/null
-node bench/dist/bench.js
+# BENCH_ONLY=backpressure runs only the backpressure benchmark; any other BENCH_ONLY skips it.
+if [[ "${BENCH_ONLY:-}" != backpressure ]]; then node bench/dist/bench.js; fi
+if [[ -z "${BENCH_ONLY:-}" || "${BENCH_ONLY:-}" == backpressure ]]; then node bench/dist/backpressure.js; fi

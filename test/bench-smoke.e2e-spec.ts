@@ -108,4 +108,15 @@ describe('the benchmark in smoke mode', () => {
     for (const agent of AGENTS.slice(1)) expect(stdout).toMatch(agentRow(agent, String.raw`[+-]\d+\.\d\d\d?`));
     expect(stdout).toMatch(/^\| 200 workflows in flight: peak RSS, MB \| \d+ \|$/m);
   }, 300_000);
+
+  it('runs the backpressure benchmark: one busy agent, a flood and a small requester, within capacity', async () => {
+    const { stdout } = await run(process.execPath, ['bench/dist/backpressure.js'], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_SMOKE: '1' },
+      timeout: 180_000,
+    });
+    expect(stdout).toMatch(/^\| sub-tasks the agent received \(expected 410\) \| 410 \|$/m);
+    expect(stdout).toMatch(/^\| most sub-tasks the agent held at once \(capacity 8\) \| [1-8] \|$/m);
+    expect(stdout).toMatch(/^\| fair_b during the flood: p50 \/ p95 ms \| \d+ \/ \d+ \|$/m);
+  });
 });

@@ -173,6 +173,7 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
     const workflows = await stack.get<{ items: { task_type: string; version: number; steps: { id: string }[] }[] }>('/workflows');
     expect(workflows.items.map((w) => [w.task_type, w.version, w.steps.map((s) => s.id)])).toEqual([
       ['create_blog_post', 1, STEPS],
+      ['create_blog_post_approved', 1, ['draft', 'enhance', 'review', 'approve', 'export', 'publish']],
       ['fast_blog_post', 1, ['draft', 'enhance', 'review', 'export', 'publish']],
     ]);
     const view = await stack.get<{ plan: { version: number; steps: { id: string; timeout_ms: number }[] } }>(`/tasks/blog-${run}-status`);
@@ -206,8 +207,9 @@ describe('create_blog_post through real NATS, PostgreSQL and Redis', () => {
   it('reports readiness and liveness', async () => {
     const ready = await fetch(`${stack.orchestrator.baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { info: Record<string, { status: string }> };
-    expect(Object.keys(body.info).sort()).toEqual(['database', 'nats', 'redis']);
+    const body = (await ready.json()) as { info: Record<string, { status: string; mode?: string }> };
+    expect(Object.keys(body.info).sort()).toEqual(['database', 'intake', 'nats', 'redis']);
+    expect(body.info['intake']).toMatchObject({ status: 'up', mode: 'durable' });
     expect((await fetch(`${stack.orchestrator.baseUrl}/health/live`)).status).toBe(200);
   });
 });

@@ -6,6 +6,8 @@ import {
   AGENT_HEARTBEAT_SUBJECT,
   agentResponseSubject,
   agentTaskSubject,
+  externalEventSubject,
+  ORCHESTRATOR_SIGNAL_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
   ORCHESTRATOR_WORKFLOW_SUBJECT,
   orchestratorReplySubject,
@@ -123,6 +125,30 @@ describe('NATS permissions of deploy/nats/permissions.conf', () => {
       releaseDraft();
       await Promise.all([drafting.stop(), examination.stop()]);
       await Promise.all([gateway.close(), rogue.close(), connections.drafting.close(), connections.examination.close()]);
+    }
+  });
+
+  it('lets a client signal a waiting workflow and publish the external event it waits for', async () => {
+    const gateway = await login('gateway');
+    const refused = violations(gateway);
+    const encode = (body: unknown): string => JSON.stringify(body);
+    try {
+      const answer = gateway.request(ORCHESTRATOR_TASK_SUBJECT, encode({ task_id: 'guarded-wait-1', task_type: 'e2e_guarded_wait', payload: { order: 'o-1' } }), { timeout: 30_000 });
+      const waitingAt = (step: string): Promise<true> =>
+        waitFor(`guarded-wait-1 to wait at ${step}`, async () => {
+          const rows = await stack.db.query(`SELECT 1 FROM tasks s JOIN tasks r ON s.root_id = r.id WHERE r.task_id = 'guarded-wait-1' AND s.step_key = $1 AND s.status = 'WAITING'`, [step]);
+          return rows.length > 0 ? true : undefined;
+        });
+      await waitingAt('approve');
+      const reply = await gateway.request(ORCHESTRATOR_SIGNAL_SUBJECT, encode({ task_id: 'guarded-wait-1', signal: 'approval', payload: { approved: true } }), { timeout: 10_000 });
+      expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ status: 'ACCEPTED', outcome: 'delivered' });
+      await waitingAt('shipped');
+      gateway.publish(externalEventSubject('order.shipped'), encode({ order: 'o-1', carrier: 'post' }));
+      const final = JSON.parse(new TextDecoder().decode((await answer).data)) as Record<string, unknown>;
+      expect(final).toMatchObject({ task_id: 'guarded-wait-1', status: 'COMPLETED', result: { output: { approved: true, carrier: 'post' } } });
+      expect(refused).toEqual([]);
+    } finally {
+      await gateway.close();
     }
   });
 });

@@ -56,7 +56,7 @@ describe('transitions in one batch, one of them bad', () => {
     return Promise.all(
       Array.from({ length: count }, (_, i) =>
         queue.apply({
-          target: { kind: 'new', workflow: { request: { task_id: `${prefix}-${i}`, task_type: 'one', payload: {}, priority: TaskPriority.Normal }, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null } },
+          target: { kind: 'new', workflow: { request: { task_id: `${prefix}-${i}`, task_type: 'one', payload: {}, priority: TaskPriority.Normal }, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null } },
           apply: (wf) => {
             if (!wf) throw new Error('not created');
             const [row] = wf.add([newStepRow(step, 'only', wf.root.id, wf.root.id, wf.root.priority)]);

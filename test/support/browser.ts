@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -28,4 +29,32 @@ export async function openPage(browser: Browser, errors: string[]): Promise<Page
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** A browser for the enclosing describe block and a fresh page for each test, which fails on any error its page throws. */
+export function useBrowserPage(): { readonly page: Page } {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    errors.length = 0;
+    if (!browser) throw new Error('the browser did not start');
+    page = await openPage(browser, errors);
+  });
+  afterEach(async () => {
+    await page?.close();
+    expect(errors).toEqual([]);
+  });
+  return {
+    get page(): Page {
+      if (!page) throw new Error('the page is open only inside a test');
+      return page;
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { deleteIntakeStreams } from './intake-stream.js';
 import { testEnv } from './test-env.js';
 
 const run = promisify(execFile);
@@ -17,8 +18,9 @@ export class TestDatabase {
   }
 
   /**
-   * Drops every table and applies the migrations with the same command an operator runs, and
-   * empties the test Redis (the agent registry), so that no test sees another's agents.
+   * Drops every table and applies the migrations with the same command an operator runs, empties
+   * the test Redis (the agent registry), so that no test sees another's agents, and deletes the
+   * orchestrator's JetStream streams, so that no test runs another's requests.
    */
   async reset(): Promise<void> {
     await this.client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
@@ -29,6 +31,7 @@ export class TestDatabase {
     } finally {
       redis.disconnect();
     }
+    await deleteIntakeStreams();
   }
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -129,11 +129,16 @@ export async function startOrchestrator(options: OrchestratorOptions = {}): Prom
   }, port);
   let state: 'exited' | 'ready';
   try {
-    state = await waitFor(`the orchestrator to be ready (log: ${app.logFile})`, async () => {
-      if (!app.running) return 'exited';
-      const res = await fetch(`${app.baseUrl}/health/ready`);
-      return res.status === 200 ? 'ready' : undefined;
-    });
+    // A loaded machine takes half a minute or more to start one: the log shows nothing until it is up.
+    state = await waitFor(
+      `the orchestrator to be ready (log: ${app.logFile})`,
+      async () => {
+        if (!app.running) return 'exited';
+        const res = await fetch(`${app.baseUrl}/health/ready`);
+        return res.status === 200 ? 'ready' : undefined;
+      },
+      90_000,
+    );
   } catch (error) {
     // Nobody would stop a replica that never got ready.
     await app.kill();

@@ -17,6 +17,8 @@ export interface TestStackOptions {
   env?: OrchestratorEnv;
   /** Orchestrators started with the stack, default 1; with 0 the tests start them (startOrchestrator). */
   replicas?: number;
+  /** Start the replicas one after another: several starting together on a busy machine may take longer than a start may. */
+  oneByOne?: boolean;
   /** Agents of the SDK, built and not started: they start with the stack and stop with it. */
   agents?: Agent[];
   /** The demo agents' process: all five, or those named. */
@@ -72,7 +74,9 @@ export class TestStack {
     await this.database.reset();
     await this.options.before?.();
     if (this.options.agentsFirst) await this.startOwnAgents();
-    await Promise.all(Array.from({ length: this.options.replicas ?? 1 }, (_, replica) => this.launch(replica)));
+    const replicas = Array.from({ length: this.options.replicas ?? 1 }, (_, replica) => replica);
+    if (this.options.oneByOne) for (const replica of replicas) await this.launch(replica);
+    else await Promise.all(replicas.map((replica) => this.launch(replica)));
     if (!this.options.agentsFirst) await this.startOwnAgents();
     this.client = await PlainNatsClient.connect();
     if (this.options.waitForAgents !== undefined) await this.waitForAgents(this.options.waitForAgents);

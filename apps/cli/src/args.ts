@@ -62,3 +62,20 @@ export function parseTaskType(text: string): string {
 export function newTaskId(taskType: string): string {
   return `${taskType}-${randomBytes(6).toString('hex')}`;
 }
+
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A moment for the option `name`: an ISO 8601 date-time (`2030-01-01T08:00:00Z`), seconds since the
+ * epoch (`1893484800`), or a time from now (`+10m`, `-2h`; units s, m, h, d).
+ */
+export function parseTime(name: string, text: string, now = Date.now()): Date {
+  const relative = /^([+-])(\d+)([smhd])$/.exec(text);
+  if (relative) {
+    const [, sign, amount, unit] = relative;
+    return new Date(now + (sign === '-' ? -1 : 1) * Number(amount) * (UNIT_MS[unit ?? 's'] ?? 1_000));
+  }
+  const at = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`${name}: must be an ISO 8601 time, seconds since the epoch or +10m / -2h (s, m, h, d), not "${text}"`);
+  return at;
+}

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TaskPriority } from '@orchestrator/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newTaskId, parsePayload, parsePriority, parseStatus, parseWholeNumber } from './args.js';
+import { newTaskId, parsePayload, parsePriority, parseStatus, parseTime, parseWholeNumber } from './args.js';
 import { UsageError } from './cli-error.js';
 import { colorsWanted, processOutput } from './output.js';
 import { runCli } from './program.js';
@@ -41,6 +41,15 @@ describe('arguments', () => {
     expect(parseWholeNumber('--limit', '20')).toBe(20);
     expect(parseWholeNumber('--after', '0', 0)).toBe(0);
     for (const bad of ['0', '-1', '1.5', 'ten', '']) expect(() => parseWholeNumber('--limit', bad)).toThrow(/^--limit: must be a whole number of at least 1/);
+  });
+
+  it('takes times as ISO 8601, seconds since the epoch or from now', () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    expect(parseTime('--not-before', '2030-01-01T08:00:00Z').toISOString()).toBe('2030-01-01T08:00:00.000Z');
+    expect(parseTime('--not-before', '1893456000.5').getTime()).toBe(1_893_456_000_500);
+    expect(parseTime('--not-before', '+10m', now).toISOString()).toBe('2030-01-01T00:10:00.000Z');
+    expect(parseTime('--from', '-2h', now).toISOString()).toBe('2029-12-31T22:00:00.000Z');
+    for (const bad of ['tomorrow', '+10y', '2030-13-45T00:00:00Z', '']) expect(() => parseTime('--not-before', bad)).toThrow(/^--not-before: must be an ISO 8601 time/);
   });
 
   it('makes task ids from the task type, never twice the same', () => {

@@ -3,6 +3,8 @@ import type { OrchestratorClient } from '@orchestrator/client';
 import { CommandFailed, describeError, EXIT_OK, EXIT_USAGE, exitCodeOf } from './cli-error.js';
 import { addCatalogCommands } from './commands/catalog-commands.js';
 import type { CommandContext } from './commands/command-context.js';
+import { addSignalCommands } from './commands/signal-commands.js';
+import { addScheduleCommands } from './commands/schedule-commands.js';
 import { addTaskCommands } from './commands/task-commands.js';
 import type { Output } from './output.js';
 import { connectClient, readSettings, type Settings } from './settings.js';
@@ -28,7 +30,7 @@ refused as malformed (HTTP 400, the field named).`;
 export function buildProgram(deps: CliDependencies): Command {
   const { output } = deps;
   const program = new Command('orchestrator')
-    .description("the orchestrator's command line: submit tasks and watch them run, read tasks, agents and workflows")
+    .description("the orchestrator's command line: submit tasks and watch them run, approve and signal those that wait, read tasks, agents and workflows, manage schedules")
     .option('--url <url>', "the orchestrator's HTTP API (default: ORCHESTRATOR_URL, else http://127.0.0.1:3000)")
     .addHelpText('after', HELP_AFTER)
     .showHelpAfterError('(add --help for usage)')
@@ -48,7 +50,9 @@ export function buildProgram(deps: CliDependencies): Command {
     },
   };
   addTaskCommands(program, context);
+  addSignalCommands(program, context);
   addCatalogCommands(program, context);
+  addScheduleCommands(program, context);
   // Subcommands report their own usage errors the same way.
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(add --help for usage)');
   for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().showHelpAfterError('(add --help for usage)');

@@ -3,6 +3,8 @@ import { apiKey, forgetApiKey, onKeyChange } from './api/api-key';
 import { ApiKeyDialog } from './components/dialogs';
 import { Empty } from './components/states';
 import { AgentsPage } from './pages/agents-page';
+import { ApprovalsPage } from './pages/approvals-page';
+import { SchedulesPage } from './pages/schedules-page';
 import { TaskPage } from './pages/task-page';
 import { TasksPage } from './pages/tasks-page';
 import { WorkflowsPage } from './pages/workflows-page';
@@ -28,6 +30,8 @@ export function App() {
         </NavLink>
         <NavLink to="/agents">Agents</NavLink>
         <NavLink to="/workflows">Workflows</NavLink>
+        <NavLink to="/approvals">Approvals</NavLink>
+        <NavLink to="/schedules">Schedules</NavLink>
         <span className="spacer" />
         <KeyStatus />
         <a href="/docs" target="_blank" rel="noreferrer">
@@ -40,6 +44,8 @@ export function App() {
           <Route path="/tasks/:taskId" element={<TaskPage />} />
           <Route path="/agents" element={<AgentsPage />} />
           <Route path="/workflows" element={<WorkflowsPage />} />
+          <Route path="/approvals" element={<ApprovalsPage />} />
+          <Route path="/schedules" element={<SchedulesPage />} />
           <Route path="*" element={<Empty title="No such page.">Go to the tasks, the agents or the workflows above.</Empty>} />
         </Routes>
       </main>

@@ -19,6 +19,7 @@ import {
   isPlainObject,
   nowSeconds,
   type AgentAnnouncement,
+  type RateLimit,
   type ProgressReport,
 } from '@orchestrator/contracts';
 import { consoleLogger, type AgentLogger } from './agent-logger.js';
@@ -41,6 +42,8 @@ export interface AgentOptions {
   logger?: AgentLogger;
   /** Answered task ids remembered to recognise repeated deliveries. Default 10,000. */
   answerCacheSize?: number;
+  /** Announced as `rate_limit`: the most sub-tasks the orchestrators send it per window (its provider's cap, say). */
+  rateLimit?: RateLimit;
 }
 
 const encoder = new TextEncoder();
@@ -236,6 +239,7 @@ export class Agent {
       agent_type: this.agentType,
       capabilities: this.capabilities,
       load: { in_flight: this.stats.held, max_concurrency: this.runner.maxConcurrency },
+      ...(this.options.rateLimit ? { rate_limit: this.options.rateLimit } : {}),
       ts: nowSeconds(),
     };
     try {

@@ -1,7 +1,7 @@
 import { TaskStatus } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
 import type { AgentLogger } from './agent-logger.js';
-import { TaskRunner, type Answer, type TaskContext } from './task-runner.js';
+import { TaskRunner, withUsage, type Answer, type TaskContext } from './task-runner.js';
 
 const quiet: AgentLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -41,6 +41,17 @@ describe('TaskRunner', () => {
     });
     expect(body['completed_at']).toBeTypeOf('number');
     expect(r.stats).toMatchObject({ received: 1, completed: 1, failed: 0, held: 0, inFlight: 0 });
+  });
+
+  it('sends what a handler says its work cost as usage, and fails an answer whose usage is not one', async () => {
+    const r = runner();
+    r.handle('echo', (payload) => withUsage({ ok: true }, payload['usage'] as never));
+    const good = sent(await r.run(request('u-1', 'echo', { usage: { input_tokens: 120, output_tokens: 30, cost: 0.002, note: 'ignored' } })));
+    expect(good).toMatchObject({ status: 'COMPLETED', result: { ok: true }, usage: { input_tokens: 120, output_tokens: 30, cost: 0.002 } });
+    expect(good['usage']).not.toHaveProperty('note');
+    const bad = sent(await r.run(request('u-2', 'echo', { usage: { tokens: -3 } })));
+    expect(bad).toMatchObject({ status: 'FAILED', error: 'handler of echo returned usage.tokens: must be a non-negative number' });
+    expect(bad).not.toHaveProperty('usage');
   });
 
   it.each([

@@ -4,9 +4,11 @@ import {
   isPlainObject,
   TASK_TYPE_PATTERN,
   MAX_PROGRESS_MESSAGE_CHARS,
+  parseUsage,
   TaskStatus,
   type ProgressReport,
   type TaskResponse,
+  type Usage,
 } from '@orchestrator/contracts';
 import type { AgentLogger } from './agent-logger.js';
 import { AnswerCache } from './answer-cache.js';
@@ -32,8 +34,24 @@ export interface TaskContext {
   progress(fraction: number, message?: string): void;
 }
 
-/** Does the work of one task_type: returns the result (a plain object), or throws to fail the task. */
+/**
+ * Does the work of one task_type: returns the result (a plain object), or `withUsage(result, usage)`
+ * to say what the work cost; throws to fail the task.
+ */
 export type TaskHandler = (payload: Record<string, unknown>, ctx: TaskContext) => Promise<object> | object;
+
+/** A handler's result with what the work cost: sent as the answer's `usage` (tokens, input_tokens, output_tokens, cost). */
+export class ResultWithUsage {
+  constructor(
+    readonly result: object,
+    readonly usage: Usage,
+  ) {}
+}
+
+/** What a handler returns to report what its work cost beside its result: `return withUsage({ summary }, { tokens: 812, cost: 0.004 })`. */
+export function withUsage(result: object, usage: Usage): ResultWithUsage {
+  return new ResultWithUsage(result, usage);
+}
 
 export interface AgentStats {
   received: number;
@@ -214,13 +232,24 @@ export class TaskRunner {
     }
   }
 
-  private resultResponse(taskId: string, taskType: string, result: unknown): TaskResponse {
+  private resultResponse(taskId: string, taskType: string, returned: unknown): TaskResponse {
+    let result = returned;
+    let usage: Usage | undefined;
+    if (returned instanceof ResultWithUsage) {
+      const parsed = parseUsage(returned.usage);
+      if (!parsed.ok) {
+        this.options.logger.error(`handler of ${taskType} returned a usage that is not one (task ${taskId}): ${parsed.error}`);
+        return failedResponse(taskId, `handler of ${taskType} returned ${parsed.error}`);
+      }
+      result = returned.result;
+      usage = parsed.value;
+    }
     if (!isPlainObjectValue(result)) {
       const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? 'a class instance' : typeof result;
       this.options.logger.error(`handler of ${taskType} returned ${what}, not a plain object (task ${taskId})`);
       return failedResponse(taskId, `handler of ${taskType} returned ${what}, not a plain object`);
     }
-    return completedResponse(taskId, result);
+    return { ...completedResponse(taskId, result), ...(usage ? { usage } : {}) };
   }
 
   private reject(taskId: string, error: string, headers: Record<string, string>): Answer {
@@ -256,7 +285,9 @@ export class TaskRunner {
         break;
       case TaskStatus.Failed:
       case TaskStatus.Pending:
+      case TaskStatus.Queued:
       case TaskStatus.Running:
+      case TaskStatus.Waiting:
         this.stats.failed += 1;
         break;
     }

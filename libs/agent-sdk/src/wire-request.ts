@@ -18,7 +18,8 @@ const optional = (value: unknown, valid: (value: unknown) => boolean): boolean =
  * (`validateTaskRequest`, a class-validator DTO). That validation costs more than the rest of a
  * sub-task's handling, so a request whose every field is plainly right is taken here; anything
  * else (a missing or wrong field, a `null` where a field may be absent) goes to the contract's
- * validation, which decides and names what is wrong.
+ * validation, which decides and names what is wrong. So does a request with a `budget` or a
+ * `not_before`: a sub-task has neither.
  */
 export function readTaskRequest(body: unknown): Validated<TaskRequest> {
   return plainlyValid(body) ?? validateTaskRequest(body);
@@ -26,9 +27,11 @@ export function readTaskRequest(body: unknown): Validated<TaskRequest> {
 
 function plainlyValid(body: unknown): Validated<TaskRequest> | undefined {
   if (!isPlainObject(body)) return undefined;
-  const { task_id, task_type, payload, priority, requester_id, created_at, timeout_ms } = body;
+  const { task_id, task_type, payload, priority, requester_id, created_at, timeout_ms, budget, not_before } = body;
   const upperPriority = typeof priority === 'string' ? priority.toUpperCase() : priority;
   const plain =
+    budget === undefined &&
+    not_before === undefined &&
     typeof task_id === 'string' &&
     TASK_ID_PATTERN.test(task_id) &&
     typeof task_type === 'string' &&

@@ -92,3 +92,33 @@ describe('HttpApi control and history routes', () => {
     expect(stub.sent.map((s) => s.url)).toEqual(['http://o/agents', 'http://o/workflows']);
   });
 });
+
+describe('HttpApi schedules', () => {
+  it('sends each schedule call to its route, the id escaped, backfill times as ISO 8601', async () => {
+    const stub = answering(200, { schedule_id: 'a/b' });
+    const api = new HttpApi({ url: 'http://o', fetch: stub.fetch });
+    await api.createSchedule({ schedule_id: 'a/b', task_type: 'report', every_ms: 60_000 });
+    await api.updateSchedule('a/b', { cron: '0 8 * * *' });
+    await api.pauseSchedule('a/b', true);
+    await api.pauseSchedule('a/b', false);
+    await api.triggerSchedule('a/b');
+    await api.backfillSchedule('a/b', new Date(Date.UTC(2030, 0, 1)), 1_893_459_600_000);
+    await api.deleteSchedule('a/b');
+    expect(stub.sent.map((s) => `${String(s.init.method)} ${s.url}`)).toEqual([
+      'POST http://o/schedules',
+      'PATCH http://o/schedules/a%2Fb',
+      'POST http://o/schedules/a%2Fb/pause',
+      'POST http://o/schedules/a%2Fb/resume',
+      'POST http://o/schedules/a%2Fb/trigger',
+      'POST http://o/schedules/a%2Fb/backfill',
+      'DELETE http://o/schedules/a%2Fb',
+    ]);
+    expect(JSON.parse(stub.sent[5]?.init.body as string)).toEqual({ from: '2030-01-01T00:00:00.000Z', to: 1_893_459_600_000 });
+  });
+
+  it('throws a refused schedule with its code and the field', async () => {
+    const stub = answering(400, { code: 'INVALID_SCHEDULE', message: 'every_ms: must be a whole number of milliseconds from 1000 to 31536000000' });
+    const error = await new HttpApi({ url: 'http://o', fetch: stub.fetch }).createSchedule({ schedule_id: 's', task_type: 'x', every_ms: 5 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 400, code: 'INVALID_SCHEDULE', field: 'every_ms' });
+  });
+});

@@ -1,16 +1,24 @@
 import type {
   AgentStatusView,
+  ApprovalListView,
+  ExternalEventReply,
+  SignalReply,
+  BackfillReply,
   CancelTaskReply,
   HistoryPageView,
   RerunTaskReply,
+  ScheduleView,
   SubmitTaskReply,
   TaskDetailView,
   TaskListView,
   TaskStatus,
+  TriggerReply,
   WorkflowSummaryView,
 } from '@orchestrator/contracts';
 import { HistoryStream, type HistoryStreamOptions } from './history-stream.js';
 import { httpError, OrchestratorError } from './orchestrator-error.js';
+import type { ApprovalsFilter, SignalOptions } from './signals.js';
+import type { ScheduleInput, SchedulePatchInput } from './schedule-input.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 
 export interface HttpApiOptions {
@@ -93,6 +101,28 @@ export class HttpApi {
     return (await this.call<HistoryPageView>('GET', `/tasks/${encodeURIComponent(taskId)}/events${query}`)).body;
   }
 
+  /** `POST /tasks/:task_id/signals/:signal`: a signal for the workflow's step waiting for it (or kept for the step that will). */
+  async signal(taskId: string, signal: string, payload: Record<string, unknown> = {}, options: SignalOptions = {}): Promise<SignalReply> {
+    const headers: Record<string, string> = options.signalId !== undefined ? { 'idempotency-key': options.signalId } : {};
+    return (await this.call<SignalReply>('POST', `/tasks/${encodeURIComponent(taskId)}/signals/${encodeURIComponent(signal)}`, payload, headers)).body;
+  }
+
+  /** `POST /events/:name`: an external event for the steps waiting for it. */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<ExternalEventReply> {
+    return (await this.call<ExternalEventReply>('POST', `/events/${encodeURIComponent(name)}`, event)).body;
+  }
+
+  /** `GET /approvals`: the steps waiting for a signal, longest waiting first. */
+  async approvals(filter: ApprovalsFilter = {}): Promise<ApprovalListView> {
+    const params = new URLSearchParams();
+    for (const key of ['signal', 'limit', 'cursor'] as const) {
+      const value = filter[key];
+      if (value !== undefined) params.set(key, String(value));
+    }
+    const query = params.size > 0 ? `?${params.toString()}` : '';
+    return (await this.call<ApprovalListView>('GET', `/approvals${query}`)).body;
+  }
+
   /** `GET /agents`: the live agents, their capabilities and load. */
   async agents(): Promise<{ items: AgentStatusView[] }> {
     return (await this.call<{ items: AgentStatusView[] }>('GET', '/agents')).body;
@@ -101,6 +131,43 @@ export class HttpApi {
   /** `GET /workflows`: the workflow definitions the orchestrator loaded. */
   async workflows(): Promise<{ items: WorkflowSummaryView[] }> {
     return (await this.call<{ items: WorkflowSummaryView[] }>('GET', '/workflows')).body;
+  }
+
+  /** `GET /schedules`: every schedule, its next ticks and last run. */
+  async schedules(): Promise<{ items: ScheduleView[] }> {
+    return (await this.call<{ items: ScheduleView[] }>('GET', '/schedules')).body;
+  }
+
+  /** `GET /schedules/:id`: a schedule with its last runs. */
+  async schedule(scheduleId: string): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('GET', schedulePath(scheduleId))).body;
+  }
+
+  async createSchedule(schedule: ScheduleInput): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('POST', '/schedules', schedule)).body;
+  }
+
+  async updateSchedule(scheduleId: string, patch: SchedulePatchInput): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('PATCH', schedulePath(scheduleId), patch)).body;
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<{ schedule_id: string; deleted: boolean }> {
+    return (await this.call<{ schedule_id: string; deleted: boolean }>('DELETE', schedulePath(scheduleId))).body;
+  }
+
+  /** `POST /schedules/:id/pause` or `/resume`. */
+  async pauseSchedule(scheduleId: string, paused: boolean): Promise<ScheduleView> {
+    return (await this.call<ScheduleView>('POST', `${schedulePath(scheduleId)}/${paused ? 'pause' : 'resume'}`)).body;
+  }
+
+  async triggerSchedule(scheduleId: string): Promise<TriggerReply> {
+    return (await this.call<TriggerReply>('POST', `${schedulePath(scheduleId)}/trigger`)).body;
+  }
+
+  /** `from` and `to`: Dates, ISO 8601 strings or epoch milliseconds. */
+  async backfillSchedule(scheduleId: string, from: Date | string | number, to: Date | string | number): Promise<BackfillReply> {
+    const moment = (value: Date | string | number): string | number => (value instanceof Date ? value.toISOString() : value);
+    return (await this.call<BackfillReply>('POST', `${schedulePath(scheduleId)}/backfill`, { from: moment(from), to: moment(to) })).body;
   }
 
   /** `GET /tasks/:task_id/stream` (with `taskId`) or `GET /events/stream`: history events as they are committed. */
@@ -136,6 +203,8 @@ export class HttpApi {
     return { status: res.status, body: parsed as T };
   }
 }
+
+const schedulePath = (scheduleId: string): string => `/schedules/${encodeURIComponent(scheduleId)}`;
 
 /** `?status=&task_type=&limit=&cursor=&count=` with only the filters given. */
 export function listQuery(filter: ListTasksFilter): string {

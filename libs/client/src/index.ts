@@ -9,5 +9,8 @@ export * from './history-stream.js';
 export * from './http-api.js';
 export * from './orchestrator-client.js';
 export * from './orchestrator-error.js';
+export { approvalPayload, type ApprovalOptions, type ApprovalsFilter, type SignalOptions } from './signals.js';
+export * from './schedule-input.js';
 export * from './submit-task-input.js';
 export { TaskEventStream, type TaskLifecycleEvent } from './task-events.js';
+export * from './schedules-client.js';

@@ -1,15 +1,20 @@
 import { NoRespondersError, RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import {
+  externalEventSubject,
+  isPlainObject,
   isTerminalStatus,
   ORCHESTRATOR_CANCEL_SUBJECT,
+  ORCHESTRATOR_SIGNAL_SUBJECT,
   ORCHESTRATOR_TASK_SUBJECT,
   parseTaskResponse,
   TaskEvent,
   TaskStatus,
   type CancelTaskReply,
+  type SignalReply,
   type TaskResponse,
 } from '@orchestrator/contracts';
 import { natsRejection, OrchestratorError } from './orchestrator-error.js';
+import { isAccepted, signalRefusal, type SignalOptions } from './signals.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 import { FINAL_EVENTS, finalResponseOf, type TaskEventHub } from './task-events.js';
 
@@ -26,7 +31,7 @@ export interface NatsSubmitted {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Submission and cancellation on `agent.orchestrator_agent.task` and `.cancel`. */
+/** Submission, cancellation and signals on `agent.orchestrator_agent.task`, `.cancel` and `.signal`; external events. */
 export class NatsApi {
   constructor(
     private readonly nc: NatsConnection,
@@ -41,13 +46,14 @@ export class NatsApi {
    */
   async submit(request: SubmitTaskInput, timeoutMs: number): Promise<NatsSubmitted> {
     const taskId = request.task_id;
-    let accepted: () => void = () => undefined;
-    const acceptance = new Promise<void>((resolve) => (accepted = resolve));
+    let accepted: (status: TaskStatus) => void = () => undefined;
+    // RUNNING, or PENDING for a task that starts later (`not_before`).
+    const acceptance = new Promise<TaskStatus>((resolve) => (accepted = resolve));
     let settle: (response: TaskResponse) => void = () => undefined;
     const final = new Promise<TaskResponse>((resolve) => (settle = resolve));
     const stopListening = await this.hub.listen([TaskEvent.Created, ...FINAL_EVENTS], ({ event, data }) => {
       if (data.task_id !== taskId) return;
-      if (event === TaskEvent.Created) accepted();
+      if (event === TaskEvent.Created) accepted(data.status === TaskStatus.Pending ? TaskStatus.Pending : TaskStatus.Running);
       else settle(finalResponseOf(data as Parameters<typeof finalResponseOf>[0]));
     });
     void final.then(stopListening);
@@ -56,7 +62,7 @@ export class NatsApi {
 
     const reply = this.nc.request(ORCHESTRATOR_TASK_SUBJECT, encoder.encode(JSON.stringify(request)), { timeout: timeoutMs });
     const outcome = await Promise.race([
-      acceptance.then(() => ({ kind: 'accepted' }) as const),
+      acceptance.then((status) => ({ kind: 'accepted', status }) as const),
       reply
         .then((msg) => ({ kind: 'answer', response: responseOf(msg) }) as const)
         .catch((error: unknown) => ({ kind: 'error', error }) as const),
@@ -71,7 +77,7 @@ export class NatsApi {
 
     switch (outcome.kind) {
       case 'accepted':
-        return { task_id: taskId, status: TaskStatus.Running, existing: false, final, stop: stopListening };
+        return { task_id: taskId, status: outcome.status, existing: false, final, stop: stopListening };
       case 'error':
         stopListening();
         throw requestFailure(outcome.error, ORCHESTRATOR_TASK_SUBJECT, timeoutMs);
@@ -107,6 +113,33 @@ export class NatsApi {
       throw new OrchestratorError(response.error ?? `no task ${taskId}`, { code: 'TASK_NOT_FOUND', taskId, field: 'task_id', response });
     }
     throw new OrchestratorError(`task ${taskId} has already finished as ${response.status}`, { code: 'TASK_FINISHED', taskId, response });
+  }
+
+  /** `{ task_id, signal, payload, signal_id? }` on `agent.orchestrator_agent.signal`; a refusal throws with its code. */
+  async signal(taskId: string, signal: string, payload: Record<string, unknown>, options: SignalOptions, timeoutMs: number): Promise<SignalReply> {
+    const body = { task_id: taskId, signal, payload, ...(options.signalId !== undefined ? { signal_id: options.signalId } : {}) };
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(ORCHESTRATOR_SIGNAL_SUBJECT, encoder.encode(JSON.stringify(body)), { timeout: timeoutMs });
+    } catch (error) {
+      throw requestFailure(error, ORCHESTRATOR_SIGNAL_SUBJECT, timeoutMs);
+    }
+    let reply: unknown;
+    try {
+      reply = JSON.parse(decoder.decode(msg.data));
+    } catch {
+      throw new OrchestratorError('the orchestrator answered a signal with something that is not JSON', { code: 'BAD_ANSWER' });
+    }
+    if (!isPlainObject(reply) || typeof reply['status'] !== 'string') throw new OrchestratorError('the answer to a signal has no status', { code: 'BAD_ANSWER' });
+    const answer = reply as unknown as SignalReply;
+    if (!isAccepted(answer)) throw signalRefusal(answer);
+    return answer;
+  }
+
+  /** Publishes an external event on `platform.events.external.<name>` (nothing answers it). */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<void> {
+    this.nc.publish(externalEventSubject(name), encoder.encode(JSON.stringify(event)));
+    await this.nc.flush();
   }
 }
 

@@ -3,9 +3,12 @@ import {
   isTerminalStatus,
   TaskStatus,
   type AgentStatusView,
+  type ApprovalListView,
   type CancelTaskReply,
+  type ExternalEventReply,
   type HistoryPageView,
   type RerunTaskReply,
+  type SignalReply,
   type SubmitTaskReply,
   type TaskDetailView,
   type TaskEvent,
@@ -17,6 +20,8 @@ import type { HistoryStream, HistoryStreamOptions } from './history-stream.js';
 import { HttpApi, type HistoryPageOptions, type ListTasksFilter } from './http-api.js';
 import { NatsApi } from './nats-api.js';
 import { OrchestratorError } from './orchestrator-error.js';
+import { approvalPayload, type ApprovalOptions, type ApprovalsFilter, type SignalOptions } from './signals.js';
+import { SchedulesClient } from './schedules-client.js';
 import type { SubmitTaskInput } from './submit-task-input.js';
 import { ALL_EVENTS, FINAL_EVENTS, finalResponseOf, TaskEventHub, TaskEventStream, type TaskLifecycleEvent } from './task-events.js';
 import { responseFromDetail, withTimeout } from './wait.js';
@@ -30,7 +35,7 @@ export interface OrchestratorClientOptions {
   httpUrl?: string;
   /** The orchestrator's `API_KEY`, sent as `X-API-Key`. */
   apiKey?: string;
-  /** What `submit` and `cancel` go through when both are configured; default `nats`. */
+  /** What `submit`, `cancel`, `signal` and `publishEvent` go through when both are configured; default `nats`. */
   via?: 'nats' | 'http';
   /** How long `wait` and `run` wait for the final response unless told; default 5 minutes. */
   timeoutMs?: number;
@@ -75,6 +80,8 @@ export class OrchestratorClient {
   private readonly hub: TaskEventHub | undefined;
   /** Final responses of tasks this client submitted over NATS, until read or closed. */
   private readonly finals = new Map<string, { final: Promise<TaskResponse>; stop: () => void }>();
+  /** The schedules (`/schedules`, HTTP): list, get, create, update, delete, pause, resume, trigger, backfill. */
+  readonly schedules = new SchedulesClient(() => this.requireHttp('schedules'));
 
   private constructor(
     private readonly options: OrchestratorClientOptions,
@@ -110,7 +117,8 @@ export class OrchestratorClient {
   }
 
   /**
-   * Submits a TaskRequest. Resolves once the orchestrator has accepted it (`status: RUNNING`) or
+   * Submits a TaskRequest. Resolves once the orchestrator has accepted it (`status: RUNNING`, or `PENDING` with a
+   * `not_before` to come) or
    * says it knows it (`existing: true`, its state); throws OrchestratorError when it refuses it
    * (the message names the field), the `task_id` is used by another request, or it is overloaded.
    */
@@ -183,6 +191,43 @@ export class OrchestratorClient {
   /** Runs a finished task's request again under a new `task_id` (in the answer). Throws `TASK_RUNNING` (409) while it runs. */
   rerun(taskId: string): Promise<RerunTaskReply> {
     return this.requireHttp('rerun').rerun(taskId);
+  }
+
+  /**
+   * Sends a signal to a workflow: the step waiting for it takes it (`outcome: delivered`), or it is
+   * kept for the step that will (`kept`); a repeated `signalId` answers `duplicate: true`. Throws
+   * `INVALID_PAYLOAD` (the field named), `TASK_NOT_FOUND`, `TASK_FINISHED` or `NO_WAITING_STEP`.
+   */
+  signal(taskId: string, signal: string, payload: Record<string, unknown> = {}, options: SignalOptions = {}): Promise<SignalReply> {
+    if (this.submitsOverNats()) return this.requireNats().signal(taskId, signal, payload, options, this.requestTimeoutMs);
+    return this.requireHttp('signal').signal(taskId, signal, payload, options);
+  }
+
+  /** Approves a workflow's approval step: the signal `approval` (or `options.signal`) with `{ approved: true, comment? }`. */
+  approve(taskId: string, options: ApprovalOptions = {}): Promise<SignalReply> {
+    const { signal, payload } = approvalPayload(true, options);
+    return this.signal(taskId, signal, payload, options);
+  }
+
+  /** Rejects it: `{ approved: false, comment? }`. */
+  reject(taskId: string, options: ApprovalOptions = {}): Promise<SignalReply> {
+    const { signal, payload } = approvalPayload(false, options);
+    return this.signal(taskId, signal, payload, options);
+  }
+
+  /**
+   * Publishes an external event: every step waiting for `name` whose `match` fields it equals
+   * resumes. Over HTTP the answer says how many did; over NATS it is a plain publish (null).
+   */
+  async publishEvent(name: string, event: Record<string, unknown>): Promise<ExternalEventReply | null> {
+    if (!this.submitsOverNats()) return this.requireHttp('publishEvent').publishEvent(name, event);
+    await this.requireNats().publishEvent(name, event);
+    return null;
+  }
+
+  /** `GET /approvals`: the steps waiting for a signal, longest waiting first. */
+  approvals(filter: ApprovalsFilter = {}): Promise<ApprovalListView> {
+    return this.requireHttp('approvals').approvals(filter);
   }
 
   /** `GET /tasks/:task_id/events`: a page of the workflow's history, oldest first; `next_after` is the `after` of the next page. */

@@ -1,4 +1,4 @@
-import type { TaskPriority, TaskRequest } from '@orchestrator/contracts';
+import type { Budget, TaskPriority, TaskRequest } from '@orchestrator/contracts';
 
 /** A TaskRequest as a client writes it: defaults left out, the priority in any case. */
 export interface SubmitTaskInput {
@@ -10,4 +10,8 @@ export interface SubmitTaskInput {
   created_at?: number;
   /** The whole task must finish within this time (100 to 86,400,000 ms), or it fails. */
   timeout_ms?: number;
+  /** What the whole task may spend (`max_tokens`, `max_cost`), within the orchestrator's BUDGET_MAX_TOKENS / BUDGET_MAX_COST. */
+  budget?: Budget;
+  /** Store the task now (PENDING) and start it at this time, in seconds since the epoch. */
+  not_before?: number;
 }

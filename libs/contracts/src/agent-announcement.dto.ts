@@ -1,6 +1,7 @@
 import {
   ArrayMaxSize,
   IsArray,
+  IsIn,
   IsInt,
   IsNumber,
   IsObject,
@@ -8,9 +9,11 @@ import {
   IsString,
   Length,
   Matches,
+  Max,
   Min,
 } from 'class-validator';
 import { AGENT_NAME_PATTERN, TASK_TYPE_PATTERN } from './names.js';
+import { RATE_LIMIT_BOUNDS, RATE_PERIODS_MS, type RateLimit, type RatePeriod } from './rate-limit.js';
 import { isPlainObject, validateInto, type Validated } from './validation.js';
 
 export interface AgentLoad {
@@ -25,6 +28,8 @@ export interface AgentAnnouncement {
   agent_type: string;
   capabilities: string[];
   load?: AgentLoad;
+  /** The most sub-tasks the agent takes per window (its provider's cap, say); the orchestrators keep to it together. */
+  rate_limit?: RateLimit;
   ts: number;
 }
 
@@ -36,6 +41,16 @@ export class AgentLoadDto implements AgentLoad {
   @Min(1, { message: 'must be at least 1' })
   @IsInt({ message: 'must be an integer' })
   max_concurrency!: number;
+}
+
+export class AgentRateLimitDto implements RateLimit {
+  @Max(RATE_LIMIT_BOUNDS.max, { message: `must be at most ${RATE_LIMIT_BOUNDS.max}` })
+  @Min(RATE_LIMIT_BOUNDS.min, { message: `must be at least ${RATE_LIMIT_BOUNDS.min}` })
+  @IsInt({ message: 'must be an integer' })
+  limit!: number;
+
+  @IsIn(Object.keys(RATE_PERIODS_MS), { message: `must be one of ${Object.keys(RATE_PERIODS_MS).join(', ')}` })
+  per!: RatePeriod;
 }
 
 export class AgentAnnouncementDto implements AgentAnnouncement {
@@ -60,14 +75,27 @@ export class AgentAnnouncementDto implements AgentAnnouncement {
   @IsObject({ message: 'must be an object' })
   load?: AgentLoad;
 
+  @IsOptional()
+  @IsObject({ message: 'must be an object' })
+  rate_limit?: RateLimit;
+
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
   ts!: number;
 }
 
 export function validateAgentAnnouncement(input: unknown): Validated<AgentAnnouncement> {
   const result = validateInto(AgentAnnouncementDto, input, 'announcement');
-  if (!result.ok || !isPlainObject(input) || input['load'] === undefined) return result;
-  const load = validateInto(AgentLoadDto, input['load'], 'load');
-  if (!load.ok) return { ok: false, error: `load.${load.error}` };
-  return { ok: true, value: { ...result.value, load: { ...load.value } } };
+  if (!result.ok || !isPlainObject(input)) return result;
+  const value: AgentAnnouncement = { ...result.value };
+  if (input['load'] !== undefined) {
+    const load = validateInto(AgentLoadDto, input['load'], 'load');
+    if (!load.ok) return { ok: false, error: `load.${load.error}` };
+    value.load = { in_flight: load.value.in_flight, max_concurrency: load.value.max_concurrency };
+  }
+  if (input['rate_limit'] !== undefined && input['rate_limit'] !== null) {
+    const rate = validateInto(AgentRateLimitDto, input['rate_limit'], 'rate_limit');
+    if (!rate.ok) return { ok: false, error: `rate_limit.${rate.error}` };
+    value.rate_limit = { limit: rate.value.limit, per: rate.value.per };
+  }
+  return { ok: true, value };
 }

@@ -1,9 +1,13 @@
 export enum TaskStatus {
   Pending = 'PENDING',
+  /** A workflow waiting for a run of its concurrency key to end (`concurrency` in its workflow file). */
+  Queued = 'QUEUED',
   Running = 'RUNNING',
   Completed = 'COMPLETED',
   Failed = 'FAILED',
   Cancelled = 'CANCELLED',
+  /** A step of a workflow waiting for a signal, an external event or a time (never a workflow's own status). */
+  Waiting = 'WAITING',
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([

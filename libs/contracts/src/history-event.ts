@@ -18,7 +18,7 @@ export enum HistoryKind {
   Expanded = 'expanded',
   /** A step failed for good: `data.error`. */
   StepFailed = 'step_failed',
-  /** A step completed (`for_each` steps, whose items answer one by one). */
+  /** A step completed without an answer of its own: a `for_each` step (its items answer one by one), a wait given its signal or event (`data.signal`, `data.event`). */
   StepCompleted = 'step_completed',
   /** An agent reported progress inside an attempt: `data.fraction`, `data.message`, `data.attempt`. */
   Progress = 'progress',
@@ -28,12 +28,24 @@ export enum HistoryKind {
   Revised = 'revised',
   /** A FAILED or CANCELLED workflow resumes from its unfinished steps: `data.was`, `data.steps`. */
   Resumed = 'resumed',
+  /** A step began to wait: `data.signal`, or `data.event` and `data.match`, or `data.until`; `data.timeout_ms` when it may time out. */
+  Waiting = 'waiting',
+  /** A signal came: `data.signal`, `data.signal_id`, `data.by`, `data.via`; `data.kept` when no step waited for it yet. */
+  SignalReceived = 'signal_received',
+  /** An external event resumed a waiting step: `data.event`, `data.by`. */
+  EventReceived = 'event_received',
+  /** A sleep ended: `data.until`. */
+  Woke = 'woke',
   Cancelled = 'cancelled',
   Completed = 'completed',
   /** `data.error`. */
   Failed = 'failed',
   /** The final response was sent to the requester. */
   AnswerSent = 'answer_sent',
+  /** The run waits QUEUED for a run of its concurrency key to end: `data.key`, `data.max_runs`, `data.running`. */
+  Queued = 'queued',
+  /** A QUEUED run starts (`data.key`, `data.queued_ms`), or a delayed one, its `not_before` come (`data.not_before`). */
+  Started = 'started',
 }
 
 /** One event of a workflow's history, as stored, served and streamed. */

@@ -9,3 +9,7 @@ export * from './json-limits.js';
 export * from './task-views.js';
 export * from './progress-report.js';
 export * from './history-event.js';
+export * from './rate-limit.js';
+export * from './usage.js';
+export * from './signals.js';
+export * from './schedule.js';

@@ -1,5 +1,5 @@
 /** Subject names of the platform (CONTRACT.md). Spelled here and nowhere else. */
-import { assertAgentName } from './names.js';
+import { assertAgentName, assertEventName, isEventName } from './names.js';
 
 export const ORCHESTRATOR_AGENT_NAME = 'orchestrator_agent';
 
@@ -33,6 +33,8 @@ export function subtaskIdFromReplySubject(subject: string): string | null {
   const parts = subject.slice(ORCHESTRATOR_REPLY_PREFIX.length + 1).split('.');
   return parts.length === 2 && parts[1] ? parts[1] : null;
 }
+/** `{ task_id, signal, payload?, signal_id? }`: a signal for a workflow's step waiting for it (`wait_for: { signal }`). */
+export const ORCHESTRATOR_SIGNAL_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.signal`;
 export const ORCHESTRATOR_QUEUE_GROUP = ORCHESTRATOR_AGENT_NAME;
 
 export const AGENT_RESPONSE_WILDCARD = 'agent.*.response';
@@ -95,4 +97,38 @@ export enum TaskEvent {
 
 export function taskEventSubject(event: TaskEvent): string {
   return `platform.events.${event}`;
+}
+
+/**
+ * Durable intake: the JetStream stream that keeps what is published on
+ * `agent.orchestrator_agent.task` (and on nothing else), and the durable pull consumer that every
+ * orchestrator replica takes it from.
+ */
+export const ORCHESTRATOR_INTAKE_STREAM = 'ORCHESTRATOR_INTAKE';
+export const ORCHESTRATOR_INTAKE_CONSUMER = ORCHESTRATOR_AGENT_NAME;
+
+/**
+ * Answers that found the orchestrator's answer inbox full, kept (by the orchestrator, under
+ * durable intake) in the JetStream stream `ORCHESTRATOR_ANSWERS` until it has room. Only the
+ * orchestrator publishes here.
+ */
+export const ORCHESTRATOR_ANSWER_OVERFLOW_SUBJECT = `agent.${ORCHESTRATOR_AGENT_NAME}.answers`;
+export const ORCHESTRATOR_ANSWERS_STREAM = 'ORCHESTRATOR_ANSWERS';
+
+/**
+ * Events of other systems, `platform.events.external.<name>` (plain JSON): each resumes the steps
+ * waiting for `<name>` (`wait_for: { event }`) whose `match` fields all equal its own.
+ */
+export const EXTERNAL_EVENT_PREFIX = 'platform.events.external';
+export const EXTERNAL_EVENT_WILDCARD = `${EXTERNAL_EVENT_PREFIX}.>`;
+
+export function externalEventSubject(name: string): string {
+  return `${EXTERNAL_EVENT_PREFIX}.${assertEventName(name)}`;
+}
+
+/** The event name in `platform.events.external.<name>`, or null when the subject is not one (or the name breaks the rule). */
+export function eventNameFromSubject(subject: string): string | null {
+  if (!subject.startsWith(`${EXTERNAL_EVENT_PREFIX}.`)) return null;
+  const name = subject.slice(EXTERNAL_EVENT_PREFIX.length + 1);
+  return isEventName(name) ? name : null;
 }

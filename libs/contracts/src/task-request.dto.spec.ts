@@ -20,12 +20,20 @@ describe('validateTaskRequest', () => {
     [{ task_id: 't', task_type: 'x', priority: 'urgent' }, 'priority: must be one of LOW, NORMAL, HIGH, CRITICAL'],
     [{ task_id: 't', task_type: 'x', requester_id: 'a.>' }, 'requester_id: must be an agent name'],
     [{ task_id: 't', task_type: 'x', created_at: 'now' }, 'created_at: must be a number'],
+    [{ task_id: 't', task_type: 'x', not_before: '2030-01-01' }, 'not_before: must be a number of seconds since the epoch'],
+    [{ task_id: 't', task_type: 'x', not_before: 1_900_000_000_000 }, 'not_before: must be seconds since the epoch, not milliseconds'],
+    [{ task_id: 't', task_type: 'x', not_before: -1 }, 'not_before: must not be negative'],
     [[1, 2], 'request: must be a JSON object'],
     ['text', 'request: must be a JSON object'],
   ])('rejects %j naming the field', (input, message) => {
     const result = validateTaskRequest(input);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toContain(message);
+  });
+
+  it('keeps not_before, in seconds', () => {
+    const result = validateTaskRequest({ task_id: 't', task_type: 'x', not_before: 1_900_000_000.5 });
+    expect(result).toEqual({ ok: true, value: { task_id: 't', task_type: 'x', payload: {}, priority: 'NORMAL', not_before: 1_900_000_000.5 } });
   });
 
   it('leaves out top-level fields it does not know, as the contract says receivers do', () => {

@@ -11,6 +11,7 @@ import {
   Min,
 } from 'class-validator';
 import { TaskPriority } from './enums.js';
+import { BUDGET_FIELDS, type Budget } from './usage.js';
 import { AGENT_NAME_PATTERN, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from './names.js';
 import { isPlainObject, validateInto, type Validated } from './validation.js';
 
@@ -51,6 +52,18 @@ export class TaskRequestDto {
   @Min(100, { message: 'must be at least 100' })
   @IsInt({ message: 'must be an integer number of milliseconds' })
   timeout_ms?: number;
+
+  /** Optional: what the task may spend in all (`max_tokens`, `max_cost`), within the orchestrator's maximum. */
+  @IsOptional()
+  @IsObject({ message: 'must be an object with max_tokens or max_cost' })
+  budget?: Budget;
+
+  /** Optional: store the task now, start its workflow at this time (seconds since the epoch); in the past, it starts at once. */
+  @IsOptional()
+  @Max(1e11, { message: 'must be seconds since the epoch, not milliseconds' })
+  @Min(0, { message: 'must not be negative' })
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number of seconds since the epoch' })
+  not_before?: number;
 }
 
 /** A TaskRequest after validation, with its defaults applied. */
@@ -62,6 +75,19 @@ export interface TaskRequest {
   requester_id?: string;
   created_at?: number;
   timeout_ms?: number;
+  budget?: Budget;
+  not_before?: number;
+}
+
+/** A request's `budget`: known fields non-negative numbers, at least one of them. */
+function budgetProblem(budget: Record<string, unknown>): string | null {
+  const given = BUDGET_FIELDS.filter((field) => budget[field] !== undefined);
+  if (given.length === 0) return `budget: must have ${BUDGET_FIELDS.join(' or ')}`;
+  for (const field of given) {
+    const value = budget[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `budget.${field}: must be a non-negative number`;
+  }
+  return null;
 }
 
 export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
@@ -81,5 +107,11 @@ export function validateTaskRequest(input: unknown): Validated<TaskRequest> {
   if (dto.requester_id !== undefined) request.requester_id = dto.requester_id;
   if (dto.created_at !== undefined) request.created_at = dto.created_at;
   if (dto.timeout_ms !== undefined) request.timeout_ms = dto.timeout_ms;
+  if (dto.budget !== undefined) {
+    const problem = budgetProblem(dto.budget as Record<string, unknown>);
+    if (problem) return { ok: false, error: problem };
+    request.budget = Object.fromEntries(BUDGET_FIELDS.flatMap((field) => (dto.budget?.[field] === undefined ? [] : [[field, dto.budget[field]]])));
+  }
+  if (dto.not_before !== undefined) request.not_before = dto.not_before;
   return { ok: true, value: request };
 }

@@ -1,4 +1,5 @@
 import { TaskStatus } from './enums.js';
+import { parseUsage, type Usage } from './usage.js';
 import { isPlainObject } from './validation.js';
 
 /** The answer to a TaskRequest (CONTRACT.md, TaskResponse). */
@@ -9,6 +10,8 @@ export interface TaskResponse {
   result: Record<string, unknown> | null;
   error: string | null;
   completed_at: number | null;
+  /** What the work cost (an agent's report; for a workflow, what all its steps reported). */
+  usage?: Usage;
 }
 
 export function nowSeconds(): number {
@@ -32,9 +35,10 @@ const STATUSES = new Set<string>(Object.values(TaskStatus));
 
 /**
  * Reads a TaskResponse sent by an agent. Lenient where the contract allows it (missing
- * `result`/`error`/`completed_at`), strict on what correlation and state depend on.
+ * `result`/`error`/`completed_at`), strict on what correlation and state depend on. A `usage` that
+ * breaks its rules is left out and named in `usageError`.
  */
-export function parseTaskResponse(input: unknown): { ok: true; value: TaskResponse } | { ok: false; error: string } {
+export function parseTaskResponse(input: unknown): { ok: true; value: TaskResponse; usageError?: string } | { ok: false; error: string } {
   if (!isPlainObject(input)) return { ok: false, error: 'response: must be a JSON object' };
   const { task_id, status, success, result, error, completed_at } = input;
   if (typeof task_id !== 'string' || task_id.length === 0 || task_id.length > 256) {
@@ -50,8 +54,10 @@ export function parseTaskResponse(input: unknown): { ok: true; value: TaskRespon
     return { ok: false, error: 'error: must be a string or null' };
   }
   const typedStatus = status as TaskStatus;
+  const usage = parseUsage(input['usage']);
   return {
     ok: true,
+    ...(usage.ok ? {} : { usageError: usage.error }),
     value: {
       task_id,
       status: typedStatus,
@@ -59,6 +65,7 @@ export function parseTaskResponse(input: unknown): { ok: true; value: TaskRespon
       result: (result) ?? null,
       error: (error) ?? null,
       completed_at: typeof completed_at === 'number' && Number.isFinite(completed_at) ? completed_at : null,
+      ...(usage.ok && usage.value ? { usage: usage.value } : {}),
     },
   };
 }

@@ -4,6 +4,8 @@
  */
 import type { AgentLoad } from './agent-announcement.dto.js';
 import type { TaskStatus } from './enums.js';
+import type { RateLimit } from './rate-limit.js';
+import type { Budget, Usage } from './usage.js';
 import type { HistoryEvent } from './history-event.js';
 import type { TaskResponse } from './task-response.js';
 
@@ -79,6 +81,48 @@ export interface SubTaskView {
   error: string | null;
   /** The latest progress its agent reported (of the attempt it names). */
   progress: StepProgressView | null;
+  /** What its agent reported it cost, over its attempts; a `for_each` step's: its items'; a `workflow:` step's: its child workflow's. */
+  usage: Usage | null;
+  /** What a `wait_for` or `sleep` step waits for (while WAITING and after); null for other steps. */
+  wait?: StepWaitView | null;
+}
+
+/** What a step waits for: a signal (a person, another service), an external event, or a time. */
+export interface StepWaitView {
+  kind: 'signal' | 'event' | 'sleep';
+  /** The signal's name (kind `signal`). */
+  signal?: string;
+  /** The event's name and the fields it must have (kind `event`). */
+  event?: string;
+  match?: Record<string, unknown>;
+  /** When a sleep ends, or a wait times out (ISO 8601); null when it waits until cancelled. */
+  until: string | null;
+  /** What a timeout does: `fail`, `skip` or `continue`. */
+  on_timeout?: 'fail' | 'skip' | 'continue';
+}
+
+/** A step waiting for a signal (`GET /approvals`): what a person is asked to decide. */
+export interface ApprovalView {
+  task_id: string;
+  task_type: string;
+  step: string;
+  signal: string;
+  /** What the step shows the person: its `input`, resolved. */
+  input: Record<string, unknown>;
+  /** The fields the signal's payload must have (the step's `payload`), by name. */
+  payload: Record<string, unknown>;
+  waiting_since: string;
+  /** When it times out; null when it waits until cancelled. */
+  deadline_at: string | null;
+  on_timeout: 'fail' | 'skip' | 'continue';
+}
+
+/** `GET /approvals`: the steps waiting for a signal, longest waiting first. */
+export interface ApprovalListView {
+  items: ApprovalView[];
+  limit: number;
+  /** Pass as `cursor` for the next page; null on the last one. */
+  next_cursor: string | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when (ISO 8601), for which attempt. */
@@ -101,6 +145,8 @@ export interface TaskSummaryView {
   started_at: string | null;
   completed_at: string | null;
   error: string | null;
+  /** A delayed task (its request's `not_before`): when it starts, or started; PENDING until then. */
+  not_before: string | null;
 }
 
 /** `GET /tasks/:task_id`. */
@@ -113,6 +159,10 @@ export interface TaskDetailView extends TaskSummaryView {
   /** The plans the workflow ran before the planner revised them, oldest first. */
   plan_history: ReplacedPlanView[];
   steps: SubTaskView[];
+  /** What the whole workflow cost so far: every step's usage, child workflows included. */
+  usage: Usage | null;
+  /** What it may spend (its workflow file's budget, lowered by the request's); null: no limit. */
+  budget: Budget | null;
 }
 
 /** `GET /tasks`: a page, newest first. */
@@ -156,6 +206,12 @@ export interface AgentStatusView {
   in_flight: number;
   /** What the router ranks by: the larger of in_flight and reported_in_flight over capacity. */
   load: number | null;
+  /** Sub-tasks it takes per window, from AGENT_RATE_LIMITS or, failing that, the tightest its instances announce; null: none. */
+  rate_limit: RateLimit | null;
+  /** How many more sub-tasks its rate limit takes now (all replicas); null without a rate limit. */
+  rate_headroom: number | null;
+  /** Steps waiting for a free slot on it. */
+  waiting: number;
 }
 
 /** A workflow definition in `GET /workflows`. */

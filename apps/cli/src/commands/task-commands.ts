@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { HistoryEvent, TaskListView } from '@orchestrator/contracts';
-import { newTaskId, parsePayload, parsePriority, parseStatus, parseTaskType, parseWholeNumber } from '../args.js';
+import { newTaskId, parsePayload, parsePriority, parseStatus, parseTaskType, parseTime, parseWholeNumber } from '../args.js';
 import { renderEventLine } from '../format/history-line.js';
 import { renderTaskList } from '../format/lists.js';
 import { renderTaskTree } from '../format/task-tree.js';
@@ -21,15 +21,17 @@ export function addTaskCommands(program: Command, context: CommandContext): void
     .option('--task-id <id>', 'the task id (default: the task type and a random suffix)')
     .option('--priority <priority>', 'LOW, NORMAL, HIGH or CRITICAL')
     .option('--timeout-ms <ms>', 'the whole task must finish within this many milliseconds')
+    .option('--not-before <time>', 'store it now and start it then: ISO 8601, seconds since the epoch, or +10m (s, m, h, d)')
     .option('-w, --watch', 'follow its steps live until it ends')
     .option('--json', 'print one JSON document (with --watch: the task as it ended)')
-    .action(async (taskType: string, options: { payload: string; taskId?: string; priority?: string; timeoutMs?: string; watch?: boolean } & JsonOption) => {
+    .action(async (taskType: string, options: { payload: string; taskId?: string; priority?: string; timeoutMs?: string; notBefore?: string; watch?: boolean } & JsonOption) => {
       const request = {
         task_id: options.taskId ?? newTaskId(parseTaskType(taskType)),
         task_type: parseTaskType(taskType),
         payload: parsePayload(options.payload),
         ...(options.priority !== undefined ? { priority: parsePriority(options.priority) } : {}),
         ...(options.timeoutMs !== undefined ? { timeout_ms: parseWholeNumber('--timeout-ms', options.timeoutMs) } : {}),
+        ...(options.notBefore !== undefined ? { not_before: parseTime('--not-before', options.notBefore).getTime() / 1000 } : {}),
       };
       await context.withClient(async (client, out) => {
         const submitted = await client.submit(request);
@@ -66,7 +68,7 @@ export function addTaskCommands(program: Command, context: CommandContext): void
   program
     .command('list')
     .description('tasks, newest first, a page at a time')
-    .option('--status <status>', 'only tasks with this status (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)')
+    .option('--status <status>', 'only tasks with this status (PENDING, QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED)')
     .option('--type <task_type>', 'only tasks of this task type')
     .option('--limit <n>', 'tasks per page, 1 to 100', '20')
     .option('--cursor <cursor>', 'the page after the one that printed this cursor')

@@ -1,8 +1,10 @@
-import type { SubTaskView, TaskDetailView, WorkflowSummaryView } from '@orchestrator/contracts';
-import { TaskStatus } from '@orchestrator/contracts';
+import type { HistoryEvent, SubTaskView, TaskDetailView, WorkflowSummaryView } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
+import { renderApprovals } from './approvals.js';
 import { between, formatDuration } from './duration.js';
+import { eventDetail } from './history-line.js';
 import { alignColumns } from './table.js';
 import { renderTaskTree, stepNodes } from './task-tree.js';
 import { renderWorkflowGraph, stages, workflowGraphJson } from './workflow-graph.js';
@@ -58,6 +60,7 @@ const step = (key: string, fields: Partial<SubTaskView> = {}): SubTaskView => ({
   result: {},
   error: null,
   progress: null,
+  usage: null,
   ...fields,
 });
 
@@ -73,12 +76,15 @@ function task(steps: SubTaskView[], fields: Partial<TaskDetailView> = {}): TaskD
     started_at: '2026-01-01T00:00:00.000Z',
     completed_at: '2026-01-01T00:00:02.000Z',
     error: 'step "last" failed',
+    not_before: null,
     payload: {},
     result: null,
     workflow: { task_type: 'wf', version: 2 },
     plan: null,
     plan_history: [],
     steps,
+    usage: null,
+    budget: null,
     ...fields,
   };
 }
@@ -175,5 +181,37 @@ describe('workflow graph', () => {
   it('says a dynamic workflow has no fixed graph, and refuses a cycle', () => {
     expect(renderWorkflowGraph(workflow([], { plan: 'dynamic' }), plain)[0]).toContain('planned at run time');
     expect(() => stages(workflow([['a', ['b']], ['b', ['a']]]).steps)).toThrow('cycle');
+  });
+});
+
+describe('waits in the command line', () => {
+  it('lists the steps waiting for a signal with how long they waited and until when', () => {
+    const lines = renderApprovals(
+      {
+        items: [
+          { task_id: 'post-9', task_type: 'create_blog_post_approved', step: 'approve', signal: 'approval', input: { title: 'Graphs' }, payload: {}, waiting_since: '2026-01-01T00:00:00.000Z', deadline_at: '2026-01-02T00:00:00.000Z', on_timeout: 'fail' },
+          { task_id: 'p-2', task_type: 'x', step: 'go', signal: 'go', input: {}, payload: {}, waiting_since: '2026-01-01T00:00:05.000Z', deadline_at: null, on_timeout: 'fail' },
+        ],
+        limit: 20,
+        next_cursor: 'abc',
+      },
+      plain,
+      Date.parse('2026-01-01T00:00:12.000Z'),
+    );
+    expect(lines).toEqual([
+      'TASK_ID  TYPE                       STEP     SIGNAL    WAITING  TIMES OUT                    INPUT',
+      'post-9   create_blog_post_approved  approve  approval  12.0s    2026-01-02 00:00:00Z (fail)  {"title":"Graphs"}',
+      'p-2      x                          go       go        7.00s    never                        {}',
+      'more: --cursor abc',
+    ]);
+  });
+
+  it('tells what a step waits for, what came and who sent it', () => {
+    const event = (kind: HistoryKind, data: Record<string, unknown>): HistoryEvent => ({ id: 1, task_id: 't', task_type: 'x', step_id: 'approve', kind, status: 'RUNNING', at: '2026-01-01T00:00:00.000Z', data });
+    expect(eventDetail(event(HistoryKind.Waiting, { signal: 'approval', timeout_ms: 60_000, on_timeout: 'fail' }))).toBe('signal approval, times out in 1m 00s (fail)');
+    expect(eventDetail(event(HistoryKind.SignalReceived, { signal: 'approval', signal_id: 'd-1', via: 'http', by: 'api-key:1234abcd', kept: true }))).toBe('signal approval (d-1), via http by api-key:1234abcd, kept for its step');
+    expect(eventDetail(event(HistoryKind.TimedOut, { timeout_ms: 500, on_timeout: 'skip' }))).toBe('nothing came in 500ms, skip');
+    expect(eventDetail(event(HistoryKind.Waiting, { event: 'payment.received', match: { invoice_id: 'i-1' } }))).toBe('event payment.received {"invoice_id":"i-1"}');
+    expect(eventDetail(event(HistoryKind.Woke, { until: '2026-01-01T00:10:00.000Z' }))).toBe('until 2026-01-01T00:10:00.000Z');
   });
 });

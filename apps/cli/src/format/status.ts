@@ -1,7 +1,7 @@
 import type { Colors } from '../output.js';
 import type { Cell } from './table.js';
 
-/** A status in its colour: green done, red failed, yellow cancelled or retrying, cyan running, dim waiting or skipped. */
+/** A status in its colour: green done, red failed, yellow cancelled or retrying, cyan running, magenta queued, dim waiting or skipped. */
 export function statusCell(status: string, colors: Colors): Cell {
   const style = (() => {
     switch (status) {
@@ -14,6 +14,9 @@ export function statusCell(status: string, colors: Colors): Cell {
         return colors.yellow;
       case 'RUNNING':
         return colors.cyan;
+      case 'QUEUED':
+      case 'WAITING':
+        return colors.magenta;
       default:
         return colors.dim;
     }

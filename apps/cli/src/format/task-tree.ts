@@ -41,8 +41,16 @@ function duration(step: SubTaskView, now: number): string {
 }
 
 function progressText(step: SubTaskView): string {
+  if (step.status === TaskStatus.Waiting && step.wait) return waitText(step.wait);
   if (step.status !== TaskStatus.Running || !step.progress) return '';
   return `${Math.round(step.progress.fraction * 100)}%${step.progress.message ? ` ${step.progress.message}` : ''}`;
+}
+
+/** What a WAITING step waits for, and until when. */
+function waitText(wait: NonNullable<SubTaskView['wait']>): string {
+  const what = wait.kind === 'signal' ? `signal ${wait.signal ?? '?'}` : wait.kind === 'event' ? `event ${wait.event ?? '?'} ${JSON.stringify(wait.match ?? {})}` : 'sleep';
+  if (wait.until === null) return `waits for ${what}`;
+  return `${wait.kind === 'sleep' ? 'sleeps' : `waits for ${what}`} until ${wait.until}${wait.on_timeout ? ` (then ${wait.on_timeout})` : ''}`;
 }
 
 function row(prefix: string, label: string, step: SubTaskView, colors: Colors, now: number): Cell[] {

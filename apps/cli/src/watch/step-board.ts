@@ -5,7 +5,7 @@ import { statusCell } from '../format/status.js';
 import { alignColumns, type Cell } from '../format/table.js';
 import type { Colors } from '../output.js';
 
-export type StepPhase = 'PENDING' | 'RUNNING' | 'RETRYING' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED';
+export type StepPhase = 'PENDING' | 'RUNNING' | 'WAITING' | 'RETRYING' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED';
 
 /** What the board knows of a step (or a `for_each` item) from the history so far. */
 export interface StepState {
@@ -18,6 +18,8 @@ export interface StepState {
   endedAt: number | null;
   error: string | null;
   progress: { fraction: number; message: string | null } | null;
+  /** A step that waits: for what (`signal approval`, `event payment.received`, `until …`). */
+  waitingFor: string | null;
   /** A `for_each` step: how many items, and each item's state. */
   itemCount: number | null;
   items: Map<string, StepState>;
@@ -30,7 +32,7 @@ export function isFinalEvent(event: HistoryEvent): boolean {
   return FINAL_KINDS.has(event.kind);
 }
 
-const newStep = (id: string): StepState => ({ id, phase: 'PENDING', agent: null, attempt: 0, startedAt: null, endedAt: null, error: null, progress: null, itemCount: null, items: new Map() });
+const newStep = (id: string): StepState => ({ id, phase: 'PENDING', agent: null, attempt: 0, startedAt: null, endedAt: null, error: null, progress: null, waitingFor: null, itemCount: null, items: new Map() });
 
 /** `each[3]` is item 3 of `each`. */
 function splitItem(stepId: string): { step: string; item: string | null } {
@@ -84,7 +86,16 @@ export class StepBoard {
         state.error = text('error') ?? state.error;
         break;
       case HistoryKind.TimedOut:
-        state.error = `no answer in ${formatDuration(number('timeout_ms') ?? 0)}`;
+        state.error = text('on_timeout') === null ? `no answer in ${formatDuration(number('timeout_ms') ?? 0)}` : `nothing came in ${formatDuration(number('timeout_ms') ?? 0)}`;
+        break;
+      case HistoryKind.Waiting:
+        state.phase = 'WAITING';
+        state.startedAt ??= at;
+        state.waitingFor = text('signal') !== null ? `signal ${text('signal') ?? ''}` : text('event') !== null ? `event ${text('event') ?? ''}` : `until ${text('until') ?? '?'}`;
+        break;
+      case HistoryKind.SignalReceived:
+      case HistoryKind.EventReceived:
+      case HistoryKind.Woke:
         break;
       case HistoryKind.Skipped:
         state.phase = 'SKIPPED';
@@ -111,6 +122,7 @@ export class StepBoard {
       // The workflow's own kinds, which come without a step.
       case HistoryKind.Submitted:
       case HistoryKind.Planned:
+      case HistoryKind.Started:
       case HistoryKind.RevisionRequested:
       case HistoryKind.Revised:
       case HistoryKind.Resumed:
@@ -118,6 +130,7 @@ export class StepBoard {
       case HistoryKind.Failed:
       case HistoryKind.Cancelled:
       case HistoryKind.AnswerSent:
+      case HistoryKind.Queued:
         return null;
     }
     return this.line(event, at);
@@ -157,6 +170,7 @@ export class StepBoard {
       return `${count('COMPLETED')}/${step.itemCount} items${running > 0 ? `, ${running} running` : ''}${count('FAILED') > 0 ? `, ${count('FAILED')} failed` : ''}`;
     }
     if ((step.phase === 'FAILED' || step.phase === 'RETRYING') && step.error) return step.error;
+    if (step.phase === 'WAITING' && step.waitingFor) return `waits for ${step.waitingFor}`;
     if (step.phase === 'RUNNING' && step.progress) return `${progressBar(step.progress.fraction)} ${Math.round(step.progress.fraction * 100)}%${step.progress.message ? ` ${step.progress.message}` : ''}`;
     return '';
   }
@@ -188,6 +202,8 @@ export class StepBoard {
       case HistoryKind.AnswerSent:
         return null;
       case HistoryKind.Submitted:
+      case HistoryKind.Queued:
+      case HistoryKind.Started:
       case HistoryKind.RevisionRequested:
       case HistoryKind.Dispatched:
       case HistoryKind.Answered:
@@ -198,6 +214,10 @@ export class StepBoard {
       case HistoryKind.StepCompleted:
       case HistoryKind.StepFailed:
       case HistoryKind.Progress:
+      case HistoryKind.Waiting:
+      case HistoryKind.SignalReceived:
+      case HistoryKind.EventReceived:
+      case HistoryKind.Woke:
         break;
     }
     return this.line(event, at);

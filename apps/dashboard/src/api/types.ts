@@ -1,7 +1,7 @@
 // The JSON the orchestrator's HTTP API answers (GET /docs has the full description).
 
-export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+export type TaskStatus = 'PENDING' | 'QUEUED' | 'RUNNING' | 'WAITING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 export const FINISHED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export type Priority = 'LOW' | 'NORMAL' | 'HIGH' | 'CRITICAL';
@@ -51,6 +51,31 @@ export interface StepRow {
   result: Record<string, unknown> | null;
   error: string | null;
   progress?: StepProgress | null;
+  usage?: Usage | null;
+  wait?: StepWait | null;
+}
+
+/** What work cost, as agents report it. */
+export interface Usage {
+  tokens?: number;
+  input_tokens?: number;
+  output_tokens?: number;
+  cost?: number;
+}
+
+/** What a `wait_for` or `sleep` step waits for. */
+export interface StepWait {
+  kind: 'signal' | 'event' | 'sleep';
+  signal?: string;
+  event?: string;
+  match?: Record<string, unknown>;
+  until: string | null;
+  on_timeout?: 'fail' | 'skip' | 'continue';
+}
+
+export interface Budget {
+  max_tokens?: number;
+  max_cost?: number;
 }
 
 export interface PlannedStep {
@@ -82,6 +107,8 @@ export interface TaskDetail extends TaskSummary {
   plan: Plan | null;
   plan_history: { plan: Plan; failed_step: string; error: string; replaced_at: string }[];
   steps: StepRow[];
+  usage?: Usage | null;
+  budget?: Budget | null;
 }
 
 export interface HistoryEvent {
@@ -117,6 +144,11 @@ export interface AgentInfo {
   in_flight: number;
   load: number | null;
   instances: AgentInstance[];
+  rate_limit?: { limit: number; per: 'second' | 'minute' | 'hour' } | null;
+  /** Sub-tasks its rate limit takes now; null without one. */
+  rate_headroom?: number | null;
+  /** Steps waiting for a free slot on it. */
+  waiting?: number;
 }
 
 export interface WorkflowDefinition {
@@ -130,4 +162,23 @@ export interface WorkflowDefinition {
 
 export interface Listing<T> {
   items: T[];
+}
+
+/** A step waiting for a signal (`GET /approvals`). */
+export interface Approval {
+  task_id: string;
+  task_type: string;
+  step: string;
+  signal: string;
+  input: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  waiting_since: string;
+  deadline_at: string | null;
+  on_timeout: 'fail' | 'skip' | 'continue';
+}
+
+export interface ApprovalPage {
+  items: Approval[];
+  limit: number;
+  next_cursor: string | null;
 }

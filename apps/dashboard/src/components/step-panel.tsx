@@ -2,6 +2,7 @@ import type { HistoryEvent, StepRow, TaskDetail } from '../api/types';
 import { elapsed, formatTime, json } from '../format';
 import { useNow } from '../hooks/use-now';
 import { eventsOfStep, isItemKey, planKey } from '../model/workflow-model';
+import { ApprovalButtons } from './approval-buttons';
 import { StatusBadge } from './status-badge';
 
 function Json({ label, value }: { label: string; value: unknown }) {
@@ -24,6 +25,10 @@ export function describeEvent(event: HistoryEvent): string {
   if (typeof d['message'] === 'string') parts.push(d['message']);
   if (typeof d['backoff_ms'] === 'number') parts.push(`in ${d['backoff_ms']} ms`);
   if (typeof d['items'] === 'number') parts.push(`${d['items']} items`);
+  if (typeof d['signal'] === 'string') parts.push(`signal ${d['signal']}`);
+  if (typeof d['event'] === 'string') parts.push(`event ${d['event']}`);
+  if (typeof d['until'] === 'string') parts.push(`until ${new Date(d['until']).toLocaleString()}`);
+  if (typeof d['via'] === 'string') parts.push(`via ${d['via']}${typeof d['by'] === 'string' ? ` by ${d['by']}` : ''}`);
   const text = parts.join(' ');
   return typeof d['error'] === 'string' ? `${text}: ${d['error']}` : text;
 }
@@ -44,7 +49,22 @@ export function EventList({ events }: { events: readonly HistoryEvent[] }) {
 }
 
 /** The side panel: one step's (or item's) state, input, result, error and history. */
-export function StepPanel({ detail, stepKey, events, onClose, onSelect }: { detail: TaskDetail; stepKey: string; events: readonly HistoryEvent[]; onClose: () => void; onSelect: (key: string) => void }) {
+export function StepPanel({
+  detail,
+  stepKey,
+  events,
+  onClose,
+  onSelect,
+  onChange,
+}: {
+  detail: TaskDetail;
+  stepKey: string;
+  events: readonly HistoryEvent[];
+  onClose: () => void;
+  onSelect: (key: string) => void;
+  /** Something was done to the task from the panel (an approval): it is read again. */
+  onChange?: () => void;
+}) {
   const now = useNow();
   const row: StepRow | undefined = detail.steps.find((s) => s.step === stepKey);
   const planned = detail.plan?.steps.find((s) => s.id === planKey(stepKey));
@@ -105,6 +125,9 @@ export function StepPanel({ detail, stepKey, events, onClose, onSelect }: { deta
           </>
         )}
       </dl>
+      {row?.status === 'WAITING' && row.wait?.kind === 'signal' && row.wait.signal && (
+        <ApprovalButtons taskId={detail.task_id} signal={row.wait.signal} onDone={() => onChange?.()} />
+      )}
       {row?.error && (
         <div className="error-box" data-role="step-error">
           <strong>error</strong> {row.error}

@@ -13,7 +13,7 @@ function loadLabel(agent: AgentInfo): string {
   return agent.capacity === null ? `${agent.in_flight} in flight (no limit known)` : `${agent.in_flight}/${agent.capacity}`;
 }
 
-/** Every live agent and instance, with capabilities and load against capacity, as the router sees them. */
+/** Every live agent and instance, with capabilities, load against capacity, steps waiting and rate-limit headroom, as the router sees them. */
 export function AgentsPage() {
   const now = useNow();
   const agents = useResource('agents', (signal) => api<Listing<AgentInfo>>('/agents', { signal }), POLL_MS);
@@ -52,6 +52,17 @@ export function AgentsPage() {
                 <span className="muted" title="What its instances reported in their last heartbeats">
                   reported {agent.reported_in_flight}
                 </span>
+              </div>
+              <div className="agent-load">
+                <span>waiting</span>
+                <strong data-role="waiting" data-value={agent.waiting ?? 0} title="Steps waiting for a free slot on this agent">
+                  {agent.waiting ?? 0} {(agent.waiting ?? 0) === 1 ? 'step' : 'steps'}
+                </strong>
+                {agent.rate_limit && (
+                  <span data-role="rate-headroom" data-value={agent.rate_headroom ?? 0} title="Sub-tasks its rate limit takes now, of its limit per window (all replicas)">
+                    rate limit: <ProgressBar done={agent.rate_headroom ?? 0} total={agent.rate_limit.limit} label={`${agent.rate_headroom ?? 0}/${agent.rate_limit.limit} left per ${agent.rate_limit.per}`} />
+                  </span>
+                )}
               </div>
               <div className="chips">
                 {agent.capabilities.map((c) => (

@@ -14,7 +14,7 @@ const ACTIONS: Record<Action, { label: string; title: string; explain: string }>
 
 /** Which actions a task in this status allows, as the server decides them. */
 function allowed(status: string): Action[] {
-  if (status === 'PENDING' || status === 'RUNNING') return ['cancel'];
+  if (status === 'PENDING' || status === 'QUEUED' || status === 'RUNNING') return ['cancel'];
   if (status === 'FAILED' || status === 'CANCELLED') return ['retry', 'rerun'];
   return ['rerun'];
 }

@@ -6,6 +6,7 @@ import { Empty, ErrorState, Loading } from '../components/states';
 import { Gantt } from '../components/gantt';
 import { EventList, StepPanel } from '../components/step-panel';
 import { ProgressBar, StatusBadge } from '../components/status-badge';
+import { UsageCard } from '../components/usage-card';
 import { elapsed, formatAge, formatTime, json } from '../format';
 import { FlowGraph } from '../graph/flow-graph';
 import { NODE_WIDTH, StepNode, nodeHeight } from '../graph/step-node';
@@ -111,12 +112,13 @@ export function TaskPage() {
             <span className="muted">Click a step for its input, result, error and history.</span>
           </p>
         </section>
-        {selected && <StepPanel detail={task} stepKey={selected} events={events} onClose={() => setSelected(null)} onSelect={setSelected} />}
+        {selected && <StepPanel detail={task} stepKey={selected} events={events} onClose={() => setSelected(null)} onSelect={setSelected} onChange={detail.refresh} />}
       </div>
       <section className="card">
         <h2>Timeline of attempts</h2>
         <Gantt spans={spans} start={start} end={end} onSelect={setSelected} />
       </section>
+      <UsageCard usage={task.usage} budget={task.budget} steps={task.steps} />
       <div className="two-columns">
         <section className="card">
           <h2>Request</h2>

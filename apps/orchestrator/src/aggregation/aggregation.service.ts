@@ -7,6 +7,7 @@ import {
   taskEventSubject,
   TaskStatus,
   type TaskResponse,
+  type Usage,
 } from '@orchestrator/contracts';
 import { encodeJson, MessagePublisher } from '../transport/message-publisher.js';
 
@@ -21,6 +22,8 @@ export interface FinishedRoot {
   reply_to: string | null;
   requester_id: string | null;
   trace_parent: string | null;
+  /** What its steps reported they cost, child workflows included. */
+  usage?: Usage | null;
 }
 
 /** Builds the TaskResponse of a workflow and sends the final one. */
@@ -34,14 +37,17 @@ export class AggregationService {
    */
   responseOf(root: FinishedRoot): TaskResponse {
     const completedAt = root.completed_at ? root.completed_at.getTime() / 1000 : null;
+    const usage = root.usage ? { usage: root.usage } : {};
     switch (root.status) {
       case TaskStatus.Completed:
-        return this.fitted({ ...completedResponse(root.task_id, root.result ?? {}), completed_at: completedAt });
+        return this.fitted({ ...completedResponse(root.task_id, root.result ?? {}), completed_at: completedAt, ...usage });
       case TaskStatus.Failed:
       case TaskStatus.Cancelled:
-        return this.fitted({ ...failedResponse(root.task_id, root.error ?? 'failed', root.result ?? null, root.status), completed_at: completedAt });
+        return this.fitted({ ...failedResponse(root.task_id, root.error ?? 'failed', root.result ?? null, root.status), completed_at: completedAt, ...usage });
       case TaskStatus.Pending:
+      case TaskStatus.Queued:
       case TaskStatus.Running:
+      case TaskStatus.Waiting:
         return { task_id: root.task_id, status: root.status, success: false, result: null, error: null, completed_at: null };
     }
   }
@@ -80,7 +86,9 @@ function lifecycleEvent(status: TaskStatus): TaskEvent {
     case TaskStatus.Failed:
       return TaskEvent.Failed;
     case TaskStatus.Pending:
+    case TaskStatus.Queued:
     case TaskStatus.Running:
+    case TaskStatus.Waiting:
       throw new Error(`a ${status} task has no final response`);
   }
 }

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min, MinLength, validateSync, type ValidationError } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
-import { isAgentName, isPlainObject, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { isAgentName, isPlainObject, RATE_LIMIT_BOUNDS, TASK_TYPE_PATTERN, type RateLimit, type RatePeriod } from '@orchestrator/contracts';
 
 /**
  * Every environment variable the orchestrator reads, validated once at boot.
@@ -81,6 +81,21 @@ export class AppConfig {
   @IsInt()
   @Min(50)
   SWEEP_INTERVAL_MS: number = 500;
+
+  /**
+   * How long a slot popped for a waiting step is held for it before it frees itself, should the
+   * replica that popped it die before dispatching it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  DISPATCH_CLAIM_LEASE_MS: number = 30_000;
+
+  /** How often a replica puts back in their lines the steps that have waited that long, should Redis have lost them. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  QUEUE_RESTORE_INTERVAL_MS: number = 10_000;
 
   /** Finished workflows older than this many days are deleted with their steps; 0 keeps them all. */
   @Type(() => Number)
@@ -247,10 +262,90 @@ export class AppConfig {
   @IsString()
   NATS_TLS_CA_FILE?: string;
 
+  /**
+   * Rate limits of agents, over what they announce: `llm_agent=60/minute,reviewer=5/second`. The
+   * orchestrators together never send an agent more sub-tasks than that in any window.
+   */
+  @IsOptional()
+  @IsString()
+  AGENT_RATE_LIMITS?: string;
+
+  /** The largest `budget` a request may ask for (`max_tokens`, `max_cost`); unset: no limit. A larger one is refused. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  BUDGET_MAX_TOKENS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  BUDGET_MAX_COST?: number;
+
+  /** The budget of a plan made by the planner agent when neither its workflow file nor the request sets one; 0: none. */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  PLAN_DEFAULT_MAX_TOKENS: number = 1_000_000;
+
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  PLAN_DEFAULT_MAX_COST: number = 0;
+
+  /**
+   * Sub-tasks a plan made by the planner agent may send in all: each step's items (1 for a step
+   * without for_each) times its attempts, summed; checked before it runs and as its lists expand.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  PLAN_MAX_SUBTASKS: number = 5_000;
+
+  /** Requesters with a series of their own in the usage metrics; the others are counted as "other". */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  USAGE_METRIC_REQUESTERS_MAX: number = 100;
+  /** Schedule files, one per schedule (`<schedule_id>.yaml`); empty: the `schedules` folder of WORKFLOWS_DIR. */
+  @IsString()
+  SCHEDULES_DIR: string = '';
+
+  /** The longest a replica waits before looking for due schedules again (it wakes for the next tick it knows of sooner). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  SCHEDULE_POLL_MS: number = 1_000;
+
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()
   @IsString()
   INSTANCE_ID?: string;
+
+  /**
+   * Durable intake: requests on agent.orchestrator_agent.task are kept in a JetStream stream and
+   * acknowledged only once their workflow is committed. `auto` uses it whenever the NATS server
+   * offers JetStream, `on` requires it (the service does not start without), `off` takes requests
+   * over core NATS only.
+   */
+  @IsIn(['auto', 'on', 'off'])
+  DURABLE_INTAKE: 'auto' | 'on' | 'off' = 'auto';
+
+  /** How long a replica may hold a request of the stream without a sign of life before it goes to another (a replica that died). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  INTAKE_ACK_WAIT_MS: number = 30_000;
+
+  /** Deliveries of one request from the stream before it is answered FAILED instead (one that brought down every replica that took it). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  INTAKE_MAX_DELIVER: number = 5;
 }
 
 /** The settings read from `env`, and the rules each breaks. */
@@ -275,6 +370,10 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (config.STATIC_AGENTS !== undefined) {
     const parsed = parseStaticAgents(config.STATIC_AGENTS);
     if (typeof parsed === 'string') errors.push(`STATIC_AGENTS: ${parsed}`);
+  }
+  if (config.AGENT_RATE_LIMITS !== undefined) {
+    const parsed = parseAgentRates(config.AGENT_RATE_LIMITS);
+    if (typeof parsed === 'string') errors.push(`AGENT_RATE_LIMITS: ${parsed}`);
   }
   refuse(errors);
   return config;
@@ -316,4 +415,28 @@ export function parseStaticAgents(json: string): StaticAgent[] | string {
     agents.push({ name: item['name'], capabilities: capabilities as string[], max_concurrency: (max) ?? null });
   }
   return agents;
+}
+
+/** `60/minute`, `20/second`: a rate as configuration writes it, or what is wrong with it. */
+export function parseRate(text: string): RateLimit | string {
+  const match = /^\s*(\d+)\s*\/\s*(second|minute|hour)\s*$/.exec(text);
+  const limit = match ? Number(match[1]) : NaN;
+  if (!match || !Number.isSafeInteger(limit) || limit < RATE_LIMIT_BOUNDS.min || limit > RATE_LIMIT_BOUNDS.max) {
+    return `must be <limit>/<second|minute|hour> with a limit from ${RATE_LIMIT_BOUNDS.min} to ${RATE_LIMIT_BOUNDS.max}, e.g. 60/minute`;
+  }
+  return { limit, per: match[2] as RatePeriod };
+}
+
+/** `AGENT_RATE_LIMITS`: `llm_agent=60/minute,reviewer=5/second`, by agent; or what is wrong with it. */
+export function parseAgentRates(text: string): Map<string, RateLimit> | string {
+  const rates = new Map<string, RateLimit>();
+  for (const part of text.split(',').map((one) => one.trim()).filter((one) => one !== '')) {
+    const at = part.indexOf('=');
+    const name = at < 0 ? part : part.slice(0, at).trim();
+    if (at < 0 || !isAgentName(name)) return `"${part}" must be <agent name>=<limit>/<second|minute|hour>`;
+    const rate = parseRate(part.slice(at + 1));
+    if (typeof rate === 'string') return `${name}: ${rate}`;
+    rates.set(name, rate);
+  }
+  return rates;
 }

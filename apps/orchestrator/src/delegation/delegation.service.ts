@@ -10,6 +10,8 @@ export const SUBTASK_HEADERS = {
   attempt: 'Orchestrator-Attempt',
   /** On a sub-task to the orchestrator itself (a `workflow:` step): the depth the workflow it starts runs at. */
   depth: 'Orchestrator-Workflow-Depth',
+  /** On such a sub-task too: the key the parent's steps take turns by, which the child's take by as well. */
+  fairnessKey: 'Orchestrator-Fairness-Key',
 } as const;
 
 /** Delivers sub-task and cancel messages. */
@@ -18,7 +20,7 @@ export class DelegationService {
   constructor(private readonly publisher: MessagePublisher) {}
 
   /** Publishes a sub-task; every replica listens on its reply subject. A `workflow:` step's goes to the orchestrators' own subject. */
-  dispatch({ agent, data, subtaskId, rootTaskId, stepKey, attempt, depth, traceparent }: Dispatch): void {
+  dispatch({ agent, data, subtaskId, rootTaskId, stepKey, attempt, depth, fairnessKey, traceparent }: Dispatch): void {
     const subject = agent === ORCHESTRATOR_AGENT_NAME ? ORCHESTRATOR_WORKFLOW_SUBJECT : agentTaskSubject(agent);
     this.publisher.publish(subject, data, {
       reply: orchestratorReplySubject(this.publisher.replicaId, subtaskId),
@@ -26,7 +28,7 @@ export class DelegationService {
         [SUBTASK_HEADERS.rootTaskId]: rootTaskId,
         [SUBTASK_HEADERS.step]: stepKey,
         [SUBTASK_HEADERS.attempt]: String(attempt),
-        ...(depth !== null ? { [SUBTASK_HEADERS.depth]: String(depth) } : {}),
+        ...(depth !== null ? { [SUBTASK_HEADERS.depth]: String(depth), [SUBTASK_HEADERS.fairnessKey]: encodeURIComponent(fairnessKey) } : {}),
         ...(traceparent ? { traceparent } : {}),
       },
     });

@@ -1,9 +1,10 @@
-import { Controller, Logger } from '@nestjs/common';
+import { Controller, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   AGENT_RESPONSE_WILDCARD,
   agentNameFromResponseSubject,
   failedResponse,
+  isTerminalStatus,
   jsonValueProblem,
   ORCHESTRATOR_REPLY_WILDCARD,
   parseTaskResponse,
@@ -16,6 +17,7 @@ import { AppConfig } from '../config/app-config.js';
 import { BoundedTurn } from '../transport/bounded-turn.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InboundMessage, parseBody } from '../transport/inbound-message.js';
+import { AnswerOverflow } from './answer-overflow.js';
 import { RefusedAnswers } from './refused-answers.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
@@ -28,12 +30,14 @@ const MAX_ERROR_CHARS = 10_000;
  * the reply subject of that very sub-task, or from the agent it was sent to (checked against the
  * attempt by the engine). What the platform cannot store or forward is refused here, where it
  * arrives: an answer over the size limit, or whose result holds a NUL character, an unpaired
- * surrogate or nesting past MAX_JSON_DEPTH, counts as a failed attempt (`answer rejected: …`),
- * retried like any other. Answers wait in a bounded inbox: one that finds it full is dropped and
- * counted, and its attempt is retried after its timeout, as if it had been lost on the way.
+ * surrogate or nesting past MAX_JSON_DEPTH, or whose `usage` is not one (a negative or non-number
+ * count), counts as a failed attempt (`answer rejected: …`), retried like any other. Answers wait
+ * in a bounded inbox: one that finds it full is kept under durable intake in a JetStream stream
+ * until the inbox has room (AnswerOverflow); otherwise it is dropped and counted, and its attempt is
+ * retried after its timeout, as if it had been lost on the way.
  */
 @Controller()
-export class AgentResponsesController {
+export class AgentResponsesController implements OnApplicationBootstrap {
   private readonly logger = new Logger(AgentResponsesController.name);
   private readonly inbox: BoundedTurn;
 
@@ -42,8 +46,17 @@ export class AgentResponsesController {
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly refused: RefusedAnswers,
+    private readonly overflow: AnswerOverflow,
   ) {
     this.inbox = new BoundedTurn(config.ANSWER_INBOX_CONCURRENCY, config.ANSWER_INBOX_MAX, config.ANSWER_INBOX_MAX_BYTES);
+  }
+
+  /** Answers kept while the inbox was full come back through here, each waiting its turn. */
+  onApplicationBootstrap(): void {
+    this.overflow.start((message) => {
+      const replyTo = subtaskIdFromReplySubject(message.subject);
+      return this.apply(message, replyTo === null ? { agent: agentNameFromResponseSubject(message.subject) ?? '' } : { replyTo }, true);
+    });
   }
 
   /** On the reply subject of one sub-task: counts only for that sub-task. */
@@ -58,10 +71,11 @@ export class AgentResponsesController {
     return this.apply(message, { agent: agentNameFromResponseSubject(message.subject) ?? '' });
   }
 
-  private async apply(message: InboundMessage, sender: { replyTo: string } | { agent: string }): Promise<void> {
-    const taken = this.inbox.run(message.bytes, () => this.take(message, sender));
-    if (taken === 'full') this.refused.refuse('inbox_full', 'inbox', `an answer on ${message.subject}: the inbox is full`);
-    else await taken;
+  private async apply(message: InboundMessage, sender: { replyTo: string } | { agent: string }, kept = false): Promise<void> {
+    const taken = this.inbox.run(message.bytes, () => this.take(message, sender), kept);
+    if (taken !== 'full') return taken;
+    if (await this.overflow.keep(message)) return;
+    this.refused.refuse('inbox_full', 'inbox', `an answer on ${message.subject}: the inbox is full`);
   }
 
   private async take(message: InboundMessage, sender: { replyTo: string } | { agent: string }): Promise<void> {
@@ -81,11 +95,17 @@ export class AgentResponsesController {
       this.refused.refuse('reply_subject', message.subject, `an answer for ${parsed.value.task_id} on ${message.subject}, the reply subject of another sub-task`);
       return;
     }
+    // The agent is done with it, whatever the answer says: its slot goes to the next step in line
+    // now, while the answer commits.
+    if (isTerminalStatus(parsed.value.status)) {
+      this.engine.releaseAnswered(parsed.value.task_id, 'agent' in sender ? sender.agent : null).catch((error: unknown) => {
+        this.logger.warn(`freeing the slot of ${parsed.value.task_id} failed: ${(error as Error).message}`);
+      });
+    }
     const problem = oversized
       ? `the answer is ${message.bytes} bytes; at most ${this.config.MAX_MESSAGE_BYTES} are taken`
-      : parsed.value.status === TaskStatus.Completed
-        ? jsonValueProblem(parsed.value.result, 'result', this.config.MAX_JSON_DEPTH)
-        : null;
+      : ((isTerminalStatus(parsed.value.status) ? parsed.usageError : undefined) ??
+        (parsed.value.status === TaskStatus.Completed ? jsonValueProblem(parsed.value.result, 'result', this.config.MAX_JSON_DEPTH) : null));
     const response: TaskResponse = problem
       ? failedResponse(parsed.value.task_id, `answer rejected: ${problem}`)
       : { ...parsed.value, error: parsed.value.error === null ? null : storableText(parsed.value.error.slice(0, MAX_ERROR_CHARS)) };

@@ -24,7 +24,7 @@ function row(step_key: string, status: TaskStatus, attempts = 0): TaskRow {
   return {
     id: `id-${step_key}`, parent_id: 'root', root_id: 'root', step_key, task_type: 'work', agent_name: 'agent', status, attempts,
     max_attempts: 1, next_attempt_at: null, deadline_at: null, error: null, started_at: null, completed_at: null, updated_at: new Date(),
-    item_count: null, items_started: 0, items_done: 0, waiting_on: null,
+    item_count: null, items_started: 0, items_done: 0, waiting_on: null, queue_rank: null, usage: null, wait_key: null,
   };
 }
 

@@ -18,8 +18,9 @@ export function isSettled(step: TaskRow, optional: boolean): boolean {
   return step.status === TaskStatus.Completed || (optional && step.status === TaskStatus.Failed);
 }
 
+/** Started: sent, or due to be (a retry), or waiting in line for an agent. */
 export function hasBeenScheduled(step: TaskRow): boolean {
-  return step.status !== TaskStatus.Pending || step.attempts > 0 || step.next_attempt_at !== null;
+  return step.status !== TaskStatus.Pending || step.attempts > 0 || step.next_attempt_at !== null || step.waiting_on !== null;
 }
 
 /** What a workflow needs next, from its plan and the rows of its steps (by step id). Pure. */

@@ -3,6 +3,7 @@ import { nowSeconds, TaskEvent, taskEventSubject, TaskStatus } from '@orchestrat
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { AgentRouter } from '../delegation/agent-router.service.js';
 import { DelegationService } from '../delegation/delegation.service.js';
+import { DispatchQueue } from '../delegation/dispatch-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { RootRow } from '../persistence/task-rows.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
@@ -10,8 +11,9 @@ import { MessagePublisher } from '../transport/message-publisher.js';
 import type { Effect } from './effects.js';
 import { EngineStats } from './engine-stats.js';
 import { HistoryPublisher } from './history-publisher.js';
+import { RunSignal } from './concurrency/run-signal.js';
 import { RevisionSignal } from './revision-signal.js';
-import { SweepSignal } from './sweep-signal.js';
+import { ClaimSignal } from './claim-signal.js';
 
 /**
  * Carries out what committed transitions left to do, one effect at a time: an effect that throws
@@ -30,9 +32,11 @@ export class EffectRunner {
     private readonly tasks: TasksRepository,
     private readonly stats: EngineStats,
     private readonly metrics: MetricsService,
-    private readonly sweep: SweepSignal,
+    private readonly queue: DispatchQueue,
+    private readonly claims: ClaimSignal,
     private readonly revision: RevisionSignal,
     private readonly history: HistoryPublisher,
+    private readonly runs: RunSignal,
   ) {}
 
   async run(effects: readonly Effect[]): Promise<void> {
@@ -46,10 +50,7 @@ export class EffectRunner {
         this.logger.error(`${effect.kind} failed: ${(error as Error).message}`);
       }
     }
-    if (released.length > 0) {
-      await Promise.all(released);
-      this.sweep.slotsFreed();
-    }
+    if (released.length > 0) await Promise.all(released);
     if (finished.length > 0) {
       // Marked sent as soon as the bytes are on their way: while connected, the client writes them
       // to the socket before the UPDATE's round trip ends, and a killed process's socket still
@@ -68,7 +69,14 @@ export class EffectRunner {
   private runOne(effect: Effect, finished: RootRow[], released: Promise<void>[]): void {
     switch (effect.kind) {
       case 'release':
-        released.push(this.router.release(effect.agent, effect.subtaskId));
+        // The slot goes at once to the next step in the agent's lines, if one waits.
+        released.push(this.router.release(effect.agent, effect.subtaskId).then((claims) => this.claims.raise(claims)));
+        return;
+      case 'claimed':
+        this.claims.raise(effect.claims);
+        return;
+      case 'unqueue':
+        released.push(this.queue.leave([effect]).catch((error: unknown) => this.queue.warn(`taking ${effect.member} out of line ${effect.queue}`, error)));
         return;
       case 'dispatch':
         this.stats.subtasksDispatched += 1;
@@ -87,11 +95,14 @@ export class EffectRunner {
           ts: nowSeconds(),
         });
         return;
+      case 'created':
+        this.publisher.publish(taskEventSubject(TaskEvent.Created), { task_id: effect.root.task_id, task_type: effect.root.task_type, status: TaskStatus.Pending, ts: nowSeconds() });
+        return;
       case 'started': {
         this.stats.workflowsStarted += 1;
         this.metrics.workflowsStarted.inc({ task_type: effect.root.task_type });
         const event = { task_id: effect.root.task_id, task_type: effect.root.task_type, status: TaskStatus.Running, ts: nowSeconds() };
-        this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
+        if (!effect.announced) this.publisher.publish(taskEventSubject(TaskEvent.Created), event);
         this.publisher.publish(taskEventSubject(TaskEvent.Started), event);
         return;
       }
@@ -100,6 +111,12 @@ export class EffectRunner {
         return;
       case 'history':
         this.history.publish(effect.batch);
+        return;
+      case 'admit':
+        this.runs.admit(effect.rootIds);
+        return;
+      case 'supersede':
+        this.runs.supersede(effect.rootIds, effect.reason);
         return;
       case 'finish':
         this.stats.workflowsFinished += 1;

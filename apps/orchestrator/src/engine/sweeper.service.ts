@@ -1,24 +1,26 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { AgentRouter } from '../delegation/agent-router.service.js';
+import { DispatchQueue } from '../delegation/dispatch-queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
-import { SweepSignal } from './sweep-signal.js';
+import { AgentRoomSignal } from '../registry/agent-room-signal.js';
+import { QueuedRuns } from './concurrency/queued-runs.service.js';
 import { WorkflowEngine } from './workflow-engine.service.js';
 
 /** How long a committed final response may stay unsent before the sweeper sends it. */
 const UNSENT_RESPONSE_GRACE_MS = 5_000;
 const BATCH = 200;
-/** Every this many passes, steps waiting on agents that look full are taken too (a new agent may offer their capability). */
-const FULL_PASS_EVERY = 20;
+/** Steps put back in their lines at one time, when Redis lost them. */
+const RESTORE_BATCH = 1_000;
 
 /**
- * Finds what time has made due — retries, steps waiting for a free slot, passed deadlines, final
- * responses a dead process did not send — and hands it to the engine. Every replica runs one; the
- * engine's SKIP LOCKED keeps them off each other's work, and since all of it is in the database a
- * restart loses nothing. Steps that wait only on agents at capacity are left out of the choice, in
- * SQL, so that they never crowd out work that can run. It also deletes the workflows past their
- * retention (RETENTION_DAYS), a batch at a time.
+ * Finds what time has made due — retries, passed deadlines, final responses a dead process did not
+ * send — and hands it to the engine. Every replica runs one; the engine's SKIP LOCKED keeps them
+ * off each other's work, and since all of it is in the database a restart loses nothing. Steps
+ * waiting for a slot on an agent are not due: they wait in lines that freed slots move
+ * (DispatchQueue); a pass only moves the lines a lost message left still, and puts back what Redis
+ * lost. It also deletes the workflows past their retention (RETENTION_DAYS), a batch at a time.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -26,19 +28,23 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private woken = false;
-  private passes = 0;
   private retentionDueAt = 0;
+  private restoreDueAt = 0;
 
   constructor(
     private readonly tasks: TasksRepository,
     private readonly engine: WorkflowEngine,
     private readonly router: AgentRouter,
+    private readonly queue: DispatchQueue,
     private readonly config: AppConfig,
-    signal: SweepSignal,
     private readonly metrics: MetricsService,
+    private readonly queuedRuns: QueuedRuns,
+    room: AgentRoomSignal,
   ) {
-    signal.listen(() => this.wakeUp());
+    // An agent that joins (or raises its capacity) takes waiting steps at once, not at the next pass.
+    room.listen((agent) => {
+      void this.router.release(agent, null).then((claims) => this.engine.dispatchClaimed(claims));
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -53,13 +59,35 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
 
   /** One pass; true when it found a full batch of due work that could move (more may be due). */
   async sweepOnce(): Promise<boolean> {
-    this.passes += 1;
-    const full = this.passes % FULL_PASS_EVERY === 0 ? [] : await this.router.fullAgents().catch(() => []);
-    const due = await this.tasks.findDue(new Date(), BATCH, full);
-    const blocked = due.length > 0 ? await this.engine.sweep(due) : [];
+    const due = await this.tasks.findDue(new Date(), BATCH);
+    if (due.length > 0) await this.engine.sweep(due);
+    await this.moveLines();
     await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
+    await this.queuedRuns.sweep(BATCH);
     await this.retain();
-    return due.length >= BATCH && blocked.length === 0;
+    return due.length >= BATCH;
+  }
+
+  /**
+   * What a lost message would leave undone: every agent's lines moved into the room it has (a slot
+   * freed by a deadline, an agent that raised its capacity), and, every QUEUE_RESTORE_INTERVAL_MS,
+   * the steps that have waited that long put back in their lines if Redis lost them (or a replica
+   * died between popping one and dispatching it).
+   */
+  private async moveLines(): Promise<void> {
+    await this.engine.dispatchClaimed(await this.router.pumpAll().catch(() => []));
+    if (Date.now() < this.restoreDueAt) return;
+    this.restoreDueAt = Date.now() + this.config.QUEUE_RESTORE_INTERVAL_MS;
+    const before = new Date(Date.now() - this.config.QUEUE_RESTORE_INTERVAL_MS);
+    let after: { updatedAt: Date; id: string } | null = null;
+    for (;;) {
+      const page = await this.tasks.waitingSteps(before, after, RESTORE_BATCH);
+      const back = await this.queue.restore(page);
+      if (back > 0) this.logger.warn(`put ${back} waiting steps back in their lines`);
+      const last = page.at(-1);
+      if (!last || page.length < RESTORE_BATCH) break;
+      after = { updatedAt: last.updatedAt, id: last.id };
+    }
   }
 
   /**
@@ -77,23 +105,12 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
     this.retentionDueAt = deleted.workflows >= RETENTION_BATCH ? 0 : Date.now() + RETENTION_INTERVAL_MS;
   }
 
-  /** Runs the next sweep at once instead of at the next interval (or right after the one under way). */
-  private wakeUp(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.woken = true;
-      return;
-    }
-    this.schedule(0);
-  }
-
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.woken = false;
       this.running = this.sweepOnce()
-        .then((more) => (more || this.woken ? 0 : this.config.SWEEP_INTERVAL_MS))
+        .then((more) => (more ? 0 : this.config.SWEEP_INTERVAL_MS))
         .catch((error: unknown) => {
           this.metrics.errors.inc({ dependency: 'database' });
           this.logger.warn(`sweep failed: ${(error as Error).message}`);

@@ -148,6 +148,7 @@ export class TransitionRunner {
     await Promise.all(
       roots.map(async (root) => workflows.set(root.id, new Workflow(root, await reads.plan(root.id, root.plan_revision), rowsOf.get(root.id) ?? [], now, reads))),
     );
+    reads.gate.join([...workflows.values(), ...created.values()]);
     const rootOfRow = new Map(rows.map((row) => [row.id, row.root_id]));
 
     const groups = new Map<Workflow, QueuedJob[]>();
@@ -209,6 +210,7 @@ export class TransitionRunner {
     const events = applied.flatMap(({ wf }) => wf.events.map((event) => newEvent(wf, event)));
     const progress = applied.flatMap(({ wf }) => [...wf.progress].map(([id, value]) => ({ id, progress: value })));
     const reopened = applied.flatMap(({ wf }) => (wf.reopened ? [wf.root.id] : []));
+    const signals = { insert: applied.flatMap(({ wf }) => wf.signals.inserted), take: applied.flatMap(({ wf }) => wf.signals.taken) };
     const { stopped, events: inserted } = await tx.close({
       update,
       insert,
@@ -217,6 +219,7 @@ export class TransitionRunner {
       events,
       progress,
       reopened,
+      signals,
       now: applied[0]?.wf.now ?? new Date(),
     });
     let at = 0;
@@ -235,9 +238,15 @@ export class TransitionRunner {
     }
   }
 
-  /** Slots taken by transitions that did not commit are given back. */
+  /**
+   * Slots taken by transitions that did not commit are given back; steps of other workflows they
+   * popped from their lines into slots are dispatched all the same.
+   */
   private giveBack(workflows: readonly Workflow[]): void {
-    const release: Effect[] = workflows.flatMap((wf) => wf.reservations.map((slot) => ({ kind: 'release' as const, ...slot })));
+    const release: Effect[] = workflows.flatMap((wf) => [
+      ...wf.reservations.map((slot) => ({ kind: 'release' as const, ...slot })),
+      ...wf.effects.filter((effect) => effect.kind === 'claimed'),
+    ]);
     if (release.length > 0) void this.effects.run(release);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { failedResponse, isTerminalStatus, type TaskRequest, type TaskResponse } from '@orchestrator/contracts';
 import { AgentRouter } from '../delegation/agent-router.service.js';
+import type { Claim } from '../delegation/dispatch-queue.service.js';
 import { AggregationService } from '../aggregation/aggregation.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { parseSubtaskWireId } from '../persistence/step-keys.js';
@@ -8,10 +9,14 @@ import type { TaskEntity } from '../persistence/task.entity.js';
 import type { DueWorkflow } from '../persistence/tasks.repository.js';
 import { TasksRepository } from '../persistence/tasks.repository.js';
 import { PlanningError } from '../planning/planning.errors.js';
+import type { Plan } from '../planning/plan.js';
 import { PlanningService } from '../planning/planning.service.js';
+import { evaluate } from '../planning/template.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { HistoryPublisher } from './history-publisher.js';
 import { RevisionSignal } from './revision-signal.js';
+import { ClaimSignal } from './claim-signal.js';
+import { ClaimTransition } from './transitions/claim.transition.js';
 import { TransitionQueue } from './transition-queue.js';
 import type { TransitionJob } from './transition-runner.js';
 import { AnswerTransition, type Answer } from './transitions/answer.transition.js';
@@ -21,6 +26,7 @@ import { RetryTransition, type RetryOutcome } from './transitions/retry.transiti
 import { RevisionTransition, type RevisionOutcome } from './transitions/revision.transition.js';
 import { SubmitTransition } from './transitions/submit.transition.js';
 import { SweepTransition } from './transitions/sweep.transition.js';
+import { EventShapes } from './waits/event-shapes.js';
 
 /** How a workflow is started, besides its request. */
 export interface WorkflowStart {
@@ -34,6 +40,24 @@ export interface WorkflowStart {
   fingerprint?: string | null;
   /** The task_id of the task this one runs again (a rerun), for its history. */
   rerunOf?: string | null;
+  /** The key its steps take turns by when its plan names none (a child workflow takes its parent's). */
+  fairnessKey?: string | null;
+}
+
+/** The longest fairness key kept. */
+const MAX_FAIRNESS_KEY = 200;
+
+/** The key a workflow's steps take turns by, from its plan's `fairness.key` over the request; null when it has none. Throws PlanningError. */
+function fairnessKeyOf(plan: Plan, request: TaskRequest): string | null {
+  if (!plan.fairness_key) return null;
+  let value: unknown;
+  try {
+    value = evaluate(plan.fairness_key, { request: { task_id: request.task_id, task_type: request.task_type, priority: request.priority, payload: request.payload }, steps: {} });
+  } catch (error) {
+    throw new PlanningError('INVALID_PAYLOAD', `fairness.key: ${(error as Error).message}`);
+  }
+  const key = typeof value === 'string' ? value : JSON.stringify(value);
+  return key.slice(0, MAX_FAIRNESS_KEY);
 }
 
 export type SubmitResult = { created: true; root: TaskEntity } | { created: false; root: TaskEntity };
@@ -64,8 +88,12 @@ export class WorkflowEngine {
     private readonly progressTransition: ProgressTransition,
     private readonly metrics: MetricsService,
     private readonly history: HistoryPublisher,
+    private readonly claimTransition: ClaimTransition,
+    private readonly eventShapes: EventShapes,
     revisions: RevisionSignal,
+    claims: ClaimSignal,
   ) {
+    claims.listen((popped) => void this.dispatchClaimed(popped));
     revisions.listen((rootId) => {
       this.revise(rootId).catch((error: unknown) => {
         // The root stays due: the sweeper asks again once the lease has passed.
@@ -86,7 +114,10 @@ export class WorkflowEngine {
       if (existing) return { created: false, root: existing };
     }
     const plan = await this.planning.plan(request, depth);
-    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint };
+    // The events its steps wait for are known before any of them can wait.
+    await this.eventShapes.register(plan.steps);
+    const concurrencyKey = this.planning.concurrencyKey(plan, request);
+    const workflow = { request, plan, replyTo, traceparent, depth, fingerprint, concurrencyKey, fairnessKey: fairnessKeyOf(plan, request) ?? start.fairnessKey ?? null };
     const started = await this.queue.apply({
       target: { kind: 'new', workflow },
       apply: async (wf) => {
@@ -144,12 +175,12 @@ export class WorkflowEngine {
 
   /**
    * Handles what time has made due in these workflows, in the order given (the sweeper's
-   * priority order); returns the agents found at capacity. One workflow's failure is its own.
+   * priority order). One workflow's failure is its own.
    */
-  async sweep(due: readonly DueWorkflow[]): Promise<string[]> {
+  async sweep(due: readonly DueWorkflow[]): Promise<void> {
     const applied = this.queue.applyEach(
       due.map(
-        (workflow): TransitionJob<string[]> => ({
+        (workflow): TransitionJob<void> => ({
           target: { kind: 'root', rootId: workflow.rootId, skipLocked: true },
           rows: workflow.rowIds,
           ordered: true,
@@ -157,16 +188,53 @@ export class WorkflowEngine {
         }),
       ),
     );
-    const blocked = await Promise.all(
+    await Promise.all(
       applied.map((one, i) =>
         one.catch((error: unknown) => {
           this.metrics.errors.inc({ dependency: 'database' });
           this.logger.error(`sweeping workflow ${due[i]?.rootId ?? '?'} failed: ${(error as Error).message}`);
-          return [];
         }),
       ),
     );
-    return [...new Set(blocked.flat())];
+  }
+
+  /**
+   * Dispatches the steps popped from their lines into slots, each in a transition of its own
+   * (batched with whatever else is queued). A popped step that no longer waits gives its slot
+   * back, and the line moves again.
+   */
+  async dispatchClaimed(claims: readonly Claim[]): Promise<void> {
+    await Promise.all(
+      claims.map(async (claim) => {
+        this.metrics.queueWait.observe({ agent: claim.agent }, claim.waitedMs / 1000);
+        const ref = parseSubtaskWireId(claim.member);
+        const used =
+          ref !== null && claim.rootId !== '' &&
+          (await this.queue
+            .apply({
+              // By its root: the transition that put it in line may not have committed yet, and holds its lock until it has.
+              target: { kind: 'root', rootId: claim.rootId, skipLocked: false },
+              rows: [ref.rowId],
+              apply: (wf) => this.claimTransition.apply(wf, claim, ref.rowId, ref.attempt),
+            })
+            .catch((error: unknown) => {
+              // It stays in the database as waiting: the pass that restores lines puts it back.
+              this.logger.warn(`dispatching ${claim.member} from line ${claim.queue} failed: ${(error as Error).message}`);
+              return false;
+            }));
+        if (!used) await this.dispatchClaimed(await this.router.release(claim.agent, claim.member));
+      }),
+    );
+  }
+
+  /**
+   * An agent answered: its slot frees at once, before the answer is applied, so the next step in
+   * line is on its way while the answer commits. Only the agent the slot is held for can free it.
+   */
+  async releaseAnswered(subtaskId: string, sender: string | null): Promise<void> {
+    if (!parseSubtaskWireId(subtaskId)) return;
+    const claims = await this.router.release(null, subtaskId, sender ?? undefined);
+    await this.dispatchClaimed(claims);
   }
 
   /**
@@ -233,7 +301,9 @@ export class WorkflowEngine {
       if (!question) return;
       let outcome: RevisionOutcome;
       try {
-        outcome = { kind: 'revised', plan: await this.planning.revise(question.request, question.revision, question.depth) };
+        const plan = await this.planning.revise(question.request, question.revision, question.depth);
+        await this.eventShapes.register(plan.steps);
+        outcome = { kind: 'revised', plan };
       } catch (error) {
         if (!(error instanceof PlanningError)) throw error;
         outcome = { kind: 'refused', reason: error.message };

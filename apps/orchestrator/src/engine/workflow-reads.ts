@@ -3,8 +3,9 @@ import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import { itemIndex } from '../persistence/step-keys.js';
 import type { TaskRow } from '../persistence/task-rows.js';
-import type { WorkflowTransaction } from '../persistence/workflow-transaction.js';
+import type { KeptSignal, WorkflowTransaction } from '../persistence/workflow-transaction.js';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
+import { KeyGate } from './concurrency/key-gate.js';
 import type { WorkflowReads } from './workflow.js';
 
 type Json = Record<string, unknown>;
@@ -56,11 +57,14 @@ export class BatchReads implements WorkflowReads {
   private readonly planLoader: DataLoader<string, Plan>;
   private readonly itemLoader: DataLoader<string, TaskRow>;
   private readonly itemResultsLoader: DataLoader<string, unknown[]>;
+  readonly gate: KeyGate;
+  private readonly keptSignalsLoader: DataLoader<string, KeptSignal[]>;
 
   constructor(
     private readonly tx: WorkflowTransaction,
     private readonly caches: WorkflowCaches,
   ) {
+    this.gate = new KeyGate(tx);
     this.payloadLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.payloads(ids)).map((r) => [r.id, r.payload])), 'row'));
     this.resultLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.results(ids)).map((r) => [r.id, r.result])), 'row'));
     this.planLoader = new DataLoader(async (ids) => inOrder(ids, new Map((await tx.plans(ids)).map((r) => [r.id, r.plan])), 'workflow'));
@@ -73,6 +77,11 @@ export class BatchReads implements WorkflowReads {
       const byParent = new Map<string, { index: number; result: unknown }[]>(parents.map((id) => [id, []]));
       for (const row of await tx.itemResults(parents)) byParent.get(row.parent_id)?.push({ index: itemIndex(row.step_key), result: row.result });
       return parents.map((id) => (byParent.get(id) ?? []).filter((item) => item.index >= 0).sort((a, b) => a.index - b.index).map((item) => item.result));
+    });
+    this.keptSignalsLoader = new DataLoader(async (roots) => {
+      const byRoot = new Map<string, KeptSignal[]>(roots.map((id) => [id, []]));
+      for (const { root_id, ...signal } of await tx.keptSignals(roots)) byRoot.get(root_id)?.push(signal);
+      return roots.map((id) => byRoot.get(id) ?? []);
     });
   }
 
@@ -112,5 +121,17 @@ export class BatchReads implements WorkflowReads {
 
   planHistory(rootId: string): Promise<ReplacedPlan[]> {
     return this.tx.planHistory(rootId);
+  }
+
+  keptSignals(rootId: string): Promise<KeptSignal[]> {
+    return this.keptSignalsLoader.load(rootId);
+  }
+
+  signalSeen(rootId: string, signalId: string): Promise<boolean> {
+    return this.tx.signalSeen(rootId, signalId);
+  }
+
+  async keptEvents(event: string, since: Date, match: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    return (await this.tx.keptEvents(event, since, match)).map((row) => row.payload);
   }
 }

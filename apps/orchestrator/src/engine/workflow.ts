@@ -4,8 +4,10 @@ import { rowState, type NewTask, type RootRow, type TaskRow } from '../persisten
 import type { ReplacedPlan, Plan, PlannedStep } from '../planning/plan.js';
 import type { TemplateContext } from '../planning/template.js';
 import type { StepProgress } from '../persistence/task.entity.js';
-import type { StopScope } from '../persistence/workflow-transaction.js';
+import type { KeptSignal, StopScope } from '../persistence/workflow-transaction.js';
+import type { KeyGate } from './concurrency/key-gate.js';
 import type { Effect } from './effects.js';
+import { WorkflowSignals } from './workflow-signals.js';
 
 /** What a transition may read beyond the rows it was given: loaded when first asked for, many workflows' asks in one query. */
 export interface WorkflowReads {
@@ -17,6 +19,13 @@ export interface WorkflowReads {
   /** The results of every item of a `for_each` step, in list order. */
   itemResults(parentId: string): Promise<unknown[]>;
   planHistory(rootId: string): Promise<ReplacedPlan[]>;
+  /** The concurrency keys of the batch, locked and counted where a run starts or ends. */
+  readonly gate: KeyGate;
+  /** Signals kept for the workflow's steps (not taken yet), in the order they came. */
+  keptSignals(rootId: string): Promise<KeptSignal[]>;
+  signalSeen(rootId: string, signalId: string): Promise<boolean>;
+  /** Events of this name kept since `since` whose fields contain `match`, oldest first. */
+  keptEvents(event: string, since: Date, match: Record<string, unknown>): Promise<Record<string, unknown>[]>;
 }
 
 /** A slot taken on an agent by this transition: given back if the transition does not commit. */
@@ -61,13 +70,13 @@ export class Workflow {
   readonly dirty = new Set<TaskRow>();
   /** Unfinished rows to cancel in the database, beyond the ones in memory (a workflow's items, say). */
   readonly stops: StopScope[] = [];
-  /** Agents found at capacity while routing this workflow's steps. */
-  readonly blockedOn = new Set<string>();
   revision: Revision | null = null;
   /** What happened, in order: the history rows this transition adds. */
   readonly events: RecordedEvent[] = [];
   /** Progress reported by agents, to store on their rows. */
   readonly progress = new Map<string, StepProgress>();
+  /** Signals received and signals taken by steps, written with the batch. */
+  readonly signals: WorkflowSignals;
   /** A finished workflow runs again (a retry): its result and the mark of its final response sent are cleared. */
   reopened = false;
   /** The data templates read, built once per transition and kept up to date as steps complete. */
@@ -81,6 +90,7 @@ export class Workflow {
     readonly reads: WorkflowReads,
   ) {
     for (const row of rows) this.track(row);
+    this.signals = new WorkflowSignals(root.id, reads);
   }
 
   private track(row: TaskRow): void {
@@ -91,6 +101,11 @@ export class Workflow {
 
   get finished(): boolean {
     return isTerminalStatus(this.root.status);
+  }
+
+  /** A delayed workflow (`not_before`) that has not started: stored and planned, nothing runs until it starts. */
+  get delayed(): boolean {
+    return this.root.status === TaskStatus.Pending;
   }
 
   /** Waiting for the planner's revised plan: nothing runs until it comes. */

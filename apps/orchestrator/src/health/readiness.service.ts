@@ -1,16 +1,18 @@
 import { Inject, Injectable, ServiceUnavailableException, type OnModuleInit } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
+import { ORCHESTRATOR_INTAKE_CONSUMER, ORCHESTRATOR_INTAKE_STREAM } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
 import { ConsulService } from '../consul/consul.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { IntakeStream } from '../transport/intake-stream.js';
 import { NatsClient } from '../transport/nats-client.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
 
 /**
- * Readiness: PostgreSQL, NATS, Redis and, when configured, Consul reachable. GET /health/ready
- * answers with it (503 when one is down), and the gauge `orchestrator_dependency_up` shows each
- * dependency to Prometheus.
+ * Readiness: PostgreSQL, NATS, Redis and, when configured, Consul reachable, and under durable
+ * intake the intake stream's consumer readable. GET /health/ready answers with it (503 when one
+ * is down), and the gauge `orchestrator_dependency_up` shows each dependency to Prometheus.
  */
 @Injectable()
 export class ReadinessService implements OnModuleInit {
@@ -22,6 +24,7 @@ export class ReadinessService implements OnModuleInit {
     @Inject(Redis) private readonly redis: Redis,
     private readonly consul: ConsulService,
     private readonly metrics: MetricsService,
+    private readonly intake: IntakeStream,
   ) {}
 
   onModuleInit(): void {
@@ -53,6 +56,14 @@ export class ReadinessService implements OnModuleInit {
             await this.redis.ping();
           })
           .withTimeout(CHECK_TIMEOUT_MS),
+      // Where requests come from: core NATS, or the intake stream and its consumer, with what they hold.
+      () =>
+        this.intake.durable
+          ? this.indicators
+              .check('intake')
+              .attempt(async () => ({ mode: 'durable', stream: ORCHESTRATOR_INTAKE_STREAM, consumer: ORCHESTRATOR_INTAKE_CONSUMER, ...(await this.intake.requests.state()) }))
+              .withTimeout(CHECK_TIMEOUT_MS)
+          : this.indicators.check('intake').up({ mode: 'core' }),
     ]);
   }
 }

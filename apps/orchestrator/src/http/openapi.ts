@@ -2,6 +2,18 @@ import { type INestApplication } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AGENT_NAME_PATTERN, HistoryKind, TASK_TYPE_PATTERN, TaskPriority, TaskStatus } from '@orchestrator/contracts';
 
+export class BudgetDoc {
+  @ApiPropertyOptional({ minimum: 0, description: 'Tokens in all (tokens, or input_tokens + output_tokens, of each answer)' }) max_tokens?: number;
+  @ApiPropertyOptional({ minimum: 0, description: 'Cost in all, in the unit agents report it in' }) max_cost?: number;
+}
+
+export class UsageDoc {
+  @ApiPropertyOptional({ minimum: 0 }) tokens?: number;
+  @ApiPropertyOptional({ minimum: 0 }) input_tokens?: number;
+  @ApiPropertyOptional({ minimum: 0 }) output_tokens?: number;
+  @ApiPropertyOptional({ minimum: 0 }) cost?: number;
+}
+
 /** The documented shapes of the HTTP API (the wire contract's TaskRequest and the status views). */
 export class TaskRequestDoc {
   @ApiProperty({ description: 'Unique id; the same task_id again returns the existing task', minLength: 1, maxLength: 128, pattern: '^\\S+$', example: 'post-1' })
@@ -24,6 +36,12 @@ export class TaskRequestDoc {
 
   @ApiPropertyOptional({ description: 'The whole task must finish within this many milliseconds', minimum: 100, maximum: 86_400_000 })
   timeout_ms?: number;
+
+  @ApiPropertyOptional({ type: () => BudgetDoc, description: "What the task may spend; within BUDGET_MAX_TOKENS / BUDGET_MAX_COST; the workflow file's budget, if lower, wins" })
+  budget?: BudgetDoc;
+
+  @ApiPropertyOptional({ description: 'Seconds since the epoch: the task is stored now (PENDING) and its workflow starts then', minimum: 0 })
+  not_before?: number;
 }
 
 export class SubmitTaskReplyDoc {
@@ -53,6 +71,17 @@ export class SubTaskDoc {
   @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) result!: Record<string, unknown> | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ nullable: true, type: () => StepProgressDoc, description: 'The latest progress its agent reported' }) progress!: StepProgressDoc | null;
+  @ApiProperty({ nullable: true, type: () => UsageDoc, description: "What its agent reported it cost (a for_each step's: its items'; a workflow: step's: its child's)" }) usage!: UsageDoc | null;
+  @ApiPropertyOptional({ nullable: true, type: () => StepWaitDoc, description: 'What a wait_for or sleep step waits for; null for other steps' }) wait?: StepWaitDoc | null;
+}
+
+export class StepWaitDoc {
+  @ApiProperty({ enum: ['signal', 'event', 'sleep'] }) kind!: string;
+  @ApiPropertyOptional({ description: "The signal's name" }) signal?: string;
+  @ApiPropertyOptional({ description: "The event's name" }) event?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The fields the event must have' }) match?: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When a sleep ends or a wait times out; null when it waits until cancelled' }) until!: string | null;
+  @ApiPropertyOptional({ enum: ['fail', 'skip', 'continue'] }) on_timeout?: string;
 }
 
 export class StepProgressDoc {
@@ -78,6 +107,7 @@ export class TaskSummaryDoc {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completed_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'A delayed task: when it starts (PENDING until then)' }) not_before!: string | null;
 }
 
 export class TaskDetailDoc extends TaskSummaryDoc {
@@ -86,6 +116,8 @@ export class TaskDetailDoc extends TaskSummaryDoc {
   result!: Record<string, unknown> | null;
   @ApiProperty({ nullable: true, example: { task_type: 'create_blog_post', version: 1 } }) workflow!: { task_type: string; version: number } | null;
   @ApiProperty({ type: [SubTaskDoc] }) steps!: SubTaskDoc[];
+  @ApiProperty({ nullable: true, type: () => UsageDoc, description: 'What the whole workflow cost so far, child workflows included' }) usage!: UsageDoc | null;
+  @ApiProperty({ nullable: true, type: () => BudgetDoc, description: 'What it may spend; null: no limit' }) budget!: BudgetDoc | null;
 }
 
 export class TaskListDoc {
@@ -126,6 +158,15 @@ export class AgentLoadDoc {
   @ApiProperty({ description: "Sum of the live instances' reported in_flight" }) reported_in_flight!: number;
   @ApiProperty({ description: 'Sub-tasks the orchestrator has in flight on this agent (all replicas)' }) in_flight!: number;
   @ApiProperty({ nullable: true, type: Number, description: 'What the router ranks by: in flight over capacity' }) load!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    properties: { limit: { type: 'integer' }, per: { type: 'string', enum: ['second', 'minute', 'hour'] } },
+    description: 'From AGENT_RATE_LIMITS, else the tightest its instances announce; null: none',
+  })
+  rate_limit!: { limit: number; per: string } | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Sub-tasks its rate limit takes now (all replicas); null without one' }) rate_headroom!: number | null;
+  @ApiProperty({ description: 'Steps waiting for a free slot on it' }) waiting!: number;
   @ApiProperty({
     type: 'array',
     items: {

@@ -4,6 +4,7 @@ import { EngineModule } from '../engine/engine.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { PlanningModule } from '../planning/planning.module.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { DurableIntakeService } from './durable-intake.service.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import { SubmitTaskUseCase } from './submit-task.usecase.js';
@@ -13,6 +14,7 @@ import { TasksHttpController } from './tasks.http.controller.js';
 @Module({
   imports: [EngineModule, PlanningModule, AggregationModule, PersistenceModule],
   controllers: [TaskIntakeMessageController, TasksHttpController],
-  providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase],
+  providers: [SubmitTaskUseCase, CancelTaskUseCase, RetryTaskUseCase, RerunTaskUseCase, DurableIntakeService],
+  exports: [SubmitTaskUseCase, CancelTaskUseCase],
 })
 export class IntakeModule {}

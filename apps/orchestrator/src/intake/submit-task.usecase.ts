@@ -28,10 +28,14 @@ export interface Arrival {
   child?: boolean;
   /** For a workflow a `workflow:` step starts, how deep it runs (a header the orchestrator sets on such sub-tasks). */
   depth?: string;
+  /** For a workflow a `workflow:` step starts, the key its parent's steps take turns by (a header too). */
+  fairnessKey?: string;
   /** Its size, for the bound on requests waiting. */
   bytes?: number;
   /** The task_id of the task it runs again (a rerun). */
   rerunOf?: string;
+  /** Held by the intake stream until its workflow is committed: it waits its turn rather than being answered `overloaded`. */
+  held?: boolean;
 }
 
 /**
@@ -83,11 +87,14 @@ export class SubmitTaskUseCase {
     // What PostgreSQL could not store, or a later step could not serialize, is refused here, named.
     const problem = jsonValueProblem(validated.value.payload, 'payload', this.config.MAX_JSON_DEPTH) ?? idProblem(validated.value.task_id, arrival.child === true);
     if (problem) return this.reject('INVALID_REQUEST', problem, body);
+    // A child workflow's budget is what its parent has left, whatever the maximum.
+    const overBudget = arrival.child === true ? null : this.budgetProblem(validated.value);
+    if (overBudget) return this.reject('INVALID_REQUEST', overBudget, body);
     const level = Number(arrival.depth ?? '1');
     const depth = Number.isSafeInteger(level) && level > 1 ? level : 1;
     const planned = this.planning.isDynamic(validated.value.task_type);
     const line = planned ? this.planned : this.stored;
-    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival, depth));
+    const started = line.run(arrival.bytes ?? 0, () => this.start(validated.value, body, arrival, depth), arrival.held);
     if (started !== 'full') return started;
     this.metrics.requestsShed.inc({ line: planned ? 'planner' : 'intake' });
     return this.reject('OVERLOADED', OVERLOADED, body);
@@ -101,6 +108,7 @@ export class SubmitTaskUseCase {
         depth,
         fingerprint,
         rerunOf: arrival.rerunOf ?? null,
+        fairnessKey: arrival.child === true ? (arrival.fairnessKey ?? null) : null,
       });
       if (!result.created) {
         // Tasks stored before requests were fingerprinted have none: taken as the same request.
@@ -115,6 +123,19 @@ export class SubmitTaskUseCase {
       if (error instanceof PlanningError) return this.reject(error.code, error.message, body);
       throw error;
     }
+  }
+
+  /** A request's budget over BUDGET_MAX_TOKENS or BUDGET_MAX_COST, named. */
+  private budgetProblem(request: TaskRequest): string | null {
+    const { budget } = request;
+    const { BUDGET_MAX_TOKENS, BUDGET_MAX_COST } = this.config;
+    if (budget?.max_tokens !== undefined && BUDGET_MAX_TOKENS !== undefined && budget.max_tokens > BUDGET_MAX_TOKENS) {
+      return `budget.max_tokens: must be at most ${BUDGET_MAX_TOKENS} (BUDGET_MAX_TOKENS)`;
+    }
+    if (budget?.max_cost !== undefined && BUDGET_MAX_COST !== undefined && budget.max_cost > BUDGET_MAX_COST) {
+      return `budget.max_cost: must be at most ${BUDGET_MAX_COST} (BUDGET_MAX_COST)`;
+    }
+    return null;
   }
 
   private reject(code: RejectionCode, error: string, body: unknown): SubmitOutcome {

@@ -17,6 +17,7 @@ import { SUBTASK_HEADERS } from '../delegation/delegation.service.js';
 import { InboundMessage } from '../transport/inbound-message.js';
 import { MessagePublisher } from '../transport/message-publisher.js';
 import { CancelTaskUseCase } from './cancel-task.usecase.js';
+import { DurableIntakeService } from './durable-intake.service.js';
 import { RerunTaskUseCase } from './rerun-task.usecase.js';
 import { RetryTaskUseCase } from './retry-task.usecase.js';
 import { isControlMiss, type ControlMiss } from './task-ref.js';
@@ -26,7 +27,8 @@ import { SubmitTaskUseCase } from './submit-task.usecase.js';
  * `agent.orchestrator_agent.task` over NATS. A request (with a reply subject) gets its final
  * response there later, from whichever replica finishes the workflow; a rejection or a repeated
  * `task_id` is answered at once. A message without a reply subject is answered on
- * `agent.<requester_id>.response`.
+ * `agent.<requester_id>.response`. Under durable intake (DurableIntakeService) the stream's copy of
+ * a request on `agent.orchestrator_agent.task` is what runs it.
  */
 @Controller()
 export class TaskIntakeMessageController {
@@ -39,10 +41,13 @@ export class TaskIntakeMessageController {
     private readonly rerunTask: RerunTaskUseCase,
     private readonly aggregation: AggregationService,
     private readonly publisher: MessagePublisher,
+    private readonly durableIntake: DurableIntakeService,
   ) {}
 
   @MessagePattern<string>(ORCHESTRATOR_TASK_SUBJECT)
   onTask(@Payload() message: InboundMessage): Promise<TaskResponse | undefined> {
+    // Under durable intake the stream's copy of the request is what runs it.
+    if (this.durableIntake.durable) return Promise.resolve(undefined);
     return this.take(message, false);
   }
 
@@ -109,6 +114,7 @@ export class TaskIntakeMessageController {
         traceparent: message.headers['traceparent'],
         child,
         depth: child ? message.headers[SUBTASK_HEADERS.depth.toLowerCase()] : undefined,
+        fairnessKey: child ? headerText(message.headers[SUBTASK_HEADERS.fairnessKey.toLowerCase()]) : undefined,
         bytes: message.bytes,
       });
       switch (outcome.kind) {
@@ -128,5 +134,15 @@ export class TaskIntakeMessageController {
         requesterId: isAgentName(body['requester_id']) ? body['requester_id'] : null,
       };
     }
+  }
+}
+
+/** A header value the orchestrator encoded (URI component), or undefined when it is absent or not one. */
+function headerText(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
   }
 }

@@ -48,6 +48,35 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly queueWait = new Histogram({
+    name: 'orchestrator_queue_wait_seconds',
+    help: 'How long a step waited in line for a slot on an agent, by the agent that took it',
+    labelNames: ['agent'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly rateLimitWaits = new Counter({
+    name: 'orchestrator_rate_limit_waits_total',
+    help: 'Times a step waited because a rate limit was used up, by scope (agent: every candidate agent\'s; step: the step\'s own)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
+  readonly agentUsage = new Counter({
+    name: 'orchestrator_agent_usage_total',
+    help: 'What agents reported their sub-tasks cost, by agent and kind (tokens, input_tokens, output_tokens, cost)',
+    labelNames: ['agent', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requesterUsage = new Counter({
+    name: 'orchestrator_requester_usage_total',
+    help: 'What workflows requested from outside cost (their child workflows included), by requester and kind; past USAGE_METRIC_REQUESTERS_MAX requesters, "other"',
+    labelNames: ['requester', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly errors = new Counter({
     name: 'orchestrator_errors_total',
     help: 'Errors talking to a dependency, by dependency (database, nats, redis)',
@@ -99,6 +128,59 @@ export class MetricsService {
     name: 'orchestrator_requests_shed_total',
     help: 'Requests answered overloaded because their line was full, by line (intake, planner)',
     labelNames: ['line'] as const,
+    registers: [this.registry],
+  });
+
+  readonly answersKept = new Counter({
+    name: 'orchestrator_answers_kept_total',
+    help: 'Answers that found the answer inbox full, kept in the JetStream stream ORCHESTRATOR_ANSWERS until it had room (durable intake)',
+    registers: [this.registry],
+  });
+
+  readonly requestsRedelivered = new Counter({
+    name: 'orchestrator_intake_redelivered_total',
+    help: 'Requests of the intake stream taken again: a replica died holding them, or gave them back',
+    registers: [this.registry],
+  });
+
+  readonly requestsGivenUp = new Counter({
+    name: 'orchestrator_intake_given_up_total',
+    help: 'Requests of the intake stream answered FAILED after INTAKE_MAX_DELIVER deliveries that did not take them',
+    registers: [this.registry],
+  });
+
+  readonly signals = new Counter({
+    name: 'orchestrator_signals_total',
+    help: 'Signals for workflows, by outcome (delivered to a waiting step, kept for a step not waiting yet, duplicate, finished, no-step, invalid, unknown)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly externalEvents = new Counter({
+    name: 'orchestrator_external_events_total',
+    help: 'External events received, by outcome (resumed waiting steps, unmatched)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventMatchSeconds = new Histogram({
+    name: 'orchestrator_event_match_seconds',
+    help: 'Time to find the steps an external event resumes (its shapes read, the waiting steps looked up by key)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
+  readonly scheduleFires = new Counter({
+    name: 'orchestrator_schedule_fires_total',
+    help: 'Runs started by schedules, by schedule and kind (scheduled, trigger, backfill)',
+    labelNames: ['schedule', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly scheduleTicksSkipped = new Counter({
+    name: 'orchestrator_schedule_ticks_skipped_total',
+    help: 'Ticks of schedules that started no run, by schedule and reason (overlap: the overlap policy; missed: older than the catch-up window when it came; refused: the intake refused the run)',
+    labelNames: ['schedule', 'reason'] as const,
     registers: [this.registry],
   });
 

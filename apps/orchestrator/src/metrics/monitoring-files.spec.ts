@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AppConfig } from '../config/app-config.js';
 import { EngineGauges } from '../engine/engine-gauges.js';
 import { ReadinessService } from '../health/readiness.service.js';
+import { DurableIntakeService } from '../intake/durable-intake.service.js';
 import { SubmitTaskUseCase } from '../intake/submit-task.usecase.js';
 import { AgentGauges } from '../registry/agent-gauges.js';
 import { MetricsService } from './metrics.service.js';
@@ -22,9 +23,10 @@ function registeredMetrics(): Set<string> {
   const metrics = new MetricsService();
   const none = {} as never;
   new EngineGauges(metrics, none).onModuleInit();
-  new AgentGauges(metrics, none, none).onModuleInit();
-  new ReadinessService(none, none, none, none, none, none, metrics).onModuleInit();
+  new AgentGauges(metrics, none, none, none).onModuleInit();
+  new ReadinessService(none, none, none, none, none, none, metrics, none).onModuleInit();
   new SubmitTaskUseCase(none, none, new AppConfig(), metrics);
+  new DurableIntakeService({ durable: true } as never, none, none, none, new AppConfig(), metrics);
   const names = new Set<string>();
   for (const metric of metrics.registry.getMetricsAsArray()) {
     names.add(metric.name);
@@ -70,7 +72,7 @@ describe('the Grafana dashboard and the Prometheus alert rules', () => {
 
   it('know every place the service registers gauges', () => {
     expect(filesRegisteringGauges().sort()).toEqual(
-      ['engine/engine-gauges.ts', 'health/readiness.service.ts', 'intake/submit-task.usecase.ts', 'registry/agent-gauges.ts'].sort(),
+      ['engine/engine-gauges.ts', 'health/readiness.service.ts', 'intake/submit-task.usecase.ts', 'intake/durable-intake.service.ts', 'registry/agent-gauges.ts'].sort(),
     );
     expect(registered).toContain('orchestrator_workflows_in_flight');
     expect(registered).toContain('orchestrator_nodejs_eventloop_lag_p99_seconds');

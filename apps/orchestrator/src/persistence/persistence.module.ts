@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { TaskEventsRepository } from './task-events.repository.js';
 import { TasksRepository } from './tasks.repository.js';
+import { WaitsRepository } from './waits.repository.js';
 
 @Module({
   imports: [
@@ -16,7 +17,7 @@ import { TasksRepository } from './tasks.repository.js';
       }),
     }),
   ],
-  providers: [TasksRepository, TaskEventsRepository],
-  exports: [TasksRepository, TaskEventsRepository],
+  providers: [TasksRepository, TaskEventsRepository, WaitsRepository],
+  exports: [TasksRepository, TaskEventsRepository, WaitsRepository],
 })
 export class PersistenceModule {}

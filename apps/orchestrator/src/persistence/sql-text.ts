@@ -4,7 +4,7 @@
  * `COMMIT`) go as one simple query, which takes no parameters; each still runs with a snapshot
  * of its own. Everything such a statement holds is built here, and only here.
  */
-export type SqlType = 'uuid' | 'text' | 'int' | 'bool' | 'timestamptz' | 'jsonb';
+export type SqlType = 'uuid' | 'text' | 'int' | 'float8' | 'bool' | 'timestamptz' | 'jsonb';
 
 /** A string literal: quotes doubled, and backslashes too in an escape string, whatever standard_conforming_strings says. */
 export function quote(text: string): string {
@@ -17,6 +17,9 @@ export function literal(value: unknown, type: SqlType): string {
   switch (type) {
     case 'int':
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${typeof value}`);
+      return String(value);
+    case 'float8':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`not a finite number: ${typeof value}`);
       return String(value);
     case 'bool':
       return value === true ? 'TRUE' : 'FALSE';

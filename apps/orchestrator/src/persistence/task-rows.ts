@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ORCHESTRATOR_AGENT_NAME, TaskStatus, type TaskPriority, type TaskRequest } from '@orchestrator/contracts';
+import { BUDGET_FIELDS, ORCHESTRATOR_AGENT_NAME, TaskStatus, type Budget, type TaskPriority, type TaskRequest, type Usage } from '@orchestrator/contracts';
 import type { Plan, PlannedStep } from '../planning/plan.js';
 import type { TaskEntity } from './task.entity.js';
 
@@ -28,8 +28,14 @@ export interface TaskRow {
   item_count: number | null;
   items_started: number;
   items_done: number;
-  /** The agents (comma-separated) the step waits on for a free slot, or null. */
+  /** The line the step waits in for a slot on an agent, or null. */
   waiting_on: string | null;
+  /** Its rank in that line. */
+  queue_rank: number | null;
+  /** What its agents reported it cost (a root's: its workflow's). */
+  usage: Usage | null;
+  /** What a WAITING step waits for (`signal:<name>`, `event:<hash>`), or null. */
+  wait_key: string | null;
   payload?: Record<string, unknown>;
   result?: Record<string, unknown> | null;
 }
@@ -47,6 +53,13 @@ export interface RootRow extends TaskRow {
   /** The revision of the stored plan (1 until the planner revises it). */
   plan_revision: number;
   response_sent_at: Date | null;
+  /** The key its steps take turns by when agents are busy; null: its requester. */
+  fairness_key: string | null;
+  /** The key of its workflow's concurrency policy (`<task_type>/<key>`), or null. */
+  concurrency_key: string | null;
+  budget: Budget | null;
+  /** A delayed workflow: PENDING until this time. */
+  not_before: Date | null;
 }
 
 /** A row as inserted. */
@@ -85,10 +98,17 @@ function blankRow(id: string, parentId: string | null, rootId: string, taskType:
     items_started: 0,
     items_done: 0,
     waiting_on: null,
+    queue_rank: null,
+    fairness_key: null,
     depth: 1,
     plan_revision: 1,
     request_hash: null,
     progress: null,
+    concurrency_key: null,
+    usage: null,
+    budget: null,
+    wait_key: null,
+    not_before: null,
   };
 }
 
@@ -99,26 +119,40 @@ export interface NewWorkflow {
   traceparent: string | null;
   depth: number;
   fingerprint: string | null;
+  /** The key its steps take turns by when agents are busy (null: its requester). */
+  fairnessKey?: string | null;
+  /** Its key under its plan's concurrency policy (`<task_type>/<key>`); null without one. */
+  concurrencyKey: string | null;
 }
 
-/** The root row of a workflow about to start. */
+/**
+ * The root row of a workflow about to start, or, with a `not_before` still to come, to start then:
+ * PENDING, its deadline counted from that time (and moved with its start, should it start later).
+ */
 export function newRootRow(workflow: NewWorkflow, now: Date): NewTask {
   const { request, plan } = workflow;
   const id = randomUUID();
+  const notBefore = request.not_before === undefined || request.not_before * 1000 <= now.getTime() ? null : new Date(request.not_before * 1000);
   return {
     ...blankRow(id, null, id, request.task_type, request.priority),
     task_id: request.task_id,
-    status: TaskStatus.Running,
+    // A delayed run waits PENDING for its time; a run with a concurrency key starts QUEUED: its
+    // submission decides, under the key's lock, whether it runs now.
+    status: notBefore ? TaskStatus.Pending : workflow.concurrencyKey === null ? TaskStatus.Running : TaskStatus.Queued,
+    concurrency_key: workflow.concurrencyKey,
+    budget: lowest(plan.budget ?? null, request.budget ?? null),
     payload: request.payload,
     requester_id: request.requester_id ?? null,
     reply_to: workflow.replyTo,
     plan,
     trace_parent: workflow.traceparent,
-    started_at: now,
-    deadline_at: workflowDeadline(now, plan.timeout_ms, request.timeout_ms),
+    started_at: notBefore ? null : now,
+    not_before: notBefore,
+    deadline_at: workflowDeadline(notBefore ?? now, plan.timeout_ms, request.timeout_ms),
     depth: workflow.depth,
     plan_revision: plan.revision ?? 1,
     request_hash: workflow.fingerprint,
+    fairness_key: workflow.fairnessKey ?? null,
   };
 }
 
@@ -156,6 +190,9 @@ export function rowState(row: NewTask, now: Date): TaskRow {
     items_started: row.items_started,
     items_done: row.items_done,
     waiting_on: row.waiting_on,
+    queue_rank: row.queue_rank,
+    usage: row.usage,
+    wait_key: row.wait_key,
     payload: row.payload,
   };
 }
@@ -175,7 +212,22 @@ export function rootState(row: NewTask, now: Date): RootRow {
     depth: row.depth,
     plan_revision: row.plan_revision,
     response_sent_at: null,
+    fairness_key: row.fairness_key,
+    concurrency_key: row.concurrency_key,
+    budget: row.budget,
+    not_before: row.not_before,
   };
+}
+
+/** Two budgets as one: the lower of each limit either sets. */
+function lowest(a: Budget | null, b: Budget | null): Budget | null {
+  if (!a || !b) return a ?? b;
+  const budget: Budget = {};
+  for (const field of BUDGET_FIELDS) {
+    const limits = [a[field], b[field]].filter((limit): limit is number => limit !== undefined);
+    if (limits.length > 0) budget[field] = Math.min(...limits);
+  }
+  return budget;
 }
 
 function workflowDeadline(now: Date, planTimeoutMs: number | null, requestTimeoutMs: number | undefined): Date | null {

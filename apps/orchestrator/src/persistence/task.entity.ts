@@ -1,4 +1,4 @@
-import { TaskPriority, TaskStatus } from '@orchestrator/contracts';
+import { TaskPriority, TaskStatus, type Budget, type Usage } from '@orchestrator/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { Plan, ReplacedPlan } from '../planning/plan.js';
 
@@ -22,6 +22,17 @@ import type { Plan, ReplacedPlan } from '../planning/plan.js';
 @Index('tasks_roots_type_idx', ['task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_listing_idx', ['status', 'task_type', 'created_at', 'id'], { where: 'parent_id IS NULL' })
 @Index('tasks_roots_finished_idx', ['completed_at'], { where: 'parent_id IS NULL AND completed_at IS NOT NULL' })
+@Index('tasks_concurrency_running_idx', ['concurrency_key'], { where: `parent_id IS NULL AND status = 'RUNNING' AND concurrency_key IS NOT NULL` })
+@Index('tasks_concurrency_queued_idx', ['concurrency_key', 'created_at'], { where: `parent_id IS NULL AND status = 'QUEUED'` })
+@Index('tasks_queued_due_idx', ['next_attempt_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_waiting_on_idx', ['waiting_on'], { where: `status = 'PENDING' AND waiting_on IS NOT NULL` })
+@Index('tasks_queued_deadline_idx', ['deadline_at'], { where: `parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL` })
+/** Steps that wait: by what they wait for, by their timeout, by the end of their sleep, and those waiting for a signal. */
+@Index('tasks_waiting_key_idx', ['wait_key'], { where: `status = 'WAITING' AND wait_key IS NOT NULL` })
+@Index('tasks_waiting_deadline_idx', ['deadline_at'], { where: `status = 'WAITING' AND deadline_at IS NOT NULL` })
+@Index('tasks_waiting_wake_idx', ['next_attempt_at'], { where: `status = 'WAITING' AND next_attempt_at IS NOT NULL` })
+@Index('tasks_waiting_signal_idx', ['started_at', 'id'], { where: `status = 'WAITING' AND wait_key LIKE 'signal:%'` })
+@Index('tasks_delayed_due_idx', ['not_before'], { where: `parent_id IS NULL AND status = 'PENDING' AND not_before IS NOT NULL` })
 export class TaskEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -116,9 +127,17 @@ export class TaskEntity {
   @Column('integer', { default: 0 })
   items_done!: number;
 
-  /** The agents (comma-separated) a step waits on for a free slot; null when it is not waiting for one. */
+  /** The line a step waits in for a slot on an agent (`a:<agents>` or `c:<capability>`); null when it is not waiting for one. */
   @Column('text', { nullable: true })
   waiting_on!: string | null;
+
+  /** A waiting step's rank in its line (priority, then its turn among fairness keys). */
+  @Column('double precision', { nullable: true })
+  queue_rank!: number | null;
+
+  /** Root rows: the key its steps take turns by when agents are busy; null: its requester. */
+  @Column('text', { nullable: true })
+  fairness_key!: string | null;
 
   /** Root rows: the revision of `plan` (1 until the planner revises it), read at every event without reading the plan. */
   @Column('integer', { default: 1 })
@@ -135,6 +154,26 @@ export class TaskEntity {
   /** Sub-tasks: the latest progress its agent reported for the current attempt (`agent.<name>.progress`). */
   @Column('jsonb', { nullable: true })
   progress!: StepProgress | null;
+
+  /** Root rows: the key its workflow's `concurrency` gave it (`<task_type>/<key>`); at most `max_runs` roots of one key are RUNNING. */
+  @Column('text', { nullable: true })
+  concurrency_key!: string | null;
+
+  /** What its agents reported it cost, over all its attempts; a root's: its whole workflow's (child workflows included). */
+  @Column('jsonb', { nullable: true })
+  usage!: Usage | null;
+
+  /** Root rows: what the workflow may spend (its file's budget, lowered by the request's). */
+  @Column('jsonb', { nullable: true })
+  budget!: Budget | null;
+
+  /** A waiting step: what it waits for (`signal:<name>`, or `event:<hash of the event's name and matched values>`). */
+  @Column('text', { nullable: true })
+  wait_key!: string | null;
+
+  /** Root rows: when a delayed workflow (the request's `not_before`) starts; it stays PENDING until then. Null for one that started when submitted. */
+  @Column('timestamptz', { nullable: true })
+  not_before!: Date | null;
 }
 
 /** A step's latest progress: how much is done (0 to 1), the agent's message, when it was reported (ISO 8601), for which attempt. */

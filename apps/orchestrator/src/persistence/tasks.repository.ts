@@ -5,6 +5,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
+import { subtaskWireId } from './step-keys.js';
 import type { TaskEntity } from './task.entity.js';
 import { MARK_RESPONSES_SENT_SQL, WorkflowTransaction, type SentEventRow, type SqlClient } from './workflow-transaction.js';
 
@@ -27,7 +28,7 @@ export interface ListPosition {
 /** What a listing shows of a root. */
 export type ListedRoot = Pick<
   TaskEntity,
-  'id' | 'task_id' | 'task_type' | 'status' | 'priority' | 'requester_id' | 'created_at' | 'started_at' | 'completed_at' | 'error'
+  'id' | 'task_id' | 'task_type' | 'status' | 'priority' | 'requester_id' | 'created_at' | 'started_at' | 'completed_at' | 'error' | 'not_before'
 > & { position: ListPosition };
 
 /** A workflow with due work: the rows that are due (none for a due root: its deadline or a revision). */
@@ -48,6 +49,17 @@ type PooledClient = SqlClient & {
 
 /** Sorts CRITICAL first; the same expression as the index `tasks_due_dispatch_idx`. */
 const PRIORITY_RANK_SQL = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'NORMAL' THEN 2 ELSE 3 END`;
+
+/** A step waiting in a line: the line, its sub-task id there (its next attempt's), its rank, its fairness key. */
+export interface WaitingRow {
+  id: string;
+  updatedAt: Date;
+  queue: string;
+  member: string;
+  rootId: string;
+  rank: number;
+  fairnessKey: string;
+}
 
 /** Every query of the `tasks` table. Services decide; this class only reads and writes. */
 @Injectable()
@@ -139,18 +151,27 @@ export class TasksRepository {
   /**
    * What time has made due: steps due for dispatch (a retry, or a wait for a free slot) in
    * priority order, oldest first, leaving out steps that wait only on agents in `full`; steps past
-   * their deadline; workflows past theirs, or waiting for a revised plan whose lease has passed.
+   * their deadline; waiting steps past their timeout or at the end of their sleep (each on an index
+   * of waiting rows alone: rows that wait cost nothing until due); workflows past their deadline,
+   * or waiting for a revised plan whose lease has passed; delayed workflows whose `not_before` has come.
    */
-  async findDue(now: Date, limit: number, full: readonly string[]): Promise<DueWorkflow[]> {
+  async findDue(now: Date, limit: number): Promise<DueWorkflow[]> {
     const rows: { root_id: string; id: string | null }[] = await this.dataSource.query(
       `(SELECT root_id, id FROM tasks
          WHERE status = 'PENDING' AND next_attempt_at IS NOT NULL AND parent_id IS NOT NULL AND next_attempt_at <= $1
-           AND (waiting_on IS NULL OR NOT (string_to_array(waiting_on, ',') <@ $3::text[]))
          ORDER BY ${PRIORITY_RANK_SQL}, created_at LIMIT $2)
        UNION ALL
        (SELECT root_id, id FROM tasks
          WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 AND parent_id IS NOT NULL
          ORDER BY deadline_at LIMIT $2)
+       UNION ALL
+       (SELECT root_id, id FROM tasks
+         WHERE status = 'WAITING' AND deadline_at IS NOT NULL AND deadline_at <= $1
+         ORDER BY deadline_at LIMIT $2)
+       UNION ALL
+       (SELECT root_id, id FROM tasks
+         WHERE status = 'WAITING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+         ORDER BY next_attempt_at LIMIT $2)
        UNION ALL
        (SELECT id AS root_id, NULL AS id FROM tasks
          WHERE status = 'RUNNING' AND deadline_at IS NOT NULL AND deadline_at <= $1 AND parent_id IS NULL
@@ -158,8 +179,12 @@ export class TasksRepository {
        UNION ALL
        (SELECT id AS root_id, NULL AS id FROM tasks
          WHERE parent_id IS NULL AND status = 'RUNNING' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
-         ORDER BY next_attempt_at LIMIT $2)`,
-      [now, limit, full],
+         ORDER BY next_attempt_at LIMIT $2)
+       UNION ALL
+       (SELECT id AS root_id, NULL AS id FROM tasks
+         WHERE parent_id IS NULL AND status = 'PENDING' AND not_before IS NOT NULL AND not_before <= $1
+         ORDER BY not_before LIMIT $2)`,
+      [now, limit],
     );
     const due = new Map<string, DueWorkflow>();
     for (const row of rows) {
@@ -168,6 +193,62 @@ export class TasksRepository {
       due.set(row.root_id, workflow);
     }
     return [...due.values()].slice(0, limit);
+  }
+
+  /**
+   * Steps waiting in a line for a slot since before `before`, oldest first, a page at a time after
+   * a position: what to put back in the lines when Redis lost them.
+   */
+  async waitingSteps(before: Date, after: { updatedAt: Date; id: string } | null, limit: number): Promise<WaitingRow[]> {
+    const rows: { id: string; root_id: string; attempts: number; waiting_on: string; queue_rank: number | null; fairness_key: string; updated_at: Date }[] = await this.dataSource.query(
+      `SELECT t.id, t.root_id, t.attempts, t.waiting_on, t.queue_rank, t.updated_at, COALESCE(r.fairness_key, r.requester_id, '') AS fairness_key
+         FROM tasks AS t JOIN tasks AS r ON r.id = t.root_id
+        WHERE t.status = 'PENDING' AND t.waiting_on IS NOT NULL AND t.updated_at < $1
+          AND ($2::timestamptz IS NULL OR (t.updated_at, t.id) > ($2::timestamptz, $3::uuid))
+        ORDER BY t.updated_at, t.id LIMIT $4`,
+      [before, after?.updatedAt ?? null, after?.id ?? null, limit],
+    );
+    return rows
+      .filter((row) => /^[ac]:/.test(row.waiting_on))
+      .map((row) => ({
+        id: row.id,
+        updatedAt: row.updated_at,
+        queue: row.waiting_on,
+        member: subtaskWireId(row.id, row.attempts + 1),
+        rootId: row.root_id,
+        rank: row.queue_rank ?? 0,
+        fairnessKey: row.fairness_key,
+      }));
+  }
+
+  /**
+   * QUEUED roots due for a look: marked when a run of their key ended (past `now`), or past their
+   * deadline; the keys in turn (the first of each key, then the second of each...), at most `limit`.
+   */
+  async findQueuedDue(now: Date, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM (
+         SELECT id, concurrency_key, min(due) AS due FROM (
+           (SELECT id, concurrency_key, next_attempt_at AS due FROM tasks
+             WHERE parent_id IS NULL AND status = 'QUEUED' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2)
+           UNION ALL
+           (SELECT id, concurrency_key, deadline_at AS due FROM tasks
+             WHERE parent_id IS NULL AND status = 'QUEUED' AND deadline_at IS NOT NULL AND deadline_at <= $1
+             ORDER BY deadline_at LIMIT $2)) AS found
+          GROUP BY id, concurrency_key) AS due
+        ORDER BY row_number() OVER (PARTITION BY concurrency_key ORDER BY due), due LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Steps waiting in line for a slot, per line (`a:<agents>` or `c:<capability>`), from `tasks_waiting_on_idx` alone. */
+  async countWaiting(): Promise<Map<string, number>> {
+    const rows: { waiting_on: string; n: number }[] = await this.dataSource.query(
+      `SELECT waiting_on, count(*)::int AS n FROM tasks WHERE status = 'PENDING' AND waiting_on IS NOT NULL GROUP BY waiting_on`,
+    );
+    return new Map(rows.map((row) => [row.waiting_on, row.n]));
   }
 
   /** Marks final responses sent, each with its `answer_sent` event; returns the events. */
@@ -196,7 +277,7 @@ export class TasksRepository {
     }
     params.push(filter.limit + 1);
     const rows: (Omit<ListedRoot, 'position'> & { micros: string })[] = await this.dataSource.query(
-      `SELECT id, task_id, task_type, status, priority, requester_id, created_at, started_at, completed_at, error,
+      `SELECT id, task_id, task_type, status, priority, requester_id, created_at, started_at, completed_at, error, not_before,
               (extract(epoch FROM created_at) * 1000000)::bigint::text AS micros
          FROM tasks WHERE ${conditions.join(' AND ')}
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
@@ -221,6 +302,8 @@ export class TasksRepository {
          DELETE FROM tasks AS t USING doomed WHERE t.root_id = doomed.id RETURNING t.parent_id
        ), history AS (
          DELETE FROM task_events AS e USING doomed WHERE e.root_id = doomed.id RETURNING 1
+       ), signals AS (
+         DELETE FROM workflow_signals AS s USING doomed WHERE s.root_id = doomed.id RETURNING 1
        )
        SELECT count(*) FILTER (WHERE parent_id IS NULL)::int AS workflows, count(*)::int AS rows,
               (SELECT count(*)::int FROM history) AS events

@@ -17,12 +17,13 @@ function rowColumns(alias = ''): string {
   return [
     'id', 'parent_id', 'root_id', 'task_type', 'agent_name', 'status', 'attempts', 'max_attempts', 'next_attempt_at', 'deadline_at',
     'error', 'started_at', 'completed_at', 'updated_at', 'item_count', 'items_started', 'items_done', 'waiting_on',
+    'queue_rank', 'usage', 'wait_key',
   ].map((column) => `${t}${column}`).concat(`COALESCE(${t}step_key, '') AS step_key`).join(', ');
 }
 
 const ROW_COLUMNS = rowColumns();
 const ROOT_COLUMNS = `${ROW_COLUMNS}, task_id, priority, requester_id, reply_to, trace_parent, depth,
-  plan_revision, response_sent_at`;
+  plan_revision, response_sent_at, fairness_key, concurrency_key, budget, not_before`;
 
 /** Columns of an insert, with their types for unnest. */
 const INSERT_COLUMNS = [
@@ -31,17 +32,24 @@ const INSERT_COLUMNS = [
   ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'], ['payload', 'jsonb'], ['result', 'jsonb'], ['error', 'text'],
   ['requester_id', 'text'], ['reply_to', 'text'], ['plan', 'jsonb'], ['trace_parent', 'text'], ['started_at', 'timestamptz'],
   ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'], ['items_done', 'int'], ['waiting_on', 'text'],
-  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'],
+  ['depth', 'int'], ['plan_revision', 'int'], ['request_hash', 'text'], ['queue_rank', 'float8'], ['fairness_key', 'text'], ['concurrency_key', 'text'],
+  ['usage', 'jsonb'], ['budget', 'jsonb'], ['wait_key', 'text'], ['not_before', 'timestamptz'],
 ] as const satisfies readonly (readonly [keyof NewTask, SqlType])[];
 
 /** What a transition may change in a row. `payload` and `result` keep their stored value where the row does not set them. */
 const UPDATE_COLUMNS = [
   ['status', 'text'], ['agent_name', 'text'], ['attempts', 'int'], ['max_attempts', 'int'], ['next_attempt_at', 'timestamptz'], ['deadline_at', 'timestamptz'],
   ['error', 'text'], ['started_at', 'timestamptz'], ['completed_at', 'timestamptz'], ['item_count', 'int'], ['items_started', 'int'],
-  ['items_done', 'int'], ['waiting_on', 'text'], ['payload', 'jsonb'], ['result', 'jsonb'],
+  ['items_done', 'int'], ['waiting_on', 'text'], ['queue_rank', 'float8'], ['payload', 'jsonb'], ['result', 'jsonb'], ['usage', 'jsonb'], ['wait_key', 'text'],
 ] as const satisfies readonly (readonly [keyof TaskRow, SqlType])[];
 
 const KEEP_STORED = new Set<string>(['payload', 'result']);
+
+/** The columns of a signal as a transition inserts it. */
+const SIGNAL_COLUMNS = [
+  ['root_id', 'uuid'], ['signal', 'text'], ['signal_id', 'text'], ['payload', 'jsonb'], ['sent_by', 'jsonb'], ['taken_by', 'uuid'],
+] as const satisfies readonly (readonly [keyof NewSignal, SqlType])[];
+const SIGNAL_LIST = SIGNAL_COLUMNS.map(([c]) => c).join(', ');
 
 /**
  * The roots named and those of the rows named, as one array computed once (an init plan): the
@@ -52,7 +60,7 @@ const ROOTS_OF = `(ARRAY(SELECT root_id FROM tasks WHERE id = ANY($2::uuid[])) |
 /** A workflow's lock: the first 64 bits of its root's id. */
 const LOCK_KEY = `('x' || left(replace(r.id::text, '-', ''), 16))::bit(64)::bigint`;
 const INSERT_LIST = INSERT_COLUMNS.map(([c]) => c).join(', ');
-const STALE = `(t.status IN ('PENDING', 'RUNNING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
+const STALE = `(t.status IN ('PENDING', 'RUNNING', 'WAITING') OR t.deadline_at IS NOT NULL OR t.next_attempt_at IS NOT NULL)`;
 
 /** `unnest` over one array parameter per column, so that any number of rows is one statement. */
 function unnestOf(columns: readonly (readonly [string, SqlType])[]): string {
@@ -79,6 +87,12 @@ const STATEMENTS = {
   lock_free_roots: {
     params: ['uuid', 'uuid'],
     sql: `SELECT id FROM (SELECT DISTINCT unnest(${ROOTS_OF}) AS id ORDER BY 1) AS r WHERE pg_try_advisory_xact_lock(${LOCK_KEY})`,
+  },
+  // New roots are locked before they are inserted: whoever learns a new root's id before it commits
+  // (a step it put in a line, popped by another transaction) waits for the commit.
+  lock_new_roots: {
+    params: ['uuid'],
+    sql: `SELECT pg_advisory_xact_lock(${LOCK_KEY}) FROM (SELECT unnest($1::uuid[]) AS id ORDER BY 1) AS r`,
   },
   read_roots: {
     params: ['uuid', 'uuid'],
@@ -124,6 +138,18 @@ const STATEMENTS = {
     params: ['uuid'],
     sql: `UPDATE tasks SET result = NULL, response_sent_at = NULL WHERE id = ANY($1::uuid[]) AND parent_id IS NULL`,
   },
+  // Signals a workflow received, in the order they came: taken by a step at once (taken_by set) or kept for one; a signal_id taken before is skipped.
+  insert_signals: {
+    params: SIGNAL_COLUMNS.map(([, type]) => type),
+    sql: `INSERT INTO workflow_signals (${SIGNAL_LIST})
+          SELECT ${SIGNAL_LIST} FROM unnest(${SIGNAL_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) WITH ORDINALITY AS v(${SIGNAL_LIST}, n)
+           ORDER BY n ON CONFLICT (root_id, signal_id) WHERE signal_id IS NOT NULL DO NOTHING`,
+  },
+  // Kept signals taken by the steps that began to wait for them.
+  take_signals: {
+    params: ['text', 'uuid'],
+    sql: `UPDATE workflow_signals AS s SET taken_by = v.taken_by FROM unnest($1::text[], $2::uuid[]) AS v(id, taken_by) WHERE s.id = v.id::int8 AND s.taken_by IS NULL`,
+  },
   // Cancels the unfinished rows of each scope, clears every due time there, and returns them with what they were.
   stop_unfinished: {
     params: ['uuid', 'bool', 'text', 'timestamptz'],
@@ -135,9 +161,9 @@ const STATEMENTS = {
                  SELECT t.id, t.status, t.agent_name, t.attempts, s.reason, s.at FROM tasks AS t JOIN scope AS s ON t.parent_id = s.id
                   WHERE NOT s.whole AND ${STALE})
           UPDATE tasks AS t
-             SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN 'CANCELLED' ELSE t.status END,
-                 error = CASE WHEN x.status = 'RUNNING' THEN x.reason ELSE t.error END,
-                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING') THEN x.at ELSE t.completed_at END,
+             SET status = CASE WHEN x.status IN ('PENDING', 'RUNNING', 'WAITING') THEN 'CANCELLED' ELSE t.status END,
+                 error = CASE WHEN x.status IN ('RUNNING', 'WAITING') THEN x.reason ELSE t.error END,
+                 completed_at = CASE WHEN x.status IN ('PENDING', 'RUNNING', 'WAITING') THEN x.at ELSE t.completed_at END,
                  deadline_at = NULL, next_attempt_at = NULL, updated_at = now()
             FROM stale AS x
            WHERE t.id = x.id
@@ -248,6 +274,25 @@ export interface InsertedEvent {
   prev_id: number | null;
 }
 
+/** A signal as stored: taken by the step `taken_by` names, or kept (null) for a step that does not wait yet. */
+export interface NewSignal {
+  root_id: string;
+  signal: string;
+  signal_id: string | null;
+  payload: Record<string, unknown>;
+  sent_by: Record<string, unknown> | null;
+  taken_by: string | null;
+}
+
+/** A kept signal, as a step that begins to wait for it reads it. */
+export interface KeptSignal {
+  id: string;
+  signal: string;
+  signal_id: string | null;
+  payload: Record<string, unknown>;
+  sent_by: Record<string, unknown> | null;
+}
+
 /** What a transition writes when it closes. */
 export interface Changes {
   update: readonly TaskRow[];
@@ -259,6 +304,8 @@ export interface Changes {
   progress?: readonly { id: string; progress: StepProgress }[];
   /** Roots that run again (a retry). */
   reopened?: readonly string[];
+  /** Signals received, and kept signals taken by steps (`id` → the step's row). */
+  signals?: { insert: readonly NewSignal[]; take: readonly { id: string; taken_by: string }[] };
   now: Date;
 }
 
@@ -322,6 +369,7 @@ export class WorkflowTransaction {
     if (spec.skipIfHeld.length > 0) locks.push(statements.push(execute('lock_free_roots', [spec.skipIfHeld, []])) - 1);
     // In task_id order, like every other transaction, so that two inserting the same ids wait rather than deadlock.
     const sorted = [...spec.newRoots].sort((a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : 0));
+    if (sorted.length > 0) statements.push(execute('lock_new_roots', [sorted.map((root) => root.id)]));
     const insertAt = sorted.length > 0 ? statements.push(execute('insert_roots', columnsOf(sorted, INSERT_COLUMNS))) - 1 : -1;
     // Read once locked, in statements of their own: they see all that the lock's last holder committed.
     const roots = [...spec.waitFor, ...spec.skipIfHeld];
@@ -363,6 +411,9 @@ export class WorkflowTransaction {
     }
     if (changes.insert.length > 0) statements.push(execute('insert_rows', columnsOf(changes.insert, INSERT_COLUMNS)));
     if (reopened.length > 0) statements.push(execute('reopen_roots', [reopened]));
+    const { signals } = changes;
+    if (signals && signals.insert.length > 0) statements.push(execute('insert_signals', columnsOf(signals.insert, SIGNAL_COLUMNS)));
+    if (signals && signals.take.length > 0) statements.push(execute('take_signals', [signals.take.map((t) => t.id), signals.take.map((t) => t.taken_by)]));
     if (progress.length > 0) statements.push(execute('set_progress', [progress.map((p) => p.id), progress.map((p) => p.progress)]));
     const eventsAt = events.length > 0 ? statements.push(execute('insert_events', columnsOf(events, EVENT_COLUMNS))) - 1 : -1;
     const { stops } = changes;
@@ -388,6 +439,32 @@ export class WorkflowTransaction {
       `SELECT ${rowColumns('t')}, t.payload
          FROM tasks AS t JOIN unnest($1::uuid[], $2::text[]) AS k(parent_id, step_key) ON t.parent_id = k.parent_id AND t.step_key = k.step_key`,
       [parentIds, keys],
+    );
+  }
+
+  /** The signals kept for steps of these workflows (not taken yet), in the order they came. */
+  keptSignals(rootIds: readonly string[]): Promise<(KeptSignal & { root_id: string })[]> {
+    return this.rows(
+      'kept_signals',
+      `SELECT id::text AS id, root_id, signal, signal_id, payload, sent_by FROM workflow_signals WHERE root_id = ANY($1::uuid[]) AND taken_by IS NULL ORDER BY id`,
+      [rootIds],
+    );
+  }
+
+  /** True when the workflow has received a signal with this signal_id. */
+  async signalSeen(rootId: string, signalId: string): Promise<boolean> {
+    return (await this.rows('signal_seen', `SELECT 1 FROM workflow_signals WHERE root_id = $1 AND signal_id = $2`, [rootId, signalId])).length > 0;
+  }
+
+  /**
+   * The oldest event of this name kept since `since` whose fields contain `match` (the caller checks
+   * equality: containment is looser for lists and objects), a few of them at most.
+   */
+  keptEvents(event: string, since: Date, match: Record<string, unknown>): Promise<{ payload: Record<string, unknown> }[]> {
+    return this.rows(
+      'kept_events',
+      `SELECT payload FROM external_events WHERE event = $1 AND received_at >= $2 AND payload @> $3::jsonb ORDER BY received_at, id LIMIT 20`,
+      [event, since, JSON.stringify(match)],
     );
   }
 
@@ -430,4 +507,62 @@ export class WorkflowTransaction {
     if (rootIds.length === 0) return [];
     return this.rows('mark_responses_sent', MARK_RESPONSES_SENT_SQL, [rootIds]);
   }
+
+  /**
+   * Takes the locks of concurrency keys (their hashes, see keyLockId), in increasing order, held
+   * until the transaction ends: waiting for them, or (`wait` false) only if they are all free
+   * (false when one is not).
+   */
+  async lockKeys(locks: readonly number[], wait: boolean): Promise<boolean> {
+    const take = wait ? 'pg_advisory_xact_lock' : 'pg_try_advisory_xact_lock';
+    const [row] = await this.rows<{ locked: boolean }>(
+      wait ? 'lock_keys' : 'try_lock_keys',
+      // The waiting form returns void, which reads as an empty text.
+      `SELECT bool_and(${take}(${KEY_LOCK_CLASS}, id)${wait ? `::text = ''` : ''}) AS locked FROM (SELECT DISTINCT unnest($1::int[]) AS id ORDER BY 1) AS s`,
+      [locks],
+    );
+    return row?.locked === true;
+  }
+
+  /** Runs of a concurrency key that are RUNNING, leaving out `except` (counted from memory). */
+  async countRunning(key: string, except: readonly string[]): Promise<number> {
+    const [row] = await this.rows<{ n: number }>(
+      'count_running_of_key',
+      `SELECT count(*)::int AS n FROM tasks WHERE parent_id IS NULL AND status = 'RUNNING' AND concurrency_key = $1 AND id <> ALL($2::uuid[])`,
+      [key, except],
+    );
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Marks the `limit` oldest QUEUED runs of a key, leaving out `except` and runs another
+   * transaction holds, due for a look at `at`; returns their ids.
+   */
+  async markQueued(key: string, limit: number, except: readonly string[], at: Date): Promise<string[]> {
+    const rows = await this.rows<{ id: string }>(
+      'mark_queued_of_key',
+      `UPDATE tasks SET next_attempt_at = $4 WHERE id IN (
+         SELECT id FROM tasks WHERE parent_id IS NULL AND status = 'QUEUED' AND concurrency_key = $1 AND id <> ALL($3::uuid[])
+          ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [key, limit, except, at],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The unfinished runs of a key (RUNNING or QUEUED), newest first, leaving out `except`. */
+  async unfinishedRuns(key: string, except: readonly string[], limit: number): Promise<{ id: string }[]> {
+    return this.rows(
+      'unfinished_runs_of_key',
+      `SELECT id FROM tasks WHERE parent_id IS NULL AND status IN ('RUNNING', 'QUEUED') AND concurrency_key = $1 AND id <> ALL($2::uuid[])
+        ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [key, except, limit],
+    );
+  }
 }
+
+/**
+ * Concurrency keys are locked with the two-number form of advisory locks, whose space is apart
+ * from the one-number locks of workflows: this number, and the key's hash.
+ */
+const KEY_LOCK_CLASS = 1_668_247_139;

@@ -10,6 +10,7 @@ import { PlanningError } from './planning.errors.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 import { checkWorkflowCalls } from './workflow-graph.js';
+import { subtaskCount } from './policies.js';
 
 const decoder = new TextDecoder();
 
@@ -105,6 +106,11 @@ export class DynamicPlanner {
     }
     const depth = longestChain(parsed.definition);
     if (depth > this.config.PLAN_MAX_DEPTH) problems.push(`${this.source}: ${depth} steps deep; at most ${this.config.PLAN_MAX_DEPTH} are allowed`);
+    const { defaults } = parsed.definition;
+    const subtasks = subtaskCount(parsed.definition.steps.map((step) => ({ items: 1, max_attempts: step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS })));
+    if (subtasks > this.config.PLAN_MAX_SUBTASKS) {
+      problems.push(`${this.source}: sends up to ${subtasks} sub-tasks (steps × attempts); at most ${this.config.PLAN_MAX_SUBTASKS} are allowed (PLAN_MAX_SUBTASKS)`);
+    }
     // Checked as a plan started by a request from outside; the engine checks a nested one at its own depth.
     for (const problem of checkWorkflowCalls(parsed.definition.steps, 1, this.catalog, this.config.MAX_WORKFLOW_DEPTH)) problems.push(`${this.source}: ${problem}`);
     return problems;
@@ -122,7 +128,7 @@ export class DynamicPlanner {
       payload: {
         request: { task_id: request.task_id, task_type: request.task_type, payload: request.payload },
         capabilities,
-        limits: { max_steps: this.config.PLAN_MAX_STEPS, max_depth: this.config.PLAN_MAX_DEPTH },
+        limits: { max_steps: this.config.PLAN_MAX_STEPS, max_depth: this.config.PLAN_MAX_DEPTH, max_subtasks: this.config.PLAN_MAX_SUBTASKS },
         ...extra,
         ...(previousProblems.length > 0 ? { previous_errors: previousProblems } : {}),
       },

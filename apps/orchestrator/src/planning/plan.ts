@@ -1,3 +1,5 @@
+import type { Budget } from '@orchestrator/contracts';
+import type { ConcurrencyPolicy } from './policies.js';
 import type { BackoffPolicy, ReplanPolicy, StepDefinition } from './workflow-definition.js';
 
 /** A step as it runs: the definition with every default resolved. */
@@ -17,6 +19,14 @@ export interface Plan {
   /** 1 for the plan a workflow starts with, one more for each revision by the planner (absent in plans stored before revisions). */
   revision?: number;
   replan?: ReplanPolicy | null;
+  /** The CEL expression over the request that gives the key its steps take turns by; null: the requester. */
+  fairness_key?: string | null;
+  /** At most this many runs per key at once (absent in plans stored before concurrency keys). */
+  concurrency?: ConcurrencyPolicy | null;
+  /** The file's budget, or a dynamic plan's default (a request's own lowers it on the root row). */
+  budget?: Budget | null;
+  /** A plan made by the planner agent: the most sub-tasks it may send (steps × for_each items × attempts), checked as its lists expand. */
+  max_subtasks?: number;
 }
 
 /** A plan a workflow ran until a step failed for good and the planner revised it. */

@@ -51,9 +51,9 @@ const BLOG_STEPS = [
 describe('the workflows folder of the repository', () => {
   const planning = serviceFor(REPO_WORKFLOWS);
 
-  it('loads create_blog_post and fast_blog_post', () => {
+  it('loads create_blog_post, its approved variant and fast_blog_post', () => {
     const catalog = new WorkflowCatalog(config(REPO_WORKFLOWS));
-    expect(catalog.list().map((d) => [d.task_type, d.version]).sort()).toEqual([['create_blog_post', 1], ['fast_blog_post', 1]]);
+    expect(catalog.list().map((d) => [d.task_type, d.version]).sort()).toEqual([['create_blog_post', 1], ['create_blog_post_approved', 1], ['fast_blog_post', 1]]);
     expect(catalog.get('create_blog_post')?.source).toBe(join(REPO_WORKFLOWS, 'create_blog_post.yaml'));
     expect(catalog.get('nope')).toBeUndefined();
   });
@@ -166,6 +166,7 @@ steps:
       timeout_ms: 10_000,
       revision: 1,
       replan: null,
+      fairness_key: null,
       output: { x: { $ref: 'steps.own.result.x' } },
       steps: [
         {

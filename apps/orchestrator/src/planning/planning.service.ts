@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { DynamicPlanner, type RevisionRequest } from './dynamic-planner.service.js';
 import type { Plan } from './plan.js';
 import { PlanningError } from './planning.errors.js';
+import { concurrencyKeyOf, storedConcurrencyKey } from './policies.js';
 import { WorkflowCatalog } from './workflow-catalog.service.js';
 import { checkWorkflowCalls } from './workflow-graph.js';
 import { LIMITS, type PayloadField, type WorkflowDefinition } from './workflow-definition.js';
@@ -39,18 +40,44 @@ export class PlanningService {
   private async planAtTop(request: TaskRequest): Promise<Plan> {
     const file = this.catalog.get(request.task_type);
     if (!this.isDynamic(request.task_type) || !this.planner) return this.planFromDefinition(request);
-    if (!file) return this.snapshot(await this.planner.plan(request));
+    if (!file) return this.bounded(this.snapshot(await this.planner.plan(request)));
     // The file's payload is checked before the planner is asked; its policies bound the plan.
     const problems = checkPayload(file.payload, request.payload);
     if (problems.length > 0) throw new PlanningError('INVALID_PAYLOAD', problems.join('; '));
     const planned = await this.planner.plan(request);
-    return this.snapshot({
+    return this.bounded(this.snapshot({
       ...planned,
       version: file.version,
       defaults: { ...file.defaults, ...planned.defaults },
       ...(file.timeout_ms === undefined ? {} : { timeout_ms: file.timeout_ms }),
       ...(file.replan === undefined ? {} : { replan: file.replan }),
-    });
+      ...(file.fairness === undefined ? {} : { fairness: file.fairness }),
+      ...(file.concurrency === undefined ? {} : { concurrency: file.concurrency }),
+      ...(file.budget === undefined ? {} : { budget: file.budget }),
+    }));
+  }
+
+  /** A plan from the planner agent: the default budget (when its file sets none) and the bound on its sub-tasks. */
+  private bounded(plan: Plan): Plan {
+    const { PLAN_DEFAULT_MAX_TOKENS, PLAN_DEFAULT_MAX_COST, PLAN_MAX_SUBTASKS } = this.config;
+    const budget = {
+      ...(PLAN_DEFAULT_MAX_TOKENS > 0 ? { max_tokens: PLAN_DEFAULT_MAX_TOKENS } : {}),
+      ...(PLAN_DEFAULT_MAX_COST > 0 ? { max_cost: PLAN_DEFAULT_MAX_COST } : {}),
+    };
+    return { ...plan, ...(plan.budget || Object.keys(budget).length === 0 ? {} : { budget }), max_subtasks: PLAN_MAX_SUBTASKS };
+  }
+
+  /**
+   * The key a run of this plan counts under (`<task_type>/<key>`), or null when its workflow has no
+   * `concurrency`. Throws PlanningError when the key expression cannot be evaluated on the request.
+   */
+  concurrencyKey(plan: Plan, request: TaskRequest): string | null {
+    if (!plan.concurrency) return null;
+    try {
+      return storedConcurrencyKey(request.task_type, concurrencyKeyOf(plan.concurrency, request));
+    } catch (error) {
+      throw new PlanningError('INVALID_PAYLOAD', `concurrency.key: ${(error as Error).message}`);
+    }
   }
 
   /** True when a planner agent is configured: to plan at run time, and to revise plans. */
@@ -66,7 +93,7 @@ export class PlanningService {
   /** The planner's revised plan of the work left (its steps only; the engine keeps the finished ones). Throws PlanningError. */
   async revise(request: TaskRequest, revision: RevisionRequest, depth = 1): Promise<Plan> {
     if (!this.hasPlanner() || !this.planner) throw new PlanningError('PLANNER_UNAVAILABLE', 'no planner agent is configured (PLANNER_AGENT)');
-    return this.nested(this.snapshot(await this.planner.revise(request, revision)), depth);
+    return this.nested(this.bounded(this.snapshot(await this.planner.revise(request, revision))), depth);
   }
 
   /**
@@ -115,6 +142,9 @@ export class PlanningService {
       timeout_ms: definition.timeout_ms ?? null,
       revision: 1,
       replan: definition.replan ? { ...definition.replan } : null,
+      fairness_key: definition.fairness?.key ?? null,
+      ...(definition.concurrency ? { concurrency: { ...definition.concurrency } } : {}),
+      ...(definition.budget ? { budget: { ...definition.budget } } : {}),
       output: definition.output === undefined ? null : structuredClone(definition.output),
       steps: definition.steps.map((step) => ({
         id: step.id,
@@ -125,12 +155,16 @@ export class PlanningService {
         depends_on: [...step.depends_on],
         input: structuredClone(step.input),
         timeout_ms: step.timeout_ms ?? defaults.timeout_ms ?? this.config.DEFAULT_STEP_TIMEOUT_MS,
-        max_attempts: step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS,
+        // A step that waits is never sent: it has no attempts to retry.
+        max_attempts: step.wait_for || step.sleep ? 1 : (step.max_attempts ?? defaults.max_attempts ?? this.config.DEFAULT_MAX_ATTEMPTS),
         backoff: { ...(step.backoff ?? defaults.backoff ?? DEFAULT_BACKOFF) },
         fallbacks: [...step.fallbacks],
         optional: step.optional,
         ...(step.when === undefined ? {} : { when: step.when }),
         ...(step.for_each === undefined ? {} : { for_each: step.for_each, concurrency: step.concurrency ?? LIMITS.concurrency.default }),
+        ...(step.rate_limit === undefined ? {} : { rate_limit: { ...step.rate_limit } }),
+        ...(step.wait_for === undefined ? {} : { wait_for: structuredClone(step.wait_for) }),
+        ...(step.sleep === undefined ? {} : { sleep: { ...step.sleep } }),
       })),
     };
   }

@@ -1,13 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
-import { parseDocument } from 'yaml';
 import { AppConfig } from '../config/app-config.js';
+import { readDefinitionFiles, type DefinitionFile } from './definition-files.js';
 import { WorkflowDefinitionError } from './planning.errors.js';
 import { parseWorkflowDefinition, type WorkflowDefinition } from './workflow-definition.js';
 import { checkWorkflowGraph, workflowNesting, type Nesting, type NestingLookup } from './workflow-graph.js';
-
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The predefined workflows, one file per task_type, read and validated once at start. */
 @Injectable()
@@ -44,27 +41,22 @@ export class WorkflowCatalog implements NestingLookup {
    * problems of all files.
    */
   static loadDirectory(dir: string, maxWorkflowDepth: number): WorkflowDefinition[] {
-    let names: string[];
+    let files: DefinitionFile[];
     try {
-      // Dot files are editors' and tools' leftovers, not definitions.
-      names = readdirSync(dir).filter((name) => !name.startsWith('.') && EXTENSIONS.has(extname(name))).sort();
+      files = readDefinitionFiles(dir);
     } catch (error) {
       throw new WorkflowDefinitionError([`${dir}: cannot read the workflows folder (${(error as Error).message})`]);
     }
     const problems: string[] = [];
     const definitions: WorkflowDefinition[] = [];
     const seen = new Map<string, string>();
-    for (const name of names) {
-      const file = join(dir, name);
-      let raw: unknown;
-      try {
-        if (!statSync(file).isFile()) continue;
-        raw = parseFile(file, readFileSync(file, 'utf8'));
-      } catch (error) {
-        problems.push(`${file}: cannot be parsed: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    for (const read of files) {
+      if ('problem' in read) {
+        problems.push(read.problem);
         continue;
       }
-      const parsed = parseWorkflowDefinition(raw, file, name.slice(0, -extname(name).length));
+      const { file, stem, raw } = read;
+      const parsed = parseWorkflowDefinition(raw, file, stem);
       problems.push(...parsed.problems);
       if (!parsed.definition) continue;
       const other = seen.get(parsed.definition.task_type);
@@ -80,13 +72,4 @@ export class WorkflowCatalog implements NestingLookup {
     if (problems.length > 0) throw new WorkflowDefinitionError(problems);
     return definitions;
   }
-}
-
-/** JSON, or YAML with duplicate keys, unknown tags and alias bombs refused. */
-function parseFile(file: string, text: string): unknown {
-  if (extname(file) === '.json') return JSON.parse(text) as unknown;
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  const trouble = document.errors[0] ?? document.warnings[0];
-  if (trouble) throw trouble;
-  return document.toJS({ maxAliasCount: 100 }) as unknown;
 }

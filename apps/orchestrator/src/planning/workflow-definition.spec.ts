@@ -84,7 +84,7 @@ describe('parseWorkflowDefinition', () => {
     ['no version', { version: undefined, steps: [step('a')] }, 'workflows/flow.yaml: version: is required'],
     ['no steps field', {}, 'workflows/flow.yaml: steps: is required'],
     ['a step without id', { steps: [{ agent: 'worker', task_type: 'work' }] }, 'workflows/flow.yaml: steps[0]: id is required'],
-    ['a step without agent or capability', { steps: [{ id: 'a', task_type: 'work' }] }, 'steps[0] (a): needs an agent, a capability (or both), or a workflow'],
+    ['a step without agent or capability', { steps: [{ id: 'a', task_type: 'work' }] }, 'steps[0] (a): needs an agent, a capability (or both), a workflow, a wait_for or a sleep'],
     ['a step without task_type', { steps: [{ id: 'a', agent: 'worker' }] }, 'workflows/flow.yaml: steps[0] (a): task_type is required'],
     ['a payload field without type', { payload: { x: { required: true } }, steps: [step('a')] }, 'workflows/flow.yaml: payload.x.type: is required'],
     ['a backoff without max_ms', { defaults: { backoff: { initial_ms: 10 } }, steps: [step('a')] }, 'workflows/flow.yaml: defaults.backoff.max_ms: is required'],
@@ -154,7 +154,7 @@ describe('parseWorkflowDefinition', () => {
     );
     expect(result.definition).toBeUndefined();
     expect(result.problems).toEqual([
-      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan, plan)',
+      'workflows/flow.yaml: unknown field "extra" (allowed: task_type, version, description, payload, defaults, timeout_ms, steps, output, replan, fairness, concurrency, budget, plan)',
       'workflows/flow.yaml: version: must be an integer from 1 to 9007199254740991',
       'workflows/flow.yaml: steps[0] (a): agent "a.>" is not an agent name (must match ^[a-z0-9][a-z0-9_-]{0,63}$)',
       'workflows/flow.yaml: steps[1] (b).timeout_ms: must be an integer from 100 to 86400000',

@@ -1,7 +1,9 @@
-import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN } from '@orchestrator/contracts';
+import { isPlainObject, ORCHESTRATOR_AGENT_NAME, TASK_TYPE_PATTERN, type Budget } from '@orchestrator/contracts';
 import { checkExpression, isJsonObject, type ExpressionScope } from './expression.js';
 import { walkGraph } from './graph.js';
+import { checkConcurrencyKey, readBudget, readConcurrency, readRateLimit, type ConcurrencyPolicy, type StepRateLimit } from './policies.js';
 import { isReference } from './template.js';
+import { readSleep, readWaitFor, waitTaskType, type SleepDefinition, type WaitForDefinition } from './wait-definition.js';
 import { schemaProblems } from './workflow-schema.js';
 
 export interface BackoffPolicy {
@@ -39,6 +41,12 @@ export interface StepDefinition {
   /** A CEL expression giving a list: one sub-task per item, `concurrency` of them at a time. */
   for_each?: string;
   concurrency?: number;
+  /** At most `limit` sub-tasks of this step per `per`, across replicas (one bucket per value of `key`). */
+  rate_limit?: StepRateLimit;
+  /** The step waits for a signal or an external event instead of being sent to an agent. */
+  wait_for?: WaitForDefinition;
+  /** The step sleeps for a time, or until one. */
+  sleep?: SleepDefinition;
 }
 
 export interface ReplanPolicy {
@@ -56,6 +64,15 @@ export interface WorkflowDefinition {
   output?: unknown;
   /** When a step fails for good, ask the planner agent for a revised plan of the remaining work, at most this many times. */
   replan?: ReplanPolicy;
+  /** At most `max_runs` runs per key at once; the others wait QUEUED, or are cancelled (`strategy`). */
+  concurrency?: ConcurrencyPolicy;
+  /** What one run may spend (usage its agents report); past it the run fails. */
+  budget?: Budget;
+  /**
+   * Whose turn this workflow's steps take when agents are busy: a CEL expression over the request
+   * (`request.payload.customer`, say). Without it, the request's requester_id.
+   */
+  fairness?: { key: string };
   /**
    * `plan: dynamic`: the file declares the payload and the policies (defaults, timeout, replan) but
    * no steps; the planner agent plans each request. Its `steps` are then empty.
@@ -139,16 +156,21 @@ function readStep(value: unknown, index: number): ParsedStep | undefined {
   // `workflow: <task_type>` runs another workflow as this step: a sub-task to the orchestrator itself.
   const workflow = text(value['workflow']);
   const capability = workflow === undefined ? text(value['capability']) : undefined;
+  // A step that waits (`wait_for`, `sleep`) is sent to nobody; its row's task_type names its kind.
+  const waitFor = readWaitFor(value['wait_for'], readPayload);
+  const sleep = readSleep(value['sleep']);
   const step: StepDefinition = {
     id,
     agent: workflow !== undefined ? ORCHESTRATOR_AGENT_NAME : (text(value['agent']) ?? null),
     capability: capability ?? null,
-    task_type: workflow ?? text(value['task_type']) ?? capability ?? '',
+    task_type: workflow ?? text(value['task_type']) ?? capability ?? waitTaskType(waitFor, sleep) ?? '',
     ...(workflow !== undefined ? { workflow } : {}),
     depends_on: strings(value['depends_on']),
     input: value['input'] ?? {},
     fallbacks: strings(value['fallbacks']),
     optional: value['optional'] === true,
+    ...(waitFor ? { wait_for: waitFor } : {}),
+    ...(sleep ? { sleep } : {}),
   };
   const timeout = whole(value['timeout_ms']);
   if (timeout !== undefined) step.timeout_ms = timeout;
@@ -165,6 +187,8 @@ function readStep(value: unknown, index: number): ParsedStep | undefined {
   }
   const concurrency = whole(value['concurrency']);
   if (concurrency !== undefined && step.for_each !== undefined) step.concurrency = concurrency;
+  const rateLimit = readRateLimit(value['rate_limit']);
+  if (rateLimit) step.rate_limit = rateLimit;
   return { step, label: `steps[${index}] (${id})` };
 }
 
@@ -344,12 +368,24 @@ export function parseWorkflowDefinition(
       const scope = { stepIds: known, canRead: (id: string) => done.has(id) || mine.has(id), optional, perItem: false };
       if (step.when !== undefined) for (const problem of checkExpression(step.when, scope, 'bool')) problems.add(`${label}.when`, problem);
       if (step.for_each !== undefined) for (const problem of checkExpression(step.for_each, scope, 'list')) problems.add(`${label}.for_each`, problem);
+      if (step.rate_limit?.key !== undefined) for (const problem of checkExpression(step.rate_limit.key, scope)) problems.add(`${label}.rate_limit.key`, problem);
       checkTemplate(problems, `${label}.input`, step.input, { ...scope, perItem: step.for_each !== undefined });
+      if (step.wait_for?.match) checkTemplate(problems, `${label}.wait_for.match`, step.wait_for.match, scope);
+      if (step.sleep?.until !== undefined) for (const problem of checkExpression(step.sleep.until, scope)) problems.add(`${label}.sleep.until`, problem);
+    }
+    if (isPlainObject(raw['fairness'])) {
+      const none = new Set<string>();
+      for (const problem of checkExpression(raw['fairness']['key'], { stepIds: none, canRead: () => false, perItem: false })) {
+        problems.add('fairness.key', problem);
+      }
     }
     if (raw['output'] !== undefined) {
       checkTemplate(problems, 'output', raw['output'], { stepIds: known, canRead: (id) => known.has(id), optional, perItem: false });
     }
   }
+
+  const concurrency = readConcurrency(raw['concurrency']);
+  if (concurrency && concurrency.key !== null) for (const problem of checkConcurrencyKey(concurrency.key)) problems.add('concurrency.key', problem);
 
   if (problems.list.length > 0) return { problems: problems.list };
   // The schema has passed: every field below is there and of its type where it is required.
@@ -361,6 +397,10 @@ export function parseWorkflowDefinition(
   if (raw['output'] !== undefined) definition.output = raw['output'];
   const maxRevisions = isPlainObject(raw['replan']) ? whole(raw['replan']['max_revisions']) : undefined;
   if (maxRevisions !== undefined) definition.replan = { max_revisions: maxRevisions };
+  if (isPlainObject(raw['fairness']) && typeof raw['fairness']['key'] === 'string') definition.fairness = { key: raw['fairness']['key'] };
+  if (concurrency) definition.concurrency = concurrency;
+  const budget = readBudget(raw['budget']);
+  if (budget) definition.budget = budget;
   if (dynamic) definition.dynamic = true;
   return { definition, problems: [] };
 }

@@ -12,7 +12,8 @@ const ROOT = join(dirname(WORKFLOW_SCHEMA_PATH), '..');
 const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
 /** The schema's value at a path of keys. */
 const at = (path: string): unknown => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], schema);
-const SKIPPED = new Set(['node_modules', '.git', '.data', 'dist', 'coverage', '.venv', '__pycache__', '.pytest_cache', '.mypy_cache']);
+// `schedules` beside workflows holds schedule files, which name a task_type too.
+const SKIPPED = new Set(['node_modules', '.git', '.data', 'dist', 'coverage', '.venv', '__pycache__', '.pytest_cache', '.mypy_cache', 'schedules']);
 
 /** Every workflow file of the repository: YAML or JSON holding a mapping with a task_type. */
 function workflowFiles(dir = ROOT): string[] {
@@ -34,7 +35,7 @@ describe('the workflow schema (schemas/workflow.schema.json)', () => {
     const step = { id: 'draft', agent: 'llm_agent', task_type: 'generate' };
     // An unknown field, with the fields allowed there.
     expect(problemsOf({ steps: [{ ...step, timeout: 5 }] })).toEqual([
-      'workflows/flow.yaml: steps[0] (draft): unknown field "timeout" (allowed: id, agent, capability, workflow, task_type, depends_on, input, timeout_ms, max_attempts, backoff, fallbacks, optional, description, when, for_each, concurrency)',
+      'workflows/flow.yaml: steps[0] (draft): unknown field "timeout" (allowed: id, agent, capability, workflow, task_type, depends_on, input, timeout_ms, max_attempts, backoff, fallbacks, optional, description, when, for_each, concurrency, rate_limit, wait_for, sleep)',
     ]);
     // A wrong type, saying what was found.
     expect(problemsOf({ steps: [{ ...step, optional: 'yes', depends_on: 'x' }] })).toEqual([

@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AgentAnnouncement, AgentLoad, AgentStatusView } from '@orchestrator/contracts';
+import { RATE_PERIODS_MS, type AgentAnnouncement, type AgentLoad, type AgentStatusView, type RateLimit } from '@orchestrator/contracts';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { AppConfig, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
+import { AppConfig, parseAgentRates, parseStaticAgents, type StaticAgent } from '../config/app-config.js';
+import { AgentRoomSignal } from './agent-room-signal.js';
 
 const INSTANCES_SET = 'orchestrator:agents:instances';
 const instanceKey = (member: string): string => `orchestrator:agents:instance:${member}`;
 
 /** An agent as the registry knows it: the contract's view without the router's load, which GET /agents adds. */
-export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load'>;
+export type AgentView = Omit<AgentStatusView, 'in_flight' | 'load' | 'rate_headroom' | 'waiting'>;
 
 /** Where agents come from besides heartbeats (Consul's catalog, for one). */
 export abstract class AgentSource {
@@ -54,7 +55,14 @@ interface StoredInstance {
   agent_type: string;
   capabilities: string[];
   load: AgentLoad | null;
+  rate_limit?: RateLimit | null;
   last_seen_ms: number;
+}
+
+/** The stricter of two rate limits: the one that allows fewer sub-tasks per millisecond. */
+function stricter(a: RateLimit | null, b: RateLimit | null): RateLimit | null {
+  if (!a || !b) return a ?? b;
+  return a.limit / RATE_PERIODS_MS[a.per] <= b.limit / RATE_PERIODS_MS[b.per] ? a : b;
 }
 
 /**
@@ -66,14 +74,19 @@ interface StoredInstance {
 @Injectable()
 export class AgentRegistryService {
   private staticAgents: { source: string; agents: StaticAgent[] } = { source: '', agents: [] };
+  private configuredRates: Map<string, RateLimit> | undefined;
   private cache: { at: number; agents: Promise<AgentView[]> } | undefined;
   private readonly sources: AgentSource[] = [];
-  /** Instances announced lately, to route to a new one at once; bounded, whatever names clients announce. */
-  private readonly seen = new LRUCache<string, true>({ max: 10_000 });
+  /**
+   * Instances announced lately, with the capacity each announced, to route to a new one (or to more
+   * room) at once; bounded, whatever names clients announce.
+   */
+  private readonly seen = new LRUCache<string, { capacity: number }>({ max: 10_000 });
 
   constructor(
     @Inject(Redis) private readonly redis: Redis,
     private readonly config: AppConfig,
+    private readonly room: AgentRoomSignal,
   ) {}
 
   /** STATIC_AGENTS as it is now (Consul's settings may change it while the service runs). */
@@ -84,6 +97,15 @@ export class AgentRegistryService {
       this.staticAgents = { source, agents: typeof parsed === 'string' ? [] : parsed };
     }
     return this.staticAgents.agents;
+  }
+
+  /** AGENT_RATE_LIMITS, by agent: over what agents announce. */
+  private rates(): Map<string, RateLimit> {
+    if (!this.configuredRates) {
+      const parsed = parseAgentRates(this.config.AGENT_RATE_LIMITS ?? '');
+      this.configuredRates = typeof parsed === 'string' ? new Map() : parsed;
+    }
+    return this.configuredRates;
   }
 
   /** Adds agents from elsewhere (e.g. Consul) to every listing. */
@@ -110,12 +132,22 @@ export class AgentRegistryService {
       agent_type: announcement.agent_type,
       capabilities: announcement.capabilities,
       load: announcement.load ?? null,
+      rate_limit: announcement.rate_limit ?? null,
       last_seen_ms: now,
     };
     const value = JSON.stringify(stored);
     const ttl = this.config.AGENT_HEARTBEAT_TTL_MS;
-    if (this.seen.has(member)) {
+    const capacity = announcement.load?.max_concurrency ?? 0;
+    const known = this.seen.get(member);
+    if (known) {
       await this.redis.multi().set(instanceKey(member), value, 'PX', ttl).sadd(INSTANCES_SET, member).exec();
+      if (capacity > known.capacity) {
+        this.seen.set(member, { capacity });
+        this.cache = undefined;
+        this.room.raise(announcement.name);
+      } else if (capacity < known.capacity) {
+        this.seen.set(member, { capacity });
+      }
       return null;
     }
     const { AGENT_INSTANCES_MAX, AGENT_NAMES_MAX } = this.config;
@@ -123,8 +155,9 @@ export class AgentRegistryService {
     if (outcome === 1) return 'instances';
     if (outcome === 2) return 'names';
     // A new instance is routed to at once rather than when the cached view expires.
-    this.seen.set(member, true);
+    this.seen.set(member, { capacity });
     this.cache = undefined;
+    this.room.raise(announcement.name);
     return null;
   }
 
@@ -158,6 +191,7 @@ export class AgentRegistryService {
         capacity: agent.max_concurrency,
         reported_in_flight: 0,
         instances: [],
+        rate_limit: null,
       });
     }
     for (const value of values) {
@@ -170,6 +204,7 @@ export class AgentRegistryService {
         capacity: null,
         reported_in_flight: 0,
         instances: [],
+        rate_limit: null,
       };
       if (!agent.static && stored.load) {
         agent.capacity = (agent.capacity ?? 0) + stored.load.max_concurrency;
@@ -183,8 +218,11 @@ export class AgentRegistryService {
         last_seen: new Date(stored.last_seen_ms).toISOString(),
       });
       agent.capabilities = [...new Set([...agent.capabilities, ...stored.capabilities])].sort();
+      agent.rate_limit = stricter(agent.rate_limit, stored.rate_limit ?? null);
       byName.set(stored.name, agent);
     }
+    const rates = this.rates();
+    for (const agent of byName.values()) agent.rate_limit = rates.get(agent.name) ?? agent.rate_limit;
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 }

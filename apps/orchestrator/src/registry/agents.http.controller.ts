@@ -1,22 +1,19 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AgentStatusView } from '@orchestrator/contracts';
 import { AgentListDoc } from '../http/openapi.js';
-import { AgentLoadService, type AgentLoadView } from './agent-load.service.js';
-import { AgentRegistryService } from './agent-registry.service.js';
+import { AgentViews } from './agent-views.service.js';
 
-/** `GET /agents`: live agents and their load as the router sees it. */
+/** `GET /agents`: live agents, their load as the router sees it, the steps waiting for them and their rate limits. */
 @ApiTags('agents')
 @Controller('agents')
 export class AgentsHttpController {
-  constructor(
-    private readonly registry: AgentRegistryService,
-    private readonly load: AgentLoadService,
-  ) {}
+  constructor(private readonly agents: AgentViews) {}
 
   @Get()
-  @ApiOperation({ summary: 'Live agents (heartbeats, static, Consul) with capabilities, capacity and load as the router sees it' })
+  @ApiOperation({ summary: 'Live agents (heartbeats, static, Consul) with capabilities, capacity and load as the router sees it, steps waiting for them, and rate-limit headroom' })
   @ApiOkResponse({ type: AgentListDoc })
-  async list(): Promise<{ items: AgentLoadView[] }> {
-    return { items: await this.load.withLoad(await this.registry.list()) };
+  async list(): Promise<{ items: AgentStatusView[] }> {
+    return { items: await this.agents.list() };
   }
 }

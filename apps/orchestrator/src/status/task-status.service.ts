@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { addUsage, type Usage } from '@orchestrator/contracts';
 import { isCurrentKey, isItemRow, itemIndex, planKey } from '../persistence/step-keys.js';
 import type { TaskEntity } from '../persistence/task.entity.js';
 import { TasksRepository, type ListedRoot, type ListPosition, type StepCounts } from '../persistence/tasks.repository.js';
 import { encodeCursor } from './list-cursor.js';
+import { stepWaitView } from './step-wait-view.js';
 import type { ListTasksQuery, TaskDetailView, TaskListView, TaskSummaryView } from './task-status.dto.js';
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -28,6 +30,9 @@ export class TaskStatusService {
       const [x, y] = [order(a), order(b)];
       return x[0] - y[0] || x[1] - y[1];
     });
+    // A `for_each` step's usage is its items'.
+    const itemsUsage = new Map<string, Usage | null>();
+    for (const step of steps) if (isItemRow(step) && step.parent_id) itemsUsage.set(step.parent_id, addUsage(itemsUsage.get(step.parent_id), step.usage));
     return {
       ...this.summary(root, { done, total: steps.length }),
       payload: root.payload,
@@ -51,7 +56,11 @@ export class TaskStatusService {
         result: step.result,
         error: step.error,
         progress: step.progress,
+        usage: step.item_count === null ? step.usage : (itemsUsage.get(step.id) ?? null),
+        wait: isItemRow(step) ? null : stepWaitView(planned.get(step.step_key ?? '')?.s, step),
       })),
+      usage: root.usage,
+      budget: root.budget,
     };
   }
 
@@ -80,6 +89,7 @@ export class TaskStatusService {
       started_at: iso(root.started_at),
       completed_at: iso(root.completed_at),
       error: root.error,
+      not_before: iso(root.not_before),
     };
   }
 }

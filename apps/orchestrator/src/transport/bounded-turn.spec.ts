@@ -28,4 +28,17 @@ describe('BoundedTurn', () => {
     expect(turn.run(40, () => g.wait)).not.toBe('full');
     g.open();
   });
+
+  it('lets a held job wait past the line, counted among those waiting', async () => {
+    const turn = new BoundedTurn(1, 1, 1_000);
+    const g = gate();
+    const running = turn.run(10, () => g.wait.then(() => 'running'));
+    const waiting = turn.run(10, () => Promise.resolve('waiting'));
+    expect(turn.run(10, () => Promise.resolve('refused'))).toBe('full');
+    const held = turn.run(10, () => Promise.resolve('held'), true);
+    expect(held).not.toBe('full');
+    expect(turn.waiting).toEqual({ count: 2, bytes: 20 });
+    g.open();
+    expect(await Promise.all([running, waiting, held])).toEqual(['running', 'waiting', 'held']);
+  });
 });

@@ -21,10 +21,14 @@ export class BoundedTurn {
     return { count: this.limit.pendingCount, bytes: this.waitingBytes };
   }
 
-  /** Runs `work` in its turn; `'full'` when the line is full. */
-  run<T>(bytes: number, work: () => Promise<T>): Promise<T> | 'full' {
+  /**
+   * Runs `work` in its turn; `'full'` when the line is full. A job `held` elsewhere (a request a
+   * stream keeps until it is done, whose holder takes no more than it can run) waits its turn
+   * however long the line.
+   */
+  run<T>(bytes: number, work: () => Promise<T>, held = false): Promise<T> | 'full' {
     const queued = this.limit.activeCount >= this.limit.concurrency;
-    if (queued && (this.limit.pendingCount >= this.maxWaiting || this.waitingBytes + bytes > this.maxWaitingBytes)) return 'full';
+    if (queued && !held && (this.limit.pendingCount >= this.maxWaiting || this.waitingBytes + bytes > this.maxWaitingBytes)) return 'full';
     if (queued) this.waitingBytes += bytes;
     return this.limit(() => {
       if (queued) this.waitingBytes -= bytes;

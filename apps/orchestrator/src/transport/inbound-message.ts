@@ -1,4 +1,4 @@
-import type { Msg } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 
 export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -13,20 +13,23 @@ export class InboundMessage {
     readonly reply: string | undefined,
     readonly headers: Readonly<Record<string, string>>,
     readonly bytes: number,
-    /** The body as it came when `body` refused it for its size, for a handler that reads it anyway (an answer, to name its sub-task). */
+    /** The body as it came: for a handler that reads it even when `body` refused it for its size (an answer, to name its sub-task). */
     readonly raw: Uint8Array = new Uint8Array(),
   ) {}
 
   static fromNats(msg: Msg, maxBytes: number): InboundMessage {
+    return InboundMessage.of(msg, msg.reply && msg.reply.length > 0 ? msg.reply : undefined, maxBytes);
+  }
+
+  /** A message kept by a JetStream stream (which keeps no reply subject: `reply` is where its answer goes, if known). */
+  static of(msg: { subject: string; data: Uint8Array; headers?: MsgHdrs }, reply: string | undefined, maxBytes: number): InboundMessage {
     const headers: Record<string, string> = {};
     if (msg.headers) {
       for (const [key, values] of msg.headers) {
         if (values[0] !== undefined) headers[key.toLowerCase()] = values[0];
       }
     }
-    const reply = msg.reply && msg.reply.length > 0 ? msg.reply : undefined;
-    const oversized = msg.data.length > maxBytes;
-    return new InboundMessage(msg.subject, parseBody(msg.data, maxBytes), reply, headers, msg.data.length, oversized ? msg.data : undefined);
+    return new InboundMessage(msg.subject, parseBody(msg.data, maxBytes), reply, headers, msg.data.length, msg.data);
   }
 }
 

@@ -3,6 +3,7 @@ import { Global, Module } from '@nestjs/common';
 import { ORCHESTRATOR_AGENT_NAME } from '@orchestrator/contracts';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { IntakeStream } from './intake-stream.js';
 import { MessagePublisher } from './message-publisher.js';
 import { NatsClient } from './nats-client.js';
 import { natsConnectionOptions } from './nats-options.js';
@@ -21,7 +22,9 @@ import { natsConnectionOptions } from './nats-options.js';
       },
     },
     { provide: MessagePublisher, useExisting: NatsClient },
+    // Decided before the NATS subscriptions start, so that the first request is taken the right way.
+    { provide: IntakeStream, inject: [NatsClient, AppConfig], useFactory: (nats: NatsClient, config: AppConfig) => IntakeStream.open(nats.connection, config) },
   ],
-  exports: [NatsClient, MessagePublisher],
+  exports: [NatsClient, MessagePublisher, IntakeStream],
 })
 export class NatsModule {}

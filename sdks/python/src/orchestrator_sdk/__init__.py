@@ -17,6 +17,8 @@ A client::
 
     async with OrchestratorClient() as client:
         response = await client.submit("create_blog_post", {"topic": "Graphs"})
+        await client.approve("post-1", comment="Ship it")       # a workflow waiting for a person
+        await client.publish_event("payment.received", {"invoice_id": "inv-1"})
 """
 
 from .agent import Agent
@@ -26,6 +28,7 @@ from .client import (
     OrchestratorClient,
     OrchestratorError,
     OrchestratorUnavailableError,
+    SignalRefusedError,
     SubmitTimeoutError,
 )
 from .context import TaskContext
@@ -34,11 +37,15 @@ from .limiter import ConcurrencyLimiter, JobDropped
 from .models import (
     AgentAnnouncement,
     AgentLoad,
+    Budget,
     ProgressReport,
+    SignalReply,
+    SignalStatus,
     TaskPriority,
     TaskRequest,
     TaskResponse,
     TaskStatus,
+    Usage,
     validation_error_text,
 )
 from .names import (
@@ -49,7 +56,7 @@ from .names import (
     agent_response_subject,
     agent_task_subject,
 )
-from .runner import AgentStats, Answer, Handler, TaskRunner
+from .runner import AgentStats, Answer, Handler, TaskRunner, WithUsage
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -68,6 +75,9 @@ __all__ = [
     "OrchestratorError",
     "OrchestratorUnavailableError",
     "ProgressReport",
+    "SignalRefusedError",
+    "SignalReply",
+    "SignalStatus",
     "SubmitTimeoutError",
     "TaskContext",
     "TaskPriority",
@@ -75,6 +85,9 @@ __all__ = [
     "TaskResponse",
     "TaskRunner",
     "TaskStatus",
+    "Usage",
+    "Budget",
+    "WithUsage",
     "agent_cancel_subject",
     "agent_progress_subject",
     "agent_response_subject",

@@ -15,8 +15,16 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from pydantic import ValidationError
 
 from .connection import connect, servers_from
-from .models import TaskPriority, TaskRequest, TaskResponse, now_seconds, validation_error_text
-from .names import ORCHESTRATOR_AGENT_NAME, assert_agent_name
+from .models import SignalReply, SignalStatus, TaskPriority, TaskRequest, TaskResponse, now_seconds, validation_error_text
+from .names import (
+    APPROVAL_SIGNAL,
+    EVENT_NAME_PATTERN,
+    EXTERNAL_EVENT_PREFIX,
+    ORCHESTRATOR_AGENT_NAME,
+    SIGNAL_NAME_PATTERN,
+    TASK_ID_PATTERN,
+    assert_agent_name,
+)
 
 _logger = logging.getLogger("orchestrator_sdk.client")
 #: Between two asks about a task the orchestrator says is still running.
@@ -37,6 +45,16 @@ class SubmitTimeoutError(OrchestratorError, TimeoutError):
 
 class InvalidResponseError(OrchestratorError):
     """The answer is not a TaskResponse."""
+
+
+class SignalRefusedError(OrchestratorError):
+    """The orchestrator refused a signal: ``code`` says why (``INVALID_PAYLOAD``, ``TASK_NOT_FOUND``,
+    ``TASK_FINISHED``, ``NO_WAITING_STEP``, ``INVALID_REQUEST``), the message names the field."""
+
+    def __init__(self, reply: SignalReply) -> None:
+        super().__init__(reply.error or f"signal {reply.signal} refused")
+        self.code = reply.code or "REJECTED"
+        self.reply = reply
 
 
 class OrchestratorClient:
@@ -69,6 +87,7 @@ class OrchestratorClient:
         name = assert_agent_name(orchestrator, "orchestrator")
         self.task_subject = f"agent.{name}.task"
         self.cancel_subject = f"agent.{name}.cancel"
+        self.signal_subject = f"agent.{name}.signal"
 
     async def connect(self) -> None:
         if self._nc is None:
@@ -95,6 +114,7 @@ class OrchestratorClient:
         priority: Union[TaskPriority, str, None] = None,
         timeout: float = 300.0,
         task_timeout_ms: Optional[int] = None,
+        not_before: Optional[float] = None,
     ) -> TaskResponse:
         """Submits a task and returns its final TaskResponse.
 
@@ -102,6 +122,8 @@ class OrchestratorClient:
             orchestrator does not run it twice).
         :param timeout: seconds to wait for the final answer (:class:`SubmitTimeoutError` after).
         :param task_timeout_ms: the task's own deadline, enforced by the orchestrator.
+        :param not_before: seconds since the epoch: the orchestrator stores the task now and starts
+            it then; the final answer comes after it has run (give a ``timeout`` long enough).
         :raises ValueError: the request breaks the contract (the message names the field).
         :raises OrchestratorUnavailableError: nobody listens on the orchestrator's subject.
         """
@@ -115,6 +137,8 @@ class OrchestratorClient:
             fields["priority"] = priority
         if task_timeout_ms is not None:
             fields["timeout_ms"] = task_timeout_ms
+        if not_before is not None:
+            fields["not_before"] = not_before
         try:
             request = TaskRequest.model_validate(fields)
         except ValidationError as error:
@@ -136,6 +160,75 @@ class OrchestratorClient:
         body = json.dumps({"task_id": task_id}).encode("utf-8")
         return await self._ask(self.cancel_subject, body, time.monotonic() + timeout, task_id)
 
+    async def signal(
+        self,
+        task_id: str,
+        signal: str,
+        payload: Optional[Mapping[str, Any]] = None,
+        *,
+        signal_id: Optional[str] = None,
+        timeout: float = 10.0,
+    ) -> SignalReply:
+        """Sends a signal to a workflow: its step waiting for ``signal`` takes it, or it is kept for
+        the step that will wait for it (in the order signals came, one per step).
+
+        :param signal_id: makes a repeat recognisable: the same id twice for one workflow is taken
+            once (the second answer has ``duplicate`` true).
+        :raises SignalRefusedError: refused (a payload the step does not take, an unknown or
+            finished task, no step waiting for that signal).
+        """
+        if not isinstance(task_id, str) or TASK_ID_PATTERN.fullmatch(task_id) is None:
+            raise ValueError("task_id: must be 1 to 128 characters without whitespace")
+        if SIGNAL_NAME_PATTERN.fullmatch(signal) is None:
+            raise ValueError(f"signal: must match {SIGNAL_NAME_PATTERN.pattern}")
+        fields: dict[str, Any] = {"task_id": task_id, "signal": signal, "payload": dict(payload) if payload is not None else {}}
+        if signal_id is not None:
+            fields["signal_id"] = signal_id
+        msg = await self._request(self.signal_subject, json.dumps(fields).encode("utf-8"), timeout, task_id)
+        try:
+            reply = SignalReply.model_validate(json.loads(msg.data))
+        except (ValueError, UnicodeDecodeError) as error:
+            text = validation_error_text(error, "reply") if isinstance(error, ValidationError) else "is not valid JSON"
+            raise InvalidResponseError(f"answer on {self.signal_subject} for task {task_id}: {text}") from None
+        if reply.status is not SignalStatus.ACCEPTED:
+            raise SignalRefusedError(reply)
+        return reply
+
+    async def approve(
+        self, task_id: str, *, comment: Optional[str] = None, signal: str = APPROVAL_SIGNAL, signal_id: Optional[str] = None, timeout: float = 10.0
+    ) -> SignalReply:
+        """Approves a workflow waiting for a person: ``signal`` (default ``approval``) with ``{"approved": true, "comment"?}``."""
+        return await self.signal(task_id, signal, _approval(True, comment), signal_id=signal_id, timeout=timeout)
+
+    async def reject(
+        self, task_id: str, *, comment: Optional[str] = None, signal: str = APPROVAL_SIGNAL, signal_id: Optional[str] = None, timeout: float = 10.0
+    ) -> SignalReply:
+        """Rejects it: ``{"approved": false, "comment"?}``."""
+        return await self.signal(task_id, signal, _approval(False, comment), signal_id=signal_id, timeout=timeout)
+
+    async def publish_event(self, name: str, event: Mapping[str, Any]) -> None:
+        """Publishes an external event on ``platform.events.external.<name>``: every step waiting for
+        it whose ``match`` fields it equals resumes. Nothing answers it."""
+        if EVENT_NAME_PATTERN.fullmatch(name) is None:
+            raise ValueError(f"name: must match {EVENT_NAME_PATTERN.pattern}")
+        nc = self._connected()
+        await nc.publish(f"{EXTERNAL_EVENT_PREFIX}.{name}", json.dumps(dict(event)).encode("utf-8"))
+        await nc.flush()
+
+    def _connected(self) -> NATS:
+        if self._nc is None:
+            raise OrchestratorError("the client is not connected: use `async with OrchestratorClient()` or await connect()")
+        return self._nc
+
+    async def _request(self, subject: str, body: bytes, timeout: float, task_id: str) -> Any:
+        nc = self._connected()
+        try:
+            return await nc.request(subject, body, timeout=timeout)
+        except NoRespondersError:
+            raise OrchestratorUnavailableError(f"no orchestrator listens on {subject} (NATS: no responders)") from None
+        except NatsTimeoutError:
+            raise SubmitTimeoutError(f"no answer on {subject} for task {task_id} within {timeout} s") from None
+
     async def _ask(self, subject: str, body: bytes, deadline: float, task_id: str) -> TaskResponse:
         if self._nc is None:
             raise OrchestratorError("the client is not connected: use `async with OrchestratorClient()` or await connect()")
@@ -155,3 +248,7 @@ class OrchestratorClient:
         except (ValueError, UnicodeDecodeError) as error:
             text = validation_error_text(error, "response") if isinstance(error, ValidationError) else "is not valid JSON"
             raise InvalidResponseError(f"answer on {subject} for task {task_id}: {text}") from None
+
+
+def _approval(approved: bool, comment: Optional[str]) -> dict[str, Any]:
+    return {"approved": approved, **({"comment": comment} if comment is not None else {})}

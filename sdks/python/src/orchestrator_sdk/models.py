@@ -18,10 +18,13 @@ from .names import AGENT_NAME_PATTERN, TASK_ID_PATTERN, TASK_TYPE_PATTERN
 
 class TaskStatus(str, Enum):
     PENDING = "PENDING"
+    QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+    #: A step of a workflow waiting for a signal, an external event or a time (never a workflow's own status).
+    WAITING = "WAITING"
 
     @property
     def terminal(self) -> bool:
@@ -46,6 +49,32 @@ def now_seconds() -> float:
     return time.time()
 
 
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Usage(BaseModel):
+    """What a sub-task cost, as its agent reports it with its answer; for a workflow, what all its steps cost."""
+
+    model_config = _CONFIG
+
+    tokens: Optional[NonNegative] = None
+    input_tokens: Optional[NonNegative] = None
+    output_tokens: Optional[NonNegative] = None
+    cost: Optional[NonNegative] = None
+
+    def wire(self) -> dict[str, float]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class Budget(BaseModel):
+    """What a task may spend in all (a request's `budget`)."""
+
+    model_config = _CONFIG
+
+    max_tokens: Optional[NonNegative] = None
+    max_cost: Optional[NonNegative] = None
+
+
 class TaskRequest(BaseModel):
     """A request to perform `task_type`: what the orchestrator sends an agent, and what a client submits."""
 
@@ -59,6 +88,10 @@ class TaskRequest(BaseModel):
     created_at: Optional[Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]] = None
     #: The whole task must finish within this many milliseconds, or it fails.
     timeout_ms: Optional[Annotated[int, Field(ge=100, le=86_400_000)]] = None
+    #: What the whole task may spend (tokens, cost), within the orchestrator's maximum.
+    budget: Optional[Budget] = None
+    #: Store the task now (PENDING) and start its workflow at this time, in seconds since the epoch.
+    not_before: Optional[Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]] = None
 
     @field_validator("priority", mode="before")
     @classmethod
@@ -78,10 +111,11 @@ class TaskResponse(BaseModel):
     result: Optional[dict[str, Any]] = None
     error: Optional[str] = None
     completed_at: Optional[Seconds] = None
+    usage: Optional[Usage] = None
 
     @classmethod
-    def completed(cls, task_id: str, result: dict[str, Any]) -> TaskResponse:
-        return cls(task_id=task_id, status=TaskStatus.COMPLETED, success=True, result=result, completed_at=now_seconds())
+    def completed(cls, task_id: str, result: dict[str, Any], usage: Optional[Usage] = None) -> TaskResponse:
+        return cls(task_id=task_id, status=TaskStatus.COMPLETED, success=True, result=result, completed_at=now_seconds(), usage=usage)
 
     @classmethod
     def failed(cls, task_id: str, error: str, status: TaskStatus = TaskStatus.FAILED) -> TaskResponse:
@@ -96,7 +130,30 @@ class TaskResponse(BaseModel):
             "result": self.result,
             "error": self.error,
             "completed_at": self.completed_at,
+            **({"usage": self.usage.wire()} if self.usage is not None else {}),
         }
+
+
+class SignalStatus(str, Enum):
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+
+
+class SignalReply(BaseModel):
+    """The answer to a signal (``agent.orchestrator_agent.signal``): taken by the waiting step
+    (``outcome == "delivered"``), kept for the step that will wait (``"kept"``), a repeat of a
+    ``signal_id`` (``duplicate``), or refused with an ``error`` and a ``code``."""
+
+    model_config = _CONFIG
+
+    task_id: str
+    signal: str
+    status: Annotated[SignalStatus, Field(strict=False)]
+    error: Optional[str] = None
+    code: Optional[str] = None
+    outcome: Optional[str] = None
+    step: Optional[str] = None
+    duplicate: bool = False
 
 
 class AgentLoad(BaseModel):

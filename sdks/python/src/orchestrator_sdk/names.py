@@ -8,6 +8,11 @@ from typing import Final
 AGENT_NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TASK_TYPE_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 TASK_ID_PATTERN: Final = re.compile(r"^\S{1,128}$")
+SIGNAL_NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+EVENT_NAME_PATTERN: Final = re.compile(r"^(?=.{1,128}$)[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
+#: The signal of the common approval, whose payload is ``{"approved": bool, "comment"?: str}``.
+APPROVAL_SIGNAL: Final = "approval"
+EXTERNAL_EVENT_PREFIX: Final = "platform.events.external"
 
 ORCHESTRATOR_AGENT_NAME: Final = "orchestrator_agent"
 AGENT_REGISTERED_SUBJECT: Final = "platform.events.agent_registered"

@@ -15,12 +15,21 @@ from pydantic import BaseModel, ValidationError
 from .answer_cache import AnswerCache
 from .context import ProgressSink, TaskContext
 from .limiter import ConcurrencyLimiter, JobDropped
-from .models import TaskResponse, TaskStatus, validation_error_text
+from .models import TaskResponse, TaskStatus, Usage, validation_error_text
 from .names import ATTEMPT_HEADER, assert_task_type
 from .wire_request import read_task_request
 
-#: A handler gets the context and the payload and returns the result: a dict (or a pydantic model).
-Handler = Callable[[TaskContext, dict[str, Any]], Awaitable[Union[Mapping[str, Any], BaseModel]]]
+@dataclass(frozen=True)
+class WithUsage:
+    """What a handler returns to say what its work cost beside its result: sent as the answer's ``usage``."""
+
+    result: Union[Mapping[str, Any], BaseModel]
+    #: ``tokens``, ``input_tokens``, ``output_tokens``, ``cost``: non-negative numbers.
+    usage: Union[Usage, Mapping[str, Any]]
+
+
+#: A handler gets the context and the payload and returns the result: a dict (or a pydantic model), or a WithUsage.
+Handler = Callable[[TaskContext, dict[str, Any]], Awaitable[Union[Mapping[str, Any], BaseModel, WithUsage]]]
 
 MAX_ERROR_LENGTH = 2_000
 _TRACE_HEADER_PREFIXES = ("traceparent", "tracestate")
@@ -219,13 +228,22 @@ class TaskRunner:
                 _uncancel(asyncio.current_task())
 
     def _result_response(self, task_id: str, task_type: str, result: object) -> TaskResponse:
+        usage: Optional[Usage] = None
+        if isinstance(result, WithUsage):
+            try:
+                usage = Usage.model_validate(result.usage.model_dump() if isinstance(result.usage, BaseModel) else result.usage)
+            except ValidationError as error:
+                text = _usage_problem(error)
+                self._logger.error("handler of %s returned a usage that is not one (task %s): %s", task_type, task_id, text)
+                return TaskResponse.failed(task_id, f"handler of {task_type} returned {text}")
+            result = result.result
         if isinstance(result, BaseModel):
             result = result.model_dump(mode="json")
         if not isinstance(result, dict):
             what = "None" if result is None else type(result).__name__
             self._logger.error("handler of %s returned %s, not a dict (task %s)", task_type, what, task_id)
             return TaskResponse.failed(task_id, f"handler of {task_type} returned {what}, not a JSON object (dict)")
-        return TaskResponse.completed(task_id, result)
+        return TaskResponse.completed(task_id, result, usage)
 
     def _reject(self, task_id: str, error: str, headers: Mapping[str, str]) -> Answer:
         self._logger.warning("rejected a message%s: %s", f" for task {task_id}" if task_id else "", error)
@@ -252,6 +270,15 @@ class TaskRunner:
             self.stats.cancelled += 1
         else:
             self.stats.failed += 1
+
+
+def _usage_problem(error: ValidationError) -> str:
+    """What is wrong with a usage, worded as the orchestrator words it."""
+    first = error.errors(include_url=False)[0]
+    fields = [str(part) for part in first["loc"]]
+    if not fields:
+        return "usage: must be an object with tokens, input_tokens, output_tokens or cost"
+    return f"usage.{'.'.join(fields)}: must be a non-negative number"
 
 
 def _json_bytes(value: object) -> bytes:

@@ -27,7 +27,8 @@ def read_task_request(body: object) -> Union[WireRequest, ValidationError]:
     it. Validating the model costs more than the rest of a sub-task's handling, so a request whose
     every field is plainly right is taken here; anything else (a missing or wrong field, a task_id
     outside ASCII, where pydantic's regular expressions and Python's may differ) goes to the model,
-    which decides and names what is wrong."""
+    which decides and names what is wrong. So does a request with a `budget` or a `not_before`: a
+    sub-task has neither."""
     plain = _plainly_valid(body)
     if plain is not None:
         return plain
@@ -49,7 +50,9 @@ def _plainly_valid(body: object) -> Optional[WireRequest]:
     created_at = body.get("created_at")
     timeout_ms = body.get("timeout_ms")
     plain = (
-        type(task_id) is str
+        "budget" not in body
+        and "not_before" not in body
+        and type(task_id) is str
         and task_id.isascii()
         and TASK_ID_PATTERN.fullmatch(task_id) is not None
         and type(task_type) is str

@@ -32,6 +32,11 @@ def test_request_ignores_unknown_top_level_fields() -> None:
     assert request.model_dump(exclude_none=True) == {"task_id": "t", "task_type": "x", "payload": {}, "priority": TaskPriority.NORMAL}
 
 
+def test_request_keeps_not_before_in_seconds() -> None:
+    request = TaskRequest.model_validate({"task_id": "t", "task_type": "x", "not_before": 1_900_000_000})
+    assert request.not_before == 1_900_000_000.0
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -44,6 +49,8 @@ def test_request_ignores_unknown_top_level_fields() -> None:
         ({"task_id": "t", "task_type": "x", "requester_id": "a.>"}, "requester_id: must be an agent name"),
         ({"task_id": "t", "task_type": "x", "created_at": "now"}, "created_at: must be a finite number"),
         ({"task_id": "t", "task_type": "x", "timeout_ms": 5}, "timeout_ms: must be at least 100"),
+        ({"task_id": "t", "task_type": "x", "not_before": "tomorrow"}, "not_before: must be a finite number"),
+        ({"task_id": "t", "task_type": "x", "not_before": 1_900_000_000_000}, "not_before: must be at most"),
         ([1, 2], "request: must be a JSON object"),
     ],
 )

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import pytest
 
-from orchestrator_sdk import Answer, ProgressReport, TaskContext, TaskRunner
+from orchestrator_sdk import Answer, ProgressReport, TaskContext, TaskRunner, WithUsage
 
 
 def request(task_id: str, task_type: str = "echo", payload: Optional[dict[str, Any]] = None) -> str:
@@ -303,3 +303,18 @@ async def test_progress_goes_to_the_sink_clamped_and_stops_after_the_answer() ->
         ("t-1", 1.0, None),
         ("t-1", 0.0, "backwards"),
     ]
+
+
+async def test_sends_what_a_handler_says_its_work_cost_and_fails_a_usage_that_is_not_one() -> None:
+    runner = TaskRunner("test_agent", 8)
+
+    async def metered(ctx: TaskContext, payload: dict[str, Any]) -> WithUsage:
+        return WithUsage({"ok": True}, payload["usage"])
+
+    runner.handle("metered", metered)
+    good = sent(await runner.run(request("u-1", "metered", {"usage": {"input_tokens": 120, "output_tokens": 30, "cost": 0.002, "note": "ignored"}})))
+    assert good["status"] == "COMPLETED" and good["result"] == {"ok": True}
+    assert good["usage"] == {"input_tokens": 120, "output_tokens": 30, "cost": 0.002}
+    bad = sent(await runner.run(request("u-2", "metered", {"usage": {"tokens": -3}})))
+    assert bad["status"] == "FAILED" and bad["error"] == "handler of metered returned usage.tokens: must be a non-negative number"
+    assert "usage" not in bad

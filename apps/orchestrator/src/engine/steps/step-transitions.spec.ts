@@ -8,11 +8,17 @@ import type { Plan, PlannedStep, ReplacedPlan } from '../../planning/plan.js';
 import type { PlanningService } from '../../planning/planning.service.js';
 import type { MessagePublisher } from '../../transport/message-publisher.js';
 import type { Dispatch } from '../effects.js';
-import { SweepSignal } from '../sweep-signal.js';
+import type { KeyGate } from '../concurrency/key-gate.js';
+import { RunAdmission } from '../concurrency/run-admission.js';
+import { RunSlots } from '../concurrency/run-slots.js';
 import { SubmitTransition } from '../transitions/submit.transition.js';
 import { Workflow, type WorkflowReads } from '../workflow.js';
 import { ForEachSteps } from './for-each-steps.js';
+import { AgentStep } from './agent-step.js';
+import { SleepStep } from './sleep-step.js';
 import { StepDispatcher } from './step-dispatcher.js';
+import { StepKinds } from './step-kinds.js';
+import { WaitStep } from './wait-step.js';
 import { StepTransitions } from './step-transitions.js';
 
 const step = (id: string, extra: Partial<PlannedStep> = {}): PlannedStep => ({
@@ -59,18 +65,21 @@ class Harness {
   private readonly steps: StepTransitions;
 
   constructor() {
-    const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false }) } as unknown as AgentRouter;
+    const router = { route: () => Promise.resolve({ kind: 'agent', agent: 'worker', reserved: false, claims: [] }) } as unknown as AgentRouter;
     const publisher = { maxPayload: 1_048_576, maxBody: 1_047_552 } as MessagePublisher;
     const metrics = new MetricsService();
+    const dispatcher = new StepDispatcher(router, publisher, metrics);
     this.steps = new StepTransitions(
-      new StepDispatcher(router, publisher, metrics, new SweepSignal()),
+      dispatcher,
       new ForEachSteps(),
       { hasPlanner: () => false } as unknown as PlanningService,
       publisher,
       metrics,
+      new RunSlots(),
+      new StepKinds(new AgentStep(dispatcher, metrics), new WaitStep(), new SleepStep()),
     );
     const request = { task_id: 'fan-1', task_type: 'fan', payload: {}, priority: TaskPriority.Normal };
-    this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null }, new Date()), new Date());
+    this.root = rootState(newRootRow({ request, plan, replyTo: null, traceparent: null, depth: 1, fingerprint: null, concurrencyKey: null }, new Date()), new Date());
   }
 
   private reads(): WorkflowReads {
@@ -93,6 +102,10 @@ class Harness {
         return Promise.resolve(items.sort((x, y) => itemIndex(x.step_key) - itemIndex(y.step_key)).map((r) => r.result ?? null));
       },
       planHistory: () => Promise.resolve([] as ReplacedPlan[]),
+      keptSignals: () => Promise.resolve([]),
+      signalSeen: () => Promise.resolve(false),
+      keptEvents: () => Promise.resolve([]),
+      gate: {} as KeyGate,
     };
   }
 
@@ -128,7 +141,7 @@ class Harness {
 describe('StepTransitions with a for_each step', () => {
   it('sends items ten at a time, reads only the items it starts, and completes reading their results once', async () => {
     const h = new Harness();
-    await h.transition([], (wf, steps) => new SubmitTransition(steps).apply(wf));
+    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps)).apply(wf));
     expect(h.sent.map((d) => d.stepKey).sort()).toEqual(['a', 'b']);
     const [a] = h.take((key) => key === 'a');
     const list = Array.from({ length: 1_000 }, (_, i) => i);
@@ -165,7 +178,7 @@ describe('StepTransitions with a for_each step', () => {
 
   it('fails the step when an item fails for good, and stops the other items', async () => {
     const h = new Harness();
-    await h.transition([], (wf, steps) => new SubmitTransition(steps).apply(wf));
+    await h.transition([], (wf, steps) => new SubmitTransition(new RunAdmission(steps)).apply(wf));
     const [a] = h.take((key) => key === 'a');
     await h.answer(a, { list: [1, 2, 3] });
     const items = h.take((key) => key.startsWith('c['));

@@ -1,17 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HistoryKind, isPlainObject, TaskStatus } from '@orchestrator/contracts';
+import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { isItemRow, itemIndex, subtaskWireId } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
-import { evaluate, resolveTemplate } from '../../planning/template.js';
+import { evaluate } from '../../planning/template.js';
 import { PlanningService } from '../../planning/planning.service.js';
 import { encodeJson, MessagePublisher } from '../../transport/message-publisher.js';
 import { retryDelayMs } from '../backoff.js';
 import { attemptsText, decide } from '../decide.js';
 import type { Workflow } from '../workflow.js';
 import { finalResult, partialResult, progressOf, templateContext } from '../workflow-view.js';
+import { RunSlots } from '../concurrency/run-slots.js';
 import { ForEachSteps } from './for-each-steps.js';
 import { StepDispatcher } from './step-dispatcher.js';
+import { subtasksOverBound } from './subtask-bound.js';
+import type { StepOutcome } from './step-kind.js';
+import { StepKinds } from './step-kinds.js';
 
 /** Why an attempt ended without an answer that counts. */
 export type AttemptEnd = 'answered' | 'timed-out';
@@ -31,11 +35,14 @@ export class StepTransitions {
     private readonly planning: PlanningService,
     private readonly publisher: MessagePublisher,
     private readonly metrics: MetricsService,
+    private readonly slots: RunSlots,
+    private readonly kinds: StepKinds,
   ) {}
 
   /** Starts the steps that became ready, or ends the workflow when nothing is left to do. */
   async advance(wf: Workflow): Promise<void> {
-    if (wf.finished || wf.awaitingRevision) return;
+    // A QUEUED run waits for its concurrency key, a delayed one for its time: nothing of it moves until it starts.
+    if (wf.finished || wf.awaitingRevision || wf.delayed || wf.root.status === TaskStatus.Queued) return;
     for (;;) {
       for (const step of wf.steps.values()) {
         if (step.item_count !== null && step.status === TaskStatus.Running) await this.advanceItems(wf, step);
@@ -46,7 +53,7 @@ export class StepTransitions {
           const step = decision.outcome.step;
           // Attempts are counted for steps sent to an agent; a `for_each` step counts them per item.
           const attempts = step.attempts === 0 ? '' : ` ${attemptsText(step.attempts)}`;
-          const error = `step "${step.step_key}" (agent ${step.agent_name ?? '?'}) failed${attempts}: ${step.error ?? 'no error given'}`;
+          const error = `step "${step.step_key}" (${this.kinds.of(wf.planned(step)).label(step)}) failed${attempts}: ${step.error ?? 'no error given'}`;
           if (this.mayRevise(wf)) this.awaitRevision(wf, error);
           else await this.failWorkflow(wf, error, step);
           return;
@@ -56,12 +63,15 @@ export class StepTransitions {
           return;
         case 'running':
           if (decision.ready.length === 0) return;
-          for (const step of decision.ready) await this.start(wf, step);
+          for (const step of decision.ready) {
+            if (wf.finished) return;
+            await this.start(wf, step);
+          }
       }
     }
   }
 
-  /** A step whose prerequisites are settled: skipped when its `when` is false, expanded when it has `for_each`, else sent. */
+  /** A step whose prerequisites are settled: skipped when its `when` is false, expanded when it has `for_each`, else started as its kind starts. */
   private async start(wf: Workflow, step: TaskRow): Promise<void> {
     const planned = wf.planned(step);
     if (planned.when !== undefined) {
@@ -82,20 +92,47 @@ export class StepTransitions {
     }
     if (planned.for_each !== undefined) {
       const expanded = await this.forEach.expand(wf, step, planned, planned.for_each);
-      if (expanded.kind === 'failed') await this.failForGood(wf, step, expanded.error);
-      else wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
+      if (expanded.kind === 'failed') {
+        await this.failForGood(wf, step, expanded.error);
+        return;
+      }
+      wf.record(HistoryKind.Expanded, step.step_key, { items: step.item_count });
+      const over = subtasksOverBound(wf);
+      if (over) await this.failWorkflow(wf, over, step);
       return;
     }
-    let input: unknown;
-    try {
-      input = resolveTemplate(planned.input, await templateContext(wf));
-      if (!isPlainObject(input)) throw new Error('the step input must resolve to a JSON object');
-    } catch (error) {
-      // Retrying would build the same input.
-      await this.failForGood(wf, step, `input: ${(error as Error).message}`);
-      return;
+    await this.settle(wf, step, await this.kinds.of(planned).start(wf, step, planned));
+  }
+
+  /** A row's due time has passed: what that means is its kind's to say (an attempt's deadline, a wait's timeout, a sleep's end). */
+  async due(wf: Workflow, row: TaskRow): Promise<void> {
+    if (row.status !== TaskStatus.Running && row.status !== TaskStatus.Waiting) return;
+    const planned = wf.planned(row);
+    await this.settle(wf, row, await this.kinds.of(planned).due(wf, row, planned));
+  }
+
+  /** A WAITING step got what it waited for (a signal, an event): it completes with it as its result. */
+  async resume(wf: Workflow, row: TaskRow, result: Record<string, unknown>, data: Record<string, unknown>): Promise<void> {
+    wf.record(HistoryKind.StepCompleted, row.step_key, data);
+    await this.complete(wf, row, result, false);
+  }
+
+  /** Applies what a step's kind made of it. */
+  private async settle(wf: Workflow, row: TaskRow, outcome: StepOutcome): Promise<void> {
+    switch (outcome.kind) {
+      case 'started':
+        // A step that began to wait shows as WAITING to those who follow the workflow.
+        if (row.status === TaskStatus.Waiting && wf.dirty.has(row)) this.progress(wf, row);
+        return;
+      case 'completed':
+        await this.complete(wf, row, outcome.result, false);
+        return;
+      case 'failed':
+        await this.failForGood(wf, row, outcome.error);
+        return;
+      case 'attempt-failed':
+        await this.failAttempt(wf, row, outcome.error, 'timed-out');
     }
-    await this.send(wf, step, input, true);
   }
 
   /** Moves a running `for_each` step on: its next items are sent, or it completes with every item's result. */
@@ -200,24 +237,26 @@ export class StepTransitions {
       await this.failWorkflow(wf, `output: ${outputBytes} bytes; the NATS server takes messages of at most ${this.publisher.maxPayload} bytes (GET /tasks/${wf.root.task_id} has it)`);
       return;
     }
-    this.finish(wf, TaskStatus.Completed, result, null);
+    await this.finish(wf, TaskStatus.Completed, result, null);
   }
 
   /** Fails the workflow: what still runs is cancelled and told so, steps not started never will be. */
   async failWorkflow(wf: Workflow, error: string, failedStep?: TaskRow): Promise<void> {
-    this.finish(wf, TaskStatus.Failed, await partialResult(wf, failedStep), error);
+    await this.finish(wf, TaskStatus.Failed, await partialResult(wf, failedStep), error);
   }
 
-  async cancelWorkflow(wf: Workflow): Promise<void> {
-    this.finish(wf, TaskStatus.Cancelled, await partialResult(wf), 'cancelled by request');
+  async cancelWorkflow(wf: Workflow, reason = 'cancelled by request'): Promise<void> {
+    await this.finish(wf, TaskStatus.Cancelled, await partialResult(wf), reason);
   }
 
-  private finish(wf: Workflow, status: TaskStatus, result: Record<string, unknown>, error: string | null): void {
+  private async finish(wf: Workflow, status: TaskStatus, result: Record<string, unknown>, error: string | null): Promise<void> {
     const reason = status === TaskStatus.Cancelled ? 'workflow cancelled' : `workflow failed: ${error ?? ''}`;
     this.stop(wf, wf.root.id, true, reason);
     wf.patch(wf.root, { status, result, error, deadline_at: null, next_attempt_at: null, completed_at: wf.now });
     wf.record(finishKind(status), null, error === null ? null : { error });
     wf.effects.push({ kind: 'finish', root: wf.root });
+    // Its slot of its concurrency key frees: the next QUEUED run of the key may start.
+    await this.slots.released(wf);
   }
 
   /** True when the plan asks for revisions after a failure and has some left. */
@@ -249,8 +288,12 @@ export class StepTransitions {
     let hidden = !whole || everywhere;
     for (const row of wf.rows.values()) {
       const inScope = whole ? row.parent_id !== null : row.parent_id === scopeId;
-      if (!inScope || (row.status !== TaskStatus.Running && row.status !== TaskStatus.Pending)) continue;
+      if (!inScope || (row.status !== TaskStatus.Running && row.status !== TaskStatus.Pending && row.status !== TaskStatus.Waiting)) continue;
       if (row.item_count !== null && row.status === TaskStatus.Running) hidden = true;
+      // A step waiting in line leaves it.
+      if (row.status === TaskStatus.Pending && row.waiting_on !== null) {
+        wf.effects.push({ kind: 'unqueue', queue: row.waiting_on, member: subtaskWireId(row.id, row.attempts + 1) });
+      }
       if (row.status === TaskStatus.Running && row.agent_name && row.item_count === null) {
         const subtaskId = subtaskWireId(row.id, row.attempts);
         // Sent in this very transition: not sent at all.
@@ -261,10 +304,11 @@ export class StepTransitions {
       }
       wf.patch(row, {
         status: TaskStatus.Cancelled,
-        error: row.status === TaskStatus.Running ? reason : row.error,
+        error: row.status === TaskStatus.Running || row.status === TaskStatus.Waiting ? reason : row.error,
         next_attempt_at: null,
         deadline_at: null,
         waiting_on: null,
+        queue_rank: null,
         completed_at: wf.now,
       });
     }
@@ -291,7 +335,9 @@ function finishKind(status: TaskStatus): HistoryKind {
       return HistoryKind.Cancelled;
     case TaskStatus.Failed:
     case TaskStatus.Pending:
+    case TaskStatus.Queued:
     case TaskStatus.Running:
+    case TaskStatus.Waiting:
       return HistoryKind.Failed;
   }
 }

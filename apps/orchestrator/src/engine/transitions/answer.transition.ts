@@ -4,6 +4,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { EngineStats } from '../engine-stats.js';
 import { RefusedAnswers } from '../refused-answers.js';
 import { StepTransitions } from '../steps/step-transitions.js';
+import { UsageLedger } from '../usage-ledger.js';
 import type { Workflow } from '../workflow.js';
 
 /** An agent's answer to one attempt of a sub-task. */
@@ -31,6 +32,7 @@ export class AnswerTransition {
     private readonly stats: EngineStats,
     private readonly metrics: MetricsService,
     private readonly refused: RefusedAnswers,
+    private readonly usage: UsageLedger,
   ) {}
 
   async apply(wf: Workflow | null, answer: Answer): Promise<string | null> {
@@ -53,8 +55,15 @@ export class AnswerTransition {
       return null;
     }
     const agent = row.agent_name;
-    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Running) return null;
-    wf.record(HistoryKind.Answered, row.step_key, { agent, attempt: row.attempts, status: response.status, ...(response.error ? { error: response.error } : {}) });
+    if (response.status === TaskStatus.Pending || response.status === TaskStatus.Queued || response.status === TaskStatus.Running || response.status === TaskStatus.Waiting) return null;
+    wf.record(HistoryKind.Answered, row.step_key, {
+      agent,
+      attempt: row.attempts,
+      status: response.status,
+      ...(response.error ? { error: response.error } : {}),
+      ...(response.usage ? { usage: response.usage } : {}),
+    });
+    this.usage.record(wf, row, response.usage);
     switch (response.status) {
       case TaskStatus.Completed:
         this.observe(wf, agent, response.status, row.updated_at);
@@ -66,7 +75,10 @@ export class AnswerTransition {
         await this.steps.failAttempt(wf, row, response.error ?? `agent answered ${response.status} without an error`, 'answered');
         break;
     }
-    await this.steps.advance(wf);
+    // Past its budget the workflow stops: nothing more is sent.
+    const exceeded = this.usage.exceeded(wf);
+    if (exceeded) await this.steps.failWorkflow(wf, exceeded);
+    else await this.steps.advance(wf);
     return agent;
   }
 

@@ -7,10 +7,10 @@ import type { Workflow } from '../workflow.js';
 export class CancelTransition {
   constructor(private readonly steps: StepTransitions) {}
 
-  /** True when the workflow was running and is cancelled now. */
-  async apply(wf: Workflow | null): Promise<boolean> {
+  /** True when the workflow was running (or QUEUED) and is cancelled now; `reason` is its error. */
+  async apply(wf: Workflow | null, reason?: string): Promise<boolean> {
     if (!wf || wf.finished) return false;
-    await this.steps.cancelWorkflow(wf);
+    await this.steps.cancelWorkflow(wf, reason);
     return true;
   }
 }

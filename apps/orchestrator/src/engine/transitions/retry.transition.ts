@@ -3,6 +3,7 @@ import { HistoryKind, TaskStatus } from '@orchestrator/contracts';
 import { itemKey } from '../../persistence/step-keys.js';
 import type { TaskRow } from '../../persistence/task-rows.js';
 import type { PlannedStep } from '../../planning/plan.js';
+import { keyedRun, RunAdmission } from '../concurrency/run-admission.js';
 import { StepTransitions } from '../steps/step-transitions.js';
 import type { Workflow } from '../workflow.js';
 
@@ -18,7 +19,10 @@ export type RetryOutcome = { kind: 'resumed'; steps: string[] } | { kind: 'refus
 export class RetryTransition {
   private readonly logger = new Logger(RetryTransition.name);
 
-  constructor(private readonly steps: StepTransitions) {}
+  constructor(
+    private readonly steps: StepTransitions,
+    private readonly runs: RunAdmission,
+  ) {}
 
   async apply(wf: Workflow | null): Promise<RetryOutcome> {
     if (!wf) return { kind: 'refused', reason: 'the task is gone' };
@@ -28,6 +32,12 @@ export class RetryTransition {
     }
     // Its final response goes out before it runs again, so that the requester gets each outcome once, in order.
     if (root.response_sent_at === null) return { kind: 'refused', reason: `the final response of task ${root.task_id} is still being sent: retry in a moment` };
+    const was = root.status;
+    // A run of a concurrency key runs again only in a free slot of its key.
+    const keyed = keyedRun(wf);
+    if (keyed && !(await this.runs.takeSlot(wf))) {
+      return { kind: 'refused', reason: `concurrency key "${keyed.shown}" has ${keyed.policy.max_runs} of ${keyed.policy.max_runs} runs in progress: retry task ${root.task_id} when one ends` };
+    }
     const resumed: string[] = [];
     const sent: TaskRow[] = [];
     for (const planned of wf.plan.steps) {
@@ -41,9 +51,10 @@ export class RetryTransition {
         if (row.attempts > 0) sent.push(row);
       }
     }
-    const was = root.status;
     wf.patch(root, {
       status: TaskStatus.Running,
+      // A delayed workflow cancelled before its time starts now.
+      started_at: root.started_at ?? now,
       error: null,
       completed_at: null,
       next_attempt_at: null,
