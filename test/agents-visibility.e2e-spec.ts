@@ -69,8 +69,14 @@ describe('agents, their waiting steps and rate-limit headroom; usage on the work
     for (const i of [2, 3, 4, 5]) expect((await post(`rated-${i}`, 'e2e_visible_rated')).status).toBe(202);
     await waitFor('the rate limit to be used up', async () => ((await listed('e2e_limited'))?.rate_headroom === 0 ? true : undefined));
     await waitFor('a step to wait for the rate limit', async () => ((await metric('orchestrator_rate_limit_waits_total{scope="agent"}')) ?? 0) >= 1 ? true : undefined);
-    const statuses = await Promise.all([2, 3, 4, 5].map(async (i) => (await stack.get<{ status: string }>(`/tasks/rated-${i}`)).status));
+    // The three that went are answered at once; the fourth stays RUNNING, its step never sent.
+    const statuses = await waitFor('three of the four to complete', async () => {
+      const now = await Promise.all([2, 3, 4, 5].map(async (i) => (await stack.get<{ status: string }>(`/tasks/rated-${i}`)).status));
+      return now.filter((status) => status === 'COMPLETED').length === 3 ? now : undefined;
+    });
     expect(statuses.filter((status) => status === 'RUNNING')).toHaveLength(1);
+    // Five sub-tasks in all reached the agent in this minute: its limit.
+    expect(agents[1]?.receipts.filter((receipt) => String(receipt.payload['run']).startsWith('rated-'))).toHaveLength(5);
     for (const i of [2, 3, 4, 5]) await fetch(`${stack.orchestrator.baseUrl}/tasks/rated-${i}/cancel`, { method: 'POST' });
   });
 
