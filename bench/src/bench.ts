@@ -17,6 +17,7 @@ import { BullmqSide } from './bullmq-bench.js';
 import type { ControlledChild } from './child-process.js';
 import { env } from './env.js';
 import { GraphileSide } from './graphile-bench.js';
+import { BLOG_POST_AGENTS } from './blog-post-agents.js';
 import { HoldingAgents } from './holding-agents.js';
 import { orchestratorInFlight, OrchestratorProcess, OrchestratorSide } from './orchestrator-bench.js';
 import { PgBossSide } from './pgboss-bench.js';
@@ -45,13 +46,16 @@ const port = Number(process.env['BENCH_PORT'] ?? '3900');
 const database = new URL(databaseUrl).pathname.slice(1);
 if (!/_(bench|test)$/.test(database)) throw new Error(`refusing to wipe database "${database}": its name must end in _bench or _test`);
 
+/** Until the five agents of create_blog_post are registered (others, of another benchmark, may be too). */
 async function waitForAgents(orchestrator: OrchestratorProcess): Promise<void> {
+  let seen: string[] = [];
   for (let i = 0; i < 100; i++) {
-    const body = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: unknown[] };
-    if (body.items.length === 5) return;
+    const body = (await (await fetch(`${orchestrator.baseUrl}/agents`)).json()) as { items: { name: string }[] };
+    seen = body.items.map((item) => item.name);
+    if (BLOG_POST_AGENTS.every(({ name }) => seen.includes(name))) return;
     await sleep(100);
   }
-  throw new Error('the agents did not register');
+  throw new Error(`the agents did not register (registered: ${seen.join(', ') || 'none'})`);
 }
 
 /** Each round runs every side in turn, the order rotating from round to round; each side alone on the machine. */
