@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The benchmark: its own NATS, Redis and PostgreSQL (durable settings: fsync on), a second Redis
-# with an append-only file fsynced every second, the orchestrator, no-op agents, BullMQ workers on
-# both Redis servers and pg-boss workers on the PostgreSQL. Writes bench/RESULTS.md.
+# with an append-only file fsynced every second, the orchestrator, and in processes of their own
+# no-op agents (plain and on each SDK), BullMQ workers on both Redis servers, pg-boss and
+# graphile-worker workers on the PostgreSQL. Writes bench/RESULTS.md.
+# BENCH_ONLY=compare|sdk|inflight runs one part of it (RESULTS.md is left as it is), and
+# BENCH_ONLY=backpressure the backpressure benchmark alone; BENCH_SMOKE=1 a few seconds of each.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -39,6 +42,8 @@ for i in $(seq 1 150); do
 done
 export REDIS_AOF_URL="redis://127.0.0.1:$REDIS_AOF_PORT"
 
+# The Python agents run in the Python SDK's virtual environment.
+export PYTHON_SDK_VENV="${PYTHON_SDK_VENV:-$(bash scripts/python-sdk-venv.sh)}"
 npm run --silent build
 npm run --silent migration:run >/dev/null
 # BENCH_ONLY=backpressure runs only the backpressure benchmark; any other BENCH_ONLY skips it.

@@ -7,14 +7,19 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDatabase } from './support/database.js';
 import { freePort, waitFor } from './support/orchestrator-process.js';
+import { pythonSdkVenv } from './support/python-venv.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
 
-const figure = String.raw`\d+(\.\d\d)?`;
+const figure = String.raw`\d+(\.\d\d\d?)?`;
 const ratio = String.raw`\d+\.\d\d`;
-/** A row of the comparison table: four sides, then ours over each of the other three. */
-const row = (measure: string): RegExp => new RegExp(String.raw`\| ${measure} \|( ${figure} \|){4}( ${ratio} \|){3}`);
+const SIDES = ['ours', 'BullMQ', 'BullMQ AOF', 'pg-boss polling', 'pg-boss woken', 'graphile-worker'];
+const AGENTS = ['plain agent, Node', 'Node SDK', 'plain agent, Python', 'Python SDK'];
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A row of a table: its first cell, then `cells` cells each matching `cell`. */
+const row = (first: string, cells: number, cell = figure): RegExp => new RegExp(String.raw`^\| ${first} \|( ${cell} \|){${cells}}$`, 'm');
+const ms = String.raw`\d+\.\d\d ms`;
 
 /** The benchmark is a program, not a test; this runs a few seconds of it so that it cannot rot. */
 describe('the benchmark in smoke mode', () => {
@@ -53,7 +58,7 @@ describe('the benchmark in smoke mode', () => {
     rmSync(durableRedisDir, { recursive: true, force: true });
   });
 
-  it('runs all four sides and prints the comparison table', async () => {
+  it('runs every side in rotated rounds and prints every table, with the durability settings read from the servers', async () => {
     const { stdout } = await run(process.execPath, ['bench/dist/bench.js'], {
       cwd: ROOT,
       env: {
@@ -61,18 +66,48 @@ describe('the benchmark in smoke mode', () => {
         BENCH_SMOKE: '1',
         BENCH_PORT: String(await freePort()),
         REDIS_AOF_URL: `redis://127.0.0.1:${durableRedisPort}`,
+        PYTHON_SDK_VENV: pythonSdkVenv(),
       },
-      timeout: 120_000,
+      timeout: 280_000,
+      maxBuffer: 16 * 1024 * 1024,
     });
-    for (const side of ['ours', 'BullMQ', 'BullMQ AOF', 'pg-boss']) {
-      expect(stdout).toMatch(new RegExp(String.raw`^  ${side}: \d+ workflows/s$`, 'm'));
-      expect(stdout).toMatch(new RegExp(String.raw`^  ${side}: p50 \d+\.\d\d ms, p99 \d+\.\d\d ms$`, 'm'));
+    // Each round runs every side, starting one further along.
+    expect(stdout).toMatch(new RegExp(`^round 1 \\(${SIDES.map(escape).join(', ')}\\)`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^round 2 \\(${[...SIDES.slice(1), SIDES[0]].map(escape).join(', ')}\\)`, 'm'));
+    for (const side of SIDES) {
+      const printed = new RegExp(
+        String.raw`^  ${escape(side)}: \d+ workflows/s; \d+ alone: per-step p50 ${ms}, p90 ${ms}, p99 ${ms}; submit to first step p50 ${ms}; last step to done p50 ${ms}$`,
+        'gm',
+      );
+      expect(stdout.match(printed), side).toHaveLength(2);
+      expect(stdout).toMatch(row(`${escape(side)} \\| workflows/s`, 3));
+      expect(stdout).toMatch(row(`${escape(side)} \\| per-step p99, ms`, 3));
     }
-    expect(stdout).toMatch(row('throughput, workflows/s'));
-    expect(stdout).toMatch(row('per-step overhead p50, ms'));
-    expect(stdout).toMatch(row('per-step overhead p99, ms'));
-    expect(stdout).toMatch(/\| 200 workflows in flight: peak RSS, MB \| \d+ \|( - \|){6}/);
-  });
+    expect(stdout).toMatch(/Durability, as the servers report it: PostgreSQL [^:]+: fsync=(on|off), synchronous_commit=\w+; Redis: appendonly=no, appendfsync=\w+, save=""; durable Redis: appendonly=yes, appendfsync=everysec/);
+    // The comparison: six sides, then ours over each of the five others.
+    const compared = (measure: string): RegExp => new RegExp(String.raw`^\| ${escape(measure)} \|( ${figure} \|){6}( ${ratio} \|){5}$`, 'm');
+    for (const measure of [
+      'burst of 20 at once, workflows/s',
+      'per-step overhead p50, ms',
+      'per-step overhead p90, ms',
+      'per-step overhead p99, ms',
+      'submit to first step p50, ms',
+      'last step to done p50, ms',
+      'one workflow alone p50, ms',
+    ]) {
+      expect(stdout).toMatch(compared(measure));
+    }
+    // The orchestrator seen from its agent's process: p50, p90, p99.
+    for (const measure of ['per-step overhead \\(answer of a step to dispatch of the next\\)', 'submit to first dispatch', 'last answer to final answer', 'NATS request-reply round trip to the agent process \\(the floor\\)']) {
+      expect(stdout).toMatch(row(measure, 3));
+    }
+    // What the SDKs add: each agent against the plain one on its own NATS client.
+    const agentRow = (agent: string, added: string): RegExp =>
+      new RegExp(String.raw`^\| ${escape(agent)} \([^|]+\) \| 3 \| ${figure} \| ${figure} \| ${added} \| ${figure} \| ${added} \| \d+ \| [^|]+ \|$`, 'm');
+    expect(stdout).toMatch(agentRow(AGENTS[0], '-'));
+    for (const agent of AGENTS.slice(1)) expect(stdout).toMatch(agentRow(agent, String.raw`[+-]\d+\.\d\d\d?`));
+    expect(stdout).toMatch(/^\| 200 workflows in flight: peak RSS, MB \| \d+ \|$/m);
+  }, 300_000);
 
   it('runs the backpressure benchmark: one busy agent, a flood and a small requester, within capacity', async () => {
     const { stdout } = await run(process.execPath, ['bench/dist/backpressure.js'], {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
-import { countdown, timePerStep, timeThroughput, type PerStep, type Throughput } from './stats.js';
+import type { ControlledChild } from './child-process.js';
+import { ChainSide } from './side.js';
+import { countdown } from './stats.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -57,33 +59,38 @@ function request(id: string): string {
   return JSON.stringify({ task_id: id, task_type: 'create_blog_post', payload: { topic: 'bench' } });
 }
 
-/** Submits `count` workflows at once and waits for every final response. */
-export async function orchestratorThroughput(nc: NatsConnection, count: number, run: string): Promise<Throughput> {
-  const inbox = `bench.replies.${run}`;
-  let failed = 0;
-  const all = countdown(count);
-  const sub = nc.subscribe(`${inbox}.>`, {
-    callback: (_error, msg) => {
-      if (msg.json<{ status: string }>().status !== 'COMPLETED') failed += 1;
-      all.tick();
-    },
-  });
-  await nc.flush();
-  const result = await timeThroughput(count, async () => {
-    for (let i = 0; i < count; i++) nc.publish(ORCHESTRATOR_TASK_SUBJECT, request(`${run}-${i}`), { reply: `${inbox}.${i}` });
-    await all.done;
-  });
-  sub.unsubscribe();
-  if (failed > 0) throw new Error(`${failed} of ${count} workflows did not complete`);
-  return result;
-}
+/** The orchestrator, its client on NATS, and the agents of one process answering its sub-tasks. */
+export class OrchestratorSide extends ChainSide {
+  constructor(
+    label: string,
+    short: string,
+    private readonly nc: NatsConnection,
+    worker: ControlledChild,
+  ) {
+    super(label, short, worker);
+  }
 
-/** One workflow at a time: latency per step. */
-export async function orchestratorPerStep(nc: NatsConnection, runs: number, run: string): Promise<PerStep> {
-  return timePerStep(runs, async (i) => {
-    const reply = await nc.request(ORCHESTRATOR_TASK_SUBJECT, request(`${run}-${i}`), { timeout: 30_000 });
-    if (reply.json<{ status: string }>().status !== 'COMPLETED') throw new Error(`workflow ${run}-${i} did not complete`);
-  });
+  async runMany(ids: readonly string[]): Promise<void> {
+    const inbox = `bench.replies.${ids[0] ?? 'none'}`;
+    let failed = 0;
+    const all = countdown(ids.length);
+    const sub = this.nc.subscribe(`${inbox}.>`, {
+      callback: (_error, msg) => {
+        if (msg.json<{ status: string }>().status !== 'COMPLETED') failed += 1;
+        all.tick();
+      },
+    });
+    await this.nc.flush();
+    for (const [i, id] of ids.entries()) this.nc.publish(ORCHESTRATOR_TASK_SUBJECT, request(id), { reply: `${inbox}.${i}` });
+    await all.done;
+    sub.unsubscribe();
+    if (failed > 0) throw new Error(`${failed} of ${ids.length} workflows did not complete`);
+  }
+
+  async runOne(id: string): Promise<void> {
+    const reply = await this.nc.request(ORCHESTRATOR_TASK_SUBJECT, request(id), { timeout: 30_000 });
+    if (reply.json<{ status: string }>().status !== 'COMPLETED') throw new Error(`workflow ${id} did not complete`);
+  }
 }
 
 /** Submits `count` workflows against agents that hold every sub-task; reports memory once all are in flight. */

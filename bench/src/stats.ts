@@ -1,8 +1,4 @@
-/** Every side runs the five steps of create_blog_post. */
-export const STEPS = 5;
-
-/** One queue per step, for the sides built on a job queue. */
-export const STEP_QUEUES = Array.from({ length: STEPS }, (_, i) => `bench-step-${i + 1}`);
+import { STEPS } from './chain.js';
 
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -11,46 +7,94 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[index];
 }
 
-export function mean(values: readonly number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length;
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-export interface Throughput {
-  workflows: number;
-  seconds: number;
-  workflowsPerSecond: number;
-  stepsPerSecond: number;
-}
-
-export interface PerStep {
-  runs: number;
+export interface Spread {
   p50: number;
+  p90: number;
   p99: number;
 }
 
-/** What each side of the comparison measures, on workflows named after `run`. */
-export interface ChainBench {
-  throughput(count: number, run: string): Promise<Throughput>;
-  perStep(runs: number, run: string): Promise<PerStep>;
+export function spread(values: readonly number[]): Spread {
+  return { p50: percentile(values, 50), p90: percentile(values, 90), p99: percentile(values, 99) };
 }
 
-/** Times `runAll`, which starts `count` workflows at once and resolves once all are done. */
-export async function timeThroughput(count: number, runAll: () => Promise<void>): Promise<Throughput> {
-  const started = performance.now();
-  await runAll();
-  const seconds = (performance.now() - started) / 1000;
-  return { workflows: count, seconds, workflowsPerSecond: count / seconds, stepsPerSecond: (count * STEPS) / seconds };
+/** A step as the process that ran it saw it: handler started, answer handed over (monotonic ns). */
+export type StepSpan = readonly [start: number, end: number];
+
+/** One workflow run alone: submitted and seen done by the client, and the spans of its steps (monotonic ns). */
+export interface WorkflowTiming {
+  submitted: number;
+  done: number;
+  spans: StepSpan[];
 }
 
-/** Times `runOne` (one whole workflow) `runs` times in a row, per step. */
-export async function timePerStep(runs: number, runOne: (index: number) => Promise<void>): Promise<PerStep> {
+/** The monotonic clock (CLOCK_MONOTONIC, shared by every process of the machine), in nanoseconds. */
+export function monotonicNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+/**
+ * Workflows run one at a time, in milliseconds. Every figure but `workflow` comes from the steps'
+ * own spans: `perStep` has one sample per step after the first (a step answered to the next one
+ * started), `firstStep` from the submit to the first step started, `lastStep` from the last step
+ * answered to the client seeing the workflow done.
+ */
+export interface Latency {
+  workflows: number;
+  perStep: Spread;
+  firstStep: Spread;
+  lastStep: Spread;
+  workflow: Spread;
+  /** Each workflow, submit to done. */
+  workflowTimes: number[];
+  /** Workflows of which fewer or more than STEPS spans were seen (left out of the step figures). */
+  unmatched: number;
+}
+
+const MS = 1e6;
+
+/** Gives each workflow the spans that fall between its submit and its end (workflows ran one at a time). */
+export function attachSpans(windows: readonly { submitted: number; done: number }[], spans: readonly StepSpan[]): WorkflowTiming[] {
+  const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+  let next = 0;
+  return windows.map(({ submitted, done }) => {
+    while (next < sorted.length && sorted[next][0] < submitted) next += 1;
+    const own: StepSpan[] = [];
+    while (next < sorted.length && sorted[next][0] <= done) own.push(sorted[next++]);
+    return { submitted, done, spans: own };
+  });
+}
+
+export function latencyOf(timings: readonly WorkflowTiming[]): Latency {
   const perStep: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await runOne(i);
-    perStep.push((performance.now() - started) / STEPS);
+  const firstStep: number[] = [];
+  const lastStep: number[] = [];
+  let unmatched = 0;
+  for (const { submitted, done, spans } of timings) {
+    if (spans.length !== STEPS) {
+      unmatched += 1;
+      continue;
+    }
+    firstStep.push((spans[0][0] - submitted) / MS);
+    for (let i = 1; i < spans.length; i++) perStep.push((spans[i][0] - spans[i - 1][1]) / MS);
+    lastStep.push((done - spans[spans.length - 1][1]) / MS);
   }
-  return { runs, p50: percentile(perStep, 50), p99: percentile(perStep, 99) };
+  const workflowTimes = timings.map(({ submitted, done }) => (done - submitted) / MS);
+  return {
+    workflows: timings.length,
+    perStep: spread(perStep),
+    firstStep: spread(firstStep),
+    lastStep: spread(lastStep),
+    workflow: spread(workflowTimes),
+    workflowTimes,
+    unmatched,
+  };
 }
 
 /** `done` resolves once `tick` has been called `count` times. */

@@ -23,6 +23,7 @@ import {
   type ProgressReport,
 } from '@orchestrator/contracts';
 import { consoleLogger, type AgentLogger } from './agent-logger.js';
+import { NO_HEADERS } from './message-headers.js';
 import { TaskRunner, type AgentStats, type Answer, type TaskHandler } from './task-runner.js';
 
 export interface AgentOptions {
@@ -70,7 +71,9 @@ export class Agent {
   private tasks: Subscription | undefined;
   private cancels: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private readonly pending = new Set<Promise<void>>();
+  /** Tasks taken and not yet answered; `drained` is called when the last one is. */
+  private working = 0;
+  private drained: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: AgentOptions) {
@@ -126,7 +129,7 @@ export class Agent {
     this.stopping = undefined;
     this.tasks = nc.subscribe(agentTaskSubject(this.name), {
       queue: this.name,
-      callback: (err, msg) => (err ? this.logger.error(`task subscription: ${err.message}`) : this.onTask(msg)),
+      callback: (err, msg) => (err ? this.logger.error(`task subscription: ${err.message}`) : void this.onTask(msg)),
     });
     this.cancels = nc.subscribe(agentCancelSubject(this.name), {
       callback: (err, msg) => (err ? this.logger.error(`cancel subscription: ${err.message}`) : this.onCancel(msg)),
@@ -154,7 +157,8 @@ export class Agent {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     await this.tasks?.drain().catch(() => undefined);
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    while (this.working > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.drained = undefined;
     this.cancels?.unsubscribe();
     this.tasks = this.cancels = undefined;
     if (!nc.isClosed()) {
@@ -169,15 +173,18 @@ export class Agent {
     this.logger.log('stopped');
   }
 
-  private onTask(msg: Msg): void {
-    const work = this.runner
-      .run(msg.data, headerRecord(msg))
-      .then((answer) => {
-        if (answer) this.send(msg, answer);
-      })
-      .catch((error: unknown) => this.logger.error(`task message on ${msg.subject}: ${errorText(error)}`))
-      .finally(() => this.pending.delete(work));
-    this.pending.add(work);
+  /** Never rejects: whatever goes wrong is logged. */
+  private async onTask(msg: Msg): Promise<void> {
+    this.working += 1;
+    try {
+      const answer = await this.runner.run(msg.data, headerRecord(msg));
+      if (answer) this.send(msg, answer);
+    } catch (error) {
+      this.logger.error(`task message on ${msg.subject}: ${errorText(error)}`);
+    } finally {
+      this.working -= 1;
+      if (this.working === 0) this.drained?.();
+    }
   }
 
   private onCancel(msg: Msg): void {
@@ -210,12 +217,10 @@ export class Agent {
       this.logger.error(`task ${answer.response.task_id}: ${error}`);
       data = encoder.encode(JSON.stringify(failedResponse(answer.response.task_id, error)));
     }
-    const entries = Object.entries(answer.headers);
-    let options: { headers?: MsgHdrs } = {};
-    if (entries.length > 0) {
-      const h = natsHeaders();
-      for (const [key, value] of entries) h.set(key, value);
-      options = { headers: h };
+    let options: { headers?: MsgHdrs } | undefined;
+    for (const key in answer.headers) {
+      options ??= { headers: natsHeaders() };
+      options.headers?.set(key, answer.headers[key]);
     }
     try {
       if (msg.reply && this.options.answerBy !== 'publish') msg.respond(data, options);
@@ -268,17 +273,18 @@ export class Agent {
   }
 }
 
-/** The first value of each header of a message (empty when it has none or they cannot be read). */
-function headerRecord(msg: Msg): Record<string, string> {
-  const out: Record<string, string> = {};
+/** The first value of each header of a message (none when it has none or they cannot be read). */
+function headerRecord(msg: Msg): Readonly<Record<string, string>> {
   try {
     const hdrs = msg.headers;
-    if (!hdrs) return out;
+    if (!hdrs) return NO_HEADERS;
+    const out: Record<string, string> = {};
     for (const [key, values] of hdrs) if (values[0] !== undefined) out[key] = values[0];
+    return out;
   } catch {
     // unreadable headers are treated as none: the body is what matters
+    return NO_HEADERS;
   }
-  return out;
 }
 
 function errorText(error: unknown): string {

@@ -27,21 +27,18 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
-  run<T>(key: string, job: () => Promise<T> | T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const start = (): void => {
-        this.running += 1;
-        // A job that throws synchronously must still free its slot and start the next one.
-        new Promise<T>((settle) => settle(job()))
-          .then(resolve, reject)
-          .finally(() => {
-            this.running -= 1;
-            this.waiting.shift()?.start();
-          });
-      };
-      if (this.running < this.limit) start();
-      else this.waiting.push({ key, start, cancel: () => reject(new JobDroppedError(key)) });
-    });
+  /** Runs `job` at once when a slot is free (no promise of the limiter's own in its way), else when one comes free. */
+  async run<T>(key: string, job: () => Promise<T> | T): Promise<T> {
+    if (this.running < this.limit) this.running += 1;
+    else await new Promise<void>((start, reject) => this.waiting.push({ key, start, cancel: () => reject(new JobDroppedError(key)) }));
+    try {
+      return await job();
+    } finally {
+      // The slot goes straight to the next in line, so that a newcomer cannot overtake it.
+      const next = this.waiting.shift();
+      if (next) next.start();
+      else this.running -= 1;
+    }
   }
 
   /** Removes a job that has not started (its promise rejects with JobDroppedError); true when it was waiting. */

@@ -6,7 +6,6 @@ import {
   MAX_PROGRESS_MESSAGE_CHARS,
   parseUsage,
   TaskStatus,
-  validateTaskRequest,
   type ProgressReport,
   type TaskResponse,
   type Usage,
@@ -14,6 +13,8 @@ import {
 import type { AgentLogger } from './agent-logger.js';
 import { AnswerCache } from './answer-cache.js';
 import { ConcurrencyLimiter, JobDroppedError } from './concurrency-limiter.js';
+import { NO_HEADERS, readHeaders } from './message-headers.js';
+import { readTaskRequest } from './wire-request.js';
 
 export interface TaskContext {
   taskId: string;
@@ -85,9 +86,7 @@ export interface TaskRunnerOptions {
   onProgress?: (report: ProgressReport) => void;
 }
 
-/** Set by the orchestrator on every sub-task it dispatches. */
-export const ATTEMPT_HEADER = 'orchestrator-attempt';
-const TRACE_HEADER_PREFIXES = ['traceparent', 'tracestate'];
+export { ATTEMPT_HEADER } from './message-headers.js';
 const MAX_ERROR_LENGTH = 2_000;
 const decoder = new TextDecoder();
 
@@ -112,7 +111,7 @@ export class TaskRunner {
   private readonly answers: AnswerCache<Answer>;
   /** Cancels that came before their task (remembered so the task is not run when it arrives). */
   private readonly cancelledEarly: AnswerCache<true>;
-  private readonly held = new Map<string, AbortController>();
+  private readonly held = new Map<string, HeldTask>();
   private readonly limiter: ConcurrencyLimiter;
 
   constructor(private readonly options: TaskRunnerOptions) {
@@ -135,16 +134,16 @@ export class TaskRunner {
   }
 
   /** The answer to one message, or undefined when it repeats a task that is still being worked on. */
-  async run(data: Uint8Array | string, incomingHeaders: Readonly<Record<string, string>> = {}): Promise<Answer | undefined> {
+  async run(data: Uint8Array | string, incomingHeaders: Readonly<Record<string, string>> = NO_HEADERS): Promise<Answer | undefined> {
     this.stats.received += 1;
-    const headers = traceHeaders(incomingHeaders);
+    const { trace: headers, attempt } = readHeaders(incomingHeaders);
     let body: unknown;
     try {
       body = JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
     } catch {
       return this.reject('', 'message: is not valid JSON', headers);
     }
-    const request = validateTaskRequest(body);
+    const request = readTaskRequest(body);
     if (!request.ok) {
       const taskId = isPlainObject(body) && typeof body['task_id'] === 'string' ? body['task_id'].slice(0, 256) : '';
       return this.reject(taskId, request.error, headers);
@@ -162,47 +161,46 @@ export class TaskRunner {
       return this.finish(taskId, failedResponse(taskId, 'cancelled before it started', null, TaskStatus.Cancelled), headers);
     }
 
-    const controller = new AbortController();
-    this.held.set(taskId, controller);
+    const held = new HeldTask();
+    this.held.set(taskId, held);
     this.stats.held += 1;
-    this.stats.maxHeldSeen = Math.max(this.stats.maxHeldSeen, this.stats.held);
-    let answered = false;
-    const progress = (fraction: number, message?: string): void => {
-      if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
-        throw new RangeError(`progress: fraction must be a number from 0 to 1, got ${String(fraction)}`);
-      }
-      if (message !== undefined && (typeof message !== 'string' || message.length > MAX_PROGRESS_MESSAGE_CHARS)) {
-        throw new RangeError(`progress: message must be a string of at most ${MAX_PROGRESS_MESSAGE_CHARS} characters`);
-      }
-      if (answered) return;
-      this.options.onProgress?.({ task_id: taskId, fraction, ...(message !== undefined ? { message } : {}) });
+    if (this.stats.held > this.stats.maxHeldSeen) this.stats.maxHeldSeen = this.stats.held;
+    const onProgress = this.options.onProgress;
+    const ctx: TaskContext = {
+      taskId,
+      taskType,
+      requesterId,
+      // Made when the handler asks for it: most never do, and an AbortController costs more than the rest of a task.
+      get signal() {
+        return held.signal;
+      },
+      headers,
+      progress: (fraction: number, message?: string): void => {
+        if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+          throw new RangeError(`progress: fraction must be a number from 0 to 1, got ${String(fraction)}`);
+        }
+        if (message !== undefined && (typeof message !== 'string' || message.length > MAX_PROGRESS_MESSAGE_CHARS)) {
+          throw new RangeError(`progress: message must be a string of at most ${MAX_PROGRESS_MESSAGE_CHARS} characters`);
+        }
+        if (held.answered) return;
+        onProgress?.({ task_id: taskId, fraction, ...(message !== undefined ? { message } : {}) });
+      },
     };
-    const ctx: TaskContext = { taskId, taskType, requesterId, signal: controller.signal, headers, progress };
-    const attempt = attemptOf(incomingHeaders);
     if (attempt !== undefined) ctx.attempt = attempt;
     let response: TaskResponse;
     try {
-      const result = await this.limiter.run(taskId, async () => {
-        this.stats.inFlight += 1;
-        this.stats.maxInFlightSeen = Math.max(this.stats.maxInFlightSeen, this.stats.inFlight);
-        try {
-          return await handler(payload, ctx);
-        } finally {
-          this.stats.inFlight -= 1;
-        }
-      });
-      response = this.resultResponse(taskId, taskType, result);
+      response = this.resultResponse(taskId, taskType, await this.limiter.run(taskId, () => this.invoke(handler, payload, ctx)));
     } catch (error) {
       if (error instanceof JobDroppedError) {
         response = failedResponse(taskId, 'cancelled before it started', null, TaskStatus.Cancelled);
-      } else if (controller.signal.aborted) {
+      } else if (held.cancelled) {
         response = failedResponse(taskId, `cancelled while running: ${errorMessage(error)}`, null, TaskStatus.Cancelled);
       } else {
         response = failedResponse(taskId, errorMessage(error));
         this.options.logger.warn(`task ${taskId} (${taskType}) failed: ${response.error}`);
       }
     } finally {
-      answered = true;
+      held.answered = true;
       this.held.delete(taskId);
       this.stats.held -= 1;
     }
@@ -214,14 +212,24 @@ export class TaskRunner {
    * returns), a waiting one is answered CANCELLED without running, an unknown one is remembered.
    */
   cancel(taskId: string): 'running' | 'waiting' | 'unknown' {
-    const controller = this.held.get(taskId);
-    if (!controller) {
+    const held = this.held.get(taskId);
+    if (!held) {
       if (!this.answers.has(taskId)) this.cancelledEarly.set(taskId, true);
       return 'unknown';
     }
     if (this.limiter.drop(taskId)) return 'waiting';
-    controller.abort();
+    held.cancel();
     return 'running';
+  }
+
+  private async invoke(handler: TaskHandler, payload: Record<string, unknown>, ctx: TaskContext): Promise<unknown> {
+    this.stats.inFlight += 1;
+    if (this.stats.inFlight > this.stats.maxInFlightSeen) this.stats.maxInFlightSeen = this.stats.inFlight;
+    try {
+      return await handler(payload, ctx);
+    } finally {
+      this.stats.inFlight -= 1;
+    }
   }
 
   private resultResponse(taskId: string, taskType: string, returned: unknown): TaskResponse {
@@ -292,22 +300,24 @@ function isPlainObjectValue(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function traceHeaders(incoming: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(incoming)) {
-    const lower = key.toLowerCase();
-    if (TRACE_HEADER_PREFIXES.some((prefix) => lower.startsWith(prefix))) out[key] = value;
-  }
-  return out;
-}
+/** A task taken and not yet answered: whether it was cancelled, and the signal its handler may watch. */
+class HeldTask {
+  answered = false;
+  cancelled = false;
+  private controller: AbortController | undefined;
 
-function attemptOf(incoming: Readonly<Record<string, string>>): number | undefined {
-  for (const [key, value] of Object.entries(incoming)) {
-    if (key.toLowerCase() !== ATTEMPT_HEADER) continue;
-    const attempt = Number(value);
-    return Number.isSafeInteger(attempt) && attempt > 0 ? attempt : undefined;
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort();
+    }
+    return this.controller.signal;
   }
-  return undefined;
+
+  cancel(): void {
+    this.cancelled = true;
+    this.controller?.abort();
+  }
 }
 
 function errorMessage(error: unknown): string {

@@ -42,18 +42,24 @@ class TaskContext:
         self.attempt = attempt
         #: The headers of the incoming message (read-only).
         self.headers: Mapping[str, str] = MappingProxyType(dict(headers))
-        self._cancelled = asyncio.Event()
+        self._cancelled = False
+        # Made when a handler waits for the cancel: most never do.
+        self._cancel_event: Optional[asyncio.Event] = None
         self._finished = False
         self._progress_sink = progress_sink
         self._logger = logger or logging.getLogger("orchestrator_sdk")
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled.is_set()
+        return self._cancelled
 
     async def wait_cancelled(self) -> None:
         """Returns once the sub-task is cancelled (for handlers that race their work against it)."""
-        await self._cancelled.wait()
+        if self._cancel_event is None:
+            self._cancel_event = asyncio.Event()
+            if self._cancelled:
+                self._cancel_event.set()
+        await self._cancel_event.wait()
 
     async def progress(self, fraction: float, message: Optional[str] = None) -> None:
         """Reports how far the work is, on ``agent.<name>.progress``: ``fraction`` is clamped to 0..1.
@@ -76,7 +82,9 @@ class TaskContext:
             self._logger.warning("progress of task %s not sent: %s", self.task_id, error)
 
     def _cancel(self) -> None:
-        self._cancelled.set()
+        self._cancelled = True
+        if self._cancel_event is not None:
+            self._cancel_event.set()
 
     def _finish(self) -> None:
         self._finished = True

@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Awaitable, Callable, Mapping, Optional, Union
 
 from pydantic import BaseModel, ValidationError
@@ -14,8 +15,9 @@ from pydantic import BaseModel, ValidationError
 from .answer_cache import AnswerCache
 from .context import ProgressSink, TaskContext
 from .limiter import ConcurrencyLimiter, JobDropped
-from .models import TaskRequest, TaskResponse, TaskStatus, Usage, validation_error_text
+from .models import TaskResponse, TaskStatus, Usage, validation_error_text
 from .names import ATTEMPT_HEADER, assert_task_type
+from .wire_request import read_task_request
 
 @dataclass(frozen=True)
 class WithUsage:
@@ -66,7 +68,21 @@ class _HandlerCancelled(Exception):
 @dataclass
 class _Held:
     ctx: TaskContext
-    task: Optional[asyncio.Future[Any]] = field(default=None)
+    #: The task running the handler, while it runs.
+    task: Optional[asyncio.Task[Any]] = field(default=None)
+    #: The sub-task's cancel was passed on to `task`.
+    cancel_sent: bool = False
+
+
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+def _uncancel(task: Optional[asyncio.Task[Any]]) -> None:
+    """Takes back the cancel request the runner made, once the handler has seen it (Python 3.11+
+    counts them: an `asyncio.timeout` of the caller's would count it too)."""
+    uncancel = getattr(task, "uncancel", None)
+    if uncancel is not None:
+        uncancel()
 
 
 class TaskRunner:
@@ -108,19 +124,23 @@ class TaskRunner:
         self._handlers[task_type] = handler
 
     async def run(self, data: Union[bytes, str], incoming_headers: Optional[Mapping[str, str]] = None) -> Optional[Answer]:
-        """The answer to one message, or None when it repeats a task that is still being worked on."""
+        """The answer to one message, or None when it repeats a task that is still being worked on.
+
+        The handler runs in the task that calls this (no task of its own, which would cost the
+        event loop two more turns per sub-task); a cancel of the sub-task cancels that task while
+        the handler runs, and the CancelledError that reaches the handler stops here.
+        """
         self.stats.received += 1
-        incoming = dict(incoming_headers or {})
+        incoming = incoming_headers or _NO_HEADERS
         reply_headers = _trace_headers(incoming)
         try:
             body = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             return self._reject("", "message: is not valid JSON", reply_headers)
-        try:
-            request = TaskRequest.model_validate(body)
-        except ValidationError as error:
+        request = read_task_request(body)
+        if isinstance(request, ValidationError):
             raw_id = body.get("task_id") if isinstance(body, dict) else None
-            return self._reject(raw_id[:256] if isinstance(raw_id, str) else "", validation_error_text(error), reply_headers)
+            return self._reject(raw_id[:256] if isinstance(raw_id, str) else "", validation_error_text(request), reply_headers)
 
         task_id = request.task_id
         earlier = self._answers.get(task_id)
@@ -145,7 +165,8 @@ class TaskRunner:
         held = _Held(ctx)
         self._held[task_id] = held
         self.stats.held += 1
-        self.stats.max_held_seen = max(self.stats.max_held_seen, self.stats.held)
+        if self.stats.held > self.stats.max_held_seen:
+            self.stats.max_held_seen = self.stats.held
         try:
             result = await self._limiter.run(task_id, lambda: self._invoke(handler, request.payload, held))
             if ctx.cancelled:
@@ -169,7 +190,7 @@ class TaskRunner:
         return self._finish(task_id, response, reply_headers)
 
     def cancel(self, task_id: str) -> str:
-        """Cancels a task: a running one has its context and asyncio task cancelled (its answer
+        """Cancels a task: a running one has its context and its handler cancelled (its answer
         follows when the handler returns), a waiting one is answered CANCELLED without running, an
         unknown one is remembered. Returns "running", "waiting" or "unknown"."""
         held = self._held.get(task_id)
@@ -180,26 +201,31 @@ class TaskRunner:
         if self._limiter.drop(task_id):
             return "waiting"
         held.ctx._cancel()
-        if held.task is not None:
+        # Cancelling the task that runs this very code would raise at its next await, which may
+        # come after the handler; a handler cancelling itself sees `ctx.cancelled` instead.
+        if held.task is not None and held.task is not asyncio.current_task():
+            held.cancel_sent = True
             held.task.cancel()
         return "running"
 
     async def _invoke(self, handler: Handler, payload: dict[str, Any], held: _Held) -> Any:
+        if held.ctx.cancelled:  # cancelled between its turn and its start
+            raise JobDropped(held.ctx.task_id)
         self.stats.in_flight += 1
-        self.stats.max_in_flight_seen = max(self.stats.max_in_flight_seen, self.stats.in_flight)
-        task = asyncio.ensure_future(handler(held.ctx, payload))
-        held.task = task
+        if self.stats.in_flight > self.stats.max_in_flight_seen:
+            self.stats.max_in_flight_seen = self.stats.in_flight
+        held.task = asyncio.current_task()
         try:
-            # wait() does not raise when the handler's task is cancelled, only when this one is.
-            await asyncio.wait({task})
+            return await handler(held.ctx, payload)
         except asyncio.CancelledError:
-            task.cancel()
-            raise
+            if not held.cancel_sent:
+                raise  # the caller's task is cancelled, not the sub-task
+            raise _HandlerCancelled() from None
         finally:
+            held.task = None
             self.stats.in_flight -= 1
-        if task.cancelled():
-            raise _HandlerCancelled()
-        return task.result()
+            if held.cancel_sent:
+                _uncancel(asyncio.current_task())
 
     def _result_response(self, task_id: str, task_type: str, result: object) -> TaskResponse:
         usage: Optional[Usage] = None

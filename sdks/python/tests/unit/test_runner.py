@@ -220,6 +220,34 @@ async def test_a_handler_that_ignores_the_cancel_is_still_answered_cancelled() -
     assert sent(await run)["status"] == "CANCELLED"
 
 
+@pytest.mark.parametrize("swallows", [False, True])
+async def test_the_task_that_ran_a_cancelled_handler_goes_on_unharmed(swallows: bool) -> None:
+    runner = TaskRunner("test_agent", 8)
+
+    async def slow(ctx: TaskContext, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            if not swallows:
+                raise
+        return {}
+
+    runner.handle("echo", slow)
+
+    async def run_then_go_on() -> tuple[dict[str, Any], int]:
+        body = sent(await runner.run(request("t-1")))
+        await asyncio.sleep(0.01)  # raises if a cancel were still pending on this task
+        task = asyncio.current_task()
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11+: the requests it still counts
+        return body, cancelling() if cancelling is not None else 0
+
+    task = asyncio.create_task(run_then_go_on())
+    await asyncio.sleep(0.01)
+    assert runner.cancel("t-1") == "running"
+    body, cancels_left = await task
+    assert body["status"] == "CANCELLED" and cancels_left == 0
+
+
 async def test_cancelling_a_waiting_task_answers_it_without_running_it() -> None:
     runner = TaskRunner("test_agent", 1)
     gate = asyncio.Event()
