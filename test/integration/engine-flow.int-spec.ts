@@ -1,5 +1,6 @@
 import { failedResponse, ORCHESTRATOR_AGENT_NAME, TaskPriority, TaskStatus } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
+import { ReplyTokens } from '../../apps/orchestrator/src/delegation/reply-tokens.js';
 import { useEngineHarness } from './support/engine-harness.js';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -44,12 +45,18 @@ describe('the engine, from submission to final response', () => {
     const a = h.last('a');
     expect(a.taskId).toBe(`${rows.get('a')?.id ?? ''}:1`);
     expect(a.message.body).toMatchObject({ task_id: a.taskId, task_type: 'work_a', payload: { topic: 'graphs', fixed: 1 }, priority: 'HIGH', requester_id: ORCHESTRATOR_AGENT_NAME });
-    expect(a.message.options.reply).toBe(`agent.${ORCHESTRATOR_AGENT_NAME}.reply.int-replica.${a.taskId}`);
+    // Its reply subject carries the attempt's token, which any replica can check.
+    const tokens = h.module.get(ReplyTokens);
+    expect(a.message.options.reply).toBe(`agent.${ORCHESTRATOR_AGENT_NAME}.reply.int-replica.${tokens.token(a.taskId)}.${a.taskId}`);
+    expect(tokens.verify(a.message.options.reply ?? '')).toEqual({ subtaskId: a.taskId, replica: 'int-replica' });
+    expect(tokens.verify(`agent.${ORCHESTRATOR_AGENT_NAME}.reply.int-replica.${tokens.token(h.last('b').taskId)}.${a.taskId}`)).toBeNull();
     expect(a.message.options.headers).toMatchObject({ 'Orchestrator-Root-Task-Id': 'flow-1', 'Orchestrator-Step': 'a', 'Orchestrator-Attempt': '1' });
     expect(a.message.options.headers?.['Orchestrator-Workflow-Depth']).toBeUndefined();
     // The request's trace goes on (with no OpenTelemetry SDK registered, in the request's own span).
     expect(a.message.options.headers?.['traceparent']).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
 
+    // Each attempt is recorded unsent as it is dispatched, and marked sent once published.
+    await h.eventually('the sub-tasks to be marked sent', async () => ((await h.query(`SELECT 1 FROM unsent_dispatches`)).length === 0 ? true : undefined));
     expect(h.published.on('platform.events.task_created').map((m) => m.body)).toEqual([expect.objectContaining({ task_id: 'flow-1', task_type: 'fan', status: 'RUNNING' })]);
     expect(h.published.on('platform.events.task_started')).toHaveLength(1);
     expect(root).toMatchObject({ status: 'RUNNING', deadline_at: null, response_sent_at: null });

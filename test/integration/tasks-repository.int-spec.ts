@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { LOCK_KEY } from '../../apps/orchestrator/src/persistence/transition-statements.js';
 import { useEngineHarness } from './support/engine-harness.js';
 import { insertRows, insertWorkflow, seconds } from './support/rows.js';
 
@@ -127,18 +128,21 @@ describe('TasksRepository', () => {
       expect(await h.query(`SELECT count(*)::int AS n FROM task_events`)).toEqual([{ n: 0 }]);
     });
 
-    it('skips workflows another transaction is deleting', async () => {
+    it('skips workflows whose lock another transaction holds, and deletes them once it is free', async () => {
       const h = harness();
-      const [first] = await insertWorkflow(h.db, { status: 'COMPLETED', completed_at: seconds(-7200) }, []);
-      const [second] = await insertWorkflow(h.db, { status: 'COMPLETED', completed_at: seconds(-7100) }, []);
+      const [first] = await insertWorkflow(h.db, { status: 'COMPLETED', completed_at: seconds(-7200) }, [{ step_key: 'a', status: 'COMPLETED' }]);
+      await insertWorkflow(h.db, { status: 'COMPLETED', completed_at: seconds(-7100) }, []);
       const other = new pg.Client({ connectionString: h.config.DATABASE_URL });
       await other.connect();
       try {
+        // The lock a transition (or another replica's deletion) takes for the workflow, held until its transaction ends.
         await other.query('BEGIN');
-        await other.query('SELECT id FROM tasks WHERE id = $1 FOR UPDATE', [first]);
-        expect(await h.tasks.deleteFinished(seconds(-3600), 1)).toEqual({ workflows: 1, rows: 1, events: 0 });
-        expect((await h.query<{ id: string }>(`SELECT id FROM tasks`)).map((r) => r.id)).toEqual([first]);
-        expect(second).toBeDefined();
+        await other.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY}) FROM (SELECT $1::uuid AS id) AS r`, [first]);
+        expect(await h.tasks.deleteFinished(seconds(-3600), 2)).toEqual({ workflows: 1, rows: 1, events: 0 });
+        expect((await h.query<{ id: string }>(`SELECT id FROM tasks WHERE parent_id IS NULL`)).map((r) => r.id)).toEqual([first]);
+        await other.query('COMMIT');
+        expect(await h.tasks.deleteFinished(seconds(-3600), 2)).toEqual({ workflows: 1, rows: 2, events: 0 });
+        expect(await h.query(`SELECT id FROM tasks`)).toEqual([]);
       } finally {
         await other.query('ROLLBACK');
         await other.end();
@@ -146,12 +150,26 @@ describe('TasksRepository', () => {
     });
   });
 
-  it('counts steps and the finished among them per workflow, and the running workflows', async () => {
+  it('tallies the steps of each workflow\'s current plan by how they ended, and counts the running workflows', async () => {
     const h = harness();
-    const [a] = await insertWorkflow(h.db, {}, [{ step_key: 'x', status: 'COMPLETED' }, { step_key: 'y', status: 'FAILED' }, { step_key: 'z', status: 'CANCELLED' }, { step_key: 'w', status: 'RUNNING' }]);
+    const [a, , , , , , each] = await insertWorkflow(h.db, {}, [
+      { step_key: 'x', status: 'COMPLETED', attempts: 1, result: { ok: true } },
+      { step_key: 'skipped', status: 'COMPLETED', attempts: 0, result: { skipped: true, reason: 'when is false' } },
+      { step_key: 'empty', status: 'COMPLETED', attempts: 0, result: { nothing: true } },
+      { step_key: 'y', status: 'FAILED', attempts: 2 },
+      { step_key: 'z', status: 'CANCELLED', attempts: 1 },
+      { step_key: 'each', status: 'RUNNING', item_count: 2 },
+      // A step of a plan a revision retired.
+      { step_key: 'old@1', status: 'COMPLETED', attempts: 1 },
+    ]);
+    // Items are not steps.
+    await insertRows(h.db, [{ parent_id: each, root_id: a, step_key: 'each[0]', status: 'COMPLETED', attempts: 1 }, { parent_id: each, root_id: a, step_key: 'each[1]', status: 'FAILED', attempts: 1 }]);
     const [b] = await insertWorkflow(h.db, { status: 'COMPLETED' }, [{ step_key: 'x', status: 'PENDING' }]);
     const counts = await h.tasks.stepCounts([a ?? '', b ?? '']);
-    expect(Object.fromEntries(counts)).toEqual({ [a ?? '']: { total: 4, done: 3 }, [b ?? '']: { total: 1, done: 0 } });
+    expect(Object.fromEntries(counts)).toEqual({
+      [a ?? '']: { total: 6, done: 2, skipped: 1, failed: 1, cancelled: 1 },
+      [b ?? '']: { total: 1, done: 0, skipped: 0, failed: 0, cancelled: 0 },
+    });
     expect((await h.tasks.stepCounts([])).size).toBe(0);
     expect(await h.tasks.countRunningWorkflows()).toBe(1);
   });

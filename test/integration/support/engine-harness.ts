@@ -25,6 +25,8 @@ import { WorkflowEngine, type WorkflowStart } from '../../../apps/orchestrator/s
 import { MetricsModule } from '../../../apps/orchestrator/src/metrics/metrics.module.js';
 import { MetricsService } from '../../../apps/orchestrator/src/metrics/metrics.service.js';
 import { TasksRepository } from '../../../apps/orchestrator/src/persistence/tasks.repository.js';
+import { expressionSettings } from '../../../apps/orchestrator/src/planning/expression-pool.js';
+import { Expressions, InlineExpressions } from '../../../apps/orchestrator/src/planning/expressions.js';
 import { RedisModule } from '../../../apps/orchestrator/src/redis/redis.module.js';
 import { IntakeStream } from '../../../apps/orchestrator/src/transport/intake-stream.js';
 import { ReplyTokens } from '../../../apps/orchestrator/src/delegation/reply-tokens.js';
@@ -103,6 +105,9 @@ export class EngineHarness {
     })(HarnessCore);
     const core = HarnessCore;
     const module = await Test.createTestingModule({ imports: [core, MetricsModule, RedisModule, EngineModule] })
+      // Expressions in this thread: the service's worker threads load compiled modules, which this tier (run from the sources) has not.
+      .overrideProvider(Expressions)
+      .useValue(new InlineExpressions(expressionSettings(config)))
       .setLogger({ log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, verbose: () => undefined, fatal: () => undefined })
       .compile();
     // Lifecycle hooks are not run: the sweeper runs only when a test asks, unless told otherwise.

@@ -56,8 +56,12 @@ async function prepare(): Promise<IntegrationEnv> {
   return { databaseUrl: url.toString(), redisUrl: redis.toString() };
 }
 
-/** Empties every table and this worker's Redis database, on connections of the caller's: each test starts from nothing. */
+/**
+ * Empties the tables of workflows (their rows, history, unsent sub-tasks, early cancels, signals)
+ * and this worker's Redis database, on connections of the caller's: each test starts from nothing.
+ * The shared secrets stay: the harness reads them once, at its start.
+ */
 export async function emptyAll(db: pg.Client, redis: Redis): Promise<void> {
-  await db.query('TRUNCATE tasks, task_events RESTART IDENTITY');
+  await db.query('TRUNCATE tasks, task_events, unsent_dispatches, early_cancels, workflow_signals RESTART IDENTITY');
   await redis.flushdb();
 }
