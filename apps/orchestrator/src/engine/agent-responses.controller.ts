@@ -111,26 +111,27 @@ export class AgentResponsesController implements OnApplicationBootstrap {
       this.refused.refuse('reply_subject', message.subject, `an answer for ${parsed.value.task_id} on ${message.subject}, the reply subject of another sub-task`);
       return;
     }
-    let attempt: AttemptState;
+    let attempt: AttemptState | null;
     try {
       attempt = await this.attempts.of(parsed.value.task_id);
     } catch (error) {
       this.metrics.errors.inc({ dependency: 'database' });
-      // Not applied: the step's deadline brings it round again.
-      this.logger.error(`reading the attempt of response ${parsed.value.task_id} failed: ${(error as Error).message}`);
-      return;
+      // The database's own trouble never costs an answer: its transition, retried until the
+      // database is back, checks the attempt and its sender under the workflow's lock.
+      this.logger.warn(`reading the attempt of response ${parsed.value.task_id} failed (${(error as Error).message}); its transition checks it`);
+      attempt = null;
     }
-    if (attempt.kind !== 'running') {
+    if (attempt && attempt.kind !== 'running') {
       this.drop(from, `a ${parsed.value.status} response on ${message.subject} for ${parsed.value.task_id}: ${attempt.kind === 'unknown' ? 'no such sub-task' : 'that attempt is not running (late or duplicate)'}`);
       return;
     }
-    if ('agent' in sender && attempt.agent !== sender.agent) {
+    if (attempt && 'agent' in sender && attempt.agent !== sender.agent) {
       this.refused.refuse('sender', sender.agent, `an answer for ${parsed.value.task_id}, sent to ${attempt.agent ?? 'no agent'}, from ${sender.agent}`);
       return;
     }
     // The agent is done with it, whatever the answer says: its slot goes to the next step in line
-    // now, while the answer commits.
-    if (isTerminalStatus(parsed.value.status)) {
+    // now, while the answer commits (an answer not checked yet frees it when its transition does).
+    if (attempt && isTerminalStatus(parsed.value.status)) {
       this.engine.releaseAnswered(parsed.value.task_id, 'agent' in sender ? sender.agent : null).catch((error: unknown) => {
         this.logger.warn(`freeing the slot of ${parsed.value.task_id} failed: ${(error as Error).message}`);
       });
