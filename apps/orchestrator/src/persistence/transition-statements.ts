@@ -72,9 +72,15 @@ function unnestOf(columns: readonly (readonly [string, SqlType])[]): string {
 /**
  * created_at from the database's clock, row by row: rows made in one transaction keep the order
  * they were made in (the sweeper's oldest-first). A row started as it is made takes its started_at
- * from this replica's clock, read a moment before: never earlier than its created_at.
+ * from this replica's clock, read a moment before: never earlier than its created_at, and its
+ * deadline moves with it, so that it is given the whole time it allows.
  */
-const INSERT_VALUES = INSERT_COLUMNS.map(([c]) => (c === 'started_at' ? 'CASE WHEN started_at IS NULL THEN NULL ELSE GREATEST(started_at, created_at) END' : c)).join(', ');
+const LATE_START = `GREATEST(created_at - started_at, interval '0')`;
+const INSERT_VALUE: Partial<Record<string, string>> = {
+  started_at: `CASE WHEN started_at IS NULL THEN NULL ELSE started_at + ${LATE_START} END`,
+  deadline_at: `CASE WHEN started_at IS NULL OR deadline_at IS NULL THEN deadline_at ELSE deadline_at + ${LATE_START} END`,
+};
+const INSERT_VALUES = INSERT_COLUMNS.map(([c]) => INSERT_VALUE[c] ?? c).join(', ');
 const INSERT_SQL = `INSERT INTO tasks (${INSERT_LIST}, created_at) SELECT ${INSERT_VALUES}, created_at FROM (SELECT *, clock_timestamp() AS created_at FROM ${unnestOf(INSERT_COLUMNS)}) AS v`;
 
 /**
