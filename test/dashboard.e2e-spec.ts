@@ -398,6 +398,8 @@ describe('the dashboard at /ui, in a browser', () => {
     await dialog.getByRole('button', { name: 'Re-run' }).click();
     await page.waitForURL(/\/ui\/tasks\/dash-again\.rerun-[0-9a-f]{8}$/);
     const rerun = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1) ?? '');
+    // The first task's page may still be shown as the URL changes: wait for the new task itself.
+    await waitFor('the re-run to complete', async () => ((await stack.get<{ status: string }>(`/tasks/${encodeURIComponent(rerun)}`)).status === 'COMPLETED' ? true : undefined));
     await page.locator('[data-task-status="COMPLETED"]').waitFor({ timeout: 15_000 });
     expect([dash.count(rerun, 'first'), dash.count(rerun, 'last'), dash.count('dash-again', 'first'), dash.count('dash-again', 'last')]).toEqual([1, 1, 1, 1]);
     expect((await stack.get<{ status: string }>('/tasks/dash-again')).status).toBe('COMPLETED');
