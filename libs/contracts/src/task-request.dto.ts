@@ -9,6 +9,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { TaskPriority } from './enums.js';
 import { BUDGET_FIELDS, type Budget } from './usage.js';
@@ -17,8 +18,8 @@ import { isPlainObject, validateInto, type Validated } from './validation.js';
 
 /** A request to perform `task_type` (CONTRACT.md, TaskRequest). */
 export class TaskRequestDto {
-  /** Optional where the receiver makes one up (see validateTaskRequest). */
-  @IsOptional()
+  /** Optional where the receiver makes one up (see validateTaskRequest); when given, null included, it must be one. */
+  @ValidateIf((_dto, value) => value !== undefined)
   @Matches(TASK_ID_PATTERN, { message: 'must be 1 to 128 characters without whitespace' })
   @IsString({ message: 'must be a string' })
   task_id?: string;
