@@ -3,7 +3,7 @@ import { ORCHESTRATOR_WORKFLOW_SUBJECT } from '@orchestrator/contracts';
 import { describe, expect, it } from 'vitest';
 import { CountingAgent } from './support/counting-agent.js';
 import { NatsProxy } from './support/nats-proxy.js';
-import { waitFor, type AppProcess } from './support/orchestrator-process.js';
+import { waitFor, waitForAgents, type AppProcess } from './support/orchestrator-process.js';
 import { useTestStack, type TestStack } from './support/test-stack.js';
 import { testEnv } from './support/test-env.js';
 
@@ -52,8 +52,12 @@ describe('a step popped from its line, published again by another replica', () =
     let published = 0;
     // The first sub-task goes out; the second (the one the freed slot pops from the line) never leaves the replica.
     const stalled = proxy.rule({ match: (subject) => subject === 'agent.e2e_once_agent.task' && ++published === 2, action: 'stall' });
-    const doomed = await stack.startOrchestrator({ NATS_URL: proxy.url });
-    await stack.startOrchestrator();
+    // The doomed replica alone while the step waits and is popped: a second replica's sweeper could
+    // pop it first (and publish it past the proxy). The doomed one never resends in this test's time,
+    // and takes requests itself (core intake): JetStream's pull consumers do not keep their heartbeats through the proxy.
+    const doomed = await stack.startOrchestrator({ NATS_URL: proxy.url, DISPATCH_RESEND_AFTER_MS: '600000', DURABLE_INTAKE: 'off' });
+    // Until its capacity is heard, an agent has no slots to count: the first step would take none.
+    await waitForAgents(doomed.baseUrl, 1);
 
     await submit(doomed, { task_id: 'claim-first', task_type: 'e2e_once', payload: { n: 1 } });
     await agent.waitForCount(1);
@@ -66,6 +70,7 @@ describe('a step popped from its line, published again by another replica', () =
     const claimed = await stepOf(stack, 'claim-second');
     expect(claimed).toMatchObject({ id: waiting.id, status: 'RUNNING', attempts: 1 });
     expect(await stack.db.query(`SELECT attempt FROM unsent_dispatches WHERE row_id = $1`, [waiting.id])).toEqual([{ attempt: 1 }]);
+    await stack.startOrchestrator();
     await doomed.kill();
 
     const [, again] = await agent.waitForCount(2, 30_000);

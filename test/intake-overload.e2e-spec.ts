@@ -124,7 +124,7 @@ describe('durable intake under a planner that never answers', () => {
 /** 40 workflows through an inbox of one answer at a time and none waiting; what became of the answers it could not hold. */
 async function throughFullInbox(stack: TestStack, taskType: string): Promise<{ dropped: number; kept: number; retried: number }> {
   const answers = await Promise.all(
-    Array.from({ length: 40 }, (_, i) => stack.submit({ task_id: `inbox-${i}`, task_type: taskType, payload: { text: `i${i}` } }, 60_000)),
+    Array.from({ length: 40 }, (_, i) => stack.submit({ task_id: `inbox-${i}`, task_type: taskType, payload: { text: `i${i}` } }, 150_000)),
   );
   expect(answers.map((answer) => [answer['status'], (answer['result'] as { output: unknown }).output])).toEqual(
     answers.map((_, i) => ['COMPLETED', { text: `[I${i}]` }]),
@@ -151,7 +151,7 @@ describe('an answer inbox that is full, over core NATS', () => {
     console.log(`answer inbox of one: ${dropped} answers dropped, ${retried} attempts retried, 40 workflows completed`);
     expect(dropped).toBeGreaterThan(0);
     expect(retried).toBeGreaterThanOrEqual(1);
-  });
+  }, 180_000);
 });
 
 describe('an answer inbox that is full, under durable intake', () => {
@@ -172,5 +172,5 @@ describe('an answer inbox that is full, under durable intake', () => {
     // Each kept answer acknowledged once applied.
     const acked = await waitFor('the kept answers to be acknowledged', async () => ((await intakeStream(ORCHESTRATOR_ANSWERS_STREAM))?.stream.state.messages === 0 ? true : undefined), 10_000);
     expect(acked).toBe(true);
-  });
+  }, 180_000);
 });

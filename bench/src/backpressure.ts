@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { env } from './env.js';
 import { OrchestratorProcess } from './orchestrator-bench.js';
+import { reap } from './reaper.js';
 import { percentile } from './stats.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -97,10 +98,10 @@ async function main(): Promise<void> {
   const databaseUrl = env('DATABASE_URL');
   const redisUrl = env('REDIS_URL');
   const { fsync, synchronousCommit } = await reset(databaseUrl, redisUrl);
-  const agent = spawn(process.execPath, [join(ROOT, 'bench/dist/busy-agent.js')], {
+  const agent = reap(spawn(process.execPath, [join(ROOT, 'bench/dist/busy-agent.js')], {
     env: { ...process.env, CAPACITY: String(CAPACITY), DELAY_MS: String(DELAY_MS) },
     stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  }));
   const workflows = join(ROOT, 'bench/workflows');
   const ports = [await freePort(), await freePort()];
   const replicas = await Promise.all(ports.map((port, i) => OrchestratorProcess.start(port, { WORKFLOWS_DIR: workflows, INSTANCE_ID: `bench-${i + 1}` })));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reap } from './reaper.js';
 import { createInterface } from 'node:readline';
 
 interface Reply {
@@ -41,7 +42,7 @@ export class ControlledChild {
 
   /** Starts `command args` and waits until it says it is ready. */
   static async start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ControlledChild> {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = reap(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] }));
     const controlled = new ControlledChild(name, child);
     await Promise.race([
       controlled.ready,

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ORCHESTRATOR_TASK_SUBJECT } from '@orchestrator/contracts';
 import type { ControlledChild } from './child-process.js';
+import { reap } from './reaper.js';
 import { ChainSide } from './side.js';
 import { countdown } from './stats.js';
 
@@ -20,11 +21,11 @@ export class OrchestratorProcess {
   static async start(port: number, env: Record<string, string> = {}): Promise<OrchestratorProcess> {
     // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=.data/profiles" profiles the orchestrator.
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps/orchestrator/dist/main.js')], {
+    const child = reap(spawn(process.execPath, [...nodeArgs, join(ROOT, 'apps/orchestrator/dist/main.js')], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), WORKFLOWS_DIR: join(ROOT, 'workflows'), LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    }));
     const orchestrator = new OrchestratorProcess(child, `http://127.0.0.1:${port}`);
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) throw new Error(`the orchestrator exited with ${child.exitCode}`);

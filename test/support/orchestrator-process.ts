@@ -34,6 +34,29 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
 }
 
+/** Every app process this test file started and that still runs: killed when the file's process ends. */
+const running = new Set<ChildProcess>();
+let reaping = false;
+
+/**
+ * Kills `child` when this process ends first (a test that timed out, a worker stopped): a replica
+ * left running would take the next file's requests, with its own workflows, from the shared NATS.
+ */
+function reapOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (reaping) return;
+  reaping = true;
+  const killAll = (): void => {
+    for (const one of running) if (one.exitCode === null && one.signalCode === null) one.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  process.once('SIGTERM', () => {
+    killAll();
+    process.exit(143);
+  });
+}
+
 /** A process started from the compiled output, exactly as `npm run start:*` starts it. */
 export class AppProcess {
   private exited: Promise<number | null>;
@@ -62,6 +85,7 @@ export class AppProcess {
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.once('close', () => log.end());
+    reapOnExit(child);
     return new AppProcess(name, child, port, logFile, logged);
   }
 
