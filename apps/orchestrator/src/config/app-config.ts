@@ -388,6 +388,16 @@ export class AppConfig {
   @IsInt()
   @Min(0)
   TRANSITION_RETRY_MAX_MS: number = 120_000;
+
+  /**
+   * A batch of transitions still not ready to commit after this long (waiting on something that
+   * never answers) is rolled back: its workflows' locks and its turn go free, and what it was
+   * moving comes round again (due work at the next sweep). 0 waits without limit.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  TRANSITION_STALL_MS: number = 30_000;
   /**
    * Expressions (`when`, `for_each`, `$expr`) run in EXPRESSION_WORKERS worker threads. Each
    * evaluation may take EXPRESSION_MAX_STEPS steps and build strings, lists and maps of at most

@@ -26,6 +26,11 @@ export class TransitionRetries {
     private readonly metrics: MetricsService,
   ) {}
 
+  /** How long a batch may take before it is rolled back as stalled (TRANSITION_STALL_MS); 0: no limit. */
+  get stallLimitMs(): number {
+    return this.config.TRANSITION_STALL_MS ?? 0;
+  }
+
   /** The next try of a job that met `kind` of trouble (`previous`: its earlier run of trouble), or null when it has tried long enough. */
   next(previous: Trouble | undefined, kind: DatabaseTrouble): Trouble | null {
     const now = Date.now();

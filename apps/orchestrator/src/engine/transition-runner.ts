@@ -59,6 +59,29 @@ interface Applied {
 /** How a batch's transaction ended. */
 type Ending = { committed: true; closed: Closed } | { committed: false; error: unknown };
 
+/** A batch that was not ready to commit within TRANSITION_STALL_MS: rolled back, its jobs failed. */
+export class TransitionStalledError extends Error {
+  constructor(limitMs: number) {
+    super(`the batch was not ready to commit within ${limitMs} ms (TRANSITION_STALL_MS); rolled back`);
+    this.name = 'TransitionStalledError';
+  }
+}
+
+/** `work`, or TransitionStalledError once `limitMs` has passed without it settling (what it settles to later is dropped). */
+export async function withinStallLimit<T>(work: Promise<T>, limitMs: number): Promise<T> {
+  if (limitMs <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TransitionStalledError(limitMs)), limitMs);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Applies a batch of transitions in one transaction: each workflow's root locked, its rows read,
  * its jobs applied in memory, and every change written in a few statements for the whole batch;
@@ -122,7 +145,7 @@ export class TransitionRunner {
     try {
       const closed = await this.tasks.transition(async (tx) => {
         opened = tx;
-        changes = await work(tx);
+        changes = await withinStallLimit(work(tx), this.retries.stallLimitMs);
         return tx.close(changes);
       });
       return { committed: true, closed };
