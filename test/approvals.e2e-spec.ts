@@ -133,11 +133,12 @@ describe('200 workflows waiting for approval, on two replicas, one of them kille
       await page.goto(`${replica(0)}/ui/tasks/${idOf(i)}`);
       await page.locator(`.react-flow [data-step="approve"][data-status="WAITING"]`).click();
       const panel = page.locator('[data-panel-step="approve"]');
-      await panel.locator('[data-role="approval"]').waitFor();
+      await panel.locator('[data-role="approval"]').waitFor({ timeout: 60_000 });
       if (i === rest[0]) await screenshot(page, 'dashboard-approval-step');
       await panel.locator('[data-role="approval-comment"]').fill('not this one');
       await panel.locator('[data-role="reject"]').click();
-      await panel.locator('[data-role="approval-sent"]').waitFor();
+      // The signal goes to the server and its answer comes back: slow on a busy machine.
+      await panel.locator('[data-role="approval-sent"]').waitFor({ timeout: 60_000 });
     }
 
     const answers = await finals.waitForCount(WORKFLOWS, 120_000);
