@@ -369,6 +369,15 @@ export class AppConfig {
   @Max(60_000)
   SCHEDULE_POLL_MS: number = 1_000;
 
+  /**
+   * A stage of a sweep pass (due work, unsent sub-tasks and responses, lines, queued runs,
+   * retention) not finished after this long is logged and left behind: the next pass goes on.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  SWEEP_STAGE_TIMEOUT_MS: number = 15_000;
+
   /** Name of this replica in logs and health output; defaults to host and pid. */
   @IsOptional()
   @IsString()

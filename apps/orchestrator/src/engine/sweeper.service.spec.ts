@@ -13,6 +13,7 @@ import type { WorkflowEngine } from './workflow-engine.service.js';
 const INTERVAL = 1_000;
 const BATCH = 200;
 const DAY = 86_400_000;
+const STAGE_LIMIT = 15_000;
 
 
 /** The sweeper's loop over fakes of what it calls; the queries themselves are in test/integration/sweeper.int-spec.ts. */
@@ -38,7 +39,7 @@ function sweeper(options: { due?: () => Promise<unknown[]>; retention?: Partial<
   const queue = { restore: vi.fn(() => Promise.resolve(0)) };
   const queuedRuns = { sweep: vi.fn(() => Promise.resolve(0)) };
   const resender = { resendUnsent: vi.fn(() => Promise.resolve()) };
-  const config = { SWEEP_INTERVAL_MS: INTERVAL, RETENTION_DAYS: 0, RETENTION_BATCH: 2, RETENTION_INTERVAL_MS: 60_000, QUEUE_RESTORE_INTERVAL_MS: 30_000, ...options.retention };
+  const config = { SWEEP_INTERVAL_MS: INTERVAL, RETENTION_DAYS: 0, RETENTION_BATCH: 2, RETENTION_INTERVAL_MS: 60_000, QUEUE_RESTORE_INTERVAL_MS: 30_000, SWEEP_STAGE_TIMEOUT_MS: STAGE_LIMIT, ...options.retention };
   const room = new AgentRoomSignal();
   const metrics = new MetricsService();
   const service = new SweeperService(
@@ -52,7 +53,7 @@ function sweeper(options: { due?: () => Promise<unknown[]>; retention?: Partial<
     queuedRuns as unknown as QueuedRuns,
     room,
   );
-  return { service, passes, deletions, tasks, engine, router, queue, queuedRuns, room, metrics };
+  return { service, passes, deletions, tasks, engine, router, queue, queuedRuns, resender, room, metrics };
 }
 
 describe('SweeperService', () => {
@@ -95,6 +96,24 @@ describe('SweeperService', () => {
     expect(await service.sweepOnce()).toBe(false);
     expect(engine.sweep).not.toHaveBeenCalled();
     expect(engine.resendUnsentResponses).toHaveBeenCalledWith(5_000, BATCH);
+  });
+
+  it('leaves a stage that never settles behind after SWEEP_STAGE_TIMEOUT_MS: the passes go on, the later stages run', async () => {
+    const { service, passes, resender, engine } = sweeper();
+    resender.resendUnsent.mockImplementationOnce(() => new Promise(() => undefined));
+    service.onApplicationBootstrap();
+    await vi.advanceTimersByTimeAsync(INTERVAL);
+    expect(passes).toHaveLength(1);
+    // The first pass is stuck in its second stage: no later stage, no second pass.
+    await vi.advanceTimersByTimeAsync(STAGE_LIMIT - 1);
+    expect(engine.resendUnsentResponses).not.toHaveBeenCalled();
+    expect(passes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(engine.resendUnsentResponses).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(INTERVAL);
+    expect(passes).toHaveLength(2);
+    expect(resender.resendUnsent).toHaveBeenCalledTimes(2);
+    await service.onApplicationShutdown();
   });
 
   it('waits for the pass under way at shutdown', async () => {

@@ -62,13 +62,34 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   /** One pass; true when it found a full batch of due work that could move (more may be due). */
   async sweepOnce(): Promise<boolean> {
     const due = await this.tasks.findDue(new Date(), BATCH);
-    if (due.length > 0) await this.engine.sweep(due);
-    await this.resender.resendUnsent();
-    await this.moveLines();
-    await this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH);
-    await this.queuedRuns.sweep(BATCH);
-    await this.retain();
+    if (due.length > 0) await this.stage('moving due work', this.engine.sweep(due));
+    await this.stage('publishing unsent sub-tasks again', this.resender.resendUnsent());
+    await this.stage('moving the lines', this.moveLines());
+    await this.stage('sending unsent final responses', this.engine.resendUnsentResponses(UNSENT_RESPONSE_GRACE_MS, BATCH));
+    await this.stage('starting queued runs', this.queuedRuns.sweep(BATCH));
+    await this.stage('retention', this.retain());
     return due.length >= BATCH;
+  }
+
+  /**
+   * A stage of a pass, given SWEEP_STAGE_TIMEOUT_MS: one that has not settled by then (waiting on
+   * something that never answers) is logged and left behind, so that no hang stops every later
+   * pass (retries, deadlines, lines); what it was doing is still due at the next pass.
+   */
+  private async stage(name: string, work: Promise<unknown>): Promise<void> {
+    const limitMs = this.config.SWEEP_STAGE_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limitMs);
+    });
+    try {
+      const outcome = await Promise.race([work, late]);
+      if (outcome !== 'late') return;
+      this.logger.warn(`sweep stage "${name}" did not finish within ${limitMs} ms (SWEEP_STAGE_TIMEOUT_MS); the next pass goes on without it`);
+      work.catch((error: unknown) => this.logger.warn(`sweep stage "${name}", left behind, failed: ${(error as Error).message}`));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
