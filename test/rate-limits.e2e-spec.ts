@@ -80,7 +80,7 @@ describe('rate limits, two replicas', () => {
     expect(rated.receipts).toHaveLength(700);
   });
 
-  it('a step waiting on its rate limit neither fails nor spends attempts (timeout 300 ms, one attempt, 1 per second)', async () => {
+  it('a step waiting on its rate limit neither fails nor spends attempts (timeout 900 ms, one attempt, 1 per second: the later runs wait longer than that)', async () => {
     const free = agents['free'];
     const runs = ['a', 'b', 'c', 'd'];
     const answers = await Promise.all(runs.map((run) => stack.submit({ task_id: `once-${run}`, task_type: 'e2e_rated_step', payload: { run } }, 60_000)));

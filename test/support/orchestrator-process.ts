@@ -42,7 +42,7 @@ let reaping = false;
  * Kills `child` when this process ends first (a test that timed out, a worker stopped): a replica
  * left running would take the next file's requests, with its own workflows, from the shared NATS.
  */
-function reapOnExit(child: ChildProcess): void {
+export function reapOnExit(child: ChildProcess): void {
   running.add(child);
   child.once('exit', () => running.delete(child));
   if (reaping) return;
