@@ -228,6 +228,17 @@ export class AppConfig {
   @Max(10_000)
   INTAKE_CONCURRENCY: number = 64;
 
+  /**
+   * Under durable intake, how long a request taken from the stream waits for its reply subject to
+   * be noted when it was not yet (the stream's copy handled before the request itself): a request
+   * published without a reply subject waits this long before it is taken. 0: no wait.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  INTAKE_REPLY_WAIT_MS: number = 250;
+
   @Type(() => Number)
   @IsInt()
   @Min(0)

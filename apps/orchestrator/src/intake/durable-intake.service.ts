@@ -98,7 +98,7 @@ export class DurableIntakeService implements OnApplicationBootstrap, BeforeAppli
 
   private async take(msg: JsMsg): Promise<void> {
     const copy = this.stream.requests.messageKey(msg);
-    const message = InboundMessage.of(msg, this.replies.take(msg, copy), this.config.MAX_MESSAGE_BYTES);
+    const message = InboundMessage.of(msg, await this.replies.takeOrWait(msg, copy, this.config.INTAKE_REPLY_WAIT_MS), this.config.MAX_MESSAGE_BYTES);
     const delivery = msg.info.deliveryCount;
     if (delivery > 1) this.metrics.requestsRedelivered.inc();
     if (delivery > this.config.INTAKE_MAX_DELIVER) {

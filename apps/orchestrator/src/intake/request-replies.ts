@@ -37,10 +37,38 @@ export function requestKey(msg: MessageBytes): string {
  */
 export class RequestReplies {
   private readonly replies = new LRUCache<string, string[]>({ max: MAX_REMEMBERED, ttl: REPLY_TTL_MS });
+  /** Copies taken before their request's reply subject was noted, waiting a moment for it, by request key. */
+  private readonly waiting = new Map<string, Set<() => void>>();
 
   note(msg: MessageBytes, reply: string): void {
     const key = requestKey(msg);
     this.replies.set(key, [...(this.replies.get(key) ?? []), reply]);
+    for (const wake of this.waiting.get(key) ?? []) wake();
+  }
+
+  /**
+   * `take`, and when nothing was noted for this copy yet, waits up to `waitMs` for its request's
+   * reply subject to be noted: under a burst the stream's copy can be handled before the request
+   * itself (seen on a loaded replica), and its answer would go nowhere. A request sent without a
+   * reply subject (a plain publish) waits the whole `waitMs`.
+   */
+  async takeOrWait(msg: MessageBytes, messageKey: string, waitMs: number): Promise<string | undefined> {
+    const now = this.take(msg, messageKey);
+    if (now !== undefined || waitMs <= 0) return now;
+    const key = requestKey(msg);
+    const wakers = this.waiting.get(key) ?? new Set<() => void>();
+    this.waiting.set(key, wakers);
+    let wake: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      wakers.add(wake);
+      timer = setTimeout(resolve, waitMs);
+    });
+    clearTimeout(timer);
+    wakers.delete(wake);
+    if (wakers.size === 0) this.waiting.delete(key);
+    return this.take(msg, messageKey);
   }
 
   /** The reply subject of the request this copy of the stream came from, or undefined when none was noted. */
